@@ -1,0 +1,107 @@
+// One arena file: append-only, positional reads, sealed once full. The store decides what
+// to write; this file only moves bytes and turns OS errors into ColonyErrors.
+import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fromSystemError, internal } from '../errors.js';
+import { ARENA_HEADER_BYTES, decodeArenaHeader, encodeArenaHeader } from './record.js';
+
+const NAME = /^arena-(\d{6})\.dat$/;
+export const arenaFileName = (n: number) => `arena-${String(n).padStart(6, '0')}.dat`;
+
+/** Arena numbers present in `dir`, ascending. */
+export async function listArenas(dir: string): Promise<number[]> {
+  const names = await readdir(dir).catch((err) => { throw fromSystemError(err, `listing arenas in ${dir}`); });
+  return names.flatMap((n) => { const m = NAME.exec(n); return m ? [Number(m[1])] : []; }).sort((a, b) => a - b);
+}
+
+export class Arena {
+  private constructor(
+    readonly number: number,
+    readonly path: string,
+    private readonly file: FileHandle,
+    /** Bytes in the file that belong to the log: the header plus whole records. */
+    public size: number,
+    readonly created: number,
+  ) {}
+
+  static async create(dir: string, number: number): Promise<Arena> {
+    const path = join(dir, arenaFileName(number));
+    let file: FileHandle | undefined;
+    try {
+      file = await open(path, 'wx+');
+      const created = Date.now();
+      await file.write(encodeArenaHeader({ number, created }), 0, ARENA_HEADER_BYTES, 0);
+      await file.sync();
+      return new Arena(number, path, file, ARENA_HEADER_BYTES, created);
+    } catch (err) {
+      await file?.close().catch(() => {});
+      throw fromSystemError(err, `creating arena ${path}`);
+    }
+  }
+
+  static async open(dir: string, number: number, writable: boolean): Promise<Arena> {
+    const path = join(dir, arenaFileName(number));
+    const file = await open(path, writable ? 'r+' : 'r').catch((err) => { throw fromSystemError(err, `opening arena ${path}`); });
+    try {
+      const { size } = await file.stat();
+      const head = Buffer.alloc(ARENA_HEADER_BYTES);
+      await file.read(head, 0, ARENA_HEADER_BYTES, 0);
+      const header = decodeArenaHeader(head, path);
+      if (header.number !== number) throw internal(`${path} says it is arena ${header.number}`);
+      return new Arena(number, path, file, size, header.created);
+    } catch (err) {
+      await file.close().catch(() => {});
+      throw fromSystemError(err, `opening arena ${path}`);
+    }
+  }
+
+  /** The file's length on disk, which may exceed `size` after a torn write. */
+  async fileSize(): Promise<number> {
+    return (await this.file.stat()).size;
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    try {
+      while (done < length) {
+        const { bytesRead } = await this.file.read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+    } catch (err) {
+      throw fromSystemError(err, `reading ${this.path} at ${offset}`);
+    }
+    return done === length ? buf : buf.subarray(0, done);
+  }
+
+  /** Writes `chunks` at the end of the log and advances `size` only if all of it landed. */
+  async append(chunks: Buffer[], bytes: number): Promise<void> {
+    try {
+      let written = 0;
+      let rest = chunks;
+      while (written < bytes) {
+        const { bytesWritten } = await this.file.writev(rest, this.size + written);
+        written += bytesWritten;
+        if (written < bytes) rest = [Buffer.concat(chunks).subarray(written)];
+      }
+    } catch (err) {
+      throw fromSystemError(err, `appending to ${this.path}`);
+    }
+    this.size += bytes;
+  }
+
+  /** Cuts the file back to `size` bytes, dropping a torn or failed tail. */
+  async truncate(size: number): Promise<void> {
+    try { await this.file.truncate(size); } catch (err) { throw fromSystemError(err, `truncating ${this.path}`); }
+    this.size = size;
+  }
+
+  async sync(): Promise<void> {
+    try { await this.file.datasync(); } catch (err) { throw fromSystemError(err, `syncing ${this.path}`); }
+  }
+
+  async close(): Promise<void> {
+    await this.file.close().catch(() => {});
+  }
+}

@@ -1,0 +1,6 @@
+// The block store's public surface.
+export { BlockStore, STORE_DEFAULTS, type StoreOptions, type StoreStats, type StoredBlock } from './store.js';
+export { formatScore, parseScore, isScoreText, SCORE_BYTES, type Score } from './score.js';
+export { loadHash, type HashBackend } from './hash.js';
+export { MAX_BLOCK_TYPE, ARENA_STRIDE, arenaOf, offsetOf } from './record.js';
+export type { VerifyReport, VerifyProgress } from './verify.js';

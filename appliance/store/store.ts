@@ -1,0 +1,317 @@
+// The block store: venti's write-once blocks named by their BLAKE3 score, in append-only
+// arenas with a LevelDB index that can always be rebuilt. See README.md for the contract.
+import { mkdir, open as openFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { closed, corruptBlock, ColonyError, fromSystemError, invalid, notFound, tooLarge } from '../errors.js';
+import { silentLog, type Log } from '../log.js';
+import { Arena, listArenas } from './arena.js';
+import { BlockCache } from './cache.js';
+import { loadHash, type HashBackend } from './hash.js';
+import { BlockIndex, type IndexMeta } from './index-db.js';
+import { ARENA_HEADER_BYTES, arenaOf, logPosition, MAX_BLOCK_TYPE, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, encodeRecordHeader, type Location } from './record.js';
+import { recover } from './recover.js';
+import { formatScore, type Score } from './score.js';
+import { scanArena } from './scan.js';
+import { verifyStore, type VerifyProgress, type VerifyReport } from './verify.js';
+
+const MiB = 1 << 20;
+export const STORE_DEFAULTS = {
+  arenaBytes: 512 * MiB,
+  maxBlockBytes: 1 * MiB,
+  cacheBytes: 64 * MiB,
+  /** Unsynced data past this is synced on its own, bounding memory and recovery time. */
+  autoSyncBytes: 256 * MiB,
+  writeBufferBytes: 4 * MiB,
+};
+
+export interface StoreOptions extends Partial<typeof STORE_DEFAULTS> { log?: Log }
+
+export interface StoredBlock { pos: number; score: Score; type: number; data: Buffer }
+
+export interface StoreStats {
+  blocks: number; bytes: number; diskBytes: number;
+  arenas: number; sealedArenas: number; arenaBytes: number; maxBlockBytes: number;
+  logPosition: number; durablePosition: number; unsyncedBlocks: number;
+  cache: { bytes: number; capacity: number; blocks: number; hits: number; misses: number };
+  hash: HashBackend;
+}
+
+/** A put waiting for the next sync; `data` is kept until its bytes reach the file. */
+interface Pending { score: Score; loc: Location; data: Buffer | undefined }
+
+export class BlockStore {
+  private readonly pending = new Map<string, Pending>();
+  private writeBuffer: Buffer;
+  private buffered = 0;
+  private pendingBytes = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private lostWrites: ColonyError | undefined;
+  private newArenas = false;
+  private isClosed = false;
+  private readonly cache: BlockCache;
+
+  private constructor(
+    readonly dir: string,
+    private readonly opts: typeof STORE_DEFAULTS,
+    private readonly log: Log,
+    private readonly index: BlockIndex,
+    private readonly arenas: Map<number, Arena>,
+    private active: Arena,
+    private meta: IndexMeta,
+    private readonly hash: (b: Uint8Array) => Buffer,
+    readonly hashBackend: HashBackend,
+  ) {
+    this.cache = new BlockCache(opts.cacheBytes);
+    this.writeBuffer = Buffer.allocUnsafe(opts.writeBufferBytes);
+  }
+
+  /** Opens (or creates) the store in `dir`, repairing whatever a crash left behind. */
+  static async open(dir: string, options: StoreOptions = {}): Promise<BlockStore> {
+    const { log = silentLog, ...rest } = options;
+    const opts = { ...STORE_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+    if (opts.maxBlockBytes > 16 * MiB) throw invalid('the block size limit is at most 16 MiB');
+    if (opts.arenaBytes < 4 * opts.maxBlockBytes || opts.arenaBytes >= 2 ** 36) throw invalid('arenaBytes must hold at least four maximal blocks and be under 64 GiB');
+    opts.writeBufferBytes = Math.max(opts.writeBufferBytes, opts.maxBlockBytes + RECORD_HEADER_BYTES);
+    const arenaDir = join(dir, 'arenas');
+    await mkdir(arenaDir, { recursive: true }).catch((err) => { throw fromSystemError(err, `creating ${arenaDir}`); });
+    const { name, hash } = await loadHash();
+    const index = await BlockIndex.open(join(dir, 'index'));
+    try {
+      const got = await recover({ arenaDir, numbers: await listArenas(arenaDir), index, hash, maxBlockBytes: opts.maxBlockBytes, log });
+      let active = [...got.arenas.values()].at(-1);
+      if (!active) {
+        active = await Arena.create(arenaDir, 0);
+        got.arenas.set(0, active);
+        await syncDir(arenaDir);
+      }
+      return new BlockStore(dir, opts, log, index, got.arenas, active, got.meta, hash, name);
+    } catch (err) {
+      await index.close();
+      throw err;
+    }
+  }
+
+  /** Deletes the index and rebuilds it from the arenas alone. */
+  static async reindex(dir: string, options: StoreOptions = {}): Promise<BlockStore> {
+    await BlockIndex.destroy(join(dir, 'index'));
+    return BlockStore.open(dir, options);
+  }
+
+  get maxBlockBytes() { return this.opts.maxBlockBytes; }
+
+  /** Stores `data` and returns its score. Bytes the store already has are not written again. */
+  async put(type: number, data: Uint8Array): Promise<Score> {
+    this.checkOpen();
+    if (!Number.isInteger(type) || type < 0 || type > MAX_BLOCK_TYPE) throw invalid(`block type ${type} is out of range 0..${MAX_BLOCK_TYPE}`);
+    if (data.length > this.opts.maxBlockBytes) throw tooLarge(`a block of ${data.length} bytes is over the limit of ${this.opts.maxBlockBytes}`);
+    const score = this.hash(data);
+    if (this.known(score)) return score;
+    return this.exclusive(async () => {
+      if (this.known(score)) return score;
+      await this.append(type, data, score);
+      if (this.pendingBytes >= this.opts.autoSyncBytes) await this.syncLocked();
+      return score;
+    });
+  }
+
+  /** The block's bytes, checked against the score. Treat the buffer as read-only. */
+  async get(score: Score): Promise<Buffer> {
+    return (await this.getBlock(score)).data;
+  }
+
+  async getBlock(score: Score): Promise<{ type: number; data: Buffer }> {
+    this.checkOpen();
+    const key = score.toString('hex');
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const pending = this.pending.get(key);
+    if (pending?.data) return { type: pending.loc.type, data: Buffer.from(pending.data) };
+    const loc = pending?.loc ?? this.index.get(score);
+    if (!loc) throw notFound(`block ${formatScore(score)}`);
+    const block = { type: loc.type, data: await this.readAt(score, loc) };
+    this.cache.set(key, block);
+    return block;
+  }
+
+  async has(score: Score): Promise<boolean> {
+    this.checkOpen();
+    return this.known(score);
+  }
+
+  /** Batched `has`: one index round trip for all scores the write path does not know. */
+  async hasMany(scores: Score[]): Promise<boolean[]> {
+    this.checkOpen();
+    const out = scores.map((s) => this.pending.has(s.toString('hex')));
+    const ask = scores.flatMap((s, i) => (out[i] ? [] : [i]));
+    const locs = await this.index.getMany(ask.map((i) => scores[i]!));
+    ask.forEach((i, j) => { out[i] = locs[j] !== undefined; });
+    return out;
+  }
+
+  /** The durability barrier: returns once every earlier put is on stable storage and indexed. */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    await this.exclusive(() => this.syncLocked());
+  }
+
+  /** Durable blocks in log order, from log position `from`. Replication cursors are log positions. */
+  async *iterate(from = 0): AsyncGenerator<StoredBlock> {
+    this.checkOpen();
+    const end = this.meta.checkpoint;
+    for (const arena of [...this.arenas.values()]) {
+      if (arena.number < arenaOf(from) || logPosition(arena.number, 0) >= end) continue;
+      const start = arena.number === arenaOf(from) ? offsetOf(from) : 0;
+      for await (const rec of scanArena(arena, this.hash, this.opts.maxBlockBytes, Math.max(start, ARENA_HEADER_BYTES))) {
+        const pos = logPosition(arena.number, rec.offset);
+        if (pos >= end) break;
+        if (rec.type === SEAL_TYPE) continue;
+        if (!rec.intact) { this.log.error({ pos, score: formatScore(rec.score) }, 'skipping a corrupt block while iterating the log'); continue; }
+        yield { pos, score: rec.score, type: rec.type, data: Buffer.from(rec.data) };
+      }
+    }
+  }
+
+  /** A full scan: every record against its score, every index entry against its record. */
+  async verify(progress?: (p: VerifyProgress) => void): Promise<VerifyReport> {
+    this.checkOpen();
+    await this.sync();
+    return verifyStore({ arenas: [...this.arenas.values()], index: this.index, hash: this.hash, maxBlockBytes: this.opts.maxBlockBytes, progress });
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.checkOpen();
+    const arenas = [...this.arenas.values()];
+    return {
+      blocks: this.meta.blocks + this.pending.size,
+      bytes: this.meta.bytes + this.pendingBytes,
+      diskBytes: arenas.reduce((n, a) => n + a.size, 0) + this.buffered,
+      arenas: arenas.length,
+      sealedArenas: arenas.length - 1,
+      arenaBytes: this.opts.arenaBytes,
+      maxBlockBytes: this.opts.maxBlockBytes,
+      logPosition: logPosition(this.active.number, this.active.size + this.buffered),
+      durablePosition: this.meta.checkpoint,
+      unsyncedBlocks: this.pending.size,
+      cache: { bytes: this.cache.bytes, capacity: this.cache.capacityBytes, blocks: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
+      hash: this.hashBackend,
+    };
+  }
+
+  /** Syncs and closes. Unsynced puts are made durable first, so a clean close loses nothing. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    try {
+      await this.exclusive(() => this.syncLocked());
+    } finally {
+      this.isClosed = true;
+      for (const arena of this.arenas.values()) await arena.close();
+      await this.index.close();
+    }
+  }
+
+  // ---- the write path; everything below runs inside `exclusive` ----
+
+  private known(score: Score): boolean {
+    return this.pending.has(score.toString('hex')) || this.index.get(score) !== undefined;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async append(type: number, data: Uint8Array, score: Score): Promise<void> {
+    const total = RECORD_HEADER_BYTES + data.length;
+    if (this.active.size + this.buffered + total + RECORD_HEADER_BYTES + 256 > this.opts.arenaBytes) await this.rollArena();
+    if (this.buffered + total > this.writeBuffer.length) await this.flush();
+    const at = this.buffered;
+    encodeRecordHeader(type, data.length, score).copy(this.writeBuffer, at);
+    this.writeBuffer.set(data, at + RECORD_HEADER_BYTES);
+    this.buffered += total;
+    const loc = { pos: logPosition(this.active.number, this.active.size + at), length: data.length, type };
+    const copy = this.writeBuffer.subarray(at + RECORD_HEADER_BYTES, at + total);
+    this.pending.set(score.toString('hex'), { score, loc, data: copy });
+    this.pendingBytes += data.length;
+  }
+
+  /** Writes the buffer to the active arena. On failure the tail is cut back and the lost puts are forgotten. */
+  private async flush(): Promise<void> {
+    if (this.buffered === 0) return;
+    const chunk = this.writeBuffer.subarray(0, this.buffered);
+    const start = logPosition(this.active.number, this.active.size);
+    const before = this.active.size;
+    this.writeBuffer = Buffer.allocUnsafe(this.writeBuffer.length);
+    this.buffered = 0;
+    try {
+      await this.active.append([chunk], chunk.length);
+    } catch (err) {
+      await this.active.truncate(before).catch(() => {});
+      for (const [key, p] of this.pending) {
+        if (p.loc.pos < start) continue;
+        this.pending.delete(key);
+        this.pendingBytes -= p.loc.length;
+      }
+      this.lostWrites = fromSystemError(err, 'writing blocks');
+      this.log.error({ err: this.lostWrites.message }, 'a write failed; unsynced blocks since the last sync were dropped');
+      throw this.lostWrites;
+    }
+    for (const p of this.pending.values()) if (p.loc.pos >= start) p.data = undefined;
+  }
+
+  private async syncLocked(): Promise<void> {
+    await this.flush();
+    await this.active.sync();
+    if (this.newArenas) { await syncDir(join(this.dir, 'arenas')); this.newArenas = false; }
+    const entries = [...this.pending.values()];
+    const meta = {
+      checkpoint: logPosition(this.active.number, this.active.size),
+      blocks: this.meta.blocks + entries.length,
+      bytes: this.meta.bytes + this.pendingBytes,
+    };
+    await this.index.commit(entries.map((p) => [p.score, p.loc]), [], meta, true);
+    this.meta = meta;
+    this.pending.clear();
+    this.pendingBytes = 0;
+    if (this.lostWrites) {
+      const err = this.lostWrites;
+      this.lostWrites = undefined;
+      throw new ColonyError(err.code, `some blocks written since the previous sync were lost: ${err.detail}`, { cause: err });
+    }
+  }
+
+  /** Seals the active arena with a summary record and starts the next one. */
+  private async rollArena(): Promise<void> {
+    await this.flush();
+    const summary = Buffer.from(JSON.stringify({ sealed: Date.now(), bytes: this.active.size }));
+    const seal = Buffer.concat([encodeRecordHeader(SEAL_TYPE, summary.length, this.hash(summary)), summary]);
+    await this.active.append([seal], seal.length);
+    await this.active.sync();
+    const next = await Arena.create(join(this.dir, 'arenas'), this.active.number + 1);
+    this.arenas.set(next.number, next);
+    this.active = next;
+    this.newArenas = true;
+    this.log.info({ arena: next.number }, 'sealed an arena and started the next');
+  }
+
+  private async readAt(score: Score, loc: Location): Promise<Buffer> {
+    const arena = this.arenas.get(arenaOf(loc.pos));
+    const where = `arena ${arenaOf(loc.pos)} offset ${offsetOf(loc.pos)}`;
+    if (!arena) throw corruptBlock(formatScore(score), `${where} (no such arena)`);
+    const buf = await arena.read(offsetOf(loc.pos), RECORD_HEADER_BYTES + loc.length);
+    const data = buf.subarray(RECORD_HEADER_BYTES);
+    if (buf.length !== RECORD_HEADER_BYTES + loc.length || !buf.subarray(12, RECORD_HEADER_BYTES).equals(score) || !this.hash(data).equals(score)) {
+      throw corruptBlock(formatScore(score), where);
+    }
+    return data;
+  }
+
+  private checkOpen(): void {
+    if (this.isClosed) throw closed('the block store');
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const fh = await openFile(path, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+}
