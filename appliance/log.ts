@@ -32,3 +32,15 @@ export class MemoryLog implements Log {
   error(obj: object, msg = '') { this.lines.push({ ...obj, level: 'error', msg }); }
   child() { return this; }
 }
+
+/** Lines for people on a terminal: `colony: warn: message (key=value ...)`. Used by one-shot commands. */
+export function consoleLog(stream: NodeJS.WritableStream, minLevel: 'debug' | 'info' | 'warn' | 'error' = 'warn'): Log {
+  const order = ['debug', 'info', 'warn', 'error'];
+  const line = (level: string) => (obj: object, msg = '') => {
+    if (order.indexOf(level) < order.indexOf(minLevel)) return;
+    const kv = Object.entries(obj).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+    stream.write(`colony: ${level}: ${msg}${kv ? ` (${kv})` : ''}\n`);
+  };
+  const log: Log = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), child: () => log };
+  return log;
+}

@@ -1,8 +1,9 @@
 // The block store: venti's write-once blocks named by their BLAKE3 score, in append-only
 // arenas with a LevelDB index that can always be rebuilt. See README.md for the contract.
-import { mkdir, open as openFile } from 'node:fs/promises';
+import { open as openFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closed, corruptBlock, ColonyError, fromSystemError, invalid, notFound, tooLarge } from '../errors.js';
+import { ensureDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { Arena, listArenas } from './arena.js';
 import { BlockCache } from './cache.js';
@@ -73,7 +74,7 @@ export class BlockStore {
     if (opts.arenaBytes < 4 * opts.maxBlockBytes || opts.arenaBytes >= 2 ** 36) throw invalid('arenaBytes must hold at least four maximal blocks and be under 64 GiB');
     opts.writeBufferBytes = Math.max(opts.writeBufferBytes, opts.maxBlockBytes + RECORD_HEADER_BYTES);
     const arenaDir = join(dir, 'arenas');
-    await mkdir(arenaDir, { recursive: true }).catch((err) => { throw fromSystemError(err, `creating ${arenaDir}`); });
+    await ensureDir(arenaDir);
     const { name, hash } = await loadHash();
     const index = await BlockIndex.open(join(dir, 'index'));
     try {

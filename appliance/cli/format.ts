@@ -1,0 +1,31 @@
+// Small helpers for what people read: sizes, rates and a one-line progress meter.
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * A progress line on a terminal, redrawn at most ten times a second; silent when the
+ * stream is not a TTY, so logs and pipes stay clean.
+ */
+export function progressLine(stream: NodeJS.WritableStream & { isTTY?: boolean }, label: string) {
+  const started = Date.now();
+  let last = 0;
+  const tty = stream.isTTY === true;
+  return {
+    update(done: number, total: number, extra = '') {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const secs = Math.max((now - started) / 1000, 0.001);
+      const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
+      stream.write(`\r${label} ${pct}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(done / secs)}/s ${extra}\x1b[K`);
+    },
+    done() { if (tty) stream.write('\r\x1b[K'); },
+  };
+}

@@ -1,0 +1,68 @@
+// The `colony` command: finds the subcommand, parses its options, runs it, and turns
+// errors into exit codes (0 success, 1 error, 2 usage mistake).
+import { readFileSync } from 'node:fs';
+import { ColonyError, usage } from '../errors.js';
+import { helpText, parseCommand, type Command } from './command.js';
+import { serve } from './serve.js';
+import { storeCommands } from './store-commands.js';
+
+export const commands: Command[] = [serve, ...storeCommands];
+
+interface Io {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+const version = (): string => {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+};
+
+function overview(prefix: string[] = []): string {
+  const shown = commands.filter((c) => prefix.every((w, i) => c.path[i] === w));
+  const width = Math.max(...shown.map((c) => c.path.join(' ').length));
+  return [
+    `usage: colony ${prefix.length ? prefix.join(' ') + ' ' : ''}COMMAND [options]`,
+    '',
+    'Colony keeps filesystem snapshots in a content-addressed store and spawns writable environments from them.',
+    '',
+    'commands:',
+    ...shown.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`),
+    '',
+    "Every command takes --help, and --data DIR (or $COLONY_DATA) to choose the data directory (default ./var).",
+  ].join('\n') + '\n';
+}
+
+/** Longest command path that prefixes argv (options may not come before the command words). */
+function findCommand(argv: string[]): Command | undefined {
+  let best: Command | undefined;
+  for (const c of commands) {
+    if (c.path.every((w, i) => argv[i] === w) && (!best || c.path.length > best.path.length)) best = c;
+  }
+  return best;
+}
+
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env }): Promise<number> {
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { io.out.write(overview()); return 0; }
+    if (argv[0] === '--version') { io.out.write(`colony ${version()}\n`); return 0; }
+    const cmd = findCommand(argv);
+    if (!cmd) {
+      const group = commands.some((c) => c.path[0] === argv[0]) ? [argv[0]!] : undefined;
+      if (group && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) { io.out.write(overview(group)); return argv.length === 1 ? 2 : 0; }
+      throw usage(`unknown command '${argv.slice(0, group ? 2 : 1).join(' ')}' (see 'colony --help')`);
+    }
+    const { help, ctx } = parseCommand(cmd, argv.slice(cmd.path.length), io.env);
+    if (help) { io.out.write(helpText(cmd)); return 0; }
+    return await cmd.run({ ...ctx, out: io.out, err: io.err, stdin: io.stdin });
+  } catch (err) {
+    if (err instanceof ColonyError) {
+      io.err.write(`colony: ${err.code === 'COLONY_USAGE' ? err.detail : err.message}\n`);
+      return err.code === 'COLONY_USAGE' || err.code === 'COLONY_INVALID' ? 2 : 1;
+    }
+    io.err.write(`colony: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,1 @@
+export { Supervisor, type SupervisorOptions, type HealthState } from './supervisor.js';
