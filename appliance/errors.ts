@@ -14,6 +14,13 @@ export type ErrorCode =
   | 'COLONY_CLOSED' // used after close()
   | 'COLONY_IO' // the operating system refused an I/O operation
   | 'COLONY_UNSUPPORTED' // a format version or feature we do not speak
+  | 'COLONY_NOT_EMPTY' // a directory that must be empty is not
+  | 'COLONY_NOT_DIRECTORY' // a path component or target is not a directory
+  | 'COLONY_IS_DIRECTORY' // a file operation on a directory
+  | 'COLONY_LIMIT' // a configured count limit (spawns, names, fids) is reached
+  | 'COLONY_TIMEOUT' // an operation did not finish in its time bound
+  | 'COLONY_PROTOCOL' // a peer or client broke a wire protocol (malformed frame, bad tag)
+  | 'COLONY_AUTH' // authentication failed or is missing
   | 'COLONY_USAGE' // a command line mistake (exit code 2)
   | 'COLONY_INTERNAL'; // a bug: an invariant did not hold
 
