@@ -73,12 +73,21 @@ export async function recover(ctx: RecoveryContext): Promise<Recovered> {
   };
 
   const numbers = [...arenas.keys()];
-  const startArena = arenaOf(meta.checkpoint);
+  let startArena = arenaOf(meta.checkpoint);
+  let startOffset = Math.max(ARENA_HEADER_BYTES, offsetOf(meta.checkpoint));
+  const checkpointArena = arenas.get(startArena);
+  if (stored && numbers.length > 0 && (!checkpointArena || (await checkpointArena.fileSize()) < startOffset)) {
+    // The log is shorter than the index believes. Record boundaries can only be found
+    // from the start of an arena, so rescan the arena that now holds the end of the log.
+    startArena = checkpointArena ? startArena : numbers[numbers.length - 1]!;
+    startOffset = ARENA_HEADER_BYTES;
+    ctx.log.warn({ checkpoint: meta.checkpoint, arena: startArena }, 'the log is shorter than the index says; rescanning its last arena');
+  }
   for (const [i, n] of numbers.entries()) {
     if (n < startArena) continue;
     const arena = arenas.get(n)!;
     const last = i === numbers.length - 1;
-    const from = n === startArena ? Math.max(ARENA_HEADER_BYTES, offsetOf(meta.checkpoint)) : ARENA_HEADER_BYTES;
+    const from = n === startArena ? startOffset : ARENA_HEADER_BYTES;
     // A record that fails its hash is a torn tail if nothing whole follows it, and a
     // corrupt block if something does. So each one waits for the next record to decide.
     let suspect: ScannedRecord | undefined;
