@@ -28,14 +28,23 @@ export class ColonyError extends Error {
   readonly code: ErrorCode;
   /** The message without the code prefix, for people. */
   readonly detail: string;
+  /**
+   * The POSIX errno name where the code alone is ambiguous (EPERM rather than EACCES,
+   * EXDEV, ELOOP, ENAMETOOLONG, ...). Filesystem layers set it; the 9P layer prefers it.
+   */
+  readonly posix: string | undefined;
 
-  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown }) {
-    super(`${code}: ${detail}`, options);
+  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown; posix?: string }) {
+    super(`${code}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ColonyError';
     this.code = code;
     this.detail = detail;
+    this.posix = options?.posix;
   }
 }
+
+/** A filesystem error with its exact POSIX errno, e.g. posixError('COLONY_PERMISSION', 'EPERM', 'not the owner'). */
+export const posixError = (code: ErrorCode, posix: string, detail: string) => new ColonyError(code, detail, { posix });
 
 export const isColonyError = (err: unknown, code?: ErrorCode): err is ColonyError =>
   err instanceof ColonyError && (code === undefined || err.code === code);

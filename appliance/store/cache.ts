@@ -9,7 +9,7 @@ export class BlockCache {
   hits = 0;
   misses = 0;
 
-  constructor(readonly capacityBytes: number) {}
+  constructor(public capacityBytes: number) {}
 
   get bytes() { return this.used; }
   get size() { return this.map.size; }
@@ -42,4 +42,14 @@ export class BlockCache {
   }
 
   clear(): void { this.map.clear(); this.used = 0; }
+
+  /** Changes the budget, evicting least recently used blocks until they fit. */
+  resize(capacityBytes: number): void {
+    this.capacityBytes = Math.max(0, capacityBytes);
+    for (const [k, v] of this.map) {
+      if (this.used <= this.capacityBytes) break;
+      this.map.delete(k);
+      this.used -= v.data.length;
+    }
+  }
 }

@@ -4,3 +4,4 @@ export { formatScore, parseScore, isScoreText, SCORE_BYTES, type Score } from '.
 export { loadHash, type HashBackend } from './hash.js';
 export { MAX_BLOCK_TYPE, ARENA_STRIDE, arenaOf, offsetOf } from './record.js';
 export type { VerifyReport, VerifyProgress } from './verify.js';
+export { BlockCache, type CachedBlock } from './cache.js';

@@ -1,0 +1,250 @@
+// A file's bytes in a volume: the base content tree from the snapshot, read lazily, under
+// an overlay of changed leaves. A changed leaf lives in memory until the dirty budget is
+// exceeded; then it spills into the store as an ordinary block. So the cache size never
+// limits what a user can write.
+import { corruptData } from '../errors.js';
+import { DATA, POINTER, depthFor, fanout, leafCount, leafLength, isZeroScore, type BlockReader } from '../snapshot/index.js';
+import { BlockCache, formatScore, type Score } from '../store/index.js';
+
+/** An overlay leaf: bytes in memory (blockSize long; `epoch` says which save may still hold it), a spilled block, or zeros. */
+export type Leaf = { mem: Buffer; epoch: number } | { score: Score } | null;
+
+export interface VolumeCounters {
+  bytesRead: number;
+  bytesWritten: number;
+  bytesFetched: number;
+  spilledLeaves: number;
+}
+
+/** The budget and clean cache shared by every file of one volume. */
+export class Budget {
+  readonly clean: BlockCache;
+  dirtyBytes = 0;
+  /** Dirty in-memory leaves, oldest first: the spill order. */
+  readonly dirty = new Map<string, { file: FileData; index: number }>();
+  epoch = 1;
+
+  constructor(
+    readonly cacheBytes: number,
+    readonly store: BlockReader & { put(type: number, data: Uint8Array): Promise<Score> },
+    readonly blockSize: number,
+    readonly counters: VolumeCounters,
+  ) {
+    this.clean = new BlockCache(cacheBytes);
+  }
+
+  /** Reads a block through the volume's clean cache, counting what the store had to supply. */
+  async fetch(score: Score, type: number, length: number): Promise<Buffer> {
+    const key = score.toString('hex');
+    const hit = this.clean.get(key);
+    if (hit) return hit.data;
+    const block = await this.store.getBlock(score);
+    if (block.type !== type || (length >= 0 && block.data.length !== length)) {
+      throw corruptData(`block ${formatScore(score)} is type ${block.type} of ${block.data.length} bytes; expected type ${type}${length >= 0 ? ` of ${length}` : ''}`);
+    }
+    this.counters.bytesFetched += block.data.length;
+    this.clean.set(key, block);
+    return block.data;
+  }
+
+  markDirty(file: FileData, index: number, grew: number): void {
+    const key = `${file.ino}:${index}`;
+    this.dirty.delete(key);
+    this.dirty.set(key, { file, index });
+    this.dirtyBytes += grew;
+    this.clean.resize(this.cacheBytes - this.dirtyBytes);
+  }
+
+  forget(file: FileData, index: number, bytes: number): void {
+    if (this.dirty.delete(`${file.ino}:${index}`)) this.dirtyBytes -= bytes;
+  }
+
+  /** Spills the oldest dirty leaves into the store until dirty data is under half the budget. */
+  async spillIfNeeded(): Promise<void> {
+    if (this.dirtyBytes <= this.cacheBytes * 0.75) return;
+    for (const [key, { file, index }] of this.dirty) {
+      if (this.dirtyBytes <= this.cacheBytes / 2) break;
+      this.dirty.delete(key);
+      await file.spill(index);
+    }
+    this.clean.resize(this.cacheBytes - this.dirtyBytes);
+  }
+}
+
+/** What a save needs of one file, taken at one instant. */
+export interface FileCapture {
+  baseScore: Score;
+  baseSize: number;
+  baseInline: Buffer | null;
+  baseVisible: number;
+  size: number;
+  leaves: Map<number, Leaf>;
+}
+
+const zeros = (n: number) => Buffer.alloc(n);
+
+export class FileData {
+  readonly leaves = new Map<number, Leaf>();
+  /** Base bytes at or past this offset are hidden (a truncate cut them off). */
+  baseVisible: number;
+  size: number;
+
+  constructor(
+    readonly ino: number,
+    private readonly budget: Budget,
+    public baseScore: Score,
+    public baseSize: number,
+    public baseInline: Buffer | null,
+  ) {
+    this.size = baseSize;
+    this.baseVisible = baseSize;
+  }
+
+  private get bs() { return this.budget.blockSize; }
+
+  /** The score of base leaf i, walking pointer blocks (raw, no decoding of siblings). */
+  private async baseLeafScore(i: number): Promise<Score | null> {
+    const f = fanout(this.bs);
+    let node: Score = this.baseScore;
+    for (let h = depthFor(this.baseSize, this.bs); h >= 1; h--) {
+      if (isZeroScore(node)) return null;
+      const ptrs = await this.budget.fetch(node, POINTER, -1);
+      const c = Math.floor(i / f ** (h - 1)) % f;
+      if (ptrs.length < (c + 1) * 32) throw corruptData(`pointer block ${formatScore(node)} is too short`);
+      node = ptrs.subarray(c * 32, c * 32 + 32);
+    }
+    return isZeroScore(node) ? null : node;
+  }
+
+  /** Leaf i of the base as it is visible now (null: all zero), blockSize bytes or fewer. */
+  private async baseLeaf(i: number): Promise<Buffer | null> {
+    const start = i * this.bs;
+    if (start >= this.baseVisible) return null;
+    let data: Buffer | null;
+    if (this.baseInline) data = i === 0 ? this.baseInline : null;
+    else if (i >= leafCount(this.baseSize, this.bs)) data = null;
+    else {
+      const score = await this.baseLeafScore(i);
+      data = score ? await this.budget.fetch(score, DATA, leafLength(this.baseSize, this.bs, i)) : null;
+    }
+    if (data && start + data.length > this.baseVisible) {
+      data = Buffer.concat([data.subarray(0, this.baseVisible - start), zeros(start + data.length - this.baseVisible)]);
+    }
+    return data;
+  }
+
+  /** Leaf i as it reads now: bytes (possibly shorter than blockSize) or null for zeros. */
+  async leaf(i: number): Promise<Buffer | null> {
+    const o = this.leaves.get(i);
+    if (o === undefined) return this.baseLeaf(i);
+    if (o === null) return null;
+    if ('mem' in o) return o.mem;
+    return this.budget.fetch(o.score, DATA, this.bs);
+  }
+
+  /** A read-only view of a capture, for a save to read from while the live file moves on. */
+  static fromCapture(budget: Budget, cap: FileCapture): FileData {
+    const view = new FileData(-1, budget, cap.baseScore, cap.baseSize, cap.baseInline);
+    for (const [i, leaf] of cap.leaves) view.leaves.set(i, leaf);
+    view.size = cap.size;
+    view.baseVisible = cap.baseVisible;
+    return view;
+  }
+
+  async read(offset: number, length: number, count = true): Promise<Buffer> {
+    const end = Math.min(this.size, offset + length);
+    if (offset >= end) return Buffer.alloc(0);
+    const out = Buffer.alloc(end - offset);
+    for (let i = Math.floor(offset / this.bs); i * this.bs < end; i++) {
+      const data = await this.leaf(i);
+      if (!data) continue;
+      const from = Math.max(offset, i * this.bs);
+      const to = Math.min(end, i * this.bs + data.length);
+      if (to > from) data.copy(out, from - offset, from - i * this.bs, to - i * this.bs);
+    }
+    if (count) this.budget.counters.bytesRead += out.length;
+    return out;
+  }
+
+  /** A leaf this save epoch may change in place: copied first if a capture still holds it. */
+  private async mutable(i: number): Promise<Buffer> {
+    const o = this.leaves.get(i);
+    if (o && 'mem' in o && o.epoch === this.budget.epoch) return o.mem;
+    const buf = Buffer.alloc(this.bs);
+    const current = o && 'mem' in o ? o.mem : await this.leaf(i);
+    current?.copy(buf, 0, 0, Math.min(current.length, this.bs));
+    const wasMem = !!(o && 'mem' in o);
+    this.leaves.set(i, { mem: buf, epoch: this.budget.epoch });
+    this.budget.markDirty(this, i, wasMem ? 0 : this.bs);
+    return buf;
+  }
+
+  async write(offset: number, data: Buffer): Promise<void> {
+    const end = offset + data.length;
+    for (let i = Math.floor(offset / this.bs); i * this.bs < end; i++) {
+      const buf = await this.mutable(i);
+      const from = Math.max(offset, i * this.bs);
+      const to = Math.min(end, (i + 1) * this.bs);
+      data.copy(buf, from - i * this.bs, from - offset, to - offset);
+      this.budget.markDirty(this, i, 0);
+    }
+    if (end > this.size) this.size = end;
+    this.budget.counters.bytesWritten += data.length;
+    await this.budget.spillIfNeeded();
+  }
+
+  async truncate(size: number): Promise<void> {
+    if (size < this.size) {
+      const keep = Math.ceil(size / this.bs);
+      for (const [i, o] of [...this.leaves]) {
+        if (i < keep) continue;
+        this.leaves.delete(i);
+        if (o && 'mem' in o) this.budget.forget(this, i, this.bs);
+      }
+      if (size % this.bs) (await this.mutable(keep - 1)).fill(0, size % this.bs);
+      this.baseVisible = Math.min(this.baseVisible, size);
+    }
+    this.size = size;
+  }
+
+  /** Moves an in-memory leaf into the store (called by the budget). */
+  async spill(i: number): Promise<void> {
+    const o = this.leaves.get(i);
+    if (!o || !('mem' in o)) return;
+    this.budget.dirtyBytes -= this.bs;
+    const isZero = o.mem.every((b) => b === 0);
+    const score = isZero ? null : await this.budget.store.put(DATA, o.mem);
+    // A write may have replaced the leaf while the put was in flight; keep the newer one.
+    if (this.leaves.get(i) !== o) return;
+    this.leaves.set(i, score ? { score } : null);
+    this.budget.counters.spilledLeaves++;
+  }
+
+  /** Everything a save needs, at this instant; later writes copy the leaves they touch. */
+  capture(): FileCapture {
+    return {
+      baseScore: this.baseScore, baseSize: this.baseSize, baseInline: this.baseInline, baseVisible: this.baseVisible,
+      size: this.size, leaves: new Map(this.leaves),
+    };
+  }
+
+  /** After a save: the saved content becomes the base, and the overlay starts empty. */
+  rebase(score: Score, size: number, inline: Buffer | null): void {
+    for (const [i, o] of this.leaves) if (o && 'mem' in o) this.budget.forget(this, i, this.bs);
+    this.leaves.clear();
+    this.baseScore = score;
+    this.baseSize = size;
+    this.baseInline = inline;
+    this.baseVisible = size;
+    this.size = size;
+  }
+
+  /** Releases the budget when the file is gone. */
+  drop(): void {
+    for (const [i, o] of this.leaves) if (o && 'mem' in o) this.budget.forget(this, i, this.bs);
+    this.leaves.clear();
+  }
+
+  get dirtyLeaves(): number { return this.leaves.size; }
+  get changed(): boolean { return this.leaves.size > 0 || this.size !== this.baseSize || this.baseVisible !== this.baseSize; }
+}

@@ -1,0 +1,6 @@
+// The volume subsystem's public surface: lazy copy-on-write filesystems over snapshot roots.
+export { Volume, ROOT_INO, NAME_MAX, dtypeOf, type VolumeOptions, type VolumeAttr, type VolumeDirEntry, type VolumeStats } from './volume.js';
+export { ROOT as ROOT_CRED, allowed, type Cred } from './access.js';
+export type { SetAttrs, NodeSpec } from './namespace.js';
+export type { SaveOptions } from './save.js';
+export { kindOfMode, typeBits, S_IFMT } from './inode.js';

@@ -1,0 +1,251 @@
+// The volume's namespace operations with their POSIX rules: create, link, unlink, rename,
+// setattr and xattrs. Volume extends this class; the abstract members are its inode table.
+import { exists, invalid, notFound, posixError } from '../errors.js';
+import { blankEntry, type Entry, type EntryKind } from '../snapshot/index.js';
+import { check, checkSticky, isOwner, W, R, type Cred } from './access.js';
+import { nowNs, type Child, type Inode } from './inode.js';
+
+export interface SetAttrs { mode?: number; uid?: number; gid?: number; size?: number; atime?: bigint | 'now'; mtime?: bigint | 'now' }
+export interface NodeSpec { target?: Buffer; major?: number; minor?: number }
+
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+
+export function checkName(name: string): void {
+  if (name.includes('/') || name.includes('\0')) throw invalid(`a name may not contain '/' or NUL: ${JSON.stringify(name)}`);
+  if (name === '' || name === '.' || name === '..') throw posixError('COLONY_EXISTS', 'EEXIST', `'${name}' is reserved`);
+  if (Buffer.byteLength(name) > 255) throw posixError('COLONY_INVALID', 'ENAMETOOLONG', 'a name is at most 255 bytes');
+}
+
+const noDir = () => posixError('COLONY_NOT_DIRECTORY', 'ENOTDIR', 'not a directory');
+
+export abstract class NamespaceOps {
+  protected readonly inodes = new Map<number, Inode>();
+  protected nextIno = 2;
+  protected changes = 0;
+
+  abstract inode(ino: number): Inode;
+  abstract get blockSize(): number;
+  protected abstract newInode(e: Entry, ino?: number): Inode;
+  protected abstract loadDir(dir: Inode): Promise<void>;
+  protected abstract materialize(dir: Inode, name: string, child: Child): Promise<Inode>;
+  protected abstract touch(node: Inode, ctime?: boolean): void;
+  protected abstract dirtyDir(ino: number): void;
+  protected abstract addParent(node: Inode, dirIno: number): void;
+  protected abstract attachAllLinks(node: Inode): Promise<void>;
+  protected abstract truncate(n: Inode, size: number): Promise<void>;
+  protected abstract reap(n: Inode): void;
+  protected abstract mayWriteDir(cred: Cred, dir: Inode, what: string): void;
+
+  /** The child inode named `name`, or undefined. */
+  protected async childOf(dir: Inode, name: string): Promise<Inode | undefined> {
+    if (!dir.dir) throw noDir();
+    await this.loadDir(dir);
+    const child = dir.dir.children.get(name);
+    return child ? this.materialize(dir, name, child) : undefined;
+  }
+
+  /** Directory contents changed: new mtime, and a new encoding at the next save. */
+  protected dirChanged(dir: Inode): void {
+    dir.mtime = nowNs();
+    dir.ctime = dir.mtime;
+    dir.version++;
+    this.dirtyDir(dir.ino);
+  }
+
+  private detach(dir: Inode, name: string, node: Inode): void {
+    dir.dir!.children.delete(name);
+    dir.dir!.cookies.delete(name);
+    const n = (node.parents.get(dir.ino) ?? 1) - 1;
+    if (n > 0) node.parents.set(dir.ino, n);
+    else node.parents.delete(dir.ino);
+  }
+
+  async create(cred: Cred, dirIno: number, name: string, kind: EntryKind, mode: number, gid: number, spec: NodeSpec = {}): Promise<number> {
+    checkName(name);
+    const dir = this.inode(dirIno);
+    this.mayWriteDir(cred, dir, `create ${name}`);
+    if (await this.childOf(dir, name)) throw exists(name);
+    if ((kind === 'char' || kind === 'block') && cred.uid !== 0) throw posixError('COLONY_PERMISSION', 'EPERM', 'only root may create device nodes');
+    if (kind === 'symlink' && (!spec.target || spec.target.length === 0 || spec.target.length > 4095)) {
+      throw posixError('COLONY_INVALID', spec.target?.length ? 'ENAMETOOLONG' : 'ENOENT', 'a symlink target is 1 to 4095 bytes');
+    }
+    let perm = mode & 0o7777;
+    let group = gid;
+    if (dir.mode & 0o2000) { group = dir.gid; if (kind === 'dir') perm |= 0o2000; }
+    if (cred.uid !== 0 && kind !== 'dir' && perm & 0o2000 && group !== cred.gid) perm &= ~0o2000;
+    const now = nowNs();
+    const entry: Entry = {
+      ...blankEntry(kind, name), mode: kind === 'symlink' ? 0o777 : perm, uid: cred.uid, gid: group, mtime: now,
+      target: kind === 'symlink' ? spec.target! : null, major: spec.major ?? 0, minor: spec.minor ?? 0,
+    };
+    const node = this.newInode(entry);
+    if (node.dir) { node.dir.loaded = true; node.nlink = 2; dir.nlink++; }
+    dir.dir!.children.set(name, { ino: node.ino, raw: Buffer.from(name) });
+    this.addParent(node, dir.ino);
+    this.touch(node);
+    this.dirChanged(dir);
+    return node.ino;
+  }
+
+  async link(cred: Cred, dirIno: number, name: string, targetIno: number): Promise<void> {
+    checkName(name);
+    const dir = this.inode(dirIno);
+    const target = this.inode(targetIno);
+    if (target.dir) throw posixError('COLONY_PERMISSION', 'EPERM', 'directories cannot be hard-linked');
+    this.mayWriteDir(cred, dir, `link ${name}`);
+    if (await this.childOf(dir, name)) throw exists(name);
+    await this.attachAllLinks(target);
+    dir.dir!.children.set(name, { ino: target.ino, raw: Buffer.from(name) });
+    this.addParent(target, dir.ino);
+    target.nlink++;
+    // A file gaining its first extra name joins a new link group: every directory naming it changes.
+    if (target.baseLink === 0) this.touch(target);
+    else { target.ctime = nowNs(); target.version++; }
+    this.dirChanged(dir);
+  }
+
+  async unlink(cred: Cred, dirIno: number, name: string, isDir: boolean): Promise<void> {
+    const dir = this.inode(dirIno);
+    this.mayWriteDir(cred, dir, `remove ${name}`);
+    const node = await this.childOf(dir, name);
+    if (!node) throw notFound(name);
+    if (isDir && !node.dir) throw noDir();
+    if (!isDir && node.dir) throw posixError('COLONY_IS_DIRECTORY', 'EISDIR', `${name} is a directory`);
+    if (node.dir) { await this.loadDir(node); if (node.dir.children.size) throw posixError('COLONY_NOT_EMPTY', 'ENOTEMPTY', `${name} is not empty`); }
+    checkSticky(cred, dir, node, name);
+    this.detach(dir, name, node);
+    if (node.dir) { node.nlink = 0; dir.nlink--; } else node.nlink--;
+    node.ctime = nowNs();
+    node.version++;
+    this.dirChanged(dir);
+    this.reap(node);
+  }
+
+  async rename(cred: Cred, oldDirIno: number, oldName: string, newDirIno: number, newName: string): Promise<void> {
+    checkName(newName);
+    const from = this.inode(oldDirIno);
+    const to = this.inode(newDirIno);
+    this.mayWriteDir(cred, from, `rename ${oldName}`);
+    this.mayWriteDir(cred, to, `rename to ${newName}`);
+    const src = await this.childOf(from, oldName);
+    if (!src) throw notFound(oldName);
+    const dst = await this.childOf(to, newName);
+    if (dst === src) return; // two names of one file: POSIX says do nothing
+    checkSticky(cred, from, src, oldName);
+    if (src.dir) {
+      if (from !== to) check(cred, src, W, `move directory ${oldName}`);
+      for (let d: Inode | undefined = to, hops = 0; d && hops < 4096; hops++) {
+        if (d.ino === src.ino) throw invalid(`cannot move ${oldName} into its own subtree`);
+        const up = d.parents.keys().next().value as number | undefined;
+        d = up === undefined || up === d.ino ? undefined : this.inode(up);
+      }
+    }
+    if (dst) {
+      if (src.dir && !dst.dir) throw noDir();
+      if (!src.dir && dst.dir) throw posixError('COLONY_IS_DIRECTORY', 'EISDIR', `${newName} is a directory`);
+      if (dst.dir) { await this.loadDir(dst); if (dst.dir.children.size) throw posixError('COLONY_NOT_EMPTY', 'ENOTEMPTY', `${newName} is not empty`); }
+      checkSticky(cred, to, dst, newName);
+      this.detach(to, newName, dst);
+      if (dst.dir) { dst.nlink = 0; to.nlink--; } else dst.nlink--;
+      this.reap(dst);
+    }
+    this.detach(from, oldName, src);
+    to.dir!.children.set(newName, { ino: src.ino, raw: Buffer.from(newName) });
+    this.addParent(src, to.ino);
+    if (src.dir && from !== to) { from.nlink--; to.nlink++; }
+    src.ctime = nowNs();
+    src.version++;
+    this.dirChanged(from);
+    if (to !== from) this.dirChanged(to);
+  }
+
+  async setattr(cred: Cred, ino: number, set: SetAttrs): Promise<void> {
+    const n = this.inode(ino);
+    const owner = isOwner(cred, n);
+    if (set.mode !== undefined && !owner) throw posixError('COLONY_PERMISSION', 'EPERM', 'only the owner may change the mode');
+    if (set.uid !== undefined && set.uid !== n.uid && cred.uid !== 0) throw posixError('COLONY_PERMISSION', 'EPERM', 'only root may change the owner');
+    if (set.gid !== undefined && set.gid !== n.gid && cred.uid !== 0 && !(owner && set.gid === cred.gid)) {
+      throw posixError('COLONY_PERMISSION', 'EPERM', 'only root, or the owner to its own group, may change the group');
+    }
+    for (const t of [set.atime, set.mtime]) {
+      if (t === undefined) continue;
+      if (t === 'now') { if (!owner) check(cred, n, W, 'set times'); } else if (!owner) throw posixError('COLONY_PERMISSION', 'EPERM', 'only the owner may set explicit times');
+    }
+    if (set.size !== undefined) {
+      if (n.dir) throw posixError('COLONY_IS_DIRECTORY', 'EISDIR', 'cannot truncate a directory');
+      if (!n.file) throw invalid('only regular files have a size to set');
+      check(cred, n, W, 'truncate');
+    }
+    const entryChange = set.mode !== undefined || set.uid !== undefined || set.gid !== undefined || set.mtime !== undefined;
+    if (entryChange) await this.attachAllLinks(n);
+    if (set.size !== undefined) await this.truncate(n, set.size);
+    if (set.mode !== undefined) {
+      let mode = set.mode & 0o7777;
+      if (cred.uid !== 0 && !n.dir && mode & 0o2000 && n.gid !== cred.gid) mode &= ~0o2000;
+      n.mode = n.kind === 'symlink' ? n.mode : mode;
+    }
+    if ((set.uid !== undefined && set.uid !== n.uid) || (set.gid !== undefined && set.gid !== n.gid)) {
+      // Changing ownership drops setuid, and setgid where it means "run as group" (group execute).
+      if (n.file && cred.uid !== 0) n.mode &= ~(0o4000 | (n.mode & 0o010 ? 0o2000 : 0));
+    }
+    if (set.uid !== undefined) n.uid = set.uid;
+    if (set.gid !== undefined) n.gid = set.gid;
+    if (set.atime !== undefined) n.atime = set.atime === 'now' ? nowNs() : set.atime;
+    if (set.mtime !== undefined) n.mtime = set.mtime === 'now' ? nowNs() : set.mtime;
+    if (entryChange) this.touch(n);
+    else { n.ctime = nowNs(); n.version++; }
+  }
+
+  // ---- xattrs ----
+
+  private xattrAccess(cred: Cred, n: Inode, name: string, write: boolean): void {
+    if (name.startsWith('user.')) {
+      if (write && !n.file && !n.dir) throw posixError('COLONY_PERMISSION', 'EPERM', 'user xattrs live on files and directories only');
+      if (write && !isOwner(cred, n)) check(cred, n, W, `set xattr ${name}`);
+      if (!write) check(cred, n, R, `read xattr ${name}`);
+    } else if (name.startsWith('trusted.') || name.startsWith('security.')) {
+      if (cred.uid !== 0) throw posixError('COLONY_PERMISSION', 'EPERM', `${name.split('.')[0]} xattrs are for root`);
+    } else if (name.startsWith('system.')) {
+      throw posixError('COLONY_UNSUPPORTED', 'EOPNOTSUPP', `${name} is not supported`);
+    } else {
+      throw posixError('COLONY_UNSUPPORTED', 'EOPNOTSUPP', `xattr namespace of ${name} is not supported`);
+    }
+  }
+
+  async getxattr(cred: Cred, ino: number, name: string): Promise<Buffer> {
+    const n = this.inode(ino);
+    this.xattrAccess(cred, n, name, false);
+    const v = n.xattrs.get(name);
+    if (!v) throw posixError('COLONY_NOT_FOUND', 'ENODATA', `no xattr ${name}`);
+    return v;
+  }
+
+  async listxattr(cred: Cred, ino: number): Promise<string[]> {
+    const n = this.inode(ino);
+    return [...n.xattrs.keys()].filter((k) => cred.uid === 0 || k.startsWith('user.')).sort();
+  }
+
+  async setxattr(cred: Cred, ino: number, name: string, value: Buffer, flags: number): Promise<void> {
+    const n = this.inode(ino);
+    if (Buffer.byteLength(name) > 255 || name.length === 0) throw posixError('COLONY_INVALID', 'ERANGE', 'an xattr name is 1 to 255 bytes');
+    if (value.length > 65536) throw posixError('COLONY_TOO_LARGE', 'E2BIG', 'an xattr value is at most 64 KiB');
+    this.xattrAccess(cred, n, name, true);
+    const has = n.xattrs.has(name);
+    if (flags & XATTR_CREATE && has) throw exists(`xattr ${name}`);
+    if (flags & XATTR_REPLACE && !has) throw posixError('COLONY_NOT_FOUND', 'ENODATA', `no xattr ${name}`);
+    await this.attachAllLinks(n);
+    n.xattrs.set(name, Buffer.from(value));
+    this.touch(n);
+  }
+
+  async removexattr(cred: Cred, ino: number, name: string): Promise<void> {
+    const n = this.inode(ino);
+    this.xattrAccess(cred, n, name, true);
+    if (!n.xattrs.has(name)) throw posixError('COLONY_NOT_FOUND', 'ENODATA', `no xattr ${name}`);
+    await this.attachAllLinks(n);
+    n.xattrs.delete(name);
+    this.touch(n);
+  }
+}
+

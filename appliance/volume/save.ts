@@ -1,0 +1,114 @@
+// Saving a volume: a point-in-time view taken in one synchronous step (no await, so no
+// request can change anything half-way), then written bottom-up: changed leaves, the
+// pointer blocks on their paths, every changed directory, and a new root. Unchanged
+// subtrees are reused by score without being read. After the store syncs, inodes that did
+// not change meanwhile take the saved tree as their new base.
+import { FORMAT_VERSION, INLINE_MAX, ROOT, ZERO_SCORE, blankEntry, encodeRoot, leafCount, leafLength, rewriteLeaves, writeDirectory, type Entry, type Root } from '../snapshot/index.js';
+import type { Score } from '../store/index.js';
+import { FileData, type FileCapture } from './file-data.js';
+import { nowNs, type Inode } from './inode.js';
+import type { Volume } from './volume.js';
+import { ROOT_INO } from './volume.js';
+
+type Spec =
+  | { reuse: Entry }
+  | { node: Inode; attrs: Omit<Entry, 'name' | 'size' | 'score' | 'inline'>; file?: FileCapture; children?: Array<{ raw: Buffer; spec: Spec }> };
+
+export interface SaveOptions { comment?: string; meta?: Record<string, string> }
+
+/** The whole tree as it is at this instant. Must not await. */
+function capture(vol: Volume, newLinks: Map<number, number>, nextLink: { n: number }): Spec {
+  const describe = (node: Inode): Spec => {
+    if (node.base) return { reuse: node.base };
+    let link = 0;
+    if (node.file && node.nlink > 1) {
+      link = node.baseLink || (newLinks.get(node.ino) ?? 0);
+      if (!link) { link = nextLink.n++; newLinks.set(node.ino, link); }
+    }
+    const attrs = {
+      kind: node.kind, mode: node.mode, uid: node.uid, gid: node.gid, mtime: node.mtime, link,
+      xattrs: [...node.xattrs].map(([k, v]) => ({ name: Buffer.from(k), value: v })).sort((a, b) => Buffer.compare(a.name, b.name)),
+      target: node.target, major: node.major, minor: node.minor,
+    };
+    if (node.file) return { node, attrs, file: node.file.capture() };
+    if (node.dir) {
+      const children: Array<{ raw: Buffer; spec: Spec }> = [];
+      for (const child of node.dir.children.values()) {
+        children.push({ raw: child.raw, spec: child.ino !== undefined ? describe(vol.inode(child.ino)) : { reuse: child.entry! } });
+      }
+      children.sort((a, b) => Buffer.compare(a.raw, b.raw));
+      return { node, attrs, children };
+    }
+    return { node, attrs };
+  };
+  return describe(vol.inode(ROOT_INO));
+}
+
+async function fileContent(vol: Volume, cap: FileCapture): Promise<Pick<Entry, 'size' | 'score' | 'inline'>> {
+  const unchanged = cap.leaves.size === 0 && cap.size === cap.baseSize && cap.baseVisible === cap.baseSize;
+  if (unchanged) return { size: cap.size, score: cap.baseScore, inline: cap.baseInline };
+  const view = FileData.fromCapture(vol.budget, cap);
+  if (cap.size === 0) return { size: 0, score: ZERO_SCORE, inline: null };
+  if (cap.size <= INLINE_MAX) return { size: cap.size, score: ZERO_SCORE, inline: await view.read(0, cap.size, false) };
+  const bs = vol.blockSize;
+  // From an inline base there is no old tree: every leaf is a change.
+  const oldScore = cap.baseInline ? ZERO_SCORE : cap.baseScore;
+  const oldSize = cap.baseInline ? 0 : cap.baseSize;
+  const n = leafCount(cap.size, bs);
+  const changed = new Set<number>(cap.leaves.keys());
+  if (cap.baseInline) changed.add(0);
+  for (let i = Math.floor(cap.baseVisible / bs); i < Math.min(leafCount(oldSize, bs), n); i++) changed.add(i);
+  const changes = new Map<number, Buffer | null>();
+  for (const i of changed) {
+    if (i >= n) continue;
+    const data = await view.leaf(i);
+    const len = leafLength(cap.size, bs, i);
+    if (!data || data.every((b) => b === 0)) { changes.set(i, null); continue; }
+    changes.set(i, data.length === len ? data : data.length > len ? data.subarray(0, len) : Buffer.concat([data, Buffer.alloc(len - data.length)]));
+  }
+  const score = await rewriteLeaves(vol.store, oldScore, oldSize, cap.size, changes, { blockSize: bs });
+  return { size: cap.size, score, inline: null };
+}
+
+/** Writes a captured subtree; returns its entry (name filled in by the caller) and records what was written. */
+async function write(vol: Volume, spec: Spec, written: Map<Inode, Entry>): Promise<Entry> {
+  if ('reuse' in spec) return spec.reuse;
+  const name = Buffer.alloc(0);
+  let content: Pick<Entry, 'size' | 'score' | 'inline'> = { size: 0, score: ZERO_SCORE, inline: null };
+  if (spec.file) content = await fileContent(vol, spec.file);
+  if (spec.children) {
+    const entries: Entry[] = [];
+    for (const c of spec.children) entries.push({ ...(await write(vol, c.spec, written)), name: c.raw });
+    const dir = await writeDirectory(vol.store, entries, vol.blockSize);
+    content = { size: dir.size, score: dir.score, inline: null };
+  }
+  const entry: Entry = { ...blankEntry(spec.attrs.kind), ...spec.attrs, ...content, name };
+  written.set(spec.node, entry);
+  return entry;
+}
+
+export async function saveVolume(vol: Volume, opts: SaveOptions = {}): Promise<{ root: Score; rootBlock: Root }> {
+  // New link groups are numbered above every group in the base, which needs the base's groups.
+  const needsGroups = [...vol.allInodes()].some((n) => n.file && n.nlink > 1 && n.baseLink === 0);
+  const nextLink = { n: needsGroups ? vol.maxBaseLink(await vol.baseLinkGroups()) + 1 : 1 };
+  const newLinks = new Map<number, number>();
+  const at = vol.changeCount;
+  const spec = capture(vol, newLinks, nextLink);
+  vol.budget.epoch++; // from here on, writes copy the leaves the capture holds
+  const written = new Map<Inode, Entry>();
+  const top = await write(vol, spec, written);
+  const rootBlock: Root = {
+    version: FORMAT_VERSION, blockSize: vol.blockSize, top: { ...top, name: Buffer.alloc(0) }, parent: vol.rootScore,
+    created: nowNs(), comment: opts.comment ?? '', meta: { ...vol.root.meta, ...(opts.meta ?? {}) },
+  };
+  const root = await vol.store.put(ROOT, encodeRoot(rootBlock));
+  await vol.store.sync();
+  for (const [node, entry] of written) {
+    if (node.changedAt > at || !vol.has(node.ino)) continue;
+    node.base = entry;
+    if (entry.link) node.baseLink = entry.link;
+    if (node.file && entry.kind === 'file') node.file.rebase(entry.score, entry.size, entry.inline);
+  }
+  vol.rebaseRoot(root, rootBlock, newLinks);
+  return { root, rootBlock };
+}
