@@ -1,0 +1,120 @@
+// Export to a directory. Entries are created in walk order and no symlink is ever
+// followed: every parent is a directory this export made (or, with `force`, a real
+// directory it checked with lstat), files open with O_NOFOLLOW|O_EXCL, and what stands in
+// the way is removed, not written through. Then, in this order, because each step undoes
+// part of the one before: owners (as root), xattrs (one setfattr process), modes (chown
+// clears setuid), and mtimes to the nanosecond (one helper process).
+import { execFile } from 'node:child_process';
+import { constants as C } from 'node:fs';
+import { chmod, lchown, link, lstat, mkdir, open, readdir, realpath, rename, rm, symlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { ColonyError, fromSystemError } from '../errors.js';
+import type { Score } from '../store/index.js';
+import { readLeaves, type BlockReader } from './content.js';
+import type { Entry } from './format.js';
+import type { ExportOptions, ExportStats } from './export-tar.js';
+import { setTimes } from './timestamps.js';
+import { readRoot, walk } from './walk.js';
+import { writeXattrs } from './xattr.js';
+
+export interface ExportDirOptions extends ExportOptions {
+  /** Export into a non-empty directory, replacing what is in the way. */
+  force?: boolean;
+  /** Restore owners: defaults to true when running as root. */
+  owners?: boolean;
+  /** Restore xattrs (needs setfattr). Default true. */
+  xattrs?: boolean;
+}
+
+const run = promisify(execFile);
+
+export async function exportDirectory(store: BlockReader, root: Score, dest: string, opts: ExportDirOptions = {}): Promise<ExportStats> {
+  const r = await readRoot(store, root);
+  const base = await prepare(dest, opts.force ?? false);
+  const abs = (rel: Buffer) => (rel.length ? Buffer.concat([base, Buffer.from('/'), rel]) : base);
+  const stats: ExportStats = { files: 0, dirs: 0, bytes: 0 };
+  const firstOfGroup = new Map<number, Buffer>();
+  /** One per inode (the first name of a link group), in walk order. */
+  const made: Array<{ path: Buffer; entry: Entry }> = [];
+  let specials = 0;
+  for await (const { path, entry: e } of walk(store, r)) {
+    if (path.length === 0) { made.push({ path, entry: e }); continue; }
+    const p = abs(path);
+    const kept = opts.force ? await clear(p, e) : false;
+    const first = e.link ? firstOfGroup.get(e.link) : undefined;
+    try {
+      if (first) { await link(abs(first), p); continue; }
+      if (e.link) firstOfGroup.set(e.link, path);
+      switch (e.kind) {
+        case 'dir': if (!kept) await mkdir(p, 0o700); stats.dirs++; break;
+        case 'file': await writeFile(store, p, e, r.blockSize, stats); stats.files++; break;
+        case 'symlink': await symlink(e.target!, p); break;
+        default: {
+          // mknod(1) takes its path as text; make the node under a plain name, then rename it.
+          const tmp = `.colony-export-node-${process.pid}-${specials++}`;
+          const args = e.kind === 'fifo' ? [tmp, 'p'] : [tmp, e.kind === 'char' ? 'c' : 'b', String(e.major), String(e.minor)];
+          await run('mknod', ['-m', '600', ...args], { cwd: base.toString() }).catch((err: { stderr?: string }) => {
+            throw new ColonyError(isPermission(err.stderr) ? 'COLONY_PERMISSION' : 'COLONY_IO', `creating ${p} (${e.kind}): ${(err.stderr ?? String(err)).trim()}`);
+          });
+          await rename(Buffer.concat([base, Buffer.from(`/${tmp}`)]), p);
+        }
+      }
+    } catch (err) {
+      throw fromSystemError(err, `creating ${p}`);
+    }
+    made.push({ path, entry: e });
+    opts.onProgress?.({ bytes: stats.bytes, files: stats.files });
+  }
+  await finish(base, made, opts);
+  return stats;
+}
+
+const isPermission = (stderr?: string) => /not permitted|denied/i.test(stderr ?? '');
+
+/** The destination as a real directory (made if missing), refusing a non-empty one unless forced. */
+async function prepare(dest: string, force: boolean): Promise<Buffer> {
+  const st = await lstat(dest).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw fromSystemError(err, `checking ${dest}`); });
+  if (!st) await mkdir(dest).catch((err) => { throw fromSystemError(err, `creating ${dest}`); });
+  const real = await realpath(dest).catch((err) => { throw fromSystemError(err, `resolving ${dest}`); });
+  if (!(await lstat(real)).isDirectory()) throw new ColonyError('COLONY_NOT_DIRECTORY', `${dest} is not a directory`);
+  if (!force && (await readdir(real)).length > 0) throw new ColonyError('COLONY_NOT_EMPTY', `${dest} is not empty (use force to export into it anyway)`);
+  return Buffer.from(real);
+}
+
+/** With force: whatever is at `p` goes, unless it is a real directory and `e` is one too. */
+async function clear(p: Buffer, e: Entry): Promise<boolean> {
+  const st = await lstat(p).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw fromSystemError(err, `checking ${p}`); });
+  if (!st) return false;
+  if (st.isDirectory() && e.kind === 'dir') return true;
+  await rm(p, { recursive: true, force: true });
+  return false;
+}
+
+async function writeFile(store: BlockReader, p: Buffer, e: Entry, blockSize: number, stats: ExportStats): Promise<void> {
+  const fh = await open(p, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+  try {
+    if (e.inline) await fh.write(e.inline, 0, e.inline.length, 0);
+    else if (e.size > 0) {
+      for await (const leaf of readLeaves(store, e.score, e.size, blockSize)) {
+        if (leaf.data) await fh.write(leaf.data, 0, leaf.data.length, leaf.index * blockSize);
+      }
+      await fh.truncate(e.size);
+    }
+    stats.bytes += e.size;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function finish(base: Buffer, made: Array<{ path: Buffer; entry: Entry }>, opts: ExportDirOptions): Promise<void> {
+  const abs = (rel: Buffer) => (rel.length ? Buffer.concat([base, Buffer.from('/'), rel]) : base);
+  const rel = (p: Buffer) => (p.length ? p : Buffer.from('.'));
+  if (opts.owners ?? process.getuid?.() === 0) {
+    for (const { path, entry } of made) await lchown(abs(path), entry.uid, entry.gid).catch((err) => { throw fromSystemError(err, `setting the owner of ${abs(path)}`); });
+  }
+  if (opts.xattrs !== false) await writeXattrs(base.toString(), made.map(({ path, entry }) => ({ path: rel(path), xattrs: entry.xattrs })));
+  for (const { path, entry } of [...made].reverse()) {
+    if (entry.kind !== 'symlink') await chmod(abs(path), entry.mode).catch((err) => { throw fromSystemError(err, `setting the mode of ${abs(path)}`); });
+  }
+  await setTimes(base.toString(), made.map(({ path, entry }) => ({ path: rel(path), mtime: entry.mtime })));
+}

@@ -1,0 +1,190 @@
+// Import from a directory: one metadata scan (lstat with ns times, readlink), one getfattr
+// process for every xattr, then each distinct file's content read with large sequential
+// reads into the store. Nothing is registered anywhere; on error a ColonyError is thrown,
+// and any blocks already written are harmless orphans in a content-addressed store.
+import type { BigIntStats } from 'node:fs';
+import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
+import { fromSystemError, invalid } from '../errors.js';
+import type { Score } from '../store/index.js';
+import { ContentBuilder, type BlockReader, type BlockWriter } from './content.js';
+import { DATA, INLINE_MAX, type EntryKind } from './format.js';
+import { newNode, writeTree, type RootOptions, type TreeNode } from './tree.js';
+import { readTreeXattrs } from './xattr.js';
+
+export interface ImportProgress { bytes: number; files: number }
+
+export interface ImportStats {
+  /** Distinct regular files; `dirs` counts the top too; `hardlinks` counts names past each file's first. */
+  files: number; dirs: number; symlinks: number; specials: number; hardlinks: number;
+  /** Content bytes of distinct files. */
+  bytes: number;
+  /** New blocks in the store (when it reports stats). */
+  blocksWritten: number;
+  /** Entries left out (sockets), with why. */
+  skipped: string[];
+}
+
+export interface ImportOptions extends RootOptions {
+  onProgress?: (p: ImportProgress) => void;
+  /** Read extended attributes (needs getfattr for directories). Default true. */
+  xattrs?: boolean;
+}
+
+export interface ImportResult { root: Score; stats: ImportStats }
+
+export type SnapshotStore = BlockReader & BlockWriter & { stats?(): Promise<{ blocks: number }> };
+
+export const newStats = (): ImportStats => ({ files: 0, dirs: 0, symlinks: 0, specials: 0, hardlinks: 0, bytes: 0, blocksWritten: 0, skipped: [] });
+
+/** Linux dev_t → (major, minor), as glibc's gnu_dev_major/minor. */
+export function splitDev(rdev: bigint): { major: number; minor: number } {
+  return {
+    major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn & 0xffffffffn)),
+    minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn & 0xffffffffn)),
+  };
+}
+
+const S_IFMT = 0o170000n;
+const kindOf = (st: BigIntStats): EntryKind | undefined => {
+  switch (st.mode & S_IFMT) {
+    case 0o100000n: return 'file';
+    case 0o040000n: return 'dir';
+    case 0o120000n: return 'symlink';
+    case 0o020000n: return 'char';
+    case 0o060000n: return 'block';
+    case 0o010000n: return 'fifo';
+    default: return undefined;
+  }
+};
+
+const READ_CHUNK = 4 * 1024 * 1024;
+const FILES_IN_FLIGHT = 4;
+
+/** Counts new blocks around an import when the store can tell. */
+export async function countingBlocks<T>(store: SnapshotStore, stats: ImportStats, fn: () => Promise<T>): Promise<T> {
+  const before = store.stats ? (await store.stats()).blocks : 0;
+  const out = await fn();
+  if (store.stats) stats.blocksWritten = (await store.stats()).blocks - before;
+  return out;
+}
+
+/** Imports the tree under `dir` and returns its root score. */
+export async function importDirectory(store: SnapshotStore, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  const blockSize = opts.blockSize ?? 64 * 1024;
+  const stats = newStats();
+  const root = await countingBlocks(store, stats, async () => {
+    const abs = await realpath(dir).catch((err) => { throw fromSystemError(err, `opening ${dir}`); });
+    const xattrsP = opts.xattrs === false ? Promise.resolve(new Map()) : readTreeXattrs(abs);
+    xattrsP.catch(() => {});
+    const top = newNode('dir');
+    const topSt = await lstat(abs, { bigint: true }).catch((err) => { throw fromSystemError(err, `reading ${abs}`); });
+    if (!topSt.isDirectory()) throw invalid(`${dir} is not a directory`);
+    const files: Array<{ path: Buffer; node: TreeNode }> = [];
+    const paths = new Map<TreeNode, Buffer>();
+    setAttrs(top, topSt);
+    paths.set(top, Buffer.from(abs));
+    await scan(Buffer.from(abs), top, new Map(), files, paths, stats);
+    const xattrs = await xattrsP;
+    for (const [node, path] of paths) node.entry.xattrs = xattrs.get(path.toString('latin1')) ?? [];
+    await readContents(store, files, blockSize, stats, opts.onProgress);
+    return writeTree(store, top, { ...opts, blockSize }, stats);
+  });
+  return { root, stats };
+}
+
+function setAttrs(node: TreeNode, st: BigIntStats): void {
+  node.entry.mode = Number(st.mode & 0o7777n);
+  node.entry.uid = Number(st.uid);
+  node.entry.gid = Number(st.gid);
+  node.entry.mtime = st.mtimeNs;
+}
+
+async function scan(
+  dirPath: Buffer, dir: TreeNode, inodes: Map<string, TreeNode>,
+  files: Array<{ path: Buffer; node: TreeNode }>, paths: Map<TreeNode, Buffer>, stats: ImportStats,
+): Promise<void> {
+  const names = await readdir(dirPath, { encoding: 'buffer' }).catch((err) => { throw fromSystemError(err, `listing ${dirPath}`); });
+  const children = names.map((name) => ({ name, path: Buffer.concat([dirPath, Buffer.from('/'), name]) }));
+  const sts = await Promise.all(children.map((c) => lstat(c.path, { bigint: true }).catch((err) => { throw fromSystemError(err, `reading ${c.path}`); })));
+  const subdirs: Array<[Buffer, TreeNode]> = [];
+  for (let i = 0; i < children.length; i++) {
+    const { name, path } = children[i]!;
+    const st = sts[i]!;
+    const kind = kindOf(st);
+    if (!kind) { stats.skipped.push(`${path} (a socket)`); continue; }
+    let node: TreeNode | undefined;
+    const key = kind !== 'dir' && st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
+    if (key) node = inodes.get(key);
+    if (node) stats.hardlinks++;
+    else {
+      node = newNode(kind);
+      setAttrs(node, st);
+      paths.set(node, path);
+      if (key) inodes.set(key, node);
+      if (kind === 'dir') subdirs.push([path, node]);
+      else if (kind === 'file') { stats.files++; node.entry.size = Number(st.size); files.push({ path, node }); }
+      else if (kind === 'symlink') {
+        stats.symlinks++;
+        node.entry.target = await readlink(path, { encoding: 'buffer' }).catch((err) => { throw fromSystemError(err, `reading the link ${path}`); });
+      } else {
+        stats.specials++;
+        if (kind === 'char' || kind === 'block') Object.assign(node.entry, splitDev(st.rdev));
+      }
+    }
+    node.refs++;
+    dir.children!.set(name.toString('latin1'), node);
+  }
+  for (const [path, node] of subdirs) await scan(path, node, inodes, files, paths, stats);
+}
+
+async function readContents(
+  store: BlockWriter, files: Array<{ path: Buffer; node: TreeNode }>, blockSize: number, stats: ImportStats,
+  onProgress?: (p: ImportProgress) => void,
+): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    const buf = Buffer.allocUnsafe(Math.max(READ_CHUNK - (READ_CHUNK % blockSize), blockSize));
+    while (next < files.length) {
+      const { path, node } = files[next++]!;
+      await readFile(store, path, node, buf, blockSize, (n) => { stats.bytes += n; onProgress?.({ bytes: stats.bytes, files: done }); });
+      done++;
+      onProgress?.({ bytes: stats.bytes, files: done });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, files.length) }, worker));
+}
+
+/** Reads one file to its end: inline when it turns out tiny, else a content tree. */
+async function readFile(store: BlockWriter, path: Buffer, node: TreeNode, buf: Buffer, blockSize: number, count: (n: number) => void): Promise<void> {
+  const fh = await open(path, 'r').catch((err) => { throw fromSystemError(err, `reading ${path}`); });
+  try {
+    const builder = new ContentBuilder(store, blockSize, DATA);
+    let total = 0;
+    for (;;) {
+      let filled = 0;
+      while (filled < buf.length) {
+        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (total === 0 && filled <= INLINE_MAX) {
+        node.entry.size = filled;
+        node.entry.inline = filled ? Buffer.from(buf.subarray(0, filled)) : null;
+        count(filled);
+        return;
+      }
+      for (let at = 0; at < filled; at += blockSize) await builder.add(buf.subarray(at, Math.min(at + blockSize, filled)));
+      total += filled;
+      count(filled);
+      if (filled < buf.length) break;
+    }
+    const { score, size } = await builder.finish();
+    node.entry.score = score;
+    node.entry.size = size;
+  } catch (err) {
+    throw fromSystemError(err, `reading ${path}`);
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}
