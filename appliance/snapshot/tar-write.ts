@@ -68,17 +68,15 @@ function ustar(h: TarHeader, name: Buffer, flag: string, size: number): Buffer {
 /** The header blocks of one entry: a pax extended header when needed, then the ustar header. */
 export function encodeTarHeader(h: TarHeader): Buffer {
   const records: Buffer[] = [];
-  let binary = false;
-  const isUtf8 = (b: Buffer) => Buffer.from(b.toString('utf8')).equals(b);
-  if (needsPax(h.path, 100)) { records.push(paxRecord('path', h.path)); binary ||= !isUtf8(h.path); }
-  if (h.linkname && needsPax(h.linkname, 100)) { records.push(paxRecord('linkpath', h.linkname)); binary ||= !isUtf8(h.linkname); }
+  // Names that are not UTF-8 go in raw, as GNU tar writes them (it ignores "hdrcharset").
+  if (needsPax(h.path, 100)) records.push(paxRecord('path', h.path));
+  if (h.linkname && needsPax(h.linkname, 100)) records.push(paxRecord('linkpath', h.linkname));
   const probe = Buffer.alloc(12);
   if (!putNumber(probe, 0, 8, h.uid)) records.push(paxRecord('uid', Buffer.from(String(h.uid))));
   if (!putNumber(probe, 0, 8, h.gid)) records.push(paxRecord('gid', Buffer.from(String(h.gid))));
   if (!putNumber(probe, 0, 12, h.size)) records.push(paxRecord('size', Buffer.from(String(h.size))));
   if (h.mtime % 1_000_000_000n !== 0n || !putNumber(probe, 0, 12, h.mtime / 1_000_000_000n)) records.push(paxRecord('mtime', Buffer.from(formatPaxTime(h.mtime))));
   for (const x of h.xattrs) records.push(paxRecord(`SCHILY.xattr.${x.name.toString('latin1')}`, x.value));
-  if (binary) records.unshift(paxRecord('hdrcharset', Buffer.from('BINARY')));
   const main = ustar(h, h.path, FLAG[h.type], h.size);
   if (records.length === 0) return main;
   const body = Buffer.concat(records);
