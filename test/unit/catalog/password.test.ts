@@ -43,3 +43,23 @@ t.test('one-time passwords are long and differ', async (t) => {
   t.match(a, /^[A-Za-z0-9_-]{20}$/);
   t.not(randomPassword(), a);
 });
+
+t.test('an unknown user costs the same scrypt derivation as a known one', async (t) => {
+  const crypto = await import('node:crypto');
+  const calls: Array<{ N: number; r: number; p: number }> = [];
+  const spied = await t.mockImport<typeof import('../../../appliance/catalog/password.js')>('../../../appliance/catalog/password.js', {
+    'node:crypto': {
+      ...crypto,
+      scrypt: (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number }, cb: (e: Error | null, k: Buffer) => void) => {
+        calls.push({ N: opts.N, r: opts.r, p: opts.p });
+        crypto.scrypt(pw, salt, len, opts, cb);
+      },
+    },
+  });
+  const h = await spied.hashPassword('pw', fastScrypt);
+  calls.length = 0;
+  await spied.verifyPassword('pw', h, fastScrypt);
+  await spied.verifyPassword('pw', undefined, fastScrypt);
+  await spied.verifyPassword('pw', 'garbage', fastScrypt);
+  t.same(calls, [fastScrypt, fastScrypt, fastScrypt]);
+});

@@ -1,0 +1,338 @@
+// The v9fs harness: boots a small Linux VM under QEMU and mounts a 9P server, one already
+// listening on a unix socket, with the real kernel client. See scripts/vm/ and
+// ../shared/notes/v9fs-qemu.md. The guest runs a bash script in `chroot /host` (the host's
+// / read-only, with the mount under test at /mnt) and reports on its serial console.
+//
+// No tap import here: scripts/vm/run.ts (the shell entry) uses this module too.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+export const vmScripts = fileURLToPath(new URL('../../scripts/vm/', import.meta.url));
+
+export interface MountOptions {
+  version?: '9p2000.L' | '9p2000.u' | '9p2000';
+  aname?: string;
+  /** user | client | any, or a uid for single-user access. */
+  access?: 'user' | 'client' | 'any' | number;
+  cache?: 'none' | 'loose' | 'mmap' | 'fscache' | 'readahead';
+  msize?: number;
+  uname?: string;
+  /** More v9fs options, comma-separated, appended as given (e.g. "posixacl,noxattr"). */
+  extra?: string;
+}
+
+export interface GuestMount {
+  /** Unix socket of a 9P server that already listens. QEMU connects to it at start. */
+  socket: string;
+  mount?: MountOptions;
+}
+
+export interface GuestRun extends GuestMount {
+  /** bash, run as root in `chroot /host` with cwd /mnt (the mount under test). */
+  script: string;
+  /** Kills QEMU (by PID) when passed; the call then rejects with VM_TIMEOUT. */
+  timeoutMs: number;
+  memoryMb?: number;
+  cpus?: number;
+  /** More servers in the same VM, each mounted at `at` (a path under /tmp or /run). */
+  also?: Array<GuestMount & { at: string }>;
+  /** More kernel command-line words (COLONY_VM_KERNEL_ARGS adds more), e.g. "loglevel=7". */
+  kernelArgs?: string;
+  /** Streams the console as it arrives (for people watching; COLONY_VM_VERBOSE=1 does it too). */
+  onConsole?: (text: string) => void;
+}
+
+export interface GuestResult {
+  /** Exit status of the script; -1 when it never ran (mount failed). */
+  rc: number;
+  /** What the script printed (stdout and stderr), between @@BEGIN and @@END. */
+  output: string;
+  /** Everything else on the console, kernel lines seen during the script, QEMU's stderr. */
+  bootLog: string;
+  /** Every 9P server mounted. */
+  mounted: boolean;
+  /** Milliseconds: QEMU start to @@MOUNT, the script alone, QEMU start to exit. */
+  ms: { boot: number; script: number; total: number };
+}
+
+export type VmErrorCode = 'VM_UNAVAILABLE' | 'VM_SERVER_UNREACHABLE' | 'VM_TIMEOUT' | 'VM_CRASHED';
+
+export class VmError extends Error {
+  constructor(readonly code: VmErrorCode, message: string, readonly partial?: GuestResult) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export interface VmArtefacts { kver: string; vmlinux: string; initrd: string; qemu: string; accel: 'kvm' | 'tcg' }
+export type VmAvailability = ({ ok: true } & VmArtefacts) | { ok: false; reason: string };
+
+let built: Promise<VmAvailability> | undefined;
+
+/**
+ * Whether the harness can run here, and why not. Runs scripts/vm/build.sh once per process
+ * (installs packages, builds or reuses the cached kernel and initramfs).
+ */
+export function vmAvailable(): Promise<VmAvailability> {
+  built ??= probe();
+  return built;
+}
+
+async function probe(): Promise<VmAvailability> {
+  if (process.platform !== 'linux') return { ok: false, reason: `needs Linux, not ${process.platform}` };
+  if (process.env.COLONY_VM_DISABLE) return { ok: false, reason: 'COLONY_VM_DISABLE is set' };
+  if (!existsSync('/mnt')) return { ok: false, reason: 'the host has no /mnt (the guest binds the mount under test there)' };
+  const r = await capture('bash', [join(vmScripts, 'build.sh')], 15 * 60_000);
+  if (r.code !== 0) return { ok: false, reason: `scripts/vm/build.sh failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}` };
+  const kv = Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const { KVER, VMLINUX, INITRD, QEMU } = kv;
+  if (!KVER || !VMLINUX || !INITRD || !QEMU) return { ok: false, reason: `scripts/vm/build.sh printed no artefacts: ${r.stdout}` };
+  return { ok: true, kver: KVER, vmlinux: VMLINUX, initrd: INITRD, qemu: QEMU, accel: kvmUsable() ? 'kvm' : 'tcg' };
+}
+
+/** KVM only with a real kvm_intel/kvm_amd: a paravirtual /dev/kvm (kvm_pvm) hangs a stock kernel. */
+function kvmUsable(): boolean {
+  return (existsSync('/sys/module/kvm_intel') || existsSync('/sys/module/kvm_amd')) && existsSync('/dev/kvm');
+}
+
+/** The v9fs option string for one mount, without the transport (the guest adds trans=fd). */
+export function mountOptionString(m: MountOptions = {}): string {
+  const opts = [`version=${m.version ?? '9p2000.L'}`];
+  if (m.msize !== undefined) opts.push(`msize=${m.msize}`);
+  if (m.access !== undefined) opts.push(`access=${m.access}`);
+  if (m.cache !== undefined) opts.push(`cache=${m.cache}`);
+  if (m.uname !== undefined) opts.push(`uname=${m.uname}`);
+  if (m.aname !== undefined) opts.push(`aname=${m.aname}`);
+  if (m.extra) opts.push(m.extra);
+  const s = opts.join(',');
+  if (/\s/.test(s)) throw new TypeError(`mount options must not contain whitespace: ${s}`);
+  return s;
+}
+
+/** A newc cpio archive of regular files and directories (what the kernel's initramfs reads). */
+export function newcArchive(entries: Array<{ name: string; data?: Buffer | string; mode?: number }>): Buffer {
+  const parts: Buffer[] = [];
+  const pad = (n: number) => Buffer.alloc((4 - (n % 4)) % 4);
+  let ino = 1;
+  const add = (name: string, mode: number, data: Buffer) => {
+    const fields = [ino++, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, Buffer.byteLength(name) + 1, 0];
+    const header = '070701' + fields.map((f) => f.toString(16).padStart(8, '0')).join('');
+    const head = Buffer.from(header + name + '\0');
+    parts.push(head, pad(head.length), data, pad(data.length));
+  };
+  for (const e of entries) {
+    if (e.data === undefined) add(e.name, 0o040000 | (e.mode ?? 0o755), Buffer.alloc(0));
+    else add(e.name, 0o100000 | (e.mode ?? 0o644), Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data));
+  }
+  add('TRAILER!!!', 0, Buffer.alloc(0));
+  return Buffer.concat(parts);
+}
+
+/** Boots the guest, mounts the server(s), runs the script, and parses the console. */
+export async function runGuest(run: GuestRun): Promise<GuestResult> {
+  const vm = await vmAvailable();
+  if (!vm.ok) throw new VmError('VM_UNAVAILABLE', vm.reason);
+  const mounts = [{ socket: run.socket, mount: run.mount, at: '/mnt' }, ...(run.also ?? [])];
+  for (const m of mounts.slice(1)) {
+    if (!/^\/(tmp|run)\/[^\s]+$/.test(m.at)) throw new TypeError(`also[].at must be under /tmp or /run (the guest's / is read-only): ${m.at}`);
+  }
+  const portName = (i: number) => (i === 0 ? '9p' : `9p${i}`);
+  const mountsFile = mounts.map((m, i) => `${portName(i)} ${m.at} ${mountOptionString(m.mount)}\n`).join('');
+
+  const work = await mkdtemp(join(tmpdir(), 'colony-vm-'));
+  try {
+    const perRun = gzipSync(newcArchive([
+      { name: 'run/colony' },
+      { name: 'run/colony/mounts', data: mountsFile },
+      { name: 'run/colony/script.sh', data: run.script, mode: 0o755 },
+      // The guest's own hard cap, past the host's timeout: bounds a QEMU whose owner died.
+      { name: 'run/colony/lifetime', data: `${Math.ceil(run.timeoutMs / 1000) + 60}\n` },
+    ]));
+    const initrd = join(work, 'initrd.cpio.gz');
+    await writeFile(initrd, Buffer.concat([await readFile(vm.initrd), perRun]));
+
+    const q = (s: string) => s.replaceAll(',', ',,'); // QEMU option values escape commas by doubling
+    const args = [
+      '-accel', vm.accel, '-M', 'pc', '-m', String(run.memoryMb ?? 256), '-smp', String(run.cpus ?? 1),
+      '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-no-reboot',
+      '-kernel', vm.vmlinux, '-initrd', initrd,
+      '-append', ['console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off', run.kernelArgs, process.env.COLONY_VM_KERNEL_ARGS].filter(Boolean).join(' '),
+      '-serial', 'stdio',
+      '-fsdev', 'local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap',
+      '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
+      '-device', 'virtio-serial-pci,id=vser',
+    ];
+    mounts.forEach((m, i) => {
+      args.push('-chardev', `socket,id=p9c${i},path=${q(m.socket)}`);
+      args.push('-device', `virtserialport,bus=vser.0,chardev=p9c${i},name=${portName(i)}`);
+    });
+    return await boot(vm.qemu, args, run);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function boot(qemu: string, args: string[], run: GuestRun): Promise<GuestResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const verbose = process.env.COLONY_VM_VERBOSE ? (s: string) => process.stderr.write(s) : undefined;
+    let console = '';
+    let stderr = '';
+    let tMount = 0;
+    let tBegin = 0;
+    let tEnd = 0;
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const kill = () => { if (child.exitCode === null && child.signalCode === null && child.pid) { try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ } } };
+    const timer = setTimeout(() => {
+      kill();
+      finish('timeout');
+    }, run.timeoutMs);
+
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      console += s;
+      run.onConsole?.(s);
+      verbose?.(s);
+      const now = Date.now();
+      if (!tMount && /^@@MOUNT /m.test(console)) tMount = now;
+      if (!tBegin && /^@@BEGIN\r?$/m.test(console)) tBegin = now;
+      if (!tEnd && /^@@END rc=/m.test(console)) tEnd = now;
+      // The guest powers off after @@DONE; if QEMU lingers, end it.
+      if (!grace && /^@@DONE\r?$/m.test(console)) grace = setTimeout(kill, 10_000);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => { stderr += s; verbose?.(s); });
+    child.on('error', (err) => { clearTimeout(timer); if (!settled) { settled = true; reject(new VmError('VM_CRASHED', `cannot start ${qemu}: ${err.message}`)); } });
+    child.on('close', () => finish('exit'));
+
+    function finish(why: 'exit' | 'timeout') {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (grace) clearTimeout(grace);
+      const total = Date.now() - t0;
+      const result = parseConsole(console, stderr, {
+        boot: tMount ? tMount - t0 : total,
+        script: tBegin && tEnd ? tEnd - tBegin : 0,
+        total,
+      });
+      if (why === 'timeout') {
+        reject(new VmError('VM_TIMEOUT', `guest did not finish within ${run.timeoutMs} ms; last console lines:\n${tail(console + stderr)}`, result));
+      } else if (/-chardev socket,id=p9c\d+[^\n]*Failed to connect/.test(stderr) && !console) {
+        reject(new VmError('VM_SERVER_UNREACHABLE', `QEMU could not connect to the 9P server socket (is it listening?): ${stderr.trim()}`, result));
+      } else if (result.mounted && !/^@@END rc=/m.test(console)) {
+        reject(new VmError('VM_CRASHED', `guest stopped before @@END; last console lines:\n${tail(console + stderr)}`, result));
+      } else if (!result.mounted && !/^@@MOUNT fail/m.test(console)) {
+        reject(new VmError('VM_CRASHED', `guest stopped before mounting; last console lines:\n${tail(console + stderr)}`, result));
+      } else {
+        resolve(result);
+      }
+    }
+  });
+}
+
+const kernelLine = /^\[\s*\d+\.\d+\] /;
+
+/** Splits the console into the script's output and the rest, and reads the markers. */
+export function parseConsole(consoleText: string, qemuStderr: string, ms: GuestResult['ms']): GuestResult {
+  const lines = consoleText.replaceAll('\r', '').split('\n');
+  const output: string[] = [];
+  const boot: string[] = [];
+  let inScript = false;
+  let rc = -1;
+  let mounted = false;
+  for (const line of lines) {
+    if (line === '@@BEGIN') { inScript = true; continue; }
+    const end = /^@@END rc=(\d+)$/.exec(line);
+    if (end) { inScript = false; rc = Number(end[1]); continue; }
+    if (line === '@@MOUNT ok') mounted = true;
+    if (inScript && !kernelLine.test(line)) output.push(line);
+    else boot.push(line);
+  }
+  if (inScript) output.push('[harness: output ended without @@END]');
+  return {
+    rc,
+    output: output.join('\n'),
+    bootLog: boot.join('\n') + (qemuStderr ? `\n[qemu stderr]\n${qemuStderr}` : ''),
+    mounted,
+    ms,
+  };
+}
+
+function tail(s: string, n = 25): string {
+  return s.replaceAll('\r', '').trimEnd().split('\n').slice(-n).join('\n');
+}
+
+function capture(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.on('error', (err) => resolve({ code: -1, stdout, stderr: stderr + err.message }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Anything that runs clean-ups when a test ends (a tap Test, for one). */
+export interface Teardown { teardown(fn: () => unknown): void }
+
+export interface Diod { socket: string; exportDir: string; pid: number; log: () => string; aname: string }
+
+/**
+ * Starts diod, the reference 9P2000.L server, on a unix socket in `dir`, exporting
+ * `exportDir`. It runs with -N (no passwd lookups), so mounts need uname=root. Killed by PID
+ * when the test ends.
+ */
+export async function startDiod(t: Teardown, dir: string, exportDir: string, opts: { threads?: number } = {}): Promise<Diod> {
+  await capture('bash', [join(vmScripts, 'build.sh'), '--packages'], 10 * 60_000);
+  const socket = join(dir, 'diod.sock');
+  const args = ['-f', '-n', '-N', '-c', '/dev/null', '-L', 'stderr', '-l', socket, '-e', exportDir];
+  if (opts.threads) args.push('-w', String(opts.threads));
+  const child = spawn('/usr/sbin/diod', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => { log = (log + s).slice(-100_000); });
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  child.on('error', (err) => { log += `\n${err.message}`; });
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
+    const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+    if (!gone && child.pid) { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } }
+    await rm(socket, { force: true });
+  });
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(socket)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`diod did not start listening on ${socket}: ${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { socket, exportDir, pid: child.pid ?? -1, log: () => log, aname: exportDir };
+}
+
+/** The guest command that runs the POSIX checklist (scripts/vm/posix), optionally some sections. */
+export function posixChecklist(sections: string[] = []): string {
+  return `bash ${join(vmScripts, 'posix/run.sh')} ${sections.join(' ')}`.trimEnd();
+}
+
+export interface TapLine { n: number; ok: boolean; name: string; detail?: string }
+export interface TapSummary { plan: number | undefined; results: TapLine[]; pass: string[]; fail: string[] }
+
+/** Reads the checklist's TAP lines (`ok N - name`, `not ok N - name # detail`, `1..N`). */
+export function parseTap(output: string): TapSummary {
+  const results: TapLine[] = [];
+  let plan: number | undefined;
+  for (const line of output.split('\n')) {
+    const m = /^(not )?ok (\d+) - (.*?)(?: # (.*))?$/.exec(line);
+    if (m) results.push({ n: Number(m[2]), ok: !m[1], name: m[3]!, ...(m[4] !== undefined ? { detail: m[4] } : {}) });
+    const p = /^1\.\.(\d+)$/.exec(line);
+    if (p) plan = Number(p[1]);
+  }
+  return { plan, results, pass: results.filter((r) => r.ok).map((r) => r.name), fail: results.filter((r) => !r.ok).map((r) => r.name) };
+}

@@ -1,0 +1,57 @@
+// The POSIX checklist (scripts/vm/posix) against diod, the reference server, through the
+// real Linux client. diod's failures are facts about the reference, listed below with the
+// reason; the test fails when the list changes, so a new failure (or a fixed one) is seen.
+// Colony runs the same checklist; any check that fails there but passes here is a bug.
+import t from 'tap';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpDir } from '../helpers/tmp.js';
+import { parseTap, posixChecklist, runGuest, startDiod, vmAvailable, type MountOptions } from '../helpers/vm.js';
+
+/** Where diod 1.0.24 differs from Linux/POSIX, per mount mode. */
+const diodFacts: Record<string, Record<string, string>> = {
+  'access=user cache=none': {
+    'open file stays usable after unlink (write, read, fstat nlink 0)': 'diod serves fstat on an open-unlinked file by path: ENOENT',
+    'utimensat keeps sub-second mtime (500000000 ns)': 'diod sets times with whole seconds only',
+  },
+  'access=client cache=loose': {
+    'a file just written in a renamed directory reads by the new path':
+      'diod names fids by path; the client reuses the cached fid of dir1/f after the rename, and diod opens the old path: ENOENT',
+    'open file stays usable after unlink (write, read, fstat nlink 0)': 'diod serves fstat on an open-unlinked file by path: ENOENT',
+    'utimensat keeps sub-second mtime (500000000 ns)': 'diod sets times with whole seconds only',
+  },
+};
+
+const vm = await vmAvailable();
+if (!vm.ok) {
+  if (process.env.COLONY_VM_DISABLE) t.plan(0, vm.reason);
+  else t.fail(`the v9fs harness cannot run here: ${vm.reason}`);
+} else {
+  for (const mount of [
+    { access: 'user', cache: 'none' },
+    { access: 'client', cache: 'loose' },
+  ] satisfies MountOptions[]) {
+    const mode = `access=${mount.access} cache=${mount.cache}`;
+    t.test(`POSIX checklist on diod, ${mode}`, async (t) => {
+      const dir = await tmpDir(t, 'colony-vm-posix-');
+      // The checklist's non-root part needs uid 65534 to reach the export: diod checks host
+      // permissions as the attaching user.
+      await chmod(dir, 0o755);
+      const exportDir = join(dir, 'export');
+      await mkdir(exportDir, { mode: 0o755 });
+      const diod = await startDiod(t, dir, exportDir);
+      const r = await runGuest({
+        socket: diod.socket,
+        mount: { version: '9p2000.L', aname: diod.aname, uname: 'root', msize: 65536, ...mount },
+        script: posixChecklist(),
+        timeoutMs: 420_000,
+      });
+      t.ok(r.mounted, 'mounted', { bootLog: r.bootLog });
+      const tap = parseTap(r.output);
+      t.ok(tap.plan && tap.plan === tap.results.length, `the checklist ran to its plan (${tap.results.length} of ${tap.plan ?? '?'})`, { output: r.output });
+      t.comment(`diod, ${mode}: pass ${tap.pass.length} of ${tap.results.length} (script ${r.ms.script} ms)`);
+      for (const f of tap.results.filter((x) => !x.ok)) t.comment(`diod fails: ${f.name}${f.detail ? ` # ${f.detail}` : ''}`);
+      t.same(tap.fail.sort(), Object.keys(diodFacts[mode] ?? {}).sort(), 'diod fails exactly the known checks');
+    });
+  }
+}

@@ -1,0 +1,66 @@
+// The harness's pure parts: the per-run archive, the mount option string, and the reading of
+// the guest console and of the checklist's TAP. No VM is booted here.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpDir } from '../helpers/tmp.js';
+import { mountOptionString, newcArchive, parseConsole, parseTap } from '../helpers/vm.js';
+
+t.test('newcArchive is read back by cpio', async (t) => {
+  const dir = await tmpDir(t, 'colony-vm-cpio-');
+  const archive = newcArchive([
+    { name: 'run' },
+    { name: 'run/colony' },
+    { name: 'run/colony/mounts', data: '9p /mnt version=9p2000.L\n' },
+    { name: 'run/colony/script.sh', data: 'echo hi\n', mode: 0o755 },
+    { name: 'odd', data: Buffer.from([0, 1, 2]) },
+  ]);
+  t.equal(archive.length % 4, 0, 'entries are padded to 4 bytes');
+  await writeFile(join(dir, 'a.cpio'), archive);
+  const out = join(dir, 'out');
+  await mkdir(out);
+  const r = spawnSync('cpio', ['-i', '-d', '--quiet', '-F', join(dir, 'a.cpio')], { cwd: out, encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(await readFile(join(out, 'run/colony/mounts'), 'utf8'), '9p /mnt version=9p2000.L\n');
+  t.equal(await readFile(join(out, 'run/colony/script.sh'), 'utf8'), 'echo hi\n');
+  t.same(await readFile(join(out, 'odd')), Buffer.from([0, 1, 2]));
+});
+
+t.test('mountOptionString', async (t) => {
+  t.equal(mountOptionString(), 'version=9p2000.L');
+  t.equal(
+    mountOptionString({ version: '9p2000', msize: 65536, access: 'user', cache: 'none', uname: 'root', aname: '/x', extra: 'noxattr' }),
+    'version=9p2000,msize=65536,access=user,cache=none,uname=root,aname=/x,noxattr',
+  );
+  t.equal(mountOptionString({ access: 1000 }), 'version=9p2000.L,access=1000');
+  t.throws(() => mountOptionString({ aname: '/a b' }), TypeError);
+});
+
+t.test('parseConsole splits the script output from the boot log', async (t) => {
+  const console = [
+    'SeaBIOS noise', '@@MOUNT ok', '@@BEGIN', 'line one', '[    3.141593] 9pnet: a kernel line', 'line two', '@@END rc=3', '@@DONE', '',
+  ].join('\r\n');
+  const r = parseConsole(console, '', { boot: 1, script: 2, total: 3 });
+  t.equal(r.rc, 3);
+  t.equal(r.mounted, true);
+  t.equal(r.output, 'line one\nline two');
+  t.match(r.bootLog, /9pnet: a kernel line/);
+  t.match(r.bootLog, /SeaBIOS noise/);
+
+  const failed = parseConsole('@@MOUNT fail /mnt\n@@DONE\n', 'qemu said', { boot: 1, script: 0, total: 1 });
+  t.equal(failed.mounted, false);
+  t.equal(failed.rc, -1);
+  t.match(failed.bootLog, /qemu said/);
+
+  const cut = parseConsole('@@MOUNT ok\n@@BEGIN\npartial\n', '', { boot: 1, script: 0, total: 1 });
+  t.match(cut.output, /without @@END/);
+});
+
+t.test('parseTap reads the checklist lines', async (t) => {
+  const tap = parseTap(['# rename', 'ok 1 - a', 'not ok 2 - b: EINVAL # want EINVAL, got OK', 'ok 3 - c # note', '1..3'].join('\n'));
+  t.equal(tap.plan, 3);
+  t.same(tap.pass, ['a', 'c']);
+  t.same(tap.fail, ['b: EINVAL']);
+  t.equal(tap.results[1]?.detail, 'want EINVAL, got OK');
+});

@@ -1,0 +1,45 @@
+// The harness fails fast and says why when the 9P server is not there or refuses the mount,
+// rather than leaving a guest waiting on a port nobody answers.
+import t from 'tap';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpDir } from '../helpers/tmp.js';
+import { runGuest, startDiod, vmAvailable, VmError } from '../helpers/vm.js';
+
+const vm = await vmAvailable();
+if (!vm.ok) {
+  if (process.env.COLONY_VM_DISABLE) t.plan(0, vm.reason);
+  else t.fail(`the v9fs harness cannot run here: ${vm.reason}`);
+} else {
+  t.test('no socket at the path: VM_SERVER_UNREACHABLE', async (t) => {
+    const dir = await tmpDir(t, 'colony-vm-');
+    const err = await runGuest({ socket: join(dir, 'nobody.sock'), script: 'true', timeoutMs: 60_000 }).catch((e: unknown) => e);
+    t.type(err, VmError);
+    t.match(err, { code: 'VM_SERVER_UNREACHABLE', message: /nobody\.sock/ });
+  });
+
+  t.test('a file that is not a listening socket: VM_SERVER_UNREACHABLE', async (t) => {
+    const dir = await tmpDir(t, 'colony-vm-');
+    const path = join(dir, 'plain.sock');
+    await writeFile(path, '');
+    const err = await runGuest({ socket: path, script: 'true', timeoutMs: 60_000 }).catch((e: unknown) => e);
+    t.match(err, { code: 'VM_SERVER_UNREACHABLE', message: /is it listening/ });
+  });
+
+  t.test('a mount the server refuses: mounted=false with the reason in the boot log', async (t) => {
+    const dir = await tmpDir(t, 'colony-vm-');
+    const exportDir = join(dir, 'export');
+    await mkdir(exportDir);
+    const diod = await startDiod(t, dir, exportDir);
+    const r = await runGuest({
+      socket: diod.socket,
+      mount: { aname: join(dir, 'not-exported'), uname: 'root' },
+      script: 'echo should-not-run',
+      timeoutMs: 120_000,
+    });
+    t.equal(r.mounted, false);
+    t.equal(r.rc, -1);
+    t.notMatch(r.output, /should-not-run/);
+    t.match(r.bootLog, /@@MOUNT fail \/mnt/);
+  });
+}
