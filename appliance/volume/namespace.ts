@@ -132,14 +132,12 @@ export abstract class NamespaceOps {
     if (!src) throw notFound(oldName);
     const dst = await this.childOf(to, newName);
     if (dst === src) return; // two names of one file: POSIX says do nothing
+    // Linux checks ancestry before types: a target that is an ancestor of the source is ENOTEMPTY.
+    if (dst?.dir && this.isAncestor(dst, from)) throw posixError('COLONY_NOT_EMPTY', 'ENOTEMPTY', `${newName} contains ${oldName}`);
     checkSticky(cred, from, src, oldName);
     if (src.dir) {
       if (from !== to) check(cred, src, W, `move directory ${oldName}`);
-      for (let d: Inode | undefined = to, hops = 0; d && hops < 4096; hops++) {
-        if (d.ino === src.ino) throw invalid(`cannot move ${oldName} into its own subtree`);
-        const up = d.parents.keys().next().value as number | undefined;
-        d = up === undefined || up === d.ino ? undefined : this.inode(up);
-      }
+      if (this.isAncestor(src, to)) throw invalid(`cannot move ${oldName} into its own subtree`);
     }
     if (dst) {
       if (src.dir && !dst.dir) throw noDir();
@@ -158,6 +156,16 @@ export abstract class NamespaceOps {
     src.version++;
     this.dirChanged(from);
     if (to !== from) this.dirChanged(to);
+  }
+
+  /** Whether directory `a` is `b` or one of b's ancestors. */
+  protected isAncestor(a: Inode, b: Inode): boolean {
+    for (let d: Inode | undefined = b, hops = 0; d && hops < 4096; hops++) {
+      if (d.ino === a.ino) return true;
+      const up = d.parents.keys().next().value as number | undefined;
+      d = up === undefined || up === d.ino ? undefined : this.inode(up);
+    }
+    return false;
   }
 
   async setattr(cred: Cred, ino: number, set: SetAttrs): Promise<void> {
