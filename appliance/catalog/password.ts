@@ -6,7 +6,7 @@ import { invalid } from '../errors.js';
 
 export interface ScryptParams { N: number; r: number; p: number }
 
-/** 32 MiB and about 0.1 s on a Pi 4; tests pass cheaper parameters to Catalog.open. */
+/** 32 MiB and about 0.2 s per hash on the x86 dev VM (a Pi is slower); tests pass cheaper parameters to Catalog.open. */
 export const SCRYPT_DEFAULTS: ScryptParams = { N: 1 << 15, r: 8, p: 1 };
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;

@@ -29,3 +29,21 @@ export function progressLine(stream: NodeJS.WritableStream & { isTTY?: boolean }
     done() { if (tty) stream.write('\r\x1b[K'); },
   };
 }
+
+/** Progress for work of unknown size (an import from a pipe): bytes, files and rate, on a TTY only. */
+export function progressCounter(stream: NodeJS.WritableStream & { isTTY?: boolean }, label: string) {
+  const started = Date.now();
+  let last = 0;
+  const tty = stream.isTTY === true;
+  return {
+    update(bytes: number, files: number) {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      const secs = Math.max((now - started) / 1000, 0.001);
+      stream.write(`\r${label}: ${files} files, ${formatBytes(bytes)}, ${formatBytes(bytes / secs)}/s\x1b[K`);
+    },
+    done() { if (tty) stream.write('\r\x1b[K'); },
+  };
+}

@@ -5,8 +5,10 @@ import { ColonyError, usage } from '../errors.js';
 import { helpText, parseCommand, type Command } from './command.js';
 import { serve } from './serve.js';
 import { storeCommands } from './store-commands.js';
+import { snapshotCommands } from './snapshot-commands.js';
+import { catalogCommands } from './catalog-commands.js';
 
-export const commands: Command[] = [serve, ...storeCommands];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, serve, ...storeCommands];
 
 interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };

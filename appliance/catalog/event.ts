@@ -1,0 +1,159 @@
+// Catalog events: their shapes, their strict parsing, and how they are laid out in
+// LevelDB. Every field is checked here, once, for events read back from disk and for
+// events that arrive from peers alike.
+import { ColonyError, invalid } from '../errors.js';
+import { isScoreText } from '../store/index.js';
+import { parseHash } from './password.js';
+import { parsePublicKey } from './ssh-key.js';
+import { checkComment, checkMeta, checkName, checkOrigin, checkUserName } from './syntax.js';
+
+export type Role = 'admin' | 'user';
+
+export interface UserAdd { name: string; role: Role; passwordHash?: string; keys: string[] }
+export interface UserRemove { name: string }
+export interface UserPassword { name: string; passwordHash: string }
+export interface UserKey { name: string; key: string }
+export interface NameRegister { owner: string; name: string; root: string; comment: string; meta: Record<string, string> }
+export interface NameGrant { owner: string; name: string; to: string }
+
+export type EventBody =
+  | { type: 'user.add'; payload: UserAdd }
+  | { type: 'user.remove'; payload: UserRemove }
+  | { type: 'user.password'; payload: UserPassword }
+  | { type: 'user.key'; payload: UserKey }
+  | { type: 'name.register'; payload: NameRegister }
+  | { type: 'name.grant'; payload: NameGrant };
+
+export type EventType = EventBody['type'];
+
+/** One change. (origin, seq) identifies it; seq counts from 1 per origin with no gaps. */
+export type CatalogEvent = { origin: string; seq: number; time: string } & EventBody;
+
+/** How far a replica has read each origin's events: origin → highest seq held. */
+export type Vector = Record<string, number>;
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+function str(o: Obj, k: string): string {
+  const v = o[k];
+  if (typeof v !== 'string') throw invalid(`field '${k}' must be a string`);
+  return v;
+}
+function hash(o: Obj, k: string): string {
+  const h = str(o, k);
+  const parsed = parseHash(h);
+  if (typeof parsed === 'string') throw invalid(`field '${k}': ${parsed}`);
+  return h;
+}
+const key = (line: string) => {
+  const k = parsePublicKey(line);
+  if (k.line !== line) throw invalid('a stored key line is not in normal form');
+  return line;
+};
+
+/** An error's reason without its code prefix, for wrapping it in another message. */
+export const reason = (err: unknown): string => (err instanceof ColonyError ? err.detail : err instanceof Error ? err.message : String(err));
+
+export function checkTime(time: unknown): string {
+  if (typeof time !== 'string' || !ISO.test(time) || new Date(time).toISOString() !== time) {
+    throw invalid(`bad event time ${JSON.stringify(time)}: expected ISO 8601 UTC with milliseconds`);
+  }
+  return time;
+}
+
+export function checkSeq(seq: unknown): number {
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) throw invalid(`bad event seq ${JSON.stringify(seq)}: expected an integer ≥ 1`);
+  return seq;
+}
+
+/**
+ * Parses an untrusted value into an event in canonical form (fixed field order, no
+ * extra fields), or throws COLONY_INVALID saying which field is wrong.
+ */
+export function parseEvent(value: unknown): CatalogEvent {
+  if (!isObj(value)) throw invalid('an event must be an object');
+  const origin = checkOrigin(value.origin);
+  const seq = checkSeq(value.seq);
+  const time = checkTime(value.time);
+  const p = value.payload;
+  if (!isObj(p)) throw invalid('an event payload must be an object');
+  const head = { origin, seq, time };
+  switch (value.type) {
+    case 'user.add': {
+      const role = p.role;
+      if (role !== 'admin' && role !== 'user') throw invalid(`field 'role' must be 'admin' or 'user'`);
+      if (!Array.isArray(p.keys) || p.keys.some((k) => typeof k !== 'string')) throw invalid(`field 'keys' must be an array of strings`);
+      const payload: UserAdd = { name: checkUserName(p.name), role, keys: (p.keys as string[]).map(key) };
+      if (p.passwordHash !== undefined) payload.passwordHash = hash(p, 'passwordHash');
+      return { ...head, type: 'user.add', payload };
+    }
+    case 'user.remove':
+      return { ...head, type: 'user.remove', payload: { name: checkUserName(p.name) } };
+    case 'user.password':
+      return { ...head, type: 'user.password', payload: { name: checkUserName(p.name), passwordHash: hash(p, 'passwordHash') } };
+    case 'user.key':
+      return { ...head, type: 'user.key', payload: { name: checkUserName(p.name), key: key(str(p, 'key')) } };
+    case 'name.register': {
+      const root = str(p, 'root');
+      if (!isScoreText(root) || root !== root.toLowerCase() || root.trim() !== root) throw invalid(`field 'root' is not a score`);
+      return {
+        ...head, type: 'name.register',
+        payload: { owner: checkUserName(p.owner), name: checkName(p.name), root, comment: checkComment(p.comment), meta: checkMeta(p.meta) },
+      };
+    }
+    case 'name.grant':
+      return { ...head, type: 'name.grant', payload: { owner: checkUserName(p.owner), name: checkName(p.name), to: checkUserName(p.to) } };
+    default:
+      throw invalid(`unknown event type ${JSON.stringify(value.type)}`);
+  }
+}
+
+/** The one byte encoding of an event; parseEvent(JSON.parse(encode(e))) gives e back. */
+export const encodeEvent = (e: CatalogEvent): Buffer =>
+  Buffer.from(JSON.stringify({ origin: e.origin, seq: e.seq, time: e.time, type: e.type, payload: e.payload }));
+
+// Keys: 0x01, the origin's bytes, 0x00, seq as uint64 big-endian. One origin's events
+// are one contiguous range in seq order, so "origin X after seq N" is a single range read.
+// 0x00 prefixes meta keys (the format version).
+export const EVENT_PREFIX = 0x01;
+export const META_PREFIX = 0x00;
+const SEP = 0x00;
+
+export function eventKey(origin: string, seq: number): Buffer {
+  const o = Buffer.from(origin, 'latin1');
+  const k = Buffer.alloc(1 + o.length + 1 + 8);
+  k[0] = EVENT_PREFIX;
+  o.copy(k, 1);
+  k[1 + o.length] = SEP;
+  k.writeBigUInt64BE(BigInt(seq), 2 + o.length);
+  return k;
+}
+
+/** The key range holding `origin`'s events with seq > after. */
+export function originRange(origin: string, after: number): { gt: Buffer; lt: Buffer } {
+  const o = Buffer.from(origin, 'latin1');
+  const lt = Buffer.concat([Buffer.from([EVENT_PREFIX]), o, Buffer.from([SEP + 1])]);
+  return { gt: eventKey(origin, after), lt };
+}
+
+export const allEventsRange = () => ({ gte: Buffer.from([EVENT_PREFIX]), lt: Buffer.from([EVENT_PREFIX + 1]) });
+
+/** Splits a stored key; the reason is returned, so the caller can name the key in its error. */
+export function decodeEventKey(k: Buffer): { origin: string; seq: number } | string {
+  if (k.length < 11 || k[0] !== EVENT_PREFIX) return 'not an event key';
+  const sep = k.length - 9;
+  if (k[sep] !== SEP) return 'no separator before the sequence number';
+  const origin = k.subarray(1, sep).toString('latin1');
+  const seq = k.readBigUInt64BE(sep + 1);
+  if (seq < 1n || seq > BigInt(Number.MAX_SAFE_INTEGER)) return `sequence number ${seq} out of range`;
+  try { checkOrigin(origin); } catch { return 'the origin in the key is malformed'; }
+  return { origin, seq: Number(seq) };
+}
+
+/** How a key is named in messages: `origin#seq (hex)`, or just the hex when it does not decode. */
+export function describeKey(k: Buffer): string {
+  const d = decodeEventKey(k);
+  return typeof d === 'string' ? `key ${k.toString('hex')}` : `event ${d.origin}#${d.seq} (key ${k.toString('hex')})`;
+}

@@ -1,0 +1,9 @@
+// The catalog's public surface.
+export { Catalog, FIRST_ADMIN, type CatalogOptions, type CatalogStats, type NewUser, type NewName, type FirstAdmin, type ApplyResult } from './catalog.js';
+export type { NameRecord, UserInfo, UserKeyInfo } from './view.js';
+export { nameMatcher } from './view.js';
+export type { CatalogEvent, EventType, Role, Vector } from './event.js';
+export type { StateSnapshot } from './state.js';
+export { SCRYPT_DEFAULTS, type ScryptParams } from './password.js';
+export { parsePublicKey, type PublicKey } from './ssh-key.js';
+export { checkName, checkUserName } from './syntax.js';

@@ -1,0 +1,124 @@
+// `colony scores` and `colony users …`: what users can see, and who the users are.
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fromSystemError, invalid } from '../errors.js';
+import { formatScore } from '../store/index.js';
+import type { Command, CommandContext } from './command.js';
+import { writeJson } from './command.js';
+import { actingUser, withDataDir } from './data-dir.js';
+
+const DIRECT = 'It works on the data directory directly, so stop the supervisor first.';
+
+/** A password from standard input: the first line when piped; typed twice, unechoed, on a terminal. */
+async function readPassword(ctx: CommandContext): Promise<string> {
+  const stdin = ctx.stdin as NodeJS.ReadStream;
+  if (!stdin.isTTY) {
+    const rl = createInterface({ input: stdin });
+    for await (const line of rl) { rl.close(); if (line) return line; break; }
+    throw invalid('no password on standard input');
+  }
+  const ask = (prompt: string) => new Promise<string>((resolve) => {
+    const out = ctx.err as NodeJS.WriteStream;
+    out.write(prompt);
+    const rl = createInterface({ input: stdin, output: undefined, terminal: false });
+    stdin.setRawMode?.(false);
+    rl.once('line', (l) => { rl.close(); out.write('\n'); resolve(l); });
+  });
+  const a = await ask('new password: ');
+  const b = await ask('again: ');
+  if (a !== b) throw invalid('the two passwords differ');
+  if (!a) throw invalid('an empty password');
+  return a;
+}
+
+const scores: Command = {
+  path: ['scores'],
+  summary: 'List the snapshot names a user can see, newest first.',
+  params: '[FILTER]',
+  arity: [0, 1],
+  json: true,
+  options: { user: { type: 'string', arg: 'USER', help: 'as USER (default: the first admin, who sees every name)' } },
+  description: `FILTER is a substring of the name, or a glob (* and ?) matching the whole name. ${DIRECT}`,
+  async run(ctx) {
+    return withDataDir(ctx.data, ctx.err, async (d) => {
+      const list = d.catalog.scores(actingUser(ctx.values, d), ctx.args[0]);
+      if (ctx.json) {
+        writeJson(ctx.out, list.map((r) => ({ ...r, root: formatScore(r.root) })));
+        return 0;
+      }
+      if (!list.length) { ctx.err.write('no names\n'); return 0; }
+      for (const r of list) ctx.out.write(`${`${r.owner}/${r.name}`.padEnd(32)} ${r.created.slice(0, 19).replace('T', ' ')}  ${formatScore(r.root).slice(0, 19)}…  ${r.comment}\n`);
+      return 0;
+    });
+  },
+};
+
+const usersAdd: Command = {
+  path: ['users', 'add'],
+  summary: 'Add a user.',
+  params: 'NAME',
+  arity: [1, 1],
+  options: {
+    admin: { type: 'boolean', help: 'make the user an admin' },
+    key: { type: 'string', arg: 'PUBKEY_FILE', multiple: true, help: 'an OpenSSH public key file (may repeat)' },
+    'password-stdin': { type: 'boolean', help: 'read the password from standard input' },
+  },
+  description: `User names are lowercase letters, digits, _ and -, starting with a letter or _. ${DIRECT}`,
+  async run(ctx) {
+    const keys: string[] = [];
+    for (const f of (ctx.values.key as string[] | undefined) ?? []) keys.push((await readFile(f, 'utf8').catch((e) => { throw fromSystemError(e, `reading ${f}`); })).trim());
+    const password = ctx.values['password-stdin'] ? await readPassword(ctx) : undefined;
+    return withDataDir(ctx.data, ctx.err, async (d) => {
+      const u = await d.catalog.addUser({ name: ctx.args[0]!, role: ctx.values.admin ? 'admin' : 'user', password, keys });
+      ctx.out.write(`added ${u.role} ${u.name}${u.keys.length ? ` with ${u.keys.length} key(s)` : ''}${u.hasPassword ? ' and a password' : ''}\n`);
+      return 0;
+    });
+  },
+};
+
+const usersList: Command = {
+  path: ['users', 'list'],
+  summary: 'List the users.',
+  json: true,
+  async run(ctx) {
+    return withDataDir(ctx.data, ctx.err, async (d) => {
+      const users = d.catalog.listUsers();
+      if (ctx.json) { writeJson(ctx.out, users); return 0; }
+      for (const u of users) ctx.out.write(`${u.name.padEnd(20)} ${u.role.padEnd(6)} ${u.hasPassword ? 'password' : 'no password'}, ${u.keys.length} key(s)\n`);
+      return 0;
+    });
+  },
+};
+
+const usersPasswd: Command = {
+  path: ['users', 'passwd'],
+  summary: "Set a user's password (typed twice on a terminal, or the first line of standard input).",
+  params: 'NAME',
+  arity: [1, 1],
+  async run(ctx) {
+    const password = await readPassword(ctx);
+    return withDataDir(ctx.data, ctx.err, async (d) => {
+      await d.catalog.setPassword(ctx.args[0]!, password);
+      ctx.out.write(`password set for ${ctx.args[0]}\n`);
+      return 0;
+    });
+  },
+};
+
+const usersKey: Command = {
+  path: ['users', 'key'],
+  summary: 'Authorise an OpenSSH public key for a user.',
+  params: 'NAME PUBKEY_FILE',
+  arity: [2, 2],
+  async run(ctx) {
+    const [name, file] = ctx.args as [string, string];
+    const line = (await readFile(file, 'utf8').catch((e) => { throw fromSystemError(e, `reading ${file}`); })).trim();
+    return withDataDir(ctx.data, ctx.err, async (d) => {
+      const k = await d.catalog.addKey(name, line);
+      ctx.out.write(`added ${k.type} key ${k.fingerprint} for ${name}\n`);
+      return 0;
+    });
+  },
+};
+
+export const catalogCommands: Command[] = [scores, usersAdd, usersList, usersPasswd, usersKey];
