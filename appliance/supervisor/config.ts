@@ -1,0 +1,110 @@
+// The supervisor's configuration: embedded defaults, overridden by an optional JSON file
+// (--config, $COLONY_CONFIG, or /etc/colony/colony.json). JSON, because Node reads it
+// without a dependency and every editor checks it. Validation is pure and names the key.
+import { readFile } from 'node:fs/promises';
+import { ColonyError, fromSystemError, invalid } from '../errors.js';
+
+const MiB = 1 << 20;
+
+export interface Config {
+  ninep: {
+    /** TCP listeners, host:port. Default 0.0.0.0:564 as root, else 0.0.0.0:5640. */
+    listen: string[];
+    /** Offer the grid control tree (`ctl`) over TCP too; it is always on the unix socket. */
+    tcpCtl: boolean;
+    maxMsize: number;
+  };
+  ssh: { listen: string; hostKey: string };
+  store: { arenaBytes: number; cacheBytes: number };
+  environments: {
+    ramCacheBytes: number;
+    diskCacheBytes: number;
+    maxPerNode: number;
+    maxPerUser: number;
+    checkpointSeconds: number;
+    saveTimeoutSeconds: number;
+  };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+}
+
+export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
+  return {
+    ninep: { listen: [`0.0.0.0:${isRoot ? 564 : 5640}`], tcpCtl: false, maxMsize: MiB },
+    ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key' },
+    store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
+    environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
+    log: { level: 'info' },
+  };
+}
+
+type Check = (v: unknown, key: string) => unknown;
+const fail = (key: string, want: string, got: unknown) => invalid(`config key '${key}': expected ${want}, got ${JSON.stringify(got)}`);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v, key) => {
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw fail(key, `a whole number from ${min} to ${max}`, v);
+  return v;
+};
+const bool: Check = (v, key) => { if (typeof v !== 'boolean') throw fail(key, 'true or false', v); return v; };
+const address: Check = (v, key) => {
+  if (typeof v !== 'string' || !/^(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(v) || Number(v.split(':').pop()) > 65535) throw fail(key, 'host:port', v);
+  return v;
+};
+const text: Check = (v, key) => { if (typeof v !== 'string' || !v) throw fail(key, 'a non-empty string', v); return v; };
+const oneOf = (...xs: string[]): Check => (v, key) => { if (!xs.includes(v as string)) throw fail(key, xs.join(' | '), v); return v; };
+const list = (item: Check): Check => (v, key) => {
+  if (!Array.isArray(v)) throw fail(key, 'a list', v);
+  return v.map((x, i) => item(x, `${key}[${i}]`));
+};
+
+const SCHEMA: Record<string, Record<string, Check>> = {
+  ninep: { listen: list(address), tcpCtl: bool, maxMsize: int(8192, 16 * MiB) },
+  ssh: { listen: address, hostKey: text },
+  store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB) },
+  environments: {
+    ramCacheBytes: int(MiB), diskCacheBytes: int(MiB), maxPerNode: int(1, 10_000), maxPerUser: int(1, 10_000),
+    checkpointSeconds: int(1, 3600), saveTimeoutSeconds: int(1, 86_400),
+  },
+  log: { level: oneOf('debug', 'info', 'warn', 'error') },
+};
+
+/** Merges `input` (a parsed JSON file) over the defaults. Every mistake names its key. */
+export function validateConfig(input: unknown, defaults = defaultConfig()): Config {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('the config file must hold a JSON object');
+  const out = structuredClone(defaults) as unknown as Record<string, Record<string, unknown>>;
+  for (const [section, value] of Object.entries(input)) {
+    const schema = SCHEMA[section];
+    if (!schema) throw invalid(`config key '${section}' is not known (known: ${Object.keys(SCHEMA).join(', ')})`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(section, 'an object', value);
+    for (const [key, v] of Object.entries(value)) {
+      const check = schema[key];
+      if (!check) throw invalid(`config key '${section}.${key}' is not known (known: ${Object.keys(schema).join(', ')})`);
+      out[section]![key] = check(v, `${section}.${key}`);
+    }
+  }
+  return out as unknown as Config;
+}
+
+export interface LoadedConfig { config: Config; source: string }
+
+/** Finds and reads the config: an explicit path must exist; the default path may be absent. */
+export async function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const path = explicit ?? env.COLONY_CONFIG;
+  const candidate = path ?? '/etc/colony/colony.json';
+  let raw: string;
+  try {
+    raw = await readFile(candidate, 'utf8');
+  } catch (err) {
+    if (!path && (err as NodeJS.ErrnoException).code === 'ENOENT') return { config: defaultConfig(), source: 'embedded defaults' };
+    throw fromSystemError(err, `reading the config file ${candidate}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ColonyError('COLONY_INVALID', `the config file ${candidate} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return { config: validateConfig(parsed), source: candidate };
+  } catch (err) {
+    throw new ColonyError('COLONY_INVALID', `${candidate}: ${(err as ColonyError).detail}`, { cause: err });
+  }
+}

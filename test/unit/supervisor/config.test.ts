@@ -1,0 +1,57 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { defaultConfig, loadConfig, validateConfig } from '../../../appliance/supervisor/config.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+t.test('the embedded defaults are the documented ports and sizes', async (t) => {
+  const c = defaultConfig(false);
+  t.same(c.ninep.listen, ['0.0.0.0:5640']);
+  t.same(defaultConfig(true).ninep.listen, ['0.0.0.0:564']);
+  t.equal(c.ssh.listen, '0.0.0.0:2222');
+  t.equal(c.environments.maxPerNode, 5);
+  t.equal(c.environments.ramCacheBytes, 100 << 20);
+});
+
+t.test('a file overrides only what it names', async (t) => {
+  const c = validateConfig({ ssh: { listen: '127.0.0.1:2200' }, environments: { maxPerNode: 9 } }, defaultConfig(false));
+  t.equal(c.ssh.listen, '127.0.0.1:2200');
+  t.equal(c.environments.maxPerNode, 9);
+  t.equal(c.environments.maxPerUser, 5);
+  t.same(c.ninep.listen, ['0.0.0.0:5640']);
+});
+
+t.test('every mistake names its key', async (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [[], /must hold a JSON object/],
+    [{ nine: {} }, /config key 'nine' is not known/],
+    [{ ssh: { port: 22 } }, /config key 'ssh.port' is not known/],
+    [{ ssh: { listen: 'nowhere' } }, /'ssh.listen': expected host:port/],
+    [{ ssh: { listen: 'h:70000' } }, /'ssh.listen': expected host:port/],
+    [{ ninep: { listen: ['0.0.0.0:564', 7] } }, /'ninep.listen\[1\]': expected host:port/],
+    [{ environments: { maxPerNode: 0 } }, /'environments.maxPerNode': expected a whole number from 1/],
+    [{ environments: { maxPerNode: 2.5 } }, /'environments.maxPerNode'/],
+    [{ log: { level: 'loud' } }, /'log.level': expected debug \| info \| warn \| error/],
+    [{ ninep: { tcpCtl: 'yes' } }, /'ninep.tcpCtl': expected true or false/],
+    [{ store: 3 }, /'store': expected an object/],
+  ];
+  for (const [input, msg] of cases) t.throws(() => validateConfig(input), { code: 'COLONY_INVALID', message: msg }, JSON.stringify(input));
+});
+
+t.test('loading: explicit files must exist and parse; the default path may be absent', async (t) => {
+  const dir = await tmpDir(t);
+  const good = join(dir, 'good.json');
+  await writeFile(good, JSON.stringify({ log: { level: 'debug' } }));
+  const loaded = await loadConfig(good, {});
+  t.equal(loaded.config.log.level, 'debug');
+  t.equal(loaded.source, good);
+  const viaEnv = await loadConfig(undefined, { COLONY_CONFIG: good });
+  t.equal(viaEnv.source, good);
+  await t.rejects(loadConfig(join(dir, 'missing.json'), {}), { code: 'COLONY_NOT_FOUND' });
+  const bad = join(dir, 'bad.json');
+  await writeFile(bad, '{ "log": ');
+  await t.rejects(loadConfig(bad, {}), { code: 'COLONY_INVALID', message: /not valid JSON/ });
+  const wrong = join(dir, 'wrong.json');
+  await writeFile(wrong, JSON.stringify({ ssh: { listen: 5 } }));
+  await t.rejects(loadConfig(wrong, {}), { code: 'COLONY_INVALID', message: /wrong.json: config key 'ssh.listen'/ });
+});
