@@ -28,9 +28,16 @@ export class ByteWriter {
       return this;
     }
     if (v < 0n || v >= 1n << 64n) throw invalid(`not an unsigned 64-bit integer: ${v}`);
+    // Two 32-bit halves in plain numbers: BigInt arithmetic per byte is slow (ns times are 61 bits).
+    let lo = Number(v & 0xffffffffn);
+    let hi = Number(v >> 32n);
     this.room(10);
-    while (v >= 0x80n) { this.buf[this.len++] = Number(v & 0x7fn) | 0x80; v >>= 7n; }
-    this.buf[this.len++] = Number(v);
+    while (hi > 0 || lo >= 0x80) {
+      this.buf[this.len++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    this.buf[this.len++] = lo;
     return this;
   }
 
@@ -67,23 +74,40 @@ export class ByteReader {
 
   /** A varint that must fit in a JavaScript safe integer. */
   uvar(): number {
-    const v = this.uvarBig();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`integer ${v} is too large`);
-    return Number(v);
+    // Fast path in plain numbers for up to 7 bytes (49 bits); longer ones go through BigInt.
+    const b = this.buf;
+    let v = 0;
+    let mul = 1;
+    for (let i = this.pos; i < b.length && i < this.pos + 7; i++) {
+      const c = b[i]!;
+      v += (c & 0x7f) * mul;
+      if (!(c & 0x80)) {
+        if (c === 0 && i > this.pos) { this.pos = i; this.fail('non-minimal varint'); }
+        this.pos = i + 1;
+        return v;
+      }
+      mul *= 128;
+    }
+    const big = this.uvarBig();
+    if (big > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`integer ${big} is too large`);
+    return Number(big);
   }
 
   uvarBig(): bigint {
-    let v = 0n;
-    let shift = 0n;
+    // The low 49 bits (7 groups) and the rest accumulate in plain numbers, exactly.
+    let low = 0;
+    let high = 0;
+    let mul = 1;
     for (let i = 0; ; i++) {
       const b = this.u8();
       if (i === 9 && b > 1) this.fail('varint over 64 bits');
-      v |= BigInt(b & 0x7f) << shift;
+      if (i < 7) low += (b & 0x7f) * mul;
+      else high += (b & 0x7f) * mul;
+      mul = i === 6 ? 1 : mul * 128;
       if (!(b & 0x80)) {
         if (b === 0 && i > 0) this.fail('non-minimal varint');
-        return v;
+        return high ? BigInt(low) + (BigInt(high) << 49n) : BigInt(low);
       }
-      shift += 7n;
     }
   }
 

@@ -219,8 +219,8 @@ export class ContentWriter {
 
 /** A buffer held in memory (a directory stream) into a content tree. */
 export async function writeContent(store: BlockWriter, bytes: Buffer, blockSize: number, leafType = DATA): Promise<{ score: Score; size: number }> {
-  const w = new ContentWriter(store, blockSize, leafType);
-  await w.write(bytes);
-  return w.finish();
+  const b = new ContentBuilder(store, blockSize, leafType);
+  for (let at = 0; at < bytes.length; at += blockSize) await b.add(bytes.subarray(at, Math.min(at + blockSize, bytes.length)));
+  return b.finish();
 }
 

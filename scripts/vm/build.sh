@@ -124,8 +124,8 @@ if [ ! -f "$initrd" ]; then
   mv "$initrd.tmp" "$initrd"
   rm -rf "$stage"
   trap - EXIT
-  # Older base archives of this kernel are stale inputs; drop them.
-  find "$kdir" -maxdepth 1 -name 'base-*.cpio.gz' ! -name "$(basename "$initrd")" -delete
+  # Archives from older inputs: drop those unused for a day (a running test may hold a newer one).
+  find "$kdir" -maxdepth 1 -name 'base-*.cpio.gz' ! -name "$(basename "$initrd")" -mtime +1 -delete
 fi
 
 echo "KVER=$kver"

@@ -14,6 +14,8 @@ import { SCHEMA, type AnyBody, type FieldKind, type MessageName } from '../../ap
 import { routeTable } from '../../appliance/ninep/router.js';
 import { NinepServer } from '../../appliance/ninep/server.js';
 import { SynthFs, synthDir, synthFile } from '../../appliance/ninep/synth.js';
+import { MemFs } from '../../appliance/ninep/memfs.js';
+import type { Caller, Handle, Node } from '../../appliance/ninep/backend.js';
 
 /** mulberry32: small, fast, seeded; the same seed gives the same frames. */
 export function prng(seed: number): () => number {
@@ -103,8 +105,22 @@ export async function fuzzServer(opts: { frames: number; seed: number; batch?: n
     ctl: synthFile({ write: (_c, d) => `got ${d.length}\n` }),
     env: synthDir({ web: synthDir({ status: synthFile({ read: () => 'running\n' }) }) }),
   }));
+  // A fresh small MemFs per attach exercises the writable paths; it dies with its connection.
+  const live = { handles: 0 };
+  class CountingMemFs extends MemFs {
+    // MemFs.create opens through this.open, so counting open covers create too.
+    override async open(c: Caller, n: Node, flags: number): Promise<Handle> { const h = await super.open(c, n, flags); live.handles++; return h; }
+    override async release(h: Handle): Promise<void> { live.handles--; return super.release(h); }
+  }
   const server = new NinepServer({
-    router: routeTable({ ctl: async (req) => ({ backend: tree, root: tree.root, user: { uid: 0, gid: 0, uname: req.uname } }) }),
+    router: routeTable({
+      ctl: async (req) => ({ backend: tree, root: tree.root, user: { uid: 0, gid: 0, uname: req.uname } }),
+      mem: async (req) => {
+        const fs = new CountingMemFs({ maxBytes: 256 * 1024 });
+        fs.writeFile('status', 'x'); fs.writeFile('env/web', 'y');
+        return { backend: fs, root: fs.root, user: { uid: 0, gid: 0, uname: req.uname } };
+      },
+    }),
     maxMsize: 65536, maxFids: 1024,
   });
   const dir = await mkdtemp(join(tmpdir(), 'colony-fuzz-'));
@@ -121,7 +137,7 @@ export async function fuzzServer(opts: { frames: number; seed: number; batch?: n
       // A proper start: version and attach, so frames meet a session with fids.
       conn.send(encode({ type: 'Tversion', tag: NOTAG, msize: 65536, version: rnd() < 0.8 ? '9P2000.L' : '9P2000' }));
       const dialect = (await conn.replies(1))[0]!.subarray(13).toString().includes('.L') ? '9P2000.L' : '9P2000';
-      conn.send(encode({ type: 'Tattach', tag: 1, fid: 0, afid: NOFID, uname: 'fuzz', aname: 'ctl', nUname: 0 }, dialect));
+      conn.send(encode({ type: 'Tattach', tag: 1, fid: 0, afid: NOFID, uname: 'fuzz', aname: rnd() < 0.5 ? 'ctl' : 'mem', nUname: 0 }, dialect));
       await conn.replies(1);
       // Several batches per connection, then (often) a framing breaker.
       for (let b = 0; b < 10 && result.frames < opts.frames; b++) {
@@ -164,7 +180,7 @@ export async function fuzzServer(opts: { frames: number; seed: number; batch?: n
     for (let i = 0; i < 400 && server.stats().connections > 0; i++) await new Promise((r) => setTimeout(r, 5));
     const st = server.stats();
     if (st.connections || st.fids || st.outstanding) throw new Error(`seed ${opts.seed}: leftovers ${JSON.stringify(st)}`);
-    if (tree.openHandles !== 0) throw new Error(`seed ${opts.seed}: ${tree.openHandles} handles leaked`);
+    if (tree.openHandles !== 0 || live.handles !== 0) throw new Error(`seed ${opts.seed}: ${tree.openHandles + live.handles} handles leaked`);
     gc();
     result.heapGrowthBytes = process.memoryUsage().heapUsed - heapStart;
     // The server still answers properly.

@@ -71,6 +71,18 @@ export class VmError extends Error {
 export interface VmArtefacts { kver: string; vmlinux: string; initrd: string; qemu: string; accel: 'kvm' | 'tcg' }
 export type VmAvailability = ({ ok: true } & VmArtefacts) | { ok: false; reason: string };
 
+/**
+ * For a test file's top level: true when the harness can run. Otherwise the file fails with
+ * the reason, or is skipped when COLONY_VM_DISABLE is set (for machines that cannot run QEMU).
+ */
+export async function requireVm(t: { fail(message: string): unknown; plan(n: number, comment?: string): unknown }): Promise<boolean> {
+  const vm = await vmAvailable();
+  if (vm.ok) return true;
+  if (process.env.COLONY_VM_DISABLE) t.plan(0, vm.reason);
+  else t.fail(`the v9fs harness cannot run here: ${vm.reason}`);
+  return false;
+}
+
 let built: Promise<VmAvailability> | undefined;
 
 /**
@@ -199,12 +211,14 @@ function boot(qemu: string, args: string[], run: GuestRun): Promise<GuestResult>
       console += s;
       run.onConsole?.(s);
       verbose?.(s);
+      // Markers are whole lines; look only at the new text and the line it continues.
+      const recent = console.slice(console.lastIndexOf('\n', console.length - s.length - 1) + 1);
       const now = Date.now();
-      if (!tMount && /^@@MOUNT /m.test(console)) tMount = now;
-      if (!tBegin && /^@@BEGIN\r?$/m.test(console)) tBegin = now;
-      if (!tEnd && /^@@END rc=/m.test(console)) tEnd = now;
+      if (!tMount && /^@@MOUNT /m.test(recent)) tMount = now;
+      if (!tBegin && /^@@BEGIN\r?$/m.test(recent)) tBegin = now;
+      if (!tEnd && /^@@END rc=/m.test(recent)) tEnd = now;
       // The guest powers off after @@DONE; if QEMU lingers, end it.
-      if (!grace && /^@@DONE\r?$/m.test(console)) grace = setTimeout(kill, 10_000);
+      if (!grace && /^@@DONE\r?$/m.test(recent)) grace = setTimeout(kill, 10_000);
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => { stderr += s; verbose?.(s); });

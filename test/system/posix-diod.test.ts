@@ -6,7 +6,7 @@ import t from 'tap';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp.js';
-import { parseTap, posixChecklist, runGuest, startDiod, vmAvailable, type MountOptions } from '../helpers/vm.js';
+import { parseTap, posixChecklist, runGuest, startDiod, requireVm, type MountOptions } from '../helpers/vm.js';
 
 /** Where diod 1.0.24 differs from Linux/POSIX, per mount mode. */
 const diodFacts: Record<string, Record<string, string>> = {
@@ -22,11 +22,7 @@ const diodFacts: Record<string, Record<string, string>> = {
   },
 };
 
-const vm = await vmAvailable();
-if (!vm.ok) {
-  if (process.env.COLONY_VM_DISABLE) t.plan(0, vm.reason);
-  else t.fail(`the v9fs harness cannot run here: ${vm.reason}`);
-} else {
+if (await requireVm(t)) {
   for (const mount of [
     { access: 'user', cache: 'none' },
     { access: 'client', cache: 'loose' },

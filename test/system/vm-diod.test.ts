@@ -8,13 +8,9 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp.js';
-import { runGuest, startDiod, vmAvailable, vmScripts, type MountOptions } from '../helpers/vm.js';
+import { runGuest, startDiod, requireVm, vmScripts, type MountOptions } from '../helpers/vm.js';
 
-const vm = await vmAvailable();
-if (!vm.ok) {
-  if (process.env.COLONY_VM_DISABLE) t.plan(0, vm.reason);
-  else t.fail(`the v9fs harness cannot run here: ${vm.reason}`);
-} else {
+if (await requireVm(t)) {
   for (const mount of [
     { access: 'user', cache: 'none' },
     { access: 'client', cache: 'mmap' },

@@ -4,13 +4,9 @@ import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp.js';
-import { runGuest, startDiod, vmAvailable, VmError } from '../helpers/vm.js';
+import { runGuest, startDiod, requireVm, VmError } from '../helpers/vm.js';
 
-const vm = await vmAvailable();
-if (!vm.ok) {
-  if (process.env.COLONY_VM_DISABLE) t.plan(0, vm.reason);
-  else t.fail(`the v9fs harness cannot run here: ${vm.reason}`);
-} else {
+if (await requireVm(t)) {
   t.test('no socket at the path: VM_SERVER_UNREACHABLE', async (t) => {
     const dir = await tmpDir(t, 'colony-vm-');
     const err = await runGuest({ socket: join(dir, 'nobody.sock'), script: 'true', timeoutMs: 60_000 }).catch((e: unknown) => e);

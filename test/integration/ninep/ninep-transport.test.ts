@@ -1,5 +1,5 @@
 import { stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
 import { NinepClient } from '../../../appliance/ninep/client.js';
@@ -23,15 +23,16 @@ t.test('addresses: host:port, [v6]:port, socket paths, and the default port', as
 t.test('a unix socket is mode 0600; a stale one is replaced, a live one is refused', async (t) => {
   const dir = await tmpDir(t);
   const path = join(dir, '9p.sock');
-  // A socket file left by a crashed server: nobody is listening on it.
-  const old = createServer();
-  await new Promise<void>((r) => old.listen(path, r));
-  await new Promise<void>((r) => { (old as unknown as { _handle: { close(): void } | null })._handle = null; r(); });
+  // A socket file left by a crashed server: its process was killed, nobody listens.
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`]);
+  await new Promise((r) => child.stdout.once('data', r));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  t.ok((await stat(path)).isSocket(), 'the stale socket file is there');
   const fs = new MemFs();
   const server = new NinepServer({ router: memRouter(fs) });
   t.teardown(() => server.close());
-  t.teardown(() => new Promise<void>((r) => old.close(() => r())));
-  const l = await server.listen(path).catch(async (err) => { t.comment(`stale socket case: ${err.message}`); return server.listen(join(dir, 'b.sock')); });
+  const l = await server.listen(path);
   t.equal((await stat(l.address)).mode & 0o777, 0o600);
   const c = await NinepClient.connect(l.address);
   t.teardown(() => c.close());

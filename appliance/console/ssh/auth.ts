@@ -1,0 +1,82 @@
+// Who may log in: the decision for one SSH authentication request, apart from the ssh2
+// connection that carries it. Public keys must be in the catalog under the user who
+// offers them and must sign the session; passwords are checked against the catalog's
+// scrypt hashes. Failures are counted per source address and per user (FailureLimiter).
+import ssh2 from 'ssh2';
+import type { Accounts } from './commands.js';
+import type { FailureLimiter } from './rate-limit.js';
+
+export const METHODS = ['publickey', 'password'];
+
+export type AuthRequest =
+  | { method: 'none' | 'keyboard-interactive' | 'hostbased' | string; username: string }
+  | { method: 'password'; username: string; password: string }
+  | { method: 'publickey'; username: string; key: { algo: string; data: Buffer }; signature?: Buffer | undefined; blob?: Buffer | undefined; hashAlgo?: string | undefined };
+
+export type AuthDecision =
+  /** Log in as `user`. */
+  | { verdict: 'accept'; user: string }
+  /** The key is one we would take: ask the client to sign with it (no failure counted). */
+  | { verdict: 'key-ok' }
+  /** Refused. `counted` says whether it was a real failed attempt; `locked` whether a lockout refused it. */
+  | { verdict: 'reject'; counted: boolean; delayMs: number; locked: boolean; reason: string };
+
+export interface Authenticator {
+  accounts: Accounts;
+  limiter: FailureLimiter;
+  now?: () => number;
+}
+
+export const addressKey = (address: string) => `addr:${address.replace(/^::ffff:/, '')}`;
+export const userKey = (user: string) => `user:${user}`;
+
+/** True when the key blob signed `blob` (the session data) with `signature`. */
+export function verifySignature(keyData: Buffer, blob: Buffer, signature: Buffer, hashAlgo?: string): boolean {
+  const key = ssh2.utils.parseKey(keyData);
+  if (key instanceof Error) return false;
+  const parsed = Array.isArray(key) ? key[0] : key;
+  if (!parsed) return false;
+  try {
+    return parsed.verify(blob, signature, hashAlgo) === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Decides one request from `address`. A source address under lockout is refused
+ * everything; a user under lockout is refused passwords but keeps key logins, so that
+ * guessing alice's password cannot lock alice out of her keys.
+ */
+export async function decide(a: Authenticator, address: string, req: AuthRequest): Promise<AuthDecision> {
+  const now = a.now ?? Date.now;
+  const addr = addressKey(address);
+  const who = userKey(req.username);
+  const reject = (reason: string, counted: boolean, locked = false): AuthDecision => {
+    if (!counted) return { verdict: 'reject', counted, delayMs: 0, locked, reason };
+    const t = now();
+    const byAddr = a.limiter.fail(addr, t);
+    const byUser = a.limiter.fail(who, t);
+    return { verdict: 'reject', counted, delayMs: Math.max(byAddr.delayMs, byUser.delayMs), locked: locked || byAddr.lockedNow || byUser.lockedNow, reason };
+  };
+  if (req.method !== 'password' && req.method !== 'publickey') return reject(`method ${req.method} is not offered`, false);
+  if (a.limiter.state(addr, now()).locked) return { verdict: 'reject', counted: false, delayMs: 0, locked: true, reason: 'source address locked out' };
+
+  if (req.method === 'password') {
+    if (a.limiter.state(who, now()).locked) return { verdict: 'reject', counted: false, delayMs: 0, locked: true, reason: 'user locked out for passwords' };
+    const ok = await a.accounts.checkPassword(req.username, req.password).catch(() => false);
+    if (!ok) return reject('wrong password or unknown user', true);
+    a.limiter.succeed(addr, now());
+    a.limiter.succeed(who, now());
+    return { verdict: 'accept', user: req.username };
+  }
+
+  let owner: string | undefined;
+  try { owner = a.accounts.userForKey(req.key.data); } catch { owner = undefined; }
+  const known = owner !== undefined && owner === req.username;
+  if (!req.signature) return known ? { verdict: 'key-ok' } : reject('key not authorised for this user', false);
+  if (!known) return reject('key not authorised for this user', true);
+  if (!req.blob || !verifySignature(req.key.data, req.blob, req.signature, req.hashAlgo)) return reject('bad signature', true);
+  a.limiter.succeed(addr, now());
+  return { verdict: 'accept', user: req.username };
+}

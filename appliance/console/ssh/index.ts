@@ -1,0 +1,2 @@
+// The SSH console's public surface.
+export { loadOrCreateHostKey, fingerprintOf, type HostKey } from './host-key.js';

@@ -1,0 +1,329 @@
+// The environments of one node: spawn, save, invite, boom, status and scores, each
+// checking who is asking. Decisions live in policy.ts; this class holds the running
+// environments and does the I/O (volumes, catalog, records).
+import { join } from 'node:path';
+import { checkName, type Catalog, type NameRecord } from '../catalog/index.js';
+import { closed, ColonyError, exists, invalid, isColonyError, notFound } from '../errors.js';
+import { silentLog, type Log } from '../log.js';
+import { formatScore, parseScore, type BlockStore, type Score } from '../store/index.js';
+import { Volume } from '../volume/index.js';
+import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
+import { addAccount } from './invite.js';
+import { alreadyRunning, checkEnvName, checkOwner, checkSpawn, freeSuffix, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
+import { EnvRecords, type EnvRecord } from './records.js';
+
+export interface GridOptions {
+  /** The data directory; disk environments are recorded in DATA/envs/. */
+  data: string;
+  store: BlockStore;
+  catalog: Catalog;
+  log?: Log;
+  limits?: Partial<GridLimits>;
+  /** How clients reach this node, for the mount line (default HOST) and the 9P port (564). */
+  host?: string;
+  port?: number;
+}
+
+export interface SpawnOptions { cache: CacheKind; as?: string }
+export interface SpawnResult { env: EnvironmentInfo; token: string; aname: string; mount: string }
+export interface BoomResult { name: string; unsaved: boolean; warning?: string }
+export interface InviteResult { record: NameRecord; via: 'passwd' | 'meta'; uid?: number; sysGroup?: string }
+
+export class Grid {
+  readonly limits: GridLimits;
+  private readonly envs = new Map<string, Environment>();
+  /** Names of environments being spawned (reserved before the first await). */
+  private readonly starting = new Map<string, RunningSummary>();
+  private readonly records: EnvRecords;
+  private readonly log: Log;
+  private readonly boomHooks = new Set<(env: Environment) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private checkpointing = false;
+  private closing: Promise<void> | undefined;
+  private readonly host: string;
+  private readonly port: number;
+
+  private constructor(readonly store: BlockStore, readonly catalog: Catalog, data: string, opts: GridOptions) {
+    this.limits = resolveLimits(opts.limits);
+    this.records = new EnvRecords(join(data, 'envs'));
+    this.log = opts.log ?? silentLog;
+    this.host = opts.host ?? 'HOST';
+    this.port = opts.port ?? 564;
+  }
+
+  /** Opens the grid and brings back the disk environments recorded under DATA/envs/. */
+  static async open(opts: GridOptions): Promise<Grid> {
+    const grid = new Grid(opts.store, opts.catalog, opts.data, opts);
+    await grid.restore();
+    if (grid.limits.checkpointMs > 0) {
+      grid.timer = setInterval(() => { void grid.checkpointAll(); }, grid.limits.checkpointMs);
+      grid.timer.unref();
+    }
+    return grid;
+  }
+
+  private async restore(): Promise<void> {
+    for (const r of await this.records.readAll()) {
+      try {
+        const volume = await Volume.open(this.store, parseScore(r.head), { cacheBytes: this.limits.diskCacheBytes });
+        const base = { owner: r.base.owner, name: r.base.name, root: parseScore(r.base.root) };
+        const env = new Environment(r.name, r.owner, 'disk', base, volume, r.token, new Date(r.created), r.unsaved);
+        this.envs.set(r.name, env);
+        this.log.info({ env: r.name, owner: r.owner, head: r.head }, 'disk environment restored');
+      } catch (err) {
+        // The record stays on disk, so nothing is lost; the operator sees why.
+        this.log.error({ env: r.name, head: r.head, err: String(err) }, 'cannot restore disk environment');
+      }
+    }
+  }
+
+  private check(): void { if (this.closing) throw closed('grid'); }
+
+  private isAdmin(user: string): boolean { return this.catalog.getUser(user).role === 'admin'; }
+
+  private summaries(): RunningSummary[] {
+    return [...[...this.envs.values()].map((e) => ({ name: e.name, owner: e.owner, kind: e.kind, cacheBytes: e.volume.budget.cacheBytes })), ...this.starting.values()];
+  }
+
+  private taken = (name: string) => this.envs.has(name) || this.starting.has(name);
+
+  /** The environment `user` owns, for `verb`; COLONY_NOT_FOUND or COLONY_PERMISSION otherwise. */
+  environment(user: string, name: string, verb = 'use'): Environment {
+    this.check();
+    this.catalog.getUser(user);
+    const env = this.envs.get(name);
+    if (!env) throw notFound(`environment ${name}`);
+    checkOwner(user, env, verb);
+    return env;
+  }
+
+  async spawn(user: string, nameText: string, opts: SpawnOptions): Promise<SpawnResult> {
+    this.check();
+    this.catalog.getUser(user);
+    const kind = opts.cache;
+    if (kind !== 'ram' && kind !== 'disk') throw invalid(`cache must be ram or disk, got ${String(kind)}`);
+    const rec = this.catalog.resolve(user, nameText);
+    if (opts.as === undefined && !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(rec.name)) {
+      throw invalid(`${rec.name} cannot name an environment; spawn it with \`spawn ${nameText} as NEWNAME\``);
+    }
+    const envName = checkEnvName(opts.as ?? rec.name);
+    if (this.taken(envName)) throw alreadyRunning(envName, nameText, freeSuffix(envName, this.taken), kind === 'disk');
+    checkSpawn(this.limits, this.summaries(), user, kind);
+    const cacheBytes = kind === 'ram' ? this.limits.ramCacheBytes : this.limits.diskCacheBytes;
+    this.starting.set(envName, { name: envName, owner: user, kind, cacheBytes });
+    try {
+      const volume = await Volume.open(this.store, rec.root, { cacheBytes });
+      const env = new Environment(envName, user, kind, { owner: rec.owner, name: rec.name, root: rec.root }, volume, newToken(), new Date());
+      if (kind === 'disk') await this.records.write(this.recordOf(env));
+      this.envs.set(envName, env);
+      this.log.info({ env: envName, owner: user, base: `${rec.owner}/${rec.name}`, kind }, 'spawned');
+      const info = env.info(Date.now(), true, this.host, this.port);
+      return { env: info, token: env.token, aname: info.aname!, mount: info.mount! };
+    } finally {
+      this.starting.delete(envName);
+    }
+  }
+
+  /**
+   * Saves the environment as NEWNAME, owned by `user`: point-in-time, and the name is
+   * registered only after the tree is written and synced. The environment carries on
+   * over the saved tree. `savedisk` is the same verb.
+   */
+  async save(user: string, envName: string, newName: string, opts: { comment?: string } = {}): Promise<NameRecord> {
+    const env = this.environment(user, envName, 'save');
+    checkName(newName);
+    if (this.nameTaken(user, newName)) throw exists(`name '${user}/${newName}'`);
+    let at = 0;
+    const root = await this.timed(env, `saving ${envName} as ${newName}`, async () => {
+      at = env.volume.changeCount;
+      return (await env.volume.save({ comment: opts.comment ?? `saved from environment ${envName}` })).root;
+    });
+    const record = await this.catalog.registerName({ owner: user, name: newName, root, comment: opts.comment ?? `saved from environment ${envName}` });
+    env.base = { owner: user, name: newName, root };
+    env.head = root;
+    env.savedChange = at;
+    env.checkpointChange = Math.max(env.checkpointChange, at);
+    env.carried = false;
+    await this.persist(env);
+    this.log.info({ env: envName, owner: user, name: newName, root: formatScore(root) }, 'saved');
+    return record;
+  }
+
+  /**
+   * Adds `toUser` to the environment's user database (or its metadata), saves, and
+   * registers the snapshot for `toUser` alone: as ENV, or ENV-INVITER when taken.
+   */
+  async invite(user: string, toUser: string, envName: string): Promise<InviteResult> {
+    const env = this.environment(user, envName, 'invite into');
+    this.catalog.getUser(toUser);
+    if (toUser === user) throw invalid('you cannot invite yourself');
+    const candidates = [envName, `${envName}-${user}`];
+    let target = candidates.find((n) => !this.nameTaken(toUser, n));
+    target ??= freeSuffix(`${envName}-${user}`, (n) => this.nameTaken(toUser, n), 100);
+    if (!target) throw exists(`every name ${toUser} could get for ${envName}`);
+    let via: InviteResult['via'] = 'meta';
+    let uid: number | undefined;
+    let sysGroup: string | undefined;
+    const comment = `invited by ${user} from environment ${envName}`;
+    const root = await this.timed(env, `inviting ${toUser} into ${envName}`, async () => {
+      const plan = await addAccount(env.volume, toUser);
+      if (plan) { via = 'passwd'; uid = plan.uid; sysGroup = plan.sysGroup; }
+      const meta = plan ? {} : { [`invited.${toUser}`]: `${user} ${new Date().toISOString()}` };
+      return (await env.volume.save({ comment, meta })).root;
+    });
+    const record = await this.catalog.registerName({ owner: toUser, name: target, root, comment, meta: { 'invited-by': user } });
+    env.head = root;
+    await this.persist(env);
+    this.log.info({ env: envName, owner: user, invitee: toUser, name: target, via }, 'invited');
+    return { record, via, ...(uid !== undefined ? { uid } : {}), ...(sysGroup ? { sysGroup } : {}) };
+  }
+
+  /** Stops the environment: its cache is freed, its token revoked; the snapshot stays. */
+  async boom(user: string, envName: string): Promise<BoomResult> {
+    const env = this.environment(user, envName, 'boom');
+    return this.stop(env, true);
+  }
+
+  private async stop(env: Environment, discard: boolean): Promise<BoomResult> {
+    const unsaved = env.unsaved;
+    this.envs.delete(env.name);
+    for (const err of [...env.revoke(), ...this.fire(env)]) this.log.warn({ env: env.name, err: String(err) }, 'a boom hook failed');
+    if (discard) {
+      await env.idle();
+      if (env.kind === 'disk') await this.records.remove(env.name);
+      env.volume.budget.clean.resize(0);
+      this.log.info({ env: env.name, owner: env.owner, unsaved }, 'boomed');
+    }
+    const result: BoomResult = { name: env.name, unsaved };
+    if (unsaved) result.warning = `${env.name} had unsaved changes; they are gone (save before boom to keep them)`;
+    return result;
+  }
+
+  private fire(env: Environment): unknown[] {
+    const errors: unknown[] = [];
+    for (const hook of this.boomHooks) { try { hook(env); } catch (err) { errors.push(err); } }
+    return errors;
+  }
+
+  /** The running environments `user` may see: their own; an admin sees all (tokens only for their own). */
+  status(user: string): EnvironmentInfo[] {
+    this.check();
+    const admin = this.isAdmin(user);
+    const now = Date.now();
+    return visibleTo(user, admin, [...this.envs.values()])
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((e) => e.info(now, e.owner === user, this.host, this.port));
+  }
+
+  scores(user: string, filter?: string): NameRecord[] {
+    this.check();
+    return this.catalog.scores(user, filter);
+  }
+
+  /**
+   * Writes the environment's whole tree as an unnamed snapshot and, for a disk
+   * environment, records it as the head to restart from. For 9P Tfsync and the timer.
+   */
+  async checkpoint(envName: string): Promise<Score> {
+    const env = this.envs.get(envName);
+    if (!env) throw notFound(`environment ${envName}`);
+    return this.checkpointEnv(env);
+  }
+
+  private async checkpointEnv(env: Environment): Promise<Score> {
+    const root = await this.timed(env, `checkpointing ${env.name}`, async () => {
+      if (!env.changedSinceCheckpoint) return env.volume.rootScore;
+      const at = env.volume.changeCount;
+      const saved = await env.volume.save({ comment: `checkpoint of environment ${env.name}` });
+      env.checkpointChange = at;
+      return saved.root;
+    });
+    env.head = root;
+    await this.persist(env);
+    return root;
+  }
+
+  private async checkpointAll(): Promise<void> {
+    if (this.checkpointing) return;
+    this.checkpointing = true;
+    try { await this.checkpointChanged(); } finally { this.checkpointing = false; }
+  }
+
+  private async checkpointChanged(): Promise<void> {
+    for (const env of [...this.envs.values()]) {
+      if (env.kind !== 'disk' || !env.changedSinceCheckpoint) continue;
+      await this.checkpointEnv(env).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'checkpoint failed'));
+    }
+  }
+
+  // ---- for the 9P layer ----
+
+  /** The environment an aname `env/NAME/TOKEN` reaches, counted as one more client; COLONY_AUTH on a wrong token. */
+  attach(aname: string): Environment {
+    this.check();
+    const parsed = parseAname(aname);
+    const env = parsed && this.envs.get(parsed.env);
+    if (!parsed || !env || !env.tokenMatches(parsed.token)) throw new ColonyError('COLONY_AUTH', 'no environment answers to that aname (wrong or revoked token)');
+    env.clients++;
+    return env;
+  }
+
+  detach(env: Environment): void { env.clients = Math.max(0, env.clients - 1); }
+
+  /** Called for every environment that is boomed; returns a function that unsubscribes. */
+  onBoom(hook: (env: Environment) => void): () => void {
+    this.boomHooks.add(hook);
+    return () => this.boomHooks.delete(hook);
+  }
+
+  /** Checkpoints disk environments, revokes every token, and lets go of the volumes. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.timer) clearInterval(this.timer);
+      for (const env of [...this.envs.values()]) {
+        if (env.kind === 'disk') await this.checkpointEnv(env).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'final checkpoint failed'));
+        else await env.idle();
+        await this.stop(env, false);
+      }
+    })();
+    return this.closing;
+  }
+
+  // ---- helpers ----
+
+  private nameTaken(owner: string, name: string): boolean {
+    try { this.catalog.getName(owner, name); return true; } catch (err) {
+      if (isColonyError(err, 'COLONY_NOT_FOUND')) return false;
+      throw err;
+    }
+  }
+
+  /** Runs `fn` in the environment's queue; COLONY_TIMEOUT when it passes saveTimeoutMs (the work itself is not undone). */
+  private timed<T>(env: Environment, what: string, fn: () => Promise<T>): Promise<T> {
+    const work = env.exclusive(fn);
+    const ms = this.limits.saveTimeoutMs;
+    if (ms <= 0) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ColonyError('COLONY_TIMEOUT', `${what} took longer than ${Math.round(ms / 1000)} s; nothing was named`)), ms);
+    });
+    work.catch(() => {});
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Writes a disk environment's record, in its queue, unless it was boomed meanwhile (boom waits for the queue, then removes it). */
+  private persist(env: Environment): Promise<void> {
+    return env.exclusive(async () => {
+      if (env.kind === 'disk' && !env.boomed) await this.records.write(this.recordOf(env));
+    });
+  }
+
+  private recordOf(env: Environment): EnvRecord {
+    return {
+      version: 1, name: env.name, owner: env.owner, kind: 'disk',
+      base: { owner: env.base.owner, name: env.base.name, root: formatScore(env.base.root) },
+      token: env.token, head: formatScore(env.head), unsaved: env.unsaved,
+      created: env.started.toISOString(), checkpointed: new Date().toISOString(),
+    };
+  }
+}

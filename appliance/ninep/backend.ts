@@ -1,0 +1,149 @@
+// What a filesystem must provide to be served over 9P. The interface is shaped like
+// 9P2000.L (which is shaped like POSIX), and the session translates 9P2000 onto it, so a
+// backend never knows which dialect the client speaks. Volumes, MemFs and synthetic trees
+// (ctl, proc, cpu) all implement it; none is a special case in the session.
+import type { Qid } from './messages.js';
+
+/** Who is asking, and a signal that fires when the request is flushed or the client goes. */
+export interface Caller {
+  uid: number;
+  gid: number;
+  uname: string;
+  signal: AbortSignal;
+}
+
+/** A file as the backend knows it. The session keeps nodes in fids and never looks inside. */
+export interface Node {
+  /** Stable identity: qid.path must not be reused for another file while this one exists. */
+  readonly qid: Qid;
+}
+
+/** An open file (the result of open or create), released exactly once. */
+export interface Handle {
+  /** Largest useful read/write; 0 means "up to msize". */
+  readonly iounit?: number;
+}
+
+export interface Time { sec: number; nsec: number }
+
+export interface Attr {
+  /** POSIX mode including the S_IFMT type bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atime: Time;
+  mtime: Time;
+  ctime: Time;
+  btime?: Time;
+  gen?: number;
+  dataVersion?: number;
+  /** Names for 9P2000 stat; default to the numbers as text. */
+  uname?: string;
+  gname?: string;
+  muname?: string;
+}
+
+/** Tsetattr: only the present fields change. 'now' is the server's clock. */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Time | 'now';
+  mtime?: Time | 'now';
+  /** Update ctime to now (Linux sends it alongside other changes). */
+  ctime?: boolean;
+}
+
+export interface DirEntry {
+  name: string;
+  qid: Qid;
+  /** A DT_* value. */
+  type: number;
+  /** Passing this cookie to readdir resumes after this entry. Must stay valid across changes. */
+  cookie: number;
+}
+
+export interface StatFs {
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  fsid: number;
+  namelen: number;
+}
+
+/**
+ * A served filesystem. Throw ColonyError (errno.ts maps codes; withErrno refines them).
+ * Names given to the backend are never '', '.', or contain '/' or NUL; walk may get '..'
+ * but never at the attach root, which the session pins. Optional methods that are absent
+ * answer EROFS (changes) or EOPNOTSUPP (the rest).
+ */
+export interface Backend {
+  walk(c: Caller, dir: Node, name: string): Promise<Node>;
+  getattr(c: Caller, node: Node): Promise<Attr>;
+  /** flags are 9P2000.L (Linux) open flags; the session maps 9P2000 modes onto them. */
+  open(c: Caller, node: Node, flags: number): Promise<Handle>;
+  read(c: Caller, h: Handle, offset: number, count: number): Promise<Buffer>;
+  /** Entries after `cookie` (0 = from the start) that fit roughly in `count` bytes; [] at the end. */
+  readdir(c: Caller, h: Handle, cookie: number, count: number): Promise<DirEntry[]>;
+  release(h: Handle): Promise<void>;
+
+  write?(c: Caller, h: Handle, offset: number, data: Buffer): Promise<number>;
+  setattr?(c: Caller, node: Node, set: SetAttr): Promise<void>;
+  create?(c: Caller, dir: Node, name: string, flags: number, mode: number, gid: number): Promise<{ node: Node; handle: Handle }>;
+  mkdir?(c: Caller, dir: Node, name: string, mode: number, gid: number): Promise<Node>;
+  symlink?(c: Caller, dir: Node, name: string, target: string, gid: number): Promise<Node>;
+  mknod?(c: Caller, dir: Node, name: string, mode: number, rdev: { major: number; minor: number }, gid: number): Promise<Node>;
+  readlink?(c: Caller, node: Node): Promise<string>;
+  link?(c: Caller, dir: Node, name: string, target: Node): Promise<void>;
+  rename?(c: Caller, oldDir: Node, oldName: string, newDir: Node, newName: string): Promise<void>;
+  /** flags may hold AT_REMOVEDIR. */
+  unlink?(c: Caller, dir: Node, name: string, flags: number): Promise<void>;
+  statfs?(c: Caller, node: Node): Promise<StatFs>;
+  getxattr?(c: Caller, node: Node, name: string): Promise<Buffer>;
+  listxattr?(c: Caller, node: Node): Promise<string[]>;
+  /** flags: XATTR_CREATE / XATTR_REPLACE. */
+  setxattr?(c: Caller, node: Node, name: string, value: Buffer, flags: number): Promise<void>;
+  removexattr?(c: Caller, node: Node, name: string): Promise<void>;
+  fsync?(c: Caller, h: Handle, datasync: boolean): Promise<void>;
+}
+
+/** How the client reached us; the router uses it to decide what an attach may see. */
+export interface Transport {
+  kind: 'tcp' | 'unix' | 'stream';
+  /** host:port for TCP, the socket path for unix, a label for in-process streams. */
+  peer: string;
+}
+
+export interface AttachRequest {
+  aname: string;
+  uname: string;
+  /** n_uname from 9P2000.L, or undefined when absent or NONUNAME. */
+  nUname: number | undefined;
+  transport: Transport;
+  dialect: '9P2000' | '9P2000.L';
+}
+
+/** What a successful attach resolves to. */
+export interface Attachment {
+  backend: Backend;
+  root: Node;
+  /** The identity every request through this attach runs as. */
+  user: { uid: number; gid: number; uname: string };
+  /** A key such as 'env/web' so NinepServer.disconnectRoute can cut its clients off later. */
+  route?: string;
+}
+
+/**
+ * Decides what an aname means. Throw notFound for an unknown aname (ENOENT) and
+ * permission for a bad token (EACCES).
+ */
+export type AttachRouter = (req: AttachRequest) => Promise<Attachment>;

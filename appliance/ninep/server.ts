@@ -1,0 +1,194 @@
+// The 9P server: accepts connections on TCP and unix sockets (or any duplex stream), cuts
+// the byte stream into frames and feeds them to a Session. Backpressure: while a
+// connection has too many requests outstanding, or its replies are not being read, we
+// stop reading its socket, so one greedy client can only fill its own buffers.
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { fromSystemError, invalid } from '../errors.js';
+import { silentLog, type Log } from '../log.js';
+import type { AttachRouter, Transport } from './backend.js';
+import { FrameReader } from './codec.js';
+import { LockTable } from './locks.js';
+import { Session } from './session.js';
+
+/** 9P's registered port when we may bind it (root), else 5640. */
+export const DEFAULT_PORT_ROOT = 564;
+export const DEFAULT_PORT_USER = 5640;
+export const defaultPort = (): number => (process.getuid?.() === 0 ? DEFAULT_PORT_ROOT : DEFAULT_PORT_USER);
+export const DEFAULT_MAX_MSIZE = 1024 * 1024;
+
+export type Address = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/** `host:port`, `[v6]:port`, or a socket path (anything with a '/'). A bare host gets the default port. */
+export function parseAddress(addr: string): Address {
+  if (addr.includes('/')) return { kind: 'unix', path: addr };
+  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(addr);
+  if (!m) throw invalid(`bad 9P address ${JSON.stringify(addr)}: use host:port or a socket path`);
+  const port = m[3] === undefined ? defaultPort() : Number(m[3]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`bad port in ${addr}`);
+  return { kind: 'tcp', host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export interface NinepServerOptions {
+  router: AttachRouter;
+  /** Largest msize offered (default 1 MiB); clients asking for less get what they ask. */
+  maxMsize?: number;
+  /** Requests one connection may have outstanding before we stop reading it (default 64). */
+  maxOutstanding?: number;
+  /** Fids one connection may hold (default 65536). */
+  maxFids?: number;
+  log?: Log;
+}
+
+export interface Listener {
+  /** host:port with the real port, or the socket path. */
+  address: string;
+  close(): Promise<void>;
+}
+
+class Connection {
+  readonly frames: FrameReader;
+  readonly session: Session;
+  private paused = false;
+  readonly closed: Promise<void>;
+
+  constructor(private server: NinepServer, readonly stream: Duplex, transport: Transport, opts: Required<Omit<NinepServerOptions, 'router'>> & { router: AttachRouter; locks: LockTable }) {
+    this.session = new Session({
+      router: opts.router, transport, maxMsize: opts.maxMsize, maxFids: opts.maxFids, locks: opts.locks, log: opts.log,
+      send: (frame) => (stream.destroyed ? false : stream.write(frame)),
+      fail: (reason) => { opts.log.warn({ peer: transport.peer, reason }, '9p connection dropped'); this.stream.destroy(); },
+      idle: () => this.pump(),
+    });
+    this.frames = new FrameReader(opts.maxMsize);
+    stream.on('data', (chunk: Buffer) => { this.frames.push(chunk); this.pump(); });
+    stream.on('drain', () => this.pump());
+    stream.on('error', (err) => opts.log.debug({ err, peer: transport.peer }, '9p connection error'));
+    this.closed = new Promise((resolve) => {
+      stream.once('close', () => { void this.session.close().finally(resolve); });
+      stream.once('end', () => stream.destroy());
+    });
+    this.maxOutstanding = opts.maxOutstanding;
+  }
+
+  private maxOutstanding: number;
+
+  /** Starts as many buffered requests as the limits allow. Bounded by the frames buffered. */
+  pump(): void {
+    if (this.session.isClosed || this.stream.destroyed) return;
+    for (;;) {
+      const busy = this.session.outstanding >= this.maxOutstanding || (this.stream as Socket).writableNeedDrain;
+      if (busy) { if (!this.paused) { this.paused = true; this.stream.pause(); } return; }
+      let frame: Buffer | undefined;
+      try {
+        this.frames.maxSize = this.session.maxFrame;
+        frame = this.frames.next();
+      } catch (err) {
+        this.server.log.debug({ err }, '9p framing error; closing the connection');
+        this.stream.destroy();
+        return;
+      }
+      if (!frame) break;
+      this.session.receive(frame);
+      if (this.stream.destroyed) return;
+    }
+    if (this.paused) { this.paused = false; this.stream.resume(); }
+  }
+}
+
+export class NinepServer {
+  readonly log: Log;
+  readonly locks = new LockTable();
+  private conns = new Set<Connection>();
+  private listeners = new Set<Server>();
+  private opts: Required<Omit<NinepServerOptions, 'router'>> & { router: AttachRouter; locks: LockTable };
+
+  constructor(options: NinepServerOptions) {
+    this.log = options.log ?? silentLog;
+    this.opts = {
+      router: options.router, maxMsize: options.maxMsize ?? DEFAULT_MAX_MSIZE, maxOutstanding: options.maxOutstanding ?? 64,
+      maxFids: options.maxFids ?? 65536, log: this.log, locks: this.locks,
+    };
+  }
+
+  /** Serves one already-connected stream (a socket, or one end of a socketpair in tests). */
+  serve(stream: Duplex, transport: Transport): { session: Session; closed: Promise<void> } {
+    const conn = new Connection(this, stream, transport, this.opts);
+    this.conns.add(conn);
+    void conn.closed.then(() => this.conns.delete(conn));
+    return { session: conn.session, closed: conn.closed };
+  }
+
+  /** Listens on `host:port` or a unix socket path. A unix socket is made mode 0600. */
+  async listen(addr: string): Promise<Listener> {
+    const a = parseAddress(addr);
+    let ready = a.kind === 'tcp';
+    const srv = createServer({ pauseOnConnect: false }, (sock) => {
+      // Until the socket file is 0600 nobody may be served: drop anyone who got in early.
+      if (!ready) { sock.destroy(); return; }
+      this.serve(sock, a.kind === 'tcp' ? { kind: 'tcp', peer: `${sock.remoteAddress}:${sock.remotePort}` } : { kind: 'unix', peer: a.path });
+    });
+    if (a.kind === 'unix') await removeStaleSocket(a.path);
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      const done = () => { srv.off('error', reject); resolve(); };
+      if (a.kind === 'tcp') { srv.listen(a.port, a.host, done); return; }
+      // A restrictive umask makes the socket 0600 from birth where we may set it (not in workers).
+      let old: number | undefined;
+      try { old = process.umask(0o177); } catch { old = undefined; }
+      try { srv.listen(a.path, done); } finally { if (old !== undefined) process.umask(old); }
+    }).catch((err) => { throw fromSystemError(err, `listening on ${addr}`); });
+    if (a.kind === 'unix') await chmod(a.path, 0o600);
+    ready = true;
+    this.listeners.add(srv);
+    const bound = srv.address();
+    const address = a.kind === 'unix' ? a.path : typeof bound === 'object' && bound ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : addr;
+    this.log.info({ address }, '9p listening');
+    return {
+      address,
+      // Stops accepting at once; sessions already running go on until they end or close().
+      // (net.Server's own close callback would wait for every connection to end.)
+      close: async () => {
+        this.listeners.delete(srv);
+        if (srv.listening) srv.close();
+      },
+    };
+  }
+
+  /** Cuts off every connection with an attach through `route` (e.g. a revoked token). Returns how many. */
+  disconnectRoute(route: string): number {
+    let n = 0;
+    for (const c of this.conns) if (c.session.routes.has(route)) { c.stream.destroy(); n++; }
+    return n;
+  }
+
+  stats(): { connections: number; fids: number; outstanding: number; locks: number } {
+    let fids = 0, outstanding = 0;
+    for (const c of this.conns) { fids += c.session.fids.size; outstanding += c.session.outstanding; }
+    return { connections: this.conns.size, fids, outstanding, locks: this.locks.size };
+  }
+
+  /** Stops listening, drops every connection and waits until each has released its fids. */
+  async close(): Promise<void> {
+    const stopped = [...this.listeners].map((s) => new Promise<void>((r) => s.close(() => r())));
+    this.listeners.clear();
+    const all = [...this.conns];
+    for (const c of all) c.stream.destroy();
+    await Promise.all(all.map((c) => c.closed));
+    await Promise.all(stopped);
+  }
+}
+
+/** A socket file nobody answers on is left over from a crash; one that answers is in use. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (!st) return;
+  if (!st.isSocket()) throw invalid(`${path} exists and is not a socket`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw invalid(`${path} is in use by another server`);
+  await unlink(path);
+}

@@ -1,0 +1,101 @@
+// What a directory import remembers between runs so that a re-import need not read
+// unchanged files: path → (dev, ino, size, mtime, ctime) and the content it had. A file
+// whose fingerprint matches, whose ctime is older than the previous run's start (so it
+// cannot have changed while that run read it, as git treats "racily clean" files), and
+// whose content score the store still has (one batched hasMany), is not read again. The
+// cache is a private file the caller names; losing it only costs a full read.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { fromSystemError } from '../errors.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { isZeroScore, ZERO_SCORE } from './format.js';
+import { SCORE_BYTES, type Score } from '../store/index.js';
+
+const MAGIC = Buffer.from('CLNYIMC2', 'latin1');
+// Record: path (varint length + bytes), dev ino size (u64 LE) mtime ctime (i64 LE ns), then
+// 1 + varint length + inline bytes, or 0 + the content score.
+/**
+ * A file changed after the previous run began may have been read half-changed, so a ctime
+ * at or after that start (less a margin over the kernel's coarse timestamp tick, a few ms)
+ * is not trusted. This assumes the tree's file system stamps times with this machine's
+ * clock (a network file system with a skewed server clock defeats it: don't pass a cache there).
+ */
+const RACY_NS = 100_000_000n;
+
+export interface Fingerprint { dev: bigint; ino: bigint; bytes: bigint; mtime: bigint; ctime: bigint }
+export interface Known { score: Score; inline: Buffer | null; size: number }
+
+export const fingerprint = (st: BigIntStats): Fingerprint => ({ dev: st.dev, ino: st.ino, bytes: st.size, mtime: st.mtimeNs, ctime: st.ctimeNs });
+
+export class ImportCache {
+  private constructor(
+    private readonly prior: Map<string, Fingerprint & Known>,
+    private readonly priorStart: bigint,
+    private readonly blockSize: number,
+    readonly next = new Map<string, Fingerprint & Known>(),
+  ) {}
+
+  /** Loads `file` (a missing, foreign or damaged file is an empty cache). */
+  static async load(file: string, blockSize: number): Promise<ImportCache> {
+    const empty = new ImportCache(new Map(), 0n, blockSize);
+    const buf = await readFile(file).catch(() => undefined);
+    if (!buf) return empty;
+    try {
+      const r = new ByteReader(buf, 'import cache');
+      if (!r.raw(MAGIC.length).equals(MAGIC) || r.uvar() !== blockSize) return empty;
+      const start = r.svar();
+      const prior = new Map<string, Fingerprint & Known>();
+      while (!r.done) {
+        const path = r.bytes().toString('latin1');
+        const f = r.raw(40);
+        const fp = { dev: f.readBigUInt64LE(0), ino: f.readBigUInt64LE(8), bytes: f.readBigUInt64LE(16), mtime: f.readBigInt64LE(24), ctime: f.readBigInt64LE(32) };
+        const inline = r.u8() === 1 ? Buffer.from(r.bytes()) : null;
+        const score = inline ? ZERO_SCORE : Buffer.from(r.raw(SCORE_BYTES));
+        prior.set(path, { ...fp, score, inline, size: Number(fp.bytes) });
+      }
+      return new ImportCache(prior, start, blockSize);
+    } catch {
+      return empty;
+    }
+  }
+
+  /** The remembered content of `path` if its fingerprint still matches and is not racy. */
+  candidate(path: Buffer, fp: Fingerprint): Known | undefined {
+    const c = this.prior.get(path.toString('latin1'));
+    if (!c || c.dev !== fp.dev || c.ino !== fp.ino || c.bytes !== fp.bytes || c.mtime !== fp.mtime || c.ctime !== fp.ctime) return undefined;
+    if (fp.ctime >= this.priorStart - RACY_NS) return undefined;
+    return c;
+  }
+
+  remember(path: Buffer, fp: Fingerprint, known: Known): void {
+    this.next.set(path.toString('latin1'), { ...fp, score: known.score, inline: known.inline, size: known.size });
+  }
+
+  /** Writes what this run saw, atomically (temp file, then rename). `start` is when this run began. */
+  async save(file: string, start: bigint): Promise<void> {
+    const w = new ByteWriter(64 + this.next.size * 96).raw(MAGIC).uvar(this.blockSize).svar(start);
+    const f = Buffer.alloc(40);
+    for (const [path, c] of this.next) {
+      f.writeBigUInt64LE(c.dev, 0); f.writeBigUInt64LE(c.ino, 8); f.writeBigUInt64LE(c.bytes, 16); f.writeBigInt64LE(c.mtime, 24); f.writeBigInt64LE(c.ctime, 32);
+      w.bytes(Buffer.from(path, 'latin1')).raw(f);
+      if (c.inline) w.u8(1).bytes(c.inline);
+      else w.u8(0).raw(c.score);
+    }
+    const tmp = `${file}.tmp-${process.pid}`;
+    try {
+      await writeFile(tmp, w.finish());
+      await rename(tmp, file);
+    } catch (err) {
+      throw fromSystemError(err, `writing the import cache ${file}`);
+    }
+  }
+}
+
+/** Of `known`, the ones whose content the store still has: one batched lookup. */
+export async function present(store: { hasMany(scores: Score[]): Promise<boolean[]> }, known: Known[]): Promise<boolean[]> {
+  const ask = known.flatMap((k, i) => (k.inline || isZeroScore(k.score) ? [] : [i]));
+  const has = ask.length ? await store.hasMany(ask.map((i) => known[i]!.score)) : [];
+  const out = known.map(() => true);
+  ask.forEach((i, j) => { out[i] = has[j]!; });
+  return out;
+}

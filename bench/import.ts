@@ -1,0 +1,118 @@
+// bench/import: `colony import` against restic, the tool a user would otherwise pick, on
+// the same generated tree in one run.
+//   1. first import of a fresh tree              vs  restic backup into a fresh local repository
+//   2. re-import of the unchanged tree            vs  restic's second backup (it has a parent snapshot)
+//   3. bytes on disk: the Colony store            vs  the restic repository
+// Goals: first ≤ 1.0× restic, re-import ≤ 0.5× restic's second.
+// COLONY_BENCH_SCALE scales the tree (default 1: ~1 GiB, ~20k files); COLONY_BENCH_DIR the scratch directory.
+import { execFileSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importDirectory } from '../appliance/snapshot/index.js';
+import { BlockStore } from '../appliance/store/index.js';
+
+const scale = Number(process.env.COLONY_BENCH_SCALE ?? 1);
+const now = () => performance.now();
+
+/** A deterministic PRNG, so every run generates the same tree. */
+function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = 'the of and to in is that for it as with was on be by this are from at or an which have not but all were can will one more their has been other would so'.split(' ');
+
+/** ~20k files like a source tree or a rootfs: most small, some medium, a few large; a third of them text. */
+async function generate(dir: string): Promise<{ files: number; bytes: number }> {
+  const rand = prng(2024);
+  const files = Math.round(20_000 * scale);
+  const pool = Buffer.allocUnsafe(64 << 20);
+  randomFillSync(pool);
+  const text = Buffer.from(Array.from({ length: 200_000 }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' '));
+  let bytes = 0;
+  for (let i = 0; i < files; i++) {
+    const r = rand();
+    const size = r < 0.45 ? Math.floor(rand() * 4096) : r < 0.8 ? 4096 + Math.floor(rand() * 28_672) : r < 0.97 ? 32_768 + Math.floor(rand() * 229_376) : 262_144 + Math.floor(rand() * 1_835_008);
+    const d = join(dir, `d${i % 97}`, `s${(i * 7) % 13}`);
+    await mkdir(d, { recursive: true });
+    const isText = rand() < 0.33 && size <= text.length;
+    const at = Math.floor(rand() * ((isText ? text.length : pool.length) - size));
+    await writeFile(join(d, `f${i}.${isText ? 'txt' : 'bin'}`), (isText ? text : pool).subarray(at, at + size));
+    bytes += size;
+  }
+  // A few large files fill the tree to ~1 GiB.
+  const large = Math.max(0, Math.round((1 << 30) * scale) - bytes);
+  await mkdir(join(dir, 'large'), { recursive: true });
+  for (let i = 0; i < 4; i++) {
+    const size = Math.floor(large / 4);
+    const buf = Buffer.allocUnsafe(size);
+    randomFillSync(buf);
+    await writeFile(join(dir, 'large', `big${i}.img`), buf);
+    bytes += size;
+  }
+  return { files: files + 4, bytes };
+}
+
+function duBytes(path: string): number {
+  return Number(execFileSync('du', ['-sb', path]).toString().split('\t')[0]);
+}
+
+async function colonyImport(storeDir: string, src: string) {
+  const t0 = now();
+  const store = await BlockStore.open(storeDir);
+  // The import cache plays the part of restic's parent snapshot: unchanged files are not read.
+  const { stats } = await importDirectory(store, src, { cache: join(storeDir, 'import-cache') });
+  await store.close(); // syncs: the import is durable when the time stops
+  return { ms: now() - t0, stats };
+}
+
+function restic(args: string[], env: NodeJS.ProcessEnv): number {
+  const t0 = now();
+  execFileSync('restic', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return now() - t0;
+}
+
+async function main() {
+  execFileSync(join(import.meta.dirname, '../scripts/ensure-apt.sh'), ['restic', 'attr'], { stdio: 'inherit' });
+  const dir = await mkdtemp(join(process.env.COLONY_BENCH_DIR ?? tmpdir(), 'colony-bench-import-'));
+  try {
+    const src = join(dir, 'tree');
+    process.stderr.write(`generating the tree (scale ${scale})...\n`);
+    const tree = await generate(src);
+    execFileSync('sync');
+    const storeDir = join(dir, 'store');
+    const repo = join(dir, 'restic');
+    const env = { ...process.env, RESTIC_PASSWORD: 'colony-bench', RESTIC_REPOSITORY: repo, RESTIC_CACHE_DIR: join(dir, 'restic-cache') };
+
+    process.stderr.write('colony import (first, then again)...\n');
+    const first = await colonyImport(storeDir, src);
+    const second = await colonyImport(storeDir, src);
+    process.stderr.write('restic backup (first, then again)...\n');
+    execFileSync('restic', ['init'], { env, stdio: 'ignore' });
+    const r1 = restic(['backup', '--quiet', src], env);
+    const r2 = restic(['backup', '--quiet', src], env);
+
+    const gib = tree.bytes / 2 ** 30;
+    const row = (what: string, ms: number, anchorMs: number, goal: number) => {
+      const ratio = ms / anchorMs;
+      return `${what.padEnd(22)} colony ${(ms / 1000).toFixed(2).padStart(7)} s   restic ${(anchorMs / 1000).toFixed(2).padStart(7)} s   ratio ${ratio.toFixed(2)}× (goal ≤ ${goal}×) ${ratio <= goal ? 'ok' : 'MISSED'}`;
+    };
+    console.log(`tree: ${tree.files} files, ${gib.toFixed(2)} GiB; colony wrote ${first.stats.blocksWritten} blocks, then ${second.stats.blocksWritten} (re-import read ${second.stats.files - second.stats.reused} of ${second.stats.files} files)`);
+    console.log(row('first import', first.ms, r1, 1.0));
+    console.log(row('re-import (unchanged)', second.ms, r2, 0.5));
+    console.log(`throughput: colony first ${(tree.bytes / 1e6 / (first.ms / 1000)).toFixed(0)} MB/s, re-import ${(tree.bytes / 1e6 / (second.ms / 1000)).toFixed(0)} MB/s`);
+    const storeBytes = duBytes(storeDir);
+    const repoBytes = duBytes(repo);
+    console.log(`bytes on disk: colony store ${(storeBytes / 2 ** 20).toFixed(1)} MiB, restic repository ${(repoBytes / 2 ** 20).toFixed(1)} MiB (${(storeBytes / repoBytes).toFixed(2)}×; restic compresses, the store does not)`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,99 @@
+#!/bin/sh
+# /init of the v9fs harness guest (busybox sh). The per-run archive adds /run/colony/:
+#   mounts     one line per 9P server: PORT TARGET OPTIONS
+#              PORT is the virtio-serial port name (9p, 9p1, ...), TARGET the path inside the
+#              chroot (/mnt for the server under test), OPTIONS the v9fs options without trans.
+#   script.sh  run by bash in `chroot /host`, cwd /mnt
+#   lifetime   seconds after which the guest powers itself off whatever it is doing
+# The host's / (QEMU virtio-9p, tag hostroot) is mounted read-only at /host so host tools
+# run against the mounts. Console markers, one per line, for the host to parse:
+#   @@MOUNT ok | @@MOUNT fail TARGET   @@BEGIN   @@END rc=N   @@DONE
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+
+say() { echo "$*" >/dev/console; }
+finish() { sync; say "@@DONE"; poweroff -f; sleep 5; echo o >/proc/sysrq-trigger; }
+
+# A hard cap on the guest's life, so a QEMU whose host-side owner died still ends.
+if [ -f /run/colony/lifetime ]; then
+  (sleep "$(cat /run/colony/lifetime)"; say "@@WATCHDOG power off"; echo o >/proc/sysrq-trigger) &
+fi
+
+while read -r m; do
+  insmod "/lib/modules/$m" 2>/dev/console || say "@@WARN insmod $m failed"
+done </lib/modules/load-order
+
+# Find the device of a named virtio-serial port; the name arrives from QEMU shortly after probe.
+port_dev() {
+  i=0
+  while [ $i -lt 200 ]; do
+    for n in /sys/class/virtio-ports/*/name; do
+      [ -f "$n" ] || continue
+      if [ "$(cat "$n")" = "$1" ]; then
+        d="${n%/name}"; echo "/dev/${d##*/}"; return 0
+      fi
+    done
+    sleep 0.05; i=$((i + 1))
+  done
+  return 1
+}
+
+# v9fs with trans=fd cannot use a vport fd (no read_iter/write_iter), so relay through FIFOs:
+# vport -> NAME.in -> kernel (rfdno 5), kernel (wfdno 6) -> NAME.out -> vport.
+mount_9p() { # PORT WHERE OPTIONS
+  dev="$(port_dev "$1")" || { say "no virtio port named $1"; return 1; }
+  fin="/run/colony/$1.in"; fout="/run/colony/$1.out"
+  mkfifo "$fin" "$fout"
+  (
+    exec 3<>"$dev" </dev/null
+    cat <&3 >"$fin" &
+    cat "$fout" >&3 &
+  )
+  mkdir -p "$2"
+  mount -t 9p -o "$3,trans=fd,rfdno=5,wfdno=6" "colony-$1" "$2" 5<"$fin" 6>"$fout"
+}
+
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /host; then
+  say "@@MOUNT fail /host"; finish
+fi
+mount -t proc proc /host/proc
+mount -t sysfs sys /host/sys
+mount -t devtmpfs dev /host/dev
+mkdir -p /host/dev/shm /host/dev/pts
+mount -t tmpfs shm /host/dev/shm
+mount -t tmpfs tmp /host/tmp
+mount -t tmpfs run /host/run
+
+ok=1
+n=0
+while read -r port target opts; do
+  [ -n "$port" ] || continue
+  n=$((n + 1))
+  if [ "$target" = /mnt ]; then where=/mnt; else where="/run/colony/m$n"; fi
+  if mount_9p "$port" "$where" "$opts"; then
+    mkdir -p "/host$target" 2>/dev/null
+    mount --bind "$where" "/host$target" || { ok=0; say "@@MOUNT fail $target (bind)"; }
+  else
+    ok=0; say "@@MOUNT fail $target"
+    dmesg | grep -i 9p | tail -n 5 >/dev/console
+  fi
+done </run/colony/mounts
+[ $ok = 1 ] || finish
+say "@@MOUNT ok"
+
+cp /run/colony/script.sh /host/tmp/.colony-run.sh
+say "@@BEGIN"
+chroot /host /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  /bin/bash -c 'cd /mnt && exec /bin/bash /tmp/.colony-run.sh' </dev/null >/dev/console 2>&1
+rc=$?
+say "@@END rc=$rc"
+
+# Write back what cache=loose/mmap still holds before the power goes.
+sync
+umount /host/mnt 2>/dev/null
+umount /mnt 2>/dev/null
+finish
