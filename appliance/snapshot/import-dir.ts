@@ -142,7 +142,8 @@ async function scanDir(
   files: FileToRead[], paths: Map<TreeNode, Buffer>, stats: ImportStats,
 ): Promise<Array<[Buffer, TreeNode]>> {
   const names = await readdir(dirPath, { encoding: 'buffer' }).catch((err) => { throw fromSystemError(err, `listing ${dirPath}`); });
-  const children = names.map((name) => ({ name, path: Buffer.concat([dirPath, SLASH, name]) }));
+  const base = dirPath.at(-1) === 0x2f ? dirPath : Buffer.concat([dirPath, SLASH]); // "/" itself ends in a slash
+  const children = names.map((name) => ({ name, path: Buffer.concat([base, name]) }));
   const sts = await Promise.all(children.map((c) => lstat(c.path, { bigint: true }).catch((err) => { throw fromSystemError(err, `reading ${c.path}`); })));
   const subdirs: Array<[Buffer, TreeNode]> = [];
   for (let i = 0; i < children.length; i++) {
