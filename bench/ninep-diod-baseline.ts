@@ -12,6 +12,7 @@ const seqMib = Number(process.env.SEQ_MIB ?? 256);
 const cache = (process.env.CACHE ?? 'none') as MountOptions['cache'];
 const msize = Number(process.env.MSIZE ?? 65536);
 const cleanups: Array<() => unknown> = [];
+let pending = '';
 const dir = await mkdtemp(join(tmpdir(), 'colony-bench-9p-'));
 try {
   const exportDir = join(dir, 'export');
@@ -30,6 +31,13 @@ try {
     also,
     script: `${env} bash ${join(vmScripts, 'guest/ninep-bench.sh')} ${targets.join(' ')}`,
     memoryMb: 384 + seqMib,
+    onConsole: (text) => {
+      // Progress as it comes: whole `bench` lines only.
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) if (l.startsWith('bench ')) process.stderr.write(`${l.trim()}\n`);
+    },
     timeoutMs: 3 * 60 * 60_000,
   });
   if (r.rc !== 0) throw new Error(`bench failed (rc ${r.rc}):\n${r.output}\n${r.bootLog.slice(-3000)}`);

@@ -7,8 +7,9 @@ import { serve } from './serve.js';
 import { storeCommands } from './store-commands.js';
 import { snapshotCommands } from './snapshot-commands.js';
 import { catalogCommands } from './catalog-commands.js';
+import { ninepCommands } from './ninep-commands.js';
 
-export const commands: Command[] = [...snapshotCommands, ...catalogCommands, serve, ...storeCommands];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, serve, ...storeCommands, ...ninepCommands];
 
 interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };

@@ -9,7 +9,7 @@ import { formatScore, parseScore, type BlockStore, type Score } from '../store/i
 import { Volume } from '../volume/index.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
-import { alreadyRunning, checkEnvName, checkOwner, checkSpawn, freeSuffix, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
+import { alreadyRunning, checkEnvName, isEnvName, checkOwner, checkSpawn, freeSuffix, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
 import { EnvRecords, type EnvRecord } from './records.js';
 
 export interface GridOptions {
@@ -103,8 +103,8 @@ export class Grid {
     const kind = opts.cache;
     if (kind !== 'ram' && kind !== 'disk') throw invalid(`cache must be ram or disk, got ${String(kind)}`);
     const rec = this.catalog.resolve(user, nameText);
-    if (opts.as === undefined && !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(rec.name)) {
-      throw invalid(`${rec.name} cannot name an environment; spawn it with \`spawn ${nameText} as NEWNAME\``);
+    if (opts.as === undefined && !isEnvName(rec.name)) {
+      throw invalid(`${rec.name} cannot name an environment; use \`${kind === 'disk' ? 'spawndisk' : 'spawn'} ${nameText} as ENV\``);
     }
     const envName = checkEnvName(opts.as ?? rec.name);
     if (this.taken(envName)) throw alreadyRunning(envName, nameText, freeSuffix(envName, this.taken), kind === 'disk');
@@ -113,6 +113,7 @@ export class Grid {
     this.starting.set(envName, { name: envName, owner: user, kind, cacheBytes });
     try {
       const volume = await Volume.open(this.store, rec.root, { cacheBytes });
+      this.check();
       const env = new Environment(envName, user, kind, { owner: rec.owner, name: rec.name, root: rec.root }, volume, newToken(), new Date());
       if (kind === 'disk') await this.records.write(this.recordOf(env));
       this.envs.set(envName, env);
@@ -189,8 +190,18 @@ export class Grid {
     this.envs.delete(env.name);
     for (const err of [...env.revoke(), ...this.fire(env)]) this.log.warn({ env: env.name, err: String(err) }, 'a boom hook failed');
     if (discard) {
-      await env.idle();
-      if (env.kind === 'disk') await this.records.remove(env.name);
+      // The name stays taken until the record is gone, so a new spawn's record is never removed.
+      this.starting.set(env.name, { name: env.name, owner: env.owner, kind: env.kind, cacheBytes: env.volume.budget.cacheBytes });
+      try {
+        if (env.kind === 'disk') {
+          // A checkpoint in flight may still write the record: wait for the queue (bounded, so
+          // a stuck store cannot hang a boom), then remove it.
+          if (!(await this.settles(env.idle()))) this.log.warn({ env: env.name }, 'boom: a save is still running; removing the record anyway');
+          await this.records.remove(env.name);
+        }
+      } finally {
+        this.starting.delete(env.name);
+      }
       env.volume.budget.clean.resize(0);
       this.log.info({ env: env.name, owner: env.owner, unsaved }, 'boomed');
     }
@@ -221,8 +232,8 @@ export class Grid {
   }
 
   /**
-   * Writes the environment's whole tree as an unnamed snapshot and, for a disk
-   * environment, records it as the head to restart from. For 9P Tfsync and the timer.
+   * Writes a disk environment's whole tree as an unnamed snapshot and records it as the
+   * head to restart from (for 9P Tfsync and the timer). A no-op for ram environments.
    */
   async checkpoint(envName: string): Promise<Score> {
     const env = this.envs.get(envName);
@@ -231,6 +242,7 @@ export class Grid {
   }
 
   private async checkpointEnv(env: Environment): Promise<Score> {
+    if (env.kind === 'ram') return env.head; // nothing of a ram environment outlives the process
     const root = await this.timed(env, `checkpointing ${env.name}`, async () => {
       if (!env.changedSinceCheckpoint) return env.volume.rootScore;
       const at = env.volume.changeCount;
@@ -282,7 +294,7 @@ export class Grid {
       if (this.timer) clearInterval(this.timer);
       for (const env of [...this.envs.values()]) {
         if (env.kind === 'disk') await this.checkpointEnv(env).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'final checkpoint failed'));
-        else await env.idle();
+        else await this.settles(env.idle());
         await this.stop(env, false);
       }
     })();
@@ -296,6 +308,15 @@ export class Grid {
       if (isColonyError(err, 'COLONY_NOT_FOUND')) return false;
       throw err;
     }
+  }
+
+  /** Whether `p` settles within saveTimeoutMs. */
+  private async settles(p: Promise<unknown>): Promise<boolean> {
+    const ms = this.limits.saveTimeoutMs;
+    if (ms <= 0) { await p; return true; }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+    try { return await Promise.race([p.then(() => true, () => true), late]); } finally { clearTimeout(timer); }
   }
 
   /** Runs `fn` in the environment's queue; COLONY_TIMEOUT when it passes saveTimeoutMs (the work itself is not undone). */

@@ -55,8 +55,10 @@ export interface RunningSummary { name: string; owner: string; kind: CacheKind; 
 /** An environment name: the same rules as a score name, but also safe inside a 9P aname and a file name. */
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 
+export const isEnvName = (name: string) => ENV_NAME.test(name);
+
 export function checkEnvName(name: string): string {
-  if (!ENV_NAME.test(name)) {
+  if (!isEnvName(name)) {
     throw invalid(`bad environment name ${JSON.stringify(name)}: use 1 to 64 characters A-Z, a-z, 0-9, '.', '_', '+' and '-', starting with a letter or digit`);
   }
   return name;

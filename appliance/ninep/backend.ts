@@ -140,6 +140,11 @@ export interface Attachment {
   user: { uid: number; gid: number; uname: string };
   /** A key such as 'env/web' so NinepServer.disconnectRoute can cut its clients off later. */
   route?: string;
+  /**
+   * Called once when the session that made this attach ends (disconnect or a new
+   * Tversion), after every fid from it has been released.
+   */
+  detach?(): void | Promise<void>;
 }
 
 /**

@@ -9,4 +9,4 @@ export { NinepServer, parseAddress, defaultPort, DEFAULT_PORT_ROOT, DEFAULT_PORT
 export { NinepClient } from './client.js';
 export { MemFs, MemInode, type MemFsOptions } from './memfs.js';
 export { SynthFs, synthDir, synthFile, type SynthDir, type SynthFile, type SynthEntry } from './synth.js';
-export { routeTable } from './router.js';
+export { routeTable, type Route } from './router.js';

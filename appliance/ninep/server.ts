@@ -51,6 +51,7 @@ class Connection {
   readonly frames: FrameReader;
   readonly session: Session;
   private paused = false;
+  private readonly maxOutstanding: number;
   readonly closed: Promise<void>;
 
   constructor(private server: NinepServer, readonly stream: Duplex, transport: Transport, opts: Required<Omit<NinepServerOptions, 'router'>> & { router: AttachRouter; locks: LockTable }) {
@@ -70,8 +71,6 @@ class Connection {
     });
     this.maxOutstanding = opts.maxOutstanding;
   }
-
-  private maxOutstanding: number;
 
   /** Starts as many buffered requests as the limits allow. Bounded by the frames buffered. */
   pump(): void {

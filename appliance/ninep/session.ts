@@ -6,7 +6,7 @@
 // changed something, gets its reply. Either way Rflush goes out after that.
 import { ColonyError, invalid, isColonyError } from '../errors.js';
 import type { Log } from '../log.js';
-import type { AttachRouter, Handle, Transport } from './backend.js';
+import type { Attachment, AttachRouter, Handle, Transport } from './backend.js';
 import { decode, encode, peekHeader } from './codec.js';
 import { AT_REMOVEDIR, HEADER_BYTES, NOFID, NONUNAME, NOTAG, VERSION_9P2000, VERSION_9P2000L, type Dialect } from './constants.js';
 import { E, enameFor, errnoFor, withErrno } from './errno.js';
@@ -50,6 +50,7 @@ export class Session {
   readonly fids = new Map<number, Fid>();
   /** Routes of the attaches made on this session, for NinepServer.disconnectRoute. */
   readonly routes = new Set<string>();
+  private attachments: Attachment[] = [];
   private pending = new Map<number, Pending>();
   private closed = false;
 
@@ -210,6 +211,7 @@ export class Session {
     this.opts.log.debug({ ...who, route: att.route }, '9p attach');
     if (this.closed) return { type: 'Rattach', qid: att.root.qid };
     if (att.route) this.routes.add(att.route);
+    this.attachments.push(att);
     this.setFid(fid, { att, path: { node: att.root, name: '/' } });
     return { type: 'Rattach', qid: att.root.qid };
   }
@@ -251,6 +253,12 @@ export class Session {
       await this.releaseFid(f, signal).catch((err) => this.opts.log.warn({ err }, '9p release failed during teardown'));
     }
     this.opts.locks.releaseOwners(this.lockPrefix);
+    const atts = this.attachments;
+    this.attachments = [];
+    this.routes.clear();
+    for (const a of atts) {
+      try { await a.detach?.(); } catch (err) { this.opts.log.warn({ err }, '9p detach failed'); }
+    }
   }
 
   /** The connection is gone: abort everything, wait for it, release every fid. */

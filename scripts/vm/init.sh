@@ -90,6 +90,9 @@ chroot /host /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /bin/bash -c 'cd /mnt && exec /bin/bash /tmp/.colony-run.sh' </dev/null >/dev/console 2>&1
 rc=$?
+# The output may not end with a newline; the marker must start a line (the host drops the
+# one empty line this adds).
+say ""
 say "@@END rc=$rc"
 
 # Write back what cache=loose/mmap still holds before the power goes.

@@ -264,7 +264,13 @@ export function parseConsole(consoleText: string, qemuStderr: string, ms: GuestR
   for (const line of lines) {
     if (line === '@@BEGIN') { inScript = true; continue; }
     const end = /^@@END rc=(\d+)$/.exec(line);
-    if (end) { inScript = false; rc = Number(end[1]); continue; }
+    if (end) {
+      // The guest puts an empty line before @@END in case the output lacked a final newline.
+      if (inScript && output.at(-1) === '') output.pop();
+      inScript = false;
+      rc = Number(end[1]);
+      continue;
+    }
     if (line === '@@MOUNT ok') mounted = true;
     if (inScript && !kernelLine.test(line)) output.push(line);
     else boot.push(line);

@@ -39,7 +39,7 @@ t.test('mountOptionString', async (t) => {
 
 t.test('parseConsole splits the script output from the boot log', async (t) => {
   const console = [
-    'SeaBIOS noise', '@@MOUNT ok', '@@BEGIN', 'line one', '[    3.141593] 9pnet: a kernel line', 'line two', '@@END rc=3', '@@DONE', '',
+    'SeaBIOS noise', '@@MOUNT ok', '@@BEGIN', 'line one', '[    3.141593] 9pnet: a kernel line', 'line two', '', '@@END rc=3', '@@DONE', '',
   ].join('\r\n');
   const r = parseConsole(console, '', { boot: 1, script: 2, total: 3 });
   t.equal(r.rc, 3);
@@ -52,6 +52,10 @@ t.test('parseConsole splits the script output from the boot log', async (t) => {
   t.equal(failed.mounted, false);
   t.equal(failed.rc, -1);
   t.match(failed.bootLog, /qemu said/);
+
+  const unterminated = parseConsole('@@MOUNT ok\n@@BEGIN\nno newline at the end\n@@END rc=0\n', '', { boot: 1, script: 1, total: 1 });
+  t.equal(unterminated.output, 'no newline at the end');
+  t.equal(unterminated.rc, 0);
 
   const cut = parseConsole('@@MOUNT ok\n@@BEGIN\npartial\n', '', { boot: 1, script: 0, total: 1 });
   t.match(cut.output, /without @@END/);

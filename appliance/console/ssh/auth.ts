@@ -6,10 +6,10 @@ import ssh2 from 'ssh2';
 import type { Accounts } from './commands.js';
 import type { FailureLimiter } from './rate-limit.js';
 
-export const METHODS = ['publickey', 'password'];
+export const METHODS: Array<'publickey' | 'password'> = ['publickey', 'password'];
 
 export type AuthRequest =
-  | { method: 'none' | 'keyboard-interactive' | 'hostbased' | string; username: string }
+  | { method: 'none' | 'keyboard-interactive' | 'hostbased'; username: string }
   | { method: 'password'; username: string; password: string }
   | { method: 'publickey'; username: string; key: { algo: string; data: Buffer }; signature?: Buffer | undefined; blob?: Buffer | undefined; hashAlgo?: string | undefined };
 

@@ -92,7 +92,8 @@ export class LineEditor {
       i++;
       const code = ch.charCodeAt(0);
       if (ch === '\r' || ch === '\n') {
-        this.afterCR = ch === '\r';
+        if (ch === '\r' && data[i] === '\n') i++;
+        else this.afterCR = ch === '\r' && i === data.length;
         return { output: out + '\r\n', result: this.finish(), rest: data.slice(i) };
       }
       if (code === 0x03) {

@@ -44,3 +44,15 @@ t.test('a boomed disk environment does not come back', async (t) => {
   await w.reopen();
   t.same(w.grid.status('admin'), []);
 });
+
+t.test('a spawn racing a boom of the same name never loses its record', async (t) => {
+  const w = await openWorld(t);
+  await w.grid.spawn('alice', 'debian', { cache: 'disk' });
+  const booming = w.grid.boom('alice', 'debian');
+  await t.rejects(w.grid.spawn('alice', 'debian', { cache: 'disk' }), { code: 'COLONY_EXISTS' }, 'the name is held until the boom is done');
+  await booming;
+  const s = await w.grid.spawn('alice', 'debian', { cache: 'disk' });
+  t.same(await readdir(join(w.data, 'envs')), ['debian.json']);
+  await w.reopen();
+  t.equal(w.grid.status('alice')[0]?.aname, s.aname);
+});

@@ -24,7 +24,7 @@ t.test('bad names', async (t) => {
   await t.rejects(w.grid.spawn('alice', 'debian', { cache: 'ram', as: 'a/b' }), { code: 'COLONY_INVALID' });
   await t.rejects(w.grid.spawn('alice', 'debian', { cache: 'tmpfs' as 'ram' }), { code: 'COLONY_INVALID' });
   await w.catalog.registerName({ owner: 'alice', name: 'ünï', root: w.roots.plain });
-  await t.rejects(w.grid.spawn('alice', 'ünï', { cache: 'ram' }), { code: 'COLONY_INVALID', message: /spawn ünï as NEWNAME/ });
+  await t.rejects(w.grid.spawn('alice', 'ünï', { cache: 'ram' }), { code: 'COLONY_INVALID', message: /spawn ünï as ENV/ });
   t.equal((await w.grid.spawn('alice', 'ünï', { cache: 'ram', as: 'uni' })).env.base.name, 'ünï');
   await w.grid.spawn('alice', 'debian', { cache: 'ram' });
   await t.rejects(w.grid.save('alice', 'debian', 'has space'), { code: 'COLONY_INVALID' });

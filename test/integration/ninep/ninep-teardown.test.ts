@@ -55,6 +55,7 @@ t.test('many clients connect and go; nothing accumulates', async (t) => {
 t.test('disconnectRoute cuts off exactly the clients of a route (boom revokes a token)', async (t) => {
   const a = new MemFs(), b = new MemFs();
   let revoked = false;
+  const detached: string[] = [];
   const router = routeTable({
     'env/': async (req, rest) => {
       const [name, token] = rest.split('/');
@@ -62,7 +63,7 @@ t.test('disconnectRoute cuts off exactly the clients of a route (boom revokes a 
       if (req.transport.kind !== 'unix' && token !== `tok-${name}`) throw permission('bad token');
       if (revoked && name === 'a') throw permission('revoked');
       const fs = name === 'a' ? a : b;
-      return { backend: fs, root: fs.root, user: { uid: 0, gid: 0, uname: req.uname }, route: `env/${name}` };
+      return { backend: fs, root: fs.root, user: { uid: 0, gid: 0, uname: req.uname }, route: `env/${name}`, detach: () => { detached.push(name); } };
     },
   });
   const s = await serve(t, { router });
@@ -72,6 +73,8 @@ t.test('disconnectRoute cuts off exactly the clients of a route (boom revokes a 
   t.equal(s.server.disconnectRoute('env/a'), 1);
   revoked = true;
   await until(() => ca.closed, 'client a to be cut off');
+  await until(() => detached.length === 1, 'the attach to be detached');
+  t.same(detached, ['a'], 'the backend was told its attach ended');
   t.notOk(cb.closed, 'client b is still connected');
   await cb.attach('env/b');
   const again = await s.client();

@@ -1,0 +1,210 @@
+// The SSH console server: ssh2 over our own TCP listener (so we hold every socket and can
+// close them in bounded time), the host key kept on disk, authentication against the
+// catalog with failed logins limited, and one ChannelSession per exec or shell.
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import ssh2 from 'ssh2';
+import type { Connection, PseudoTtyInfo, ServerChannel } from 'ssh2';
+import { fromSystemError, invalid } from '../../errors.js';
+import { silentLog, type Log } from '../../log.js';
+import { decide, METHODS, type AuthRequest } from './auth.js';
+import type { Accounts, Interpreter, NodeInfo } from './commands.js';
+import { loadOrCreateHostKey, type HostKey } from './host-key.js';
+import { FailureLimiter, type LimiterOptions } from './rate-limit.js';
+import { ChannelSession } from './session.js';
+
+export interface SshConsoleOptions {
+  /** The catalog (users, keys, passwords). */
+  catalog: Accounts & { nodeId?: string };
+  interpreter: Interpreter;
+  /** Where the host key lives; made at the first start. */
+  hostKeyPath: string;
+  log?: Log;
+  /** Shown at the start of an interactive session. */
+  banner?: string;
+  /** Failed attempts one connection may make before it is dropped (default 6). */
+  maxAuthFailures?: number;
+  /** Failed-login limits per source address and per user. */
+  limits?: Partial<LimiterOptions>;
+  /** Called by the admin command `shutdown`, with the admin's name. */
+  onShutdown?: (by: string) => void | Promise<void>;
+  /** For `node`; defaults: the catalog's node id, 0.0.0.0 version, now. */
+  node?: Partial<NodeInfo>;
+  /** Most connections at once (default 64). */
+  maxConnections?: number;
+  /** Time allowed for authentication after a connection opens (default 60 s). */
+  loginTimeoutMs?: number;
+}
+
+export interface ListenAddress { host: string; port: number }
+
+export const DEFAULT_ADDRESS = '0.0.0.0:2222';
+export const DEFAULT_BANNER = 'Colony grid console. Type help for the commands, exit or Ctrl-D to leave.';
+
+/** `host:port`, `[v6]:port` or `:port` (all addresses). */
+export function parseListenAddress(text: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) throw invalid(`'${text}' is not an address to listen on (host:port, [v6]:port or :port)`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export class SshConsole {
+  private readonly log: Log;
+  private readonly limiter: FailureLimiter;
+  private readonly sessions = new Set<ChannelSession>();
+  private readonly sockets = new Set<Socket>();
+  private readonly clients = new Set<Connection>();
+  private readonly node: NodeInfo;
+  private net: NetServer | undefined;
+  private ssh: ssh2.Server | undefined;
+  private hostKey: HostKey | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: SshConsoleOptions) {
+    this.log = (opts.log ?? silentLog).child({ module: 'ssh' });
+    this.limiter = new FailureLimiter(opts.limits);
+    this.node = {
+      id: opts.node?.id ?? opts.catalog.nodeId ?? 'unknown',
+      version: opts.node?.version ?? '0.0.0',
+      started: opts.node?.started ?? Date.now(),
+      sessions: opts.node?.sessions ?? (() => this.sessions.size),
+    };
+  }
+
+  /** The host key's fingerprint (after listen). */
+  get fingerprint(): string | undefined {
+    return this.hostKey?.fingerprint;
+  }
+
+  /** Starts listening; a taken port or a bad address is an error that names the address. */
+  async listen(address: string = DEFAULT_ADDRESS): Promise<{ address: ListenAddress; close(): Promise<void> }> {
+    if (this.net) throw invalid('the SSH console is already listening');
+    const want = parseListenAddress(address);
+    this.hostKey = await loadOrCreateHostKey(this.opts.hostKeyPath);
+    if (this.hostKey.created) this.log.info({ path: this.opts.hostKeyPath, fingerprint: this.hostKey.fingerprint }, 'ssh host key created');
+    const ssh = new ssh2.Server({ hostKeys: [this.hostKey.pem], ident: 'Colony' }, (client, info) => this.onClient(client, info.ip));
+    const net = createServer((socket) => {
+      if (this.closing || this.sockets.size >= (this.opts.maxConnections ?? 64)) { socket.destroy(); return; }
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.on('error', () => {});
+      ssh.injectSocket(socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      net.once('error', (err) => reject(fromSystemError(err, `listening for SSH on ${want.host}:${want.port}`)));
+      net.listen(want.port, want.host, () => resolve());
+    });
+    net.on('error', (err) => this.log.error({ err: err.message }, 'ssh listener error'));
+    this.net = net;
+    this.ssh = ssh;
+    const a = net.address();
+    const bound = typeof a === 'object' && a ? { host: a.address, port: a.port } : want;
+    this.log.info({ ...bound, fingerprint: this.hostKey.fingerprint }, 'ssh console listening');
+    return { address: bound, close: () => this.close() };
+  }
+
+  private onClient(client: Connection, ip: string): void {
+    const log = this.log.child({ remote: ip });
+    let user: string | undefined;
+    let failures = 0;
+    const maxFailures = this.opts.maxAuthFailures ?? 6;
+    const timer = setTimeout(() => { if (!user) { log.info({}, 'ssh login timed out'); client.end(); } }, this.opts.loginTimeoutMs ?? 60_000);
+    timer.unref();
+    client.on('error', (err) => log.debug({ err: err.message }, 'ssh connection error'));
+    this.clients.add(client);
+    client.on('close', () => { clearTimeout(timer); this.clients.delete(client); });
+
+    client.on('authentication', (ctx) => {
+      const req: AuthRequest = ctx.method === 'password' ? { method: 'password', username: ctx.username, password: ctx.password }
+        : ctx.method === 'publickey' ? { method: 'publickey', username: ctx.username, key: ctx.key, signature: ctx.signature, blob: ctx.blob, hashAlgo: ctx.hashAlgo }
+        : { method: ctx.method, username: ctx.username };
+      decide({ accounts: this.opts.catalog, limiter: this.limiter }, ip, req).then((d) => {
+        if (d.verdict === 'accept') {
+          user = d.user;
+          log.info({ user: d.user, method: ctx.method }, 'ssh login');
+          ctx.accept();
+          return;
+        }
+        if (d.verdict === 'key-ok') { ctx.accept(); return; }
+        if (d.counted || d.locked) {
+          failures++;
+          log.warn({ user: ctx.username, method: ctx.method, reason: d.reason, locked: d.locked }, 'ssh login refused');
+        }
+        const answer = () => {
+          ctx.reject(METHODS);
+          if (failures >= maxFailures) client.end();
+        };
+        if (d.delayMs > 0) setTimeout(answer, d.delayMs).unref(); else answer();
+      }).catch((err: unknown) => {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'ssh authentication failed');
+        ctx.reject(METHODS);
+      });
+    });
+
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        let pty: PseudoTtyInfo | undefined;
+        session.on('pty', (accept, _reject, info) => { pty = info; accept?.(); });
+        session.on('window-change', (accept) => accept?.());
+        session.on('env', (_accept, reject) => reject?.());
+        session.on('subsystem', (_accept, reject) => reject?.());
+        session.on('x11', (_accept, reject) => reject?.());
+        session.on('auth-agent', (_accept, reject) => reject?.());
+        session.on('signal', (accept) => accept?.());
+        session.on('exec', (accept, _reject, info) => this.start(accept(), user!, pty !== undefined, info.command));
+        session.on('shell', (accept) => this.start(accept(), user!, pty !== undefined));
+      });
+      client.on('tcpip', (_accept, reject) => reject());
+      client.on('openssh.streamlocal', (_accept, reject) => reject());
+      client.on('request', (_accept, reject) => reject?.());
+    });
+  }
+
+  private start(channel: ServerChannel, user: string, pty: boolean, command?: string): void {
+    const setup = {
+      channel, pty,
+      log: this.log.child({ user }),
+      banner: this.opts.banner ?? DEFAULT_BANNER,
+      context: {
+        user,
+        accounts: this.opts.catalog,
+        interpreter: this.opts.interpreter,
+        node: this.node,
+        ...(this.opts.onShutdown ? { shutdown: this.opts.onShutdown } : {}),
+      },
+    };
+    const s = command === undefined ? ChannelSession.shell(setup) : ChannelSession.exec(setup, command);
+    this.sessions.add(s);
+    if (this.closing) s.stop();
+    void s.done.then(() => this.sessions.delete(s));
+  }
+
+  /**
+   * Stops listening and drains: idle sessions end at once, running commands may finish
+   * within `timeoutMs`; then every connection is closed, by force if need be.
+   */
+  close(timeoutMs = 5_000): Promise<void> {
+    this.closing ??= this.drain(timeoutMs);
+    return this.closing;
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    const net = this.net;
+    if (!net) return;
+    const closed = new Promise<void>((resolve) => net.close(() => resolve()));
+    for (const s of this.sessions) s.stop();
+    await bounded(Promise.all([...this.sessions].map((s) => s.done)), timeoutMs);
+    for (const client of this.clients) client.end();
+    await bounded(closed, 1_000);
+    for (const socket of this.sockets) socket.destroy();
+    await bounded(closed, 1_000);
+    this.log.info({}, 'ssh console closed');
+  }
+}
+
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
+}
