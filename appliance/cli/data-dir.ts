@@ -1,27 +1,17 @@
 // Opening a data directory for a one-shot command: the store, the catalog and this node's
 // id, with one clean close. Both LevelDB databases take their own locks, so while a
 // supervisor runs on the same directory these commands answer COLONY_LOCKED.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Catalog } from '../catalog/index.js';
 import { ColonyError, isColonyError } from '../errors.js';
 import { ensureDir } from '../files.js';
 import { consoleLog, type Log } from '../log.js';
 import { BlockStore } from '../store/index.js';
+import { nodeIdOf } from '../supervisor/node-id.js';
+
+export { nodeIdOf };
 
 export interface DataDir { data: string; store: BlockStore; catalog: Catalog; nodeId: string; log: Log; close(): Promise<void> }
-
-/** This node's id: random, made once and kept in DATA/node-id (the peer layer will derive it from a key). */
-export async function nodeIdOf(data: string): Promise<string> {
-  const file = join(data, 'node-id');
-  const existing = await readFile(file, 'utf8').then((s) => s.trim()).catch(() => '');
-  if (/^[0-9a-f]{16,64}$/.test(existing)) return existing;
-  const id = randomBytes(16).toString('hex');
-  await writeFile(`${file}.tmp`, id + '\n');
-  await rename(`${file}.tmp`, file);
-  return id;
-}
 
 export async function openDataDir(data: string, err: NodeJS.WritableStream): Promise<DataDir> {
   const log = consoleLog(err);

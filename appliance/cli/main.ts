@@ -3,13 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { ColonyError, usage } from '../errors.js';
 import { helpText, parseCommand, type Command } from './command.js';
-import { serve } from './serve.js';
+import { configShow, serve } from './serve.js';
 import { storeCommands } from './store-commands.js';
 import { snapshotCommands } from './snapshot-commands.js';
 import { catalogCommands } from './catalog-commands.js';
 import { ninepCommands } from './ninep-commands.js';
 
-export const commands: Command[] = [...snapshotCommands, ...catalogCommands, serve, ...storeCommands, ...ninepCommands];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, serve, configShow, ...storeCommands, ...ninepCommands];
 
 interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };

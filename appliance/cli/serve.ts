@@ -1,20 +1,49 @@
-// `colony serve`: the long-running supervisor that `npm start` runs.
+// `colony serve`: the long-running supervisor that `npm start` runs; and `colony config show`.
 import { createLog } from '../log.js';
+import { loadConfig, type Config } from '../supervisor/config.js';
 import { Supervisor } from '../supervisor/index.js';
-import type { Command } from './command.js';
+import { validateConfig } from '../supervisor/config.js';
+import type { Command, CommandContext } from './command.js';
+import { writeJson } from './command.js';
 
 const SHUTDOWN_LIMIT_MS = 20_000;
+
+const configOptions = {
+  config: { type: 'string' as const, arg: 'FILE', help: 'a JSON config file (default: $COLONY_CONFIG, else /etc/colony/colony.json if present)' },
+  '9p': { type: 'string' as const, arg: 'ADDR', multiple: true, help: '9P TCP listener host:port (repeatable; replaces ninep.listen)' },
+  ssh: { type: 'string' as const, arg: 'ADDR', help: 'SSH console listener host:port (replaces ssh.listen)' },
+};
+
+/** The config in effect: the file (or defaults), then the command line's overrides. */
+async function effectiveConfig(ctx: CommandContext): Promise<{ config: Config; source: string }> {
+  const { config, source } = await loadConfig(ctx.values.config as string | undefined);
+  const overrides: Record<string, Record<string, unknown>> = {};
+  if (ctx.values['9p']) overrides.ninep = { listen: ctx.values['9p'] };
+  if (ctx.values.ssh) overrides.ssh = { listen: ctx.values.ssh };
+  return { config: validateConfig(overrides, config), source: Object.keys(overrides).length ? `${source} + command line` : source };
+}
 
 export const serve: Command = {
   path: ['serve'],
   summary: 'Run the Colony supervisor in the foreground until SIGINT or SIGTERM.',
-  description: `Opens the data directory (creating it if needed) and runs every service on it.
-On SIGINT or SIGTERM it stops cleanly: the store is synced and closed. If that takes longer
+  options: configOptions,
+  description: `Opens the data directory (creating it if needed): the block store, the catalog, the
+environments (disk environments come back), and serves 9P on DATA/9p.sock (mode 0600) and on
+TCP (default 0.0.0.0:564 as root, 0.0.0.0:5640 otherwise). On SIGINT or SIGTERM it stops
+cleanly: disk environments are checkpointed and the store is synced. If that takes longer
 than ${SHUTDOWN_LIMIT_MS / 1000} s, or a second signal arrives, it exits at once with status 1.
-Logs are JSON lines on standard error (set COLONY_LOG_LEVEL=debug for more).`,
+Logs are JSON lines on standard error, for journald (COLONY_LOG_LEVEL overrides log.level).`,
   async run(ctx) {
-    const log = createLog();
-    const supervisor = new Supervisor({ data: ctx.data, log });
+    const { config, source } = await effectiveConfig(ctx);
+    const log = createLog({ level: process.env.COLONY_LOG_LEVEL ?? config.log.level });
+    log.info({ config: source, data: ctx.data }, 'starting');
+    const supervisor = new Supervisor({
+      data: ctx.data, log, config,
+      onFirstAdmin: (name, password) => {
+        ctx.err.write(`\ncolony: created the first admin user '${name}' with the one-time password: ${password}\n`);
+        ctx.err.write('colony: it is shown only now and stored only as a hash.\n\n');
+      },
+    });
     let stopping: Promise<number> | undefined;
     const stop = (signal: string) => {
       if (stopping) { log.warn({ signal }, 'second signal: exiting without a clean shutdown'); process.exit(1); }
@@ -34,10 +63,22 @@ Logs are JSON lines on standard error (set COLONY_LOG_LEVEL=debug for more).`,
       await supervisor.stop().catch(() => {});
       throw err;
     }
-    // The signal handlers keep the process alive; nothing else needs to.
     const keepAlive = setInterval(() => {}, 1 << 30);
     const code = await done;
     clearInterval(keepAlive);
     return code;
+  },
+};
+
+export const configShow: Command = {
+  path: ['config', 'show'],
+  summary: 'Print the configuration in effect (defaults, the file, and command-line overrides).',
+  options: configOptions,
+  json: true,
+  async run(ctx) {
+    const { config, source } = await effectiveConfig(ctx);
+    if (ctx.json) writeJson(ctx.out, config);
+    else ctx.out.write(`# from ${source}\n${JSON.stringify(config, null, 2)}\n`);
+    return 0;
   },
 };

@@ -22,17 +22,28 @@ const MAGIC = Buffer.from('CLNYIMC2', 'latin1');
  */
 const RACY_NS = 100_000_000n;
 
-export interface Fingerprint { dev: bigint; ino: bigint; bytes: bigint; mtime: bigint; ctime: bigint }
+/** dev, ino, size (u64 LE), mtime, ctime (i64 LE ns): 40 bytes, compared as bytes. */
+export interface Fingerprint { bytes: Buffer; ctime: bigint }
 export interface Known { score: Score; inline: Buffer | null; size: number }
+interface Remembered extends Known { fp: Buffer }
 
-export const fingerprint = (st: BigIntStats): Fingerprint => ({ dev: st.dev, ino: st.ino, bytes: st.size, mtime: st.mtimeNs, ctime: st.ctimeNs });
+export function fingerprint(st: BigIntStats): Fingerprint {
+  const b = Buffer.allocUnsafe(40);
+  b.writeBigUInt64LE(st.dev, 0);
+  b.writeBigUInt64LE(st.ino, 8);
+  b.writeBigUInt64LE(st.size, 16);
+  b.writeBigInt64LE(st.mtimeNs, 24);
+  b.writeBigInt64LE(st.ctimeNs, 32);
+  return { bytes: b, ctime: st.ctimeNs };
+}
 
 export class ImportCache {
+  readonly next = new Map<string, Remembered>();
+
   private constructor(
-    private readonly prior: Map<string, Fingerprint & Known>,
+    private readonly prior: Map<string, Remembered>,
     private readonly priorStart: bigint,
     private readonly blockSize: number,
-    readonly next = new Map<string, Fingerprint & Known>(),
   ) {}
 
   /** Loads `file` (a missing, foreign or damaged file is an empty cache). */
@@ -44,14 +55,13 @@ export class ImportCache {
       const r = new ByteReader(buf, 'import cache');
       if (!r.raw(MAGIC.length).equals(MAGIC) || r.uvar() !== blockSize) return empty;
       const start = r.svar();
-      const prior = new Map<string, Fingerprint & Known>();
+      const prior = new Map<string, Remembered>();
       while (!r.done) {
         const path = r.bytes().toString('latin1');
-        const f = r.raw(40);
-        const fp = { dev: f.readBigUInt64LE(0), ino: f.readBigUInt64LE(8), bytes: f.readBigUInt64LE(16), mtime: f.readBigInt64LE(24), ctime: f.readBigInt64LE(32) };
-        const inline = r.u8() === 1 ? Buffer.from(r.bytes()) : null;
-        const score = inline ? ZERO_SCORE : Buffer.from(r.raw(SCORE_BYTES));
-        prior.set(path, { ...fp, score, inline, size: Number(fp.bytes) });
+        const fp = r.raw(40);
+        const inline = r.u8() === 1 ? r.bytes() : null;
+        const score = inline ? ZERO_SCORE : r.raw(SCORE_BYTES);
+        prior.set(path, { fp, score, inline, size: Number(fp.readBigUInt64LE(16)) });
       }
       return new ImportCache(prior, start, blockSize);
     } catch {
@@ -62,22 +72,19 @@ export class ImportCache {
   /** The remembered content of `path` if its fingerprint still matches and is not racy. */
   candidate(path: Buffer, fp: Fingerprint): Known | undefined {
     const c = this.prior.get(path.toString('latin1'));
-    if (!c || c.dev !== fp.dev || c.ino !== fp.ino || c.bytes !== fp.bytes || c.mtime !== fp.mtime || c.ctime !== fp.ctime) return undefined;
-    if (fp.ctime >= this.priorStart - RACY_NS) return undefined;
+    if (!c || !c.fp.equals(fp.bytes) || fp.ctime >= this.priorStart - RACY_NS) return undefined;
     return c;
   }
 
   remember(path: Buffer, fp: Fingerprint, known: Known): void {
-    this.next.set(path.toString('latin1'), { ...fp, score: known.score, inline: known.inline, size: known.size });
+    this.next.set(path.toString('latin1'), { fp: fp.bytes, score: known.score, inline: known.inline, size: known.size });
   }
 
   /** Writes what this run saw, atomically (temp file, then rename). `start` is when this run began. */
   async save(file: string, start: bigint): Promise<void> {
-    const w = new ByteWriter(64 + this.next.size * 96).raw(MAGIC).uvar(this.blockSize).svar(start);
-    const f = Buffer.alloc(40);
+    const w = new ByteWriter(64 + this.next.size * 128).raw(MAGIC).uvar(this.blockSize).svar(start);
     for (const [path, c] of this.next) {
-      f.writeBigUInt64LE(c.dev, 0); f.writeBigUInt64LE(c.ino, 8); f.writeBigUInt64LE(c.bytes, 16); f.writeBigInt64LE(c.mtime, 24); f.writeBigInt64LE(c.ctime, 32);
-      w.bytes(Buffer.from(path, 'latin1')).raw(f);
+      w.bytes(Buffer.from(path, 'latin1')).raw(c.fp);
       if (c.inline) w.u8(1).bytes(c.inline);
       else w.u8(0).raw(c.score);
     }

@@ -20,7 +20,7 @@ async function waitFor(check: () => Promise<boolean>, ms = 30_000): Promise<void
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   t.test(`serve becomes ready and stops cleanly on ${signal}`, async (t) => {
     const data = await tmpDir(t);
-    const proc = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'serve', '--data', data], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
     t.teardown(() => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
     let log = '';
     proc.stderr.on('data', (b) => { log += b; });
@@ -41,7 +41,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 t.test('serve on an unusable data directory exits 1 with a clear message', async (t) => {
   const dir = await tmpDir(t);
   await writeFile(join(dir, 'file'), '');
-  const r = await runCli(['serve', '--data', join(dir, 'file', 'sub')], { timeoutMs: 30_000 });
+  const r = await runCli(['serve', '--data', join(dir, 'file', 'sub'), '--9p', '127.0.0.1:0'], { timeoutMs: 30_000 });
   t.equal(r.code, 1);
   t.match(r.stderr, /not a directory/);
 });
@@ -50,7 +50,7 @@ t.test('serve refuses a data directory that another process holds', async (t) =>
   const data = await tmpDir(t);
   const store = await BlockStore.open(join(data, 'store'));
   t.teardown(() => store.close());
-  const r = await runCli(['serve', '--data', data], { timeoutMs: 30_000 });
+  const r = await runCli(['serve', '--data', data, '--9p', '127.0.0.1:0'], { timeoutMs: 30_000 });
   t.equal(r.code, 1);
   t.match(r.stderr, /COLONY_LOCKED/);
 });
