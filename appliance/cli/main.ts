@@ -8,8 +8,9 @@ import { storeCommands } from './store-commands.js';
 import { snapshotCommands } from './snapshot-commands.js';
 import { catalogCommands } from './catalog-commands.js';
 import { ninepCommands } from './ninep-commands.js';
+import { consoleCommand } from './console-command.js';
 
-export const commands: Command[] = [...snapshotCommands, ...catalogCommands, serve, configShow, ...storeCommands, ...ninepCommands];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, serve, configShow, ...storeCommands, ...ninepCommands];
 
 interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };

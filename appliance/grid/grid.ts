@@ -202,7 +202,7 @@ export class Grid {
       } finally {
         this.starting.delete(env.name);
       }
-      env.volume.budget.clean.resize(0);
+      env.volume.close();
       this.log.info({ env: env.name, owner: env.owner, unsaved }, 'boomed');
     }
     const result: BoomResult = { name: env.name, unsaved };

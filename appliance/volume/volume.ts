@@ -1,7 +1,7 @@
 // A volume: a writable filesystem over a snapshot root, as fossil was. Opening one reads
 // only the root block (spawn is O(1)); directories and file leaves are read from the
 // store the first time something needs them. Changes live in an overlay until `save`.
-import { invalid, notFound, posixError } from '../errors.js';
+import { closed, invalid, notFound, posixError } from '../errors.js';
 import { readRoot, readDirectory, walk, type Entry, type Root } from '../snapshot/index.js';
 import type { BlockStore, Score } from '../store/index.js';
 import { allowed, check, X, W, R, type Cred } from './access.js';
@@ -35,6 +35,7 @@ export class Volume extends NamespaceOps {
   readonly budget: Budget;
   /** Base link group → the inode that represents it once any member was looked up. */
   private readonly baseLinkIno = new Map<number, number>();
+  private closed = false;
   private linkIndex: Promise<Map<number, { count: number; paths: Buffer[] }>> | undefined;
 
   private constructor(readonly store: BlockStore, public rootScore: Score, public root: Root, opts: VolumeOptions) {
@@ -65,7 +66,16 @@ export class Volume extends NamespaceOps {
     return node;
   }
 
+  /** Frees every cached and dirty leaf; the volume answers COLONY_CLOSED afterwards. Unsaved changes are gone. */
+  close(): void {
+    for (const n of this.inodes.values()) n.file?.drop();
+    this.inodes.clear();
+    this.budget.clean.clear();
+    this.closed = true;
+  }
+
   inode(ino: number): Inode {
+    if (this.closed) throw closed('the environment');
     const node = this.inodes.get(ino);
     if (!node) throw posixError('COLONY_NOT_FOUND', 'ESTALE', `inode ${ino} no longer exists`);
     return node;
@@ -242,6 +252,7 @@ export class Volume extends NamespaceOps {
 
   // ---- for save.ts ----
 
+  /** Bumped by every change: compare two readings to know whether anything changed between them. */
   get changeCount(): number { return this.changes; }
   has(ino: number): boolean { return this.inodes.has(ino); }
   allInodes(): IterableIterator<Inode> { return this.inodes.values(); }

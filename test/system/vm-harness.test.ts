@@ -4,6 +4,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { workoutProblems } from '../../scripts/vm/workout-check.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { mountOptionString, newcArchive, parseConsole, parseTap } from '../helpers/vm.js';
 
@@ -67,4 +68,11 @@ t.test('parseTap reads the checklist lines', async (t) => {
   t.same(tap.pass, ['a', 'c']);
   t.same(tap.fail, ['b: EINVAL']);
   t.equal(tap.results[1]?.detail, 'want EINVAL, got OK');
+});
+
+t.test('workoutProblems finds everything missing in an empty directory', async (t) => {
+  const dir = await tmpDir(t, 'colony-vm-check-');
+  const problems = await workoutProblems(dir, { big_sha256: 'x', tree_entries: '1' });
+  t.ok(problems.length >= 15, `${problems.length} problems reported`);
+  t.match(problems.join('\n'), /a\.txt[\s\S]*big file[\s\S]*cp -a/);
 });

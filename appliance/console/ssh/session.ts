@@ -9,6 +9,14 @@ import { LineEditor, type EditResult } from './line-editor.js';
 
 export const PROMPT = 'colony> ';
 const MAX_PLAIN_LINE = 64 * 1024;
+/** How long a finished session waits for its output to leave and the client to close. */
+const FLUSH_MS = 2_000;
+
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
+}
 
 /** Where lines come from: read() resolves with one line, or eof/interrupt. */
 export interface LineInput {
@@ -128,7 +136,8 @@ export class ChannelSession {
     const crlf = (t: string) => (pty ? t.replace(/\r?\n/g, '\r\n') : t);
     const writable = () => channel.writable && !channel.destroyed;
     this.out = (t) => { if (writable()) channel.write(crlf(t)); };
-    this.err = (t) => { if (writable()) channel.stderr.write(crlf(t)); };
+    // On a terminal everything goes to the one screen, in order; piped, errors go to stderr.
+    this.err = pty ? this.out : (t) => { if (writable()) channel.stderr.write(crlf(t)); };
     this.input = pty ? new TerminalInput(this.out) : new PlainInput(this.err);
     channel.on('data', (d: Buffer) => this.input.push(d));
     channel.on('end', () => this.input.end());
@@ -146,13 +155,19 @@ export class ChannelSession {
     if (!this.busy) this.input.end();
   }
 
-  private finish(code: number): void {
+  /** Flushes what was written, sends the exit status and waits (bounded) for the channel to close. */
+  private async finish(code: number): Promise<void> {
     const { channel } = this.s;
     if (this.stopping && this.s.pty) this.out('\nthe appliance is shutting down; goodbye\n');
-    if (!channel.destroyed) {
-      try { channel.exit(code); } catch { /* the channel is already gone */ }
-      channel.end();
+    if (channel.destroyed) return;
+    const closed = new Promise<void>((resolve) => channel.once('close', () => resolve()));
+    // exit() goes straight to the wire while writes may still sit in the streams' buffers.
+    for (const w of [channel, channel.stderr]) {
+      if (w.writableLength > 0) await within(new Promise<void>((resolve) => w.once('drain', () => resolve())), FLUSH_MS);
     }
+    try { channel.exit(code); } catch { /* the channel is already gone */ }
+    channel.end();
+    await within(closed, FLUSH_MS);
   }
 
   private context(): CommandContext {

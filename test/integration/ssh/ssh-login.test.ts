@@ -45,7 +45,7 @@ t.test('the host key is made once and kept across restarts', async (t) => {
   await w.server.close();
   const again = await sshWorld(t, { hostKeyPath: w.hostKeyPath });
   t.equal(again.server.fingerprint, first, 'the same fingerprint after a restart');
-  const scan = execFileSync('ssh-keyscan', ['-p', String(again.port), '-t', 'ed25519', '127.0.0.1'], { timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] });
+  const scan = execFileSync('ssh-keyscan', ['-T', '20', '-p', String(again.port), '-t', 'ed25519', '127.0.0.1'], { timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] });
   t.match(execFileSync('ssh-keygen', ['-l', '-f', '-'], { input: scan, timeout: 30_000 }).toString(), first!, 'OpenSSH sees that fingerprint');
   const r = await ssh(again, 'alice', ['whoami']);
   t.equal(r.code, 0, r.stderr);
