@@ -2,7 +2,7 @@
 // more than they ask for. Whatever the source throws becomes the caller's error.
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { corruptData, unsupported } from '../errors.js';
+import { ColonyError, corruptData, fromSystemError, unsupported } from '../errors.js';
 
 /** Any source of bytes: a Readable, an async generator, or an array of buffers. */
 export type Chunks = AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>;
@@ -26,12 +26,19 @@ export class ByteSource {
   /** Pulls until `n` bytes are buffered or the source ends; returns how many are buffered. */
   async fill(n: number): Promise<number> {
     while (this.buffered < n && !this.ended) {
-      const r = await this.it.next();
+      const r = await this.it.next().catch((err: NodeJS.ErrnoException) => { throw this.explain(err); });
       if (r.done) { this.ended = true; break; }
       const b = typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
       if (b.length) { this.chunks.push(b); this.buffered += b.length; }
     }
     return this.buffered;
+  }
+
+  /** A source's failure as a ColonyError: damaged compression is corrupt data, an OS error keeps its code. */
+  private explain(err: NodeJS.ErrnoException): ColonyError {
+    if (err instanceof ColonyError) return err;
+    if (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) return fromSystemError(err, `reading ${this.what}`);
+    return corruptData(`${this.what} is damaged: ${err instanceof Error ? err.message : String(err)}`, err);
   }
 
   /** The next `n` bytes without consuming them (fewer at the end of the source). */

@@ -75,3 +75,11 @@ t.test('a stream that ends early or without the end marker is corrupt, never a h
   sparse.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
   await t.rejects(readAll(Buffer.concat([sparse, END_OF_ARCHIVE])), { code: 'COLONY_UNSUPPORTED' });
 });
+
+t.test('a failing input keeps its cause: an OS error its code, broken gzip is corrupt data', async (t) => {
+  const { importTar } = await import('../../../appliance/snapshot/import-tar.js');
+  const { createReadStream } = await import('node:fs');
+  const store = { put: async () => Buffer.alloc(32), getBlock: async () => ({ type: 0, data: Buffer.alloc(0) }) };
+  await t.rejects(importTar(store, createReadStream('/nonexistent/colony.tar')), { code: 'COLONY_NOT_FOUND' });
+  await t.rejects(importTar(store, [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4])]), { code: 'COLONY_CORRUPT_DATA' });
+});
