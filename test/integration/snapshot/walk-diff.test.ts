@@ -52,3 +52,21 @@ t.test('closure yields every reachable score once: exactly what a first import s
   for await (const b of store.iterate(0)) stored.add(b.score.toString('hex'));
   t.same(new Set(scores), stored);
 });
+
+t.test('a directory of 20k entries is a stream over several DIR blocks, read back whole', async (t) => {
+  const { store } = await tmpStore(t);
+  const src = await tmpDir(t);
+  await mkdir(join(src, 'big'));
+  const names = Array.from({ length: 20_000 }, (_, i) => `a-rather-long-file-name-so-the-directory-passes-one-mebibyte-${String(i).padStart(5, '0')}`);
+  for (const n of names) await writeFile(join(src, 'big', n), '');
+  const { root } = await importDirectory(store, src, { created: 0n, xattrs: false });
+  let big;
+  const seen: string[] = [];
+  for await (const w of walk(store, root)) {
+    if (w.path.toString() === 'big') big = w.entry;
+    else if (w.path.length) seen.push(w.path.toString().slice(4));
+  }
+  t.ok(big!.size > 1 << 20, `the stream is ${big!.size} bytes, over the store's 1 MiB block limit`);
+  t.equal((await store.getBlock(big!.score)).type, 4, 'so its score names a pointer block');
+  t.same(seen, names, 'every entry, in order');
+});
