@@ -1,8 +1,9 @@
 // The append-only event log in LevelDB. It only stores and reads events; what they mean
 // is state.ts's business. Every batch is written with sync, so an append that returned
 // is on stable storage.
-import { ClassicLevel } from 'classic-level';
-import { ColonyError, corruptData, fromSystemError, unsupported } from '../errors.js';
+import type { ClassicLevel } from 'classic-level';
+import { openLevel } from '../level.js';
+import { corruptData, fromSystemError, unsupported } from '../errors.js';
 import { allEventsRange, decodeEventKey, describeKey, encodeEvent, eventKey, META_PREFIX, originRange, parseEvent, reason, type CatalogEvent } from './event.js';
 
 const FORMAT = 1;
@@ -12,14 +13,7 @@ export class EventLog {
   private constructor(private readonly db: ClassicLevel<Buffer, Buffer>, readonly path: string) {}
 
   static async open(path: string): Promise<EventLog> {
-    const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    try {
-      await db.open();
-    } catch (err) {
-      const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
-      if (code === 'LEVEL_LOCKED') throw new ColonyError('COLONY_LOCKED', `the catalog ${path} is in use by another process`, { cause: err });
-      throw fromSystemError(err, `opening the catalog ${path}`);
-    }
+    const db = await openLevel(path, 'the catalog');
     const log = new EventLog(db, path);
     try {
       await log.checkFormat();

@@ -1,8 +1,9 @@
 // The score → location index in LevelDB. It is a cache of what the arenas say, so it can
 // be deleted and rebuilt at any time. Keys: 0x01+score for entries, 0x00+name for meta.
 import { rm } from 'node:fs/promises';
-import { ClassicLevel } from 'classic-level';
-import { ColonyError, fromSystemError } from '../errors.js';
+import type { ClassicLevel } from 'classic-level';
+import { openLevel } from '../level.js';
+import { fromSystemError } from '../errors.js';
 import { decodeLocation, encodeLocation, type Location } from './record.js';
 
 const ENTRY = 0x01;
@@ -22,14 +23,7 @@ export class BlockIndex {
   private constructor(private readonly db: ClassicLevel<Buffer, Buffer>, readonly path: string) {}
 
   static async open(path: string): Promise<BlockIndex> {
-    const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    try {
-      await db.open();
-    } catch (err) {
-      const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
-      if (code === 'LEVEL_LOCKED') throw new ColonyError('COLONY_LOCKED', `the store index ${path} is in use by another process`, { cause: err });
-      throw fromSystemError(err, `opening the index ${path}`);
-    }
+    const db = await openLevel(path, 'the store index');
     return new BlockIndex(db, path);
   }
 

@@ -15,19 +15,11 @@ import { routeTable } from '../../appliance/ninep/router.js';
 import { NinepServer } from '../../appliance/ninep/server.js';
 import { SynthFs, synthDir, synthFile } from '../../appliance/ninep/synth.js';
 import { MemFs } from '../../appliance/ninep/memfs.js';
+import { mulberry32 } from '../helpers/random.js';
 import type { Caller, Handle, Node } from '../../appliance/ninep/backend.js';
 
 /** mulberry32: small, fast, seeded; the same seed gives the same frames. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 const T_NAMES = (Object.keys(SCHEMA) as MessageName[]).filter((n) => n.startsWith('T') && n !== 'Tversion');
 const R_NAMES = (Object.keys(SCHEMA) as MessageName[]).filter((n) => n.startsWith('R'));
