@@ -86,6 +86,8 @@ export class Volume extends NamespaceOps {
     if (!dir.dir) throw posixError('COLONY_NOT_DIRECTORY', 'ENOTDIR', 'not a directory');
     if (dir.dir.loaded) return;
     const entries = dir.base ? await readDirectory(this.store, dir.base, this.blockSize) : [];
+    // Directory streams come from the store too: count them, so fetched/read is honest.
+    this.counters.bytesFetched += dir.base?.size ?? 0;
     if (dir.dir.loaded) return; // another request loaded it meanwhile
     for (const e of entries) {
       const name = e.name.toString('utf8');
