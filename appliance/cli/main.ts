@@ -1,9 +1,8 @@
 // The `colony` command: finds the subcommand, parses its options, runs it, and turns
 // errors into exit codes (0 success, 1 error, 2 usage mistake).
-import { readFileSync } from 'node:fs';
 import { ColonyError, usage } from '../errors.js';
 import { helpText, parseCommand, type Command } from './command.js';
-import { configShow, serve } from './serve.js';
+import { configShow, packageVersion, serve } from './serve.js';
 import { storeCommands } from './store-commands.js';
 import { snapshotCommands } from './snapshot-commands.js';
 import { catalogCommands } from './catalog-commands.js';
@@ -19,10 +18,6 @@ interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-const version = (): string => {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-};
 
 function overview(prefix: string[] = []): string {
   const shown = commands.filter((c) => prefix.every((w, i) => c.path[i] === w));
@@ -51,7 +46,7 @@ function findCommand(argv: string[]): Command | undefined {
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env }): Promise<number> {
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { io.out.write(overview()); return 0; }
-    if (argv[0] === '--version') { io.out.write(`colony ${version()}\n`); return 0; }
+    if (argv[0] === '--version') { io.out.write(`colony ${packageVersion()}\n`); return 0; }
     const cmd = findCommand(argv);
     if (!cmd) {
       const group = commands.some((c) => c.path[0] === argv[0]) ? [argv[0]!] : undefined;

@@ -1,4 +1,5 @@
 // `colony serve`: the long-running supervisor that `npm start` runs; and `colony config show`.
+import { readFileSync } from 'node:fs';
 import { createLog } from '../log.js';
 import { loadConfig, type Config } from '../supervisor/config.js';
 import { Supervisor } from '../supervisor/index.js';
@@ -7,6 +8,17 @@ import type { Command, CommandContext } from './command.js';
 import { writeJson } from './command.js';
 
 const SHUTDOWN_LIMIT_MS = 20_000;
+
+/** Colony's version, from the package.json above this file (in the source tree or in dist/). */
+export function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'colony') return pkg.version;
+    } catch { /* try the next level */ }
+  }
+  return 'unknown';
+}
 
 const configOptions = {
   config: { type: 'string' as const, arg: 'FILE', help: 'a JSON config file (default: $COLONY_CONFIG, else /etc/colony/colony.json if present)' },
@@ -38,7 +50,8 @@ Logs are JSON lines on standard error, for journald (COLONY_LOG_LEVEL overrides 
     const log = createLog({ level: process.env.COLONY_LOG_LEVEL ?? config.log.level });
     log.info({ config: source, data: ctx.data }, 'starting');
     const supervisor = new Supervisor({
-      data: ctx.data, log, config,
+      data: ctx.data, log, config, version: packageVersion(),
+      onShutdown: () => { process.kill(process.pid, 'SIGTERM'); }, // through the same clean stop as a signal
       onFirstAdmin: (name, password) => {
         ctx.err.write(`\ncolony: created the first admin user '${name}' with the one-time password: ${password}\n`);
         ctx.err.write('colony: it is shown only now and stored only as a hash.\n\n');

@@ -2,8 +2,9 @@
 // dependency order (store, catalog, grid, 9P, SSH), reports health, and closes them in
 // reverse on shutdown, so disk environments are checkpointed and the store is synced.
 import { rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { Catalog } from '../catalog/index.js';
+import { SshConsole, gridInterpreter, type ListenAddress } from '../console/ssh/index.js';
 import { ensureDir } from '../files.js';
 import { Grid } from '../grid/index.js';
 import type { Log } from '../log.js';
@@ -21,6 +22,10 @@ export interface SupervisorOptions {
   config?: Config;
   /** Called once with the first admin's one-time password, if this start created it. */
   onFirstAdmin?: (name: string, password: string) => void;
+  /** The package version, for the console's `node` command. */
+  version?: string;
+  /** An admin asked for a shutdown over SSH; the caller stops the process cleanly. */
+  onShutdown?: (by: string) => void;
 }
 
 /** A service the supervisor started, closed in reverse order. */
@@ -37,6 +42,7 @@ export class Supervisor {
   grid: Grid | undefined;
   ninep: NinepServer | undefined;
   nodeId = '';
+  sshAddress: ListenAddress | undefined;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.config = opts.config ?? defaultConfig();
@@ -84,8 +90,19 @@ export class Supervisor {
     this.listeners.push(await ninep.listen(join(data, '9p.sock')));
     for (const addr of cfg.ninep.listen) this.listeners.push(await ninep.listen(addr));
 
+    const ssh = new SshConsole({
+      catalog,
+      interpreter: gridInterpreter(grid),
+      hostKeyPath: isAbsolute(cfg.ssh.hostKey) ? cfg.ssh.hostKey : join(data, cfg.ssh.hostKey),
+      log: log.child({ service: 'ssh' }),
+      node: { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started },
+      onShutdown: (by) => { log.warn({ by }, 'shutdown requested over SSH'); this.opts.onShutdown?.(by); },
+    });
+    this.sshAddress = (await ssh.listen(cfg.ssh.listen)).address;
+    this.running.push({ name: 'ssh', close: () => ssh.close() }); // closes before 9P and the grid
+
     await this.writeHealth('ready');
-    log.info({ pid: process.pid, node: this.nodeId, ninep: this.ninepAddresses, environments: grid.status(first.name).length }, 'colony supervisor ready');
+    log.info({ pid: process.pid, node: this.nodeId, ninep: this.ninepAddresses, ssh: this.sshAddress, environments: grid.status(first.name).length }, 'colony supervisor ready');
   }
 
   /** Register a service started from outside (the SSH console), to be closed before the grid. */

@@ -63,10 +63,11 @@ t.test('parseConsole splits the script output from the boot log', async (t) => {
 });
 
 t.test('parseTap reads the checklist lines', async (t) => {
-  const tap = parseTap(['# rename', 'ok 1 - a', 'not ok 2 - b: EINVAL # want EINVAL, got OK', 'ok 3 - c # note', '1..3'].join('\n'));
-  t.equal(tap.plan, 3);
+  const tap = parseTap(['# rename', 'ok 1 - a', 'not ok 2 - b: EINVAL # want EINVAL, got OK', 'ok 3 - c # note', 'not ok 4 - d # TODO client limit', '1..4'].join('\n'));
+  t.equal(tap.plan, 4);
   t.same(tap.pass, ['a', 'c']);
   t.same(tap.fail, ['b: EINVAL']);
+  t.same(tap.todo, ['d']);
   t.equal(tap.results[1]?.detail, 'want EINVAL, got OK');
 });
 

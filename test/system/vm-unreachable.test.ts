@@ -1,6 +1,7 @@
 // The harness fails fast and says why when the 9P server is not there or refuses the mount,
 // rather than leaving a guest waiting on a port nobody answers.
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp.js';
@@ -20,6 +21,18 @@ if (await requireVm(t)) {
     await writeFile(path, '');
     const err = await runGuest({ socket: path, script: 'true', timeoutMs: 60_000 }).catch((e: unknown) => e);
     t.match(err, { code: 'VM_SERVER_UNREACHABLE', message: /is it listening/ });
+  });
+
+  t.test('a stale socket left by a killed server: VM_SERVER_UNREACHABLE', async (t) => {
+    const dir = await tmpDir(t, 'colony-vm-');
+    const path = join(dir, 'stale.sock');
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`]);
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (child.pid) process.kill(child.pid, 'SIGKILL');
+    await exited;
+    const err = await runGuest({ socket: path, script: 'true', timeoutMs: 60_000 }).catch((e: unknown) => e);
+    t.match(err, { code: 'VM_SERVER_UNREACHABLE', message: /Connection refused/ });
   });
 
   t.test('a mount the server refuses: mounted=false with the reason in the boot log', async (t) => {

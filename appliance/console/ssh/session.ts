@@ -45,6 +45,8 @@ export class TerminalInput implements LineInput {
 
   push(chunk: Buffer): void {
     this.buffered += this.decoder.write(chunk);
+    // Typed ahead while a command runs: kept, up to a bound.
+    if (this.buffered.length > MAX_PLAIN_LINE) this.buffered = this.buffered.slice(0, MAX_PLAIN_LINE);
     this.pump();
   }
 

@@ -18,6 +18,9 @@ truncate -s 1 f
 later "truncate updates mtime" "$(mtime_ns f)" 1000000000000000000
 touch -d @1234567890.5 f
 same "utimensat sets mtime to the second" 1234567890 stat -c %Y f
+# Linux 6.1's v9fs leaves the superblock's time granularity at 1 s, so the VFS truncates
+# times set through it before any 9P message: no server can pass this through that client.
+todo_reason="the v9fs client truncates set times to whole seconds (s_time_gran 1 s)"
 same "utimensat keeps sub-second mtime (500000000 ns)" 1234567890500000000 mtime_ns f
 same "utimensat sets atime" 1234567890 stat -c %X f
 touch -m -d @1000000000 d

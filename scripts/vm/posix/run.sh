@@ -21,6 +21,6 @@ done
 stop_servers
 cd / && rm -rf "$scratch"
 echo "1..$n"
-echo "# posix: pass $pass fail $fail of $n"
+echo "# posix: pass $pass fail $fail todo $todo of $n"
 for f in "${failed[@]}"; do echo "# failed: $f"; done
 [ "$fail" = 0 ]

@@ -124,10 +124,10 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export class Terminal {
   private readonly socket = `colony-ssh-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 
-  static async open(t: Test, w: SshWorld, user: string, how: { key?: string; password?: string } = {}): Promise<Terminal> {
+  static async open(t: Test, w: SshWorld, user: string, how: { key?: string; password?: string; command?: string[] } = {}): Promise<Terminal> {
     const term = new Terminal();
     const { file, args } = sshArgs(w, user, { ...how, tty: true });
-    const line = `${[file, ...args].map(quote).join(' ')}; echo "ssh exited $?"; sleep 60`;
+    const line = `${[file, ...args, ...(how.command ?? [])].map(quote).join(' ')}; echo "ssh exited $?"; sleep 60`;
     term.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'ssh', '-x', '120', '-y', '40', line);
     t.teardown(() => { try { term.tmux('kill-server'); } catch { /* already gone */ } });
     return term;

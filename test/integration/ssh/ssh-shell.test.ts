@@ -72,6 +72,21 @@ t.test('exit leaves the console', async (t) => {
   t.pass();
 });
 
+t.test('a one-shot command with a pty (ssh -t host passwd) asks without echo', async (t) => {
+  const w = await sshWorld(t);
+  const term = await Terminal.open(t, w, 'bob', { command: ['passwd'] });
+  await term.waitFor(/current password:$/);
+  term.type(PASSWORDS.bob!); term.keys('Enter');
+  await term.waitFor(/new password:$/);
+  term.type('tty-pw-1'); term.keys('Enter');
+  await term.waitFor(/again:$/);
+  term.type('tty-pw-2'); term.keys('Enter');
+  const end = await term.waitFor(/ssh exited \d+/);
+  t.match(end, /error: passwd: the two passwords differ/);
+  t.match(end, /ssh exited 1/, 'the exit status of a failed command');
+  t.notMatch(end, /tty-pw|bob-secret/, 'nothing was echoed');
+});
+
 t.test('without a pty: lines in, answers out', async (t) => {
   const w = await sshWorld(t);
   const r = await ssh(w, 'alice', [], { input: 'whoami\nsay one\r\n\n# a comment\nwhoami --json\nexit\nsay never\n' });

@@ -34,7 +34,7 @@ async function prepared(t: Test) {
 
 async function started(t: Test, data: string) {
   const log = new MemoryLog();
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, environments: { checkpointSeconds: 3600 } }, defaultConfig(false));
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, environments: { checkpointSeconds: 3600 } }, defaultConfig(false));
   const sup = new Supervisor({ data, log, config });
   await sup.start();
   t.teardown(() => sup.stop().catch(() => {}));
@@ -101,7 +101,7 @@ t.test('a port in use is a clear start-up error', async (t) => {
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   t.teardown(() => blocker.close());
   const port = (blocker.address() as { port: number }).port;
-  const config = validateConfig({ ninep: { listen: [`127.0.0.1:${port}`] } }, defaultConfig(false));
+  const config = validateConfig({ ninep: { listen: [`127.0.0.1:${port}`] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
   const sup = new Supervisor({ data, log: new MemoryLog(), config });
   await t.rejects(sup.start(), /in use|EADDRINUSE/i);
   await sup.stop();
