@@ -31,11 +31,14 @@ export interface Recovered {
   cut: number;
   /** Index entries dropped because they pointed past the valid end of the log. */
   dropped: number;
+  /** The newest arena is sealed (its successor was torn while being created): writes go to a new arena. */
+  lastSealed: boolean;
 }
 
 /** Opens every arena, the last one writable. A last arena too short to hold its header was torn while being created. */
-async function openArenas(ctx: RecoveryContext): Promise<Map<number, Arena>> {
+async function openArenas(ctx: RecoveryContext): Promise<{ arenas: Map<number, Arena>; removedTorn: boolean }> {
   const arenas = new Map<number, Arena>();
+  let removedTorn = false;
   for (const [i, n] of ctx.numbers.entries()) {
     const last = i === ctx.numbers.length - 1;
     try {
@@ -44,13 +47,16 @@ async function openArenas(ctx: RecoveryContext): Promise<Map<number, Arena>> {
       if (!last || !isColonyError(err, 'COLONY_CORRUPT_DATA')) throw err;
       ctx.log.warn({ arena: n }, 'the newest arena was torn while being created; removing it');
       await rm(join(ctx.arenaDir, arenaFileName(n)));
+      removedTorn = true;
     }
   }
-  return arenas;
+  return { arenas, removedTorn };
 }
 
 export async function recover(ctx: RecoveryContext): Promise<Recovered> {
-  const arenas = await openArenas(ctx);
+  const { arenas, removedTorn } = await openArenas(ctx);
+  // An arena is created only after the one before it is sealed.
+  let lastSealed = removedTorn && arenas.size > 0;
   const stored = await ctx.index.meta();
   const meta: IndexMeta = stored ? { ...stored } : { checkpoint: 0, blocks: 0, bytes: 0 };
   if (!stored && arenas.size > 0) ctx.log.warn({ arenas: arenas.size }, 'the store has no index; rebuilding it from the arenas');
@@ -102,6 +108,7 @@ export async function recover(ctx: RecoveryContext): Promise<Recovered> {
       }
       if (!rec.intact) suspect = { ...rec, data: Buffer.alloc(0) };
       else if (rec.type !== SEAL_TYPE) await indexRecord(arena, rec);
+      else if (last) lastSealed = true; // sealed, then stopped before the next arena existed
       step = await scan.next();
     }
     let end = step.value.end;
@@ -139,5 +146,5 @@ export async function recover(ctx: RecoveryContext): Promise<Recovered> {
   meta.checkpoint = tail;
   await ctx.index.commit([...puts.values()], dels, meta, true);
   if (reindexed > 0) ctx.log.info({ reindexed }, 'indexed records found after the checkpoint');
-  return { arenas, meta, reindexed, cut, dropped };
+  return { arenas, meta, reindexed, cut, dropped, lastSealed };
 }

@@ -80,9 +80,11 @@ export class BlockStore {
     try {
       const got = await recover({ arenaDir, numbers: await listArenas(arenaDir), index, hash, maxBlockBytes: opts.maxBlockBytes, log });
       let active = [...got.arenas.values()].at(-1);
-      if (!active) {
-        active = await Arena.create(arenaDir, 0);
-        got.arenas.set(0, active);
+      if (!active || got.lastSealed) {
+        // A sealed arena is never written again: start the next one.
+        const next = active ? active.number + 1 : 0;
+        active = await Arena.create(arenaDir, next);
+        got.arenas.set(next, active);
         await syncDir(arenaDir);
       }
       return new BlockStore(dir, opts, log, index, got.arenas, active, got.meta, hash, name);

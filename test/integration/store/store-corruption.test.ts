@@ -1,7 +1,7 @@
 // Damage done to a store's files from outside: each case must give a clear error or a
 // clean recovery on reopen, and never return bytes that do not match their score.
 import { randomBytes } from 'node:crypto';
-import { appendFile, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { MemoryLog } from '../../../appliance/log.js';
@@ -134,4 +134,50 @@ t.test('whole records after the checkpoint that the index lacks are indexed on o
   t.same(await store.getBlock(score), { type: 9, data: extra });
   t.ok(log.lines.some((l) => /indexed records found after the checkpoint/.test(l.msg)));
   t.equal((await store.stats()).blocks, 4);
+});
+
+t.test('a new arena torn while being created is removed, and the sealed one before it is never written again', async (t) => {
+  const dir = await tmpDir(t);
+  let store = await BlockStore.open(dir, { arenaBytes: 4 << 20 });
+  const blocks = Array.from({ length: 70 }, () => randomBytes(100_000)); // fills arena 0 and part of 1
+  const scores: Score[] = [];
+  for (const b of blocks) scores.push(await store.put(1, b));
+  await store.close();
+  const arenaDir = join(dir, 'arenas');
+  const sealedSize = (await stat(join(arenaDir, 'arena-000001.dat'))).size;
+  // Seal arena 1 the way the store does, then leave a torn arena 2 behind.
+  store = await BlockStore.open(dir, { arenaBytes: 4 << 20 });
+  while ((await readdir(arenaDir)).length < 3) await store.put(1, randomBytes(100_000));
+  await store.close();
+  await writeFile(join(arenaDir, 'arena-000003.dat'), Buffer.from('COLONY')); // created, header torn
+  const { store: again, log } = await reopen(t, dir);
+  t.ok(log.lines.some((l) => /torn while being created/.test(l.msg)));
+  const sizes = await Promise.all((await readdir(arenaDir)).sort().map(async (n) => (await stat(join(arenaDir, n))).size));
+  const fresh = await again.put(1, randomBytes(5000));
+  await again.sync();
+  t.same(await Promise.all((await readdir(arenaDir)).sort().slice(0, 3).map(async (n) => (await stat(join(arenaDir, n))).size)), sizes.slice(0, 3), 'sealed arenas keep their size');
+  t.ok((await again.get(fresh)).length === 5000, 'new writes go to a new arena');
+  for (const [i, s] of scores.entries()) t.same(await again.get(s), blocks[i]);
+  t.equal((await again.verify()).ok, true);
+  t.ok(sealedSize > 0);
+});
+
+t.test('a sealed arena whose successor was never created gets a new one', async (t) => {
+  const dir = await tmpDir(t);
+  const store = await BlockStore.open(dir, { arenaBytes: 4 << 20 });
+  const arenaDir = join(dir, 'arenas');
+  const blocks: Array<[Score, Buffer]> = [];
+  while ((await readdir(arenaDir)).length < 2) { const b = randomBytes(100_000); blocks.push([await store.put(1, b), b]); }
+  const last = blocks.pop()!; // this one went into arena 1
+  await store.close();
+  // Drop arena 1, as if the process died after sealing arena 0 and before creating arena 1.
+  await rm(join(arenaDir, 'arena-000001.dat'));
+  const { store: again } = await reopen(t, dir);
+  const size0 = (await stat(join(arenaDir, 'arena-000000.dat'))).size;
+  await again.put(1, randomBytes(3000));
+  await again.sync();
+  t.equal((await stat(join(arenaDir, 'arena-000000.dat'))).size, size0, 'the sealed arena is not appended to');
+  for (const [s, b] of blocks) t.same(await again.get(s), b);
+  await t.rejects(again.get(last[0]), { code: 'COLONY_NOT_FOUND' }, 'the block in the lost arena is gone, not wrong');
+  t.equal((await again.verify()).ok, true);
 });
