@@ -10,6 +10,7 @@ import {
 } from './constants.js';
 import { withErrno } from './errno.js';
 import type { Qid } from './messages.js';
+import { pageEntries } from './dir-page.js';
 
 const CHUNK = 64 * 1024;
 const now = (): Time => { const ms = Date.now(); return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 }; };
@@ -219,15 +220,7 @@ export class MemFs implements Backend {
       { name: '..', qid: d.parent.qid, type: DT_DIR, cookie: 2 },
     ];
     for (const [name, e] of d.entries) all.push({ name, qid: e.inode.qid, type: dtype(e.inode.mode), cookie: e.cookie });
-    const out: DirEntry[] = [];
-    let bytes = 0;
-    for (const e of all) {
-      if (e.cookie <= cookie) continue;
-      bytes += 24 + Buffer.byteLength(e.name);
-      if (bytes > count && out.length) break;
-      out.push(e);
-    }
-    return out;
+    return pageEntries(all, cookie, count);
   }
 
   async create(c: Caller, dir: Node, name: string, flags: number, mode: number, gid: number): Promise<{ node: Node; handle: Handle }> {

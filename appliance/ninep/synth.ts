@@ -8,6 +8,7 @@ import type { Attr, Backend, Caller, DirEntry, Handle, Node } from './backend.js
 import { DT_DIR, DT_REG, L_O_ACCMODE, L_O_RDONLY, QTDIR, QTFILE, S_IFDIR, S_IFREG } from './constants.js';
 import { withErrno } from './errno.js';
 import type { Qid } from './messages.js';
+import { pageEntries } from './dir-page.js';
 
 type Text = string | Buffer;
 type Maybe<T> = T | Promise<T>;
@@ -130,8 +131,6 @@ export class SynthFs implements Backend {
   async readdir(c: Caller, h: Handle, cookie: number, count: number): Promise<DirEntry[]> {
     const d = (h as SynthHandle).node;
     const kids = Object.entries(await this.children(c, d));
-    const out: DirEntry[] = [];
-    let bytes = 0;
     // Cookies are positions: computed directories have no better stable identity. A
     // listing that changes between calls may skip or repeat, as with Plan 9's own.
     const all: DirEntry[] = [
@@ -139,12 +138,6 @@ export class SynthFs implements Backend {
       { name: '..', qid: this.root.qid, type: DT_DIR, cookie: 2 },
       ...kids.map(([name, e], i) => ({ name, qid: this.node(`${d.path}/${name}`, e).qid, type: e.kind === 'dir' ? DT_DIR : DT_REG, cookie: i + 3 })),
     ];
-    for (const e of all) {
-      if (e.cookie <= cookie) continue;
-      bytes += 24 + Buffer.byteLength(e.name);
-      if (bytes > count && out.length) break;
-      out.push(e);
-    }
-    return out;
+    return pageEntries(all, cookie, count);
   }
 }

@@ -5,6 +5,7 @@ import { dtypeOf, kindOfMode, ROOT_INO, type Cred, type Volume, type VolumeAttr 
 import type { Attr, Backend, Caller, DirEntry, Handle, Node, SetAttr, StatFs, Time } from './backend.js';
 import { AT_REMOVEDIR, L_O_ACCMODE, L_O_APPEND, L_O_TRUNC, QTDIR, QTFILE, QTSYMLINK } from './constants.js';
 import type { Qid } from './messages.js';
+import { pageEntries } from './dir-page.js';
 
 interface VolNode extends Node { ino: number }
 interface VolHandle extends Handle { ino: number; append: boolean; writable: boolean; released: boolean }
@@ -70,9 +71,8 @@ export class VolumeBackend implements Backend {
   }
 
   async readdir(_c: Caller, h: Handle, cookie: number, count: number): Promise<DirEntry[]> {
-    // Roughly 24 bytes of header per entry plus the name; the session trims to fit.
-    const entries = await this.volume.readdir((h as VolHandle).ino, cookie, Math.max(1, Math.floor(count / 32)));
-    return entries.map((e) => ({ name: e.name, qid: { type: qtypeOf(e.kind), version: 0, path: e.ino }, type: dtypeOf(e.kind), cookie: e.cookie }));
+    const entries = await this.volume.readdir((h as VolHandle).ino, cookie, Number.MAX_SAFE_INTEGER);
+    return pageEntries(entries.map((e) => ({ name: e.name, qid: { type: qtypeOf(e.kind), version: 0, path: e.ino }, type: dtypeOf(e.kind), cookie: e.cookie })), cookie, count);
   }
 
   async release(h: Handle): Promise<void> {
