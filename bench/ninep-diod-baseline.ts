@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runGuest, startDiod, vmScripts, type GuestMount, type MountOptions } from '../test/helpers/vm.js';
+import { guestScripts, runGuest, startDiod, type GuestMount, type MountOptions } from '../test/helpers/vm.js';
 
 const seqMib = Number(process.env.SEQ_MIB ?? 256);
 const cache = (process.env.CACHE ?? 'none') as MountOptions['cache'];
@@ -29,7 +29,7 @@ try {
     socket: diod.socket,
     mount: { version: '9p2000.L', aname: diod.aname, uname: 'root', msize, cache, access: 'user' },
     also,
-    script: `${env} bash ${join(vmScripts, 'guest/ninep-bench.sh')} ${targets.join(' ')}`,
+    script: `${env} bash ${guestScripts}/guest/ninep-bench.sh ${targets.join(' ')}`,
     memoryMb: 384 + seqMib,
     onConsole: (text) => {
       // Progress as it comes: whole `bench` lines only.

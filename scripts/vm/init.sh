@@ -85,6 +85,8 @@ done </run/colony/mounts
 say "@@MOUNT ok"
 
 cp /run/colony/script.sh /host/tmp/.colony-run.sh
+# The guest-side scripts travel in the per-run archive (the host's /tmp is hidden here).
+[ -d /run/colony/vm ] && cp -a /run/colony/vm /host/tmp/colony-vm
 say "@@BEGIN"
 chroot /host /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

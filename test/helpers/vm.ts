@@ -5,7 +5,7 @@
 //
 // No tap import here: scripts/vm/run.ts (the shell entry) uses this module too.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,26 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 export const vmScripts = fileURLToPath(new URL('../../scripts/vm/', import.meta.url));
+/**
+ * Where scripts/vm/{guest,posix} are inside the guest. They travel in the per-run archive
+ * rather than through the host-root export, because the guest mounts a tmpfs over /tmp
+ * (and the checkout may live there).
+ */
+export const guestScripts = '/tmp/colony-vm';
+
+/** scripts/vm/guest and scripts/vm/posix as per-run archive entries under run/colony/vm. */
+function guestScriptEntries(): Array<{ name: string; data?: Buffer; mode?: number }> {
+  const out: Array<{ name: string; data?: Buffer; mode?: number }> = [{ name: 'run/colony/vm' }];
+  for (const sub of ['guest', 'posix']) {
+    const dir = join(vmScripts, sub);
+    out.push({ name: `run/colony/vm/${sub}` });
+    for (const name of readdirSync(dir).sort()) {
+      const st = statSync(join(dir, name));
+      if (st.isFile()) out.push({ name: `run/colony/vm/${sub}/${name}`, data: readFileSync(join(dir, name)), mode: st.mode & 0o777 });
+    }
+  }
+  return out;
+}
 
 export interface MountOptions {
   version?: '9p2000.L' | '9p2000.u' | '9p2000';
@@ -163,6 +183,7 @@ export async function runGuest(run: GuestRun): Promise<GuestResult> {
       { name: 'run/colony/script.sh', data: run.script, mode: 0o755 },
       // The guest's own hard cap, past the host's timeout: bounds a QEMU whose owner died.
       { name: 'run/colony/lifetime', data: `${Math.ceil(run.timeoutMs / 1000) + 60}\n` },
+      ...guestScriptEntries(),
     ]));
     const initrd = join(work, 'initrd.cpio.gz');
     await writeFile(initrd, Buffer.concat([await readFile(vm.initrd), perRun]));
@@ -338,7 +359,7 @@ export async function startDiod(t: Teardown, dir: string, exportDir: string, opt
 
 /** The guest command that runs the POSIX checklist (scripts/vm/posix), optionally some sections. */
 export function posixChecklist(sections: string[] = []): string {
-  return `bash ${join(vmScripts, 'posix/run.sh')} ${sections.join(' ')}`.trimEnd();
+  return `bash ${guestScripts}/posix/run.sh ${sections.join(' ')}`.trimEnd();
 }
 
 export interface TapLine { n: number; ok: boolean; name: string; detail?: string; todo?: boolean }

@@ -2,17 +2,16 @@
 // tree (or an empty one), served in-process on a unix socket under the attach name `env/test`
 // (route 'env/test', so `server.disconnectRoute` cuts the guest off as a boom does). Attach
 // identities come from `attachIdentity`, as in the supervisor's wiring. Closed at teardown.
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Test } from 'tap';
 import { NinepServer, routeTable } from '../../appliance/ninep/index.js';
 import { VolumeBackend } from '../../appliance/ninep/volume-backend.js';
 import { exportDirectory, importDirectory } from '../../appliance/snapshot/index.js';
 import { BlockStore } from '../../appliance/store/index.js';
 import { attachIdentity } from '../../appliance/supervisor/ninep-routes.js';
 import { Volume } from '../../appliance/volume/index.js';
-import { tmpDir } from '../helpers/tmp.js';
-import type { MountOptions } from '../helpers/vm.js';
+import type { MountOptions, Teardown } from '../helpers/vm.js';
 
 export interface ColonyServer {
   socket: string;
@@ -32,10 +31,18 @@ export const colonyRoute = 'env/test';
 /**
  * Starts Colony's 9P server over a fresh store and volume. `seed`, when given, is a host
  * directory imported as the volume's first tree; otherwise the volume starts from an empty
- * directory (mode 0755, owned by root).
+ * directory (mode 0755, owned by root). `t` is a tap Test, or anything with teardown.
  */
-export async function startColony(t: Test, opts: { seed?: string; maxMsize?: number } = {}): Promise<ColonyServer> {
-  const dir = await tmpDir(t, 'colony-vm-colony-');
+export async function startColony(t: Teardown, opts: { seed?: string; maxMsize?: number } = {}): Promise<ColonyServer> {
+  const dir = await mkdtemp(join(process.env.COLONY_TEST_TMP ?? tmpdir(), 'colony-vm-colony-'));
+  let store: BlockStore | undefined;
+  let server: NinepServer | undefined;
+  // One clean-up, in order: connections, then the store, then its directory.
+  t.teardown(async () => {
+    await server?.close().catch(() => {});
+    await store?.close().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  });
   // uid 65534 (the checklist's non-root half) only needs to reach the socket's directory.
   await chmod(dir, 0o755);
   let seed = opts.seed;
@@ -44,11 +51,11 @@ export async function startColony(t: Test, opts: { seed?: string; maxMsize?: num
     await mkdir(seed, { mode: 0o755 });
     await chmod(seed, 0o755);
   }
-  const store = await BlockStore.open(join(dir, 'store'));
+  store = await BlockStore.open(join(dir, 'store'));
   const { root } = await importDirectory(store, seed);
   const volume = await Volume.open(store, root);
   const attaches: ColonyServer['attaches'] = [];
-  const server = new NinepServer({
+  server = new NinepServer({
     maxMsize: opts.maxMsize ?? 1 << 20,
     router: routeTable({
       [colonyRoute]: async (req) => {
@@ -61,10 +68,6 @@ export async function startColony(t: Test, opts: { seed?: string; maxMsize?: num
   });
   const socket = join(dir, 'colony.sock');
   await server.listen(socket);
-  t.teardown(async () => {
-    await server.close().catch(() => {});
-    await store.close().catch(() => {});
-  });
   let exports = 0;
   return {
     socket, aname: colonyRoute, route: colonyRoute, server, volume, store, attaches,

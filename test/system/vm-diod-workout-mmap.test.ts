@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { workoutProblems } from '../../scripts/vm/workout-check.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { requireVm, runGuest, startDiod, vmScripts } from '../helpers/vm.js';
+import { guestScripts, requireVm, runGuest, startDiod } from '../helpers/vm.js';
 
 if (await requireVm(t)) {
   t.test('workout over diod, access=client cache=mmap', async (t) => {
@@ -17,7 +17,7 @@ if (await requireVm(t)) {
     const r = await runGuest({
       socket: diod.socket,
       mount: { version: '9p2000.L', aname: diod.aname, uname: 'root', msize: 65536, access: 'client', cache: 'mmap' },
-      script: `bash ${join(vmScripts, 'guest/workout.sh')}`,
+      script: `bash ${guestScripts}/guest/workout.sh`,
       timeoutMs: 420_000,
     });
     t.ok(r.mounted, 'mounted', { bootLog: r.bootLog });
