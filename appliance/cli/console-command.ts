@@ -2,7 +2,11 @@
 // directory. Environments live while it runs; disk environments come back next time.
 import { Session } from '../console/index.js';
 import { Grid } from '../grid/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isColonyError } from '../errors.js';
 import type { Command } from './command.js';
+import { consoleClient } from './console-client.js';
 import { actingUser, openDataDir } from './data-dir.js';
 
 export const consoleCommand: Command = {
@@ -16,11 +20,20 @@ export const consoleCommand: Command = {
   },
   description: `Reads commands from standard input, one per line. On a terminal it prompts
 (colony> ) and edits lines; piped, it prints only the replies, and exits with status 1 if any
-command failed. Type help for the commands. It holds the data directory while it runs (a
-supervisor on the same directory makes it fail with COLONY_LOCKED). On exit, end of input or
-SIGINT it checkpoints disk environments and closes cleanly; ram environments end with it.`,
+command failed. Type help for the commands. Without a supervisor it opens the data directory
+itself: environments live while it runs, and on exit, end of input or SIGINT it checkpoints
+disk environments and closes cleanly. While a supervisor runs on the directory, it connects to
+the supervisor's DATA/console.sock instead, and environments belong to the supervisor.`,
   async run(ctx) {
-    const d = await openDataDir(ctx.data, ctx.err);
+    let d;
+    try {
+      d = await openDataDir(ctx.data, ctx.err);
+    } catch (err) {
+      // A supervisor holds the directory: talk to it over its console socket instead.
+      const sock = join(ctx.data, 'console.sock');
+      if (isColonyError(err, 'COLONY_LOCKED') && existsSync(sock)) return consoleClient(ctx, sock);
+      throw err;
+    }
     let grid: Grid | undefined;
     let session: Session | undefined;
     const onSignal = () => session?.close();

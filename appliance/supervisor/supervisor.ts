@@ -11,6 +11,7 @@ import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
 import { BlockStore } from '../store/index.js';
 import { defaultConfig, type Config } from './config.js';
+import { listenConsole } from './console-socket.js';
 import { gridRouter } from './ninep-routes.js';
 import { nodeIdOf } from './node-id.js';
 
@@ -89,6 +90,10 @@ export class Supervisor {
     grid.onBoom((e) => { ninep.disconnectRoute(`env/${e.name}`); });
     this.listeners.push(await ninep.listen(join(data, '9p.sock')));
     for (const addr of cfg.ninep.listen) this.listeners.push(await ninep.listen(addr));
+
+    // `colony console` reaches this supervisor here instead of failing on the lock.
+    const consoleSocket = await listenConsole(join(data, 'console.sock'), { grid, catalog, log: log.child({ service: 'console' }) });
+    this.running.push({ name: 'console', close: () => consoleSocket.close() });
 
     const ssh = new SshConsole({
       catalog,

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { NinepClient } from '../../appliance/ninep/index.js';
 import { requireVm, runGuest } from '../helpers/vm.js';
-import { colonyMount, saidBy, startColony } from './colony-server.js';
+import { colonyMount, saidBy, startColony } from '../helpers/colony-server.js';
 
 if (await requireVm(t)) {
   t.test('plain 9P2000: ls, read and write', async (t) => {
@@ -64,6 +64,9 @@ if (await requireVm(t)) {
       script: [
         'echo before >kept.txt',
         'echo ready >ready',
+        // The host cuts within 100 ms of seeing the file; wait, so the cut lands between
+        // operations (a request in flight at the cut fails with ECONNRESET instead).
+        'sleep 3',
         // With cache=none every stat goes to the server: the first one after the cut fails.
         'for i in $(seq 600); do',
         '  if ! timeout 30 stat -c %s kept.txt >/dev/null 2>/tmp/err; then break; fi',

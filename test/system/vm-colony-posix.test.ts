@@ -3,11 +3,12 @@
 // (test/system/posix-diod.test.ts). Colony must pass every check except the ones listed in
 // colonyFacts, each with its reason; the test fails when that list changes either way.
 // diod's reference (1.0.24, same checklist): access=user cache=none 121 pass, 1 fail, 1 TODO;
-// access=client cache=loose 120 pass, 2 fail, 1 TODO (scripts/vm/README.md). Both of
+// access=client cache=loose 120 pass, 2 fail, 1 TODO (scripts/vm/README.md; confirmed again on
+// 2026-11-21 18:58 UTC by test/system/posix-diod.test.ts). Both of
 // diod's failures are path-resolved fids, which Colony does not have, so they must pass here.
 import t from 'tap';
 import { parseTap, posixChecklist, requireVm, runGuest, type MountOptions } from '../helpers/vm.js';
-import { colonyMount, startColony } from './colony-server.js';
+import { colonyMount, startColony } from '../helpers/colony-server.js';
 
 /** Checks Colony fails in a mode, with the reason. Empty: Colony passes everything diod passes. */
 const colonyFacts: Record<string, Record<string, string>> = {

@@ -11,7 +11,7 @@ import { exportDirectory, importDirectory } from '../../appliance/snapshot/index
 import { BlockStore } from '../../appliance/store/index.js';
 import { attachIdentity } from '../../appliance/supervisor/ninep-routes.js';
 import { Volume } from '../../appliance/volume/index.js';
-import type { MountOptions, Teardown } from '../helpers/vm.js';
+import type { MountOptions, Teardown } from './vm.js';
 
 export interface ColonyServer {
   socket: string;
@@ -88,4 +88,15 @@ export function colonyMount(colony: Pick<ColonyServer, 'aname'>, m: MountOptions
 /** The KEY=VALUE lines a guest script printed. */
 export function saidBy(output: string): Record<string, string | undefined> {
   return Object.fromEntries([...output.matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]]));
+}
+
+/**
+ * A bash command that lists DIR (relative to the cwd) the same way wherever it runs: path,
+ * type, mode, owner and link count of every entry, sizes of files, symlink targets, then the
+ * sha256 of every file under `maxBytes`. Run in the guest on the mount and on the host on the
+ * exported tree; equal output means the saved tree holds what the guest wrote.
+ */
+export function listingCommand(dir: string, maxBytes = 16 << 20): string {
+  return `LC_ALL=C find ${dir} \\( -type f -printf '%p f %m %U:%G %n %s\\n' \\) -o \\( -type l -printf '%p l %U:%G -> %l\\n' \\) -o -printf '%p %y %m %U:%G\\n' | LC_ALL=C sort` +
+    ` && LC_ALL=C find ${dir} -type f -size -${maxBytes}c -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum`;
 }

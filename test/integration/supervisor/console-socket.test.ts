@@ -1,0 +1,35 @@
+// `colony console` while a supervisor holds the data directory: it connects to the
+// supervisor's console socket instead of failing on the lock.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { Catalog } from '../../../appliance/catalog/index.js';
+import { MemoryLog } from '../../../appliance/log.js';
+import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
+import { Supervisor } from '../../../appliance/supervisor/index.js';
+import { nodeIdOf } from '../../../appliance/supervisor/node-id.js';
+import { runCli } from '../../helpers/cli.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+t.test('the console reaches a running supervisor through DATA/console.sock', async (t) => {
+  const data = await tmpDir(t);
+  const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: await nodeIdOf(data) });
+  await catalog.addUser({ name: 'admin', role: 'admin' });
+  await catalog.addUser({ name: 'alice', role: 'user' });
+  await catalog.close();
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
+  const sup = new Supervisor({ data, log: new MemoryLog(), config });
+  await sup.start();
+  t.teardown(() => sup.stop());
+  t.equal((await stat(join(data, 'console.sock'))).mode & 0o777, 0o600, 'the socket is for the daemon user only');
+
+  const ok = await runCli(['console', '--data', data, '--user', 'alice'], { input: 'help\nstatus\n' });
+  t.equal(ok.code, 0, ok.stderr);
+  t.notMatch(ok.stderr, /LOCKED/);
+  const bad = await runCli(['console', '--data', data, '--user', 'alice'], { input: 'spawn nothing-here\n' });
+  t.equal(bad.code, 1, 'a failed command gives exit status 1, as on a pipe');
+  t.match(bad.stdout.toString(), /error: .*nothing-here/);
+  const nobody = await runCli(['console', '--data', data, '--user', 'mallory'], { input: 'status\n' });
+  t.equal(nobody.code, 1);
+  t.match(nobody.stdout.toString(), /no Colony user 'mallory'/);
+});
