@@ -12,25 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importDirectory } from '../appliance/snapshot/index.js';
 import { BlockStore } from '../appliance/store/index.js';
+import { mulberry32 } from '../test/helpers/random.js';
 
 const scale = Number(process.env.COLONY_BENCH_SCALE ?? 1);
 const now = () => performance.now();
 
-/** A deterministic PRNG, so every run generates the same tree. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = 'the of and to in is that for it as with was on be by this are from at or an which have not but all were can will one more their has been other would so'.split(' ');
 
 /** ~20k files like a source tree or a rootfs: most small, some medium, a few large; a third of them text. */
 async function generate(dir: string): Promise<{ files: number; bytes: number }> {
-  const rand = prng(2024);
+  const rand = mulberry32(2024);
   const files = Math.round(20_000 * scale);
   const pool = Buffer.allocUnsafe(64 << 20);
   randomFillSync(pool);

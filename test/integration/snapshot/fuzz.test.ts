@@ -10,18 +10,10 @@ import { importTar } from '../../../appliance/snapshot/index.js';
 import { END_OF_ARCHIVE, encodeTarHeader, padding, type TarHeader } from '../../../appliance/snapshot/tar-write.js';
 import { tmpDir, tmpStore } from '../../helpers/tmp.js';
 import { ensureApt, run } from './fixture.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 ensureApt('attr');
 
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function realTarball(t: Test): Promise<Buffer> {
   const src = await tmpDir(t);
@@ -62,7 +54,7 @@ t.test('300 truncated or corrupted tarballs: a result or a ColonyError, never a 
   const gz = gzipSync(plain);
   t.equal(await outcome(store, plain, 4096), 'ok', 'the untouched tarball imports');
   t.equal(await outcome(store, gz, 4096), 'ok', 'and gzipped');
-  const rand = prng(0xc01057);
+  const rand = mulberry32(0xc01057);
   const codes = new Map<string, number>();
   const bad: string[] = [];
   for (let i = 0; i < 300; i++) {
