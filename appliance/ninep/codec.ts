@@ -166,6 +166,23 @@ export function encode(msg: AnyBody & { tag: number }, dialect: Dialect = '9P200
   return w.buf;
 }
 
+/**
+ * Encodes a message as the pieces of one frame. A large Rread or Rreaddir comes back as its
+ * 11-byte head and the caller's data buffer, so the payload is written without being copied.
+ */
+export function encodeParts(msg: AnyBody & { tag: number }, dialect: Dialect = '9P2000.L'): Buffer[] {
+  if ((msg.type === 'Rread' || msg.type === 'Rreaddir') && msg.data.length >= 4096) {
+    checkInt(msg.tag, 0xffff, 'tag');
+    const head = Buffer.allocUnsafe(HEADER_BYTES + 4);
+    head.writeUInt32LE(head.length + msg.data.length, 0);
+    head.writeUInt8(messageNumber(msg.type), 4);
+    head.writeUInt16LE(msg.tag, 5);
+    head.writeUInt32LE(msg.data.length, 7);
+    return [head, msg.data];
+  }
+  return [encode(msg, dialect)];
+}
+
 function readField(r: Reader, kind: FieldKind, name: string, dialect: Dialect): unknown {
   switch (kind) {
     case 'u8': return r.u8(name);

@@ -57,7 +57,16 @@ class Connection {
   constructor(private server: NinepServer, readonly stream: Duplex, transport: Transport, opts: Required<Omit<NinepServerOptions, 'router'>> & { router: AttachRouter; locks: LockTable }) {
     this.session = new Session({
       router: opts.router, transport, maxMsize: opts.maxMsize, maxFids: opts.maxFids, locks: opts.locks, log: opts.log,
-      send: (frame) => (stream.destroyed ? false : stream.write(frame)),
+      send: (parts) => {
+        if (stream.destroyed) return false;
+        if (parts.length === 1) return stream.write(parts[0]);
+        // Corked, the pieces leave in one writev: one frame, no copy of the payload.
+        stream.cork();
+        let ok = true;
+        for (const p of parts) ok = stream.write(p) && ok;
+        stream.uncork();
+        return ok;
+      },
       fail: (reason) => { opts.log.warn({ peer: transport.peer, reason }, '9p connection dropped'); this.stream.destroy(); },
       idle: () => this.pump(),
     });

@@ -7,7 +7,7 @@
 import { ColonyError, invalid, isColonyError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Attachment, AttachRouter, Handle, Transport } from './backend.js';
-import { decode, encode, peekHeader } from './codec.js';
+import { decode, encode, encodeParts, peekHeader } from './codec.js';
 import { AT_REMOVEDIR, HEADER_BYTES, NOFID, NONUNAME, NOTAG, VERSION_9P2000, VERSION_9P2000L, type Dialect } from './constants.js';
 import { E, enameFor, errnoFor, withErrno } from './errno.js';
 import { badFid, caller, isDir, need, type Fid } from './fid.js';
@@ -24,7 +24,8 @@ export interface SessionOptions {
   locks: LockTable;
   log: Log;
   /** Writes one frame; returns false when the peer is not keeping up. */
-  send(frame: Buffer): boolean;
+  /** Writes one frame, given as pieces to be sent back to back. */
+  send(parts: Buffer[]): boolean;
   /** The session found the byte stream unusable (e.g. a reused tag): drop the connection. */
   fail(reason: string): void;
   /** A request finished, so there may be room for more. */
@@ -140,18 +141,19 @@ export class Session {
 
   private reply(tag: number, body: AnyBody): void {
     if (this.closed) return;
-    let frame: Buffer;
+    const dialect = this.dialect ?? VERSION_9P2000L;
+    let parts: Buffer[];
     try {
-      frame = encode({ ...body, tag } as AnyBody & { tag: number }, this.dialect ?? VERSION_9P2000L);
+      parts = encodeParts({ ...body, tag } as AnyBody & { tag: number }, dialect);
     } catch (err) {
       // A backend produced something that does not fit the wire (e.g. a name over 64 KiB).
       this.opts.log.error({ err, type: body.type }, '9p reply could not be encoded');
-      frame = encode({ ...this.errorBody(err), tag } as AnyBody & { tag: number }, this.dialect ?? VERSION_9P2000L);
+      parts = [encode({ ...this.errorBody(err), tag } as AnyBody & { tag: number }, dialect)];
     }
-    if (frame.length > this.msize) {
-      frame = encode({ ...this.errorBody(withErrno(invalid('reply larger than msize'), 'EMSGSIZE')), tag } as AnyBody & { tag: number }, this.dialect ?? VERSION_9P2000L);
+    if (parts.reduce((n, b) => n + b.length, 0) > this.msize) {
+      parts = [encode({ ...this.errorBody(withErrno(invalid('reply larger than msize'), 'EMSGSIZE')), tag } as AnyBody & { tag: number }, dialect)];
     }
-    this.opts.send(frame);
+    this.opts.send(parts);
   }
 
   errorBody(err: unknown): AnyBody {

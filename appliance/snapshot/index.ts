@@ -6,7 +6,7 @@ export {
   type Entry, type EntryKind, type Root, type Xattr,
 } from './format.js';
 export {
-  depthFor, leafCount, leafLength, fanout, readLeaf, readLeaves, readRange, ContentBuilder, ContentWriter, writeContent,
+  depthFor, leafCount, leafLength, fanout, isAllZero, readLeaf, readLeaves, readRange, ContentBuilder, ContentWriter, writeContent,
   type BlockReader, type BlockWriter, type Leaf,
 } from './content.js';
 export { rewriteLeaves, type RewriteOptions } from './rewrite.js';

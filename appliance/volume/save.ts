@@ -3,7 +3,7 @@
 // pointer blocks on their paths, every changed directory, and a new root. Unchanged
 // subtrees are reused by score without being read. After the store syncs, inodes that did
 // not change meanwhile take the saved tree as their new base.
-import { FORMAT_VERSION, INLINE_MAX, ROOT, ZERO_SCORE, blankEntry, encodeRoot, leafCount, leafLength, rewriteLeaves, writeDirectory, type Entry, type Root } from '../snapshot/index.js';
+import { FORMAT_VERSION, INLINE_MAX, ROOT, ZERO_SCORE, blankEntry, encodeRoot, isAllZero, leafCount, leafLength, rewriteLeaves, writeDirectory, type Entry, type Root } from '../snapshot/index.js';
 import type { Score } from '../store/index.js';
 import { FileData, type FileCapture } from './file-data.js';
 import { nowNs, type Inode } from './inode.js';
@@ -63,7 +63,7 @@ async function fileContent(vol: Volume, cap: FileCapture): Promise<Pick<Entry, '
     if (i >= n) continue;
     const data = await view.leaf(i);
     const len = leafLength(cap.size, bs, i);
-    if (!data || data.every((b) => b === 0)) { changes.set(i, null); continue; }
+    if (!data || isAllZero(data)) { changes.set(i, null); continue; }
     changes.set(i, data.length === len ? data : data.length > len ? data.subarray(0, len) : Buffer.concat([data, Buffer.alloc(len - data.length)]));
   }
   const score = await rewriteLeaves(vol.store, oldScore, oldSize, cap.size, changes, { blockSize: bs });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decode, decodeStats, encode, encodeStat, FrameReader, peekHeader } from '../../../appliance/ninep/codec.js';
+import { decode, decodeStats, encode, encodeParts, encodeStat, FrameReader, peekHeader } from '../../../appliance/ninep/codec.js';
 import { NOFID, NONUNAME, NOTAG } from '../../../appliance/ninep/constants.js';
 import { SCHEMA, type AnyBody, type FieldKind, type MessageName, type Qid, type Stat } from '../../../appliance/ninep/messages.js';
 
@@ -132,4 +132,21 @@ t.test('the frame reader joins split frames and splits joined ones', async (t) =
   const huge = new FrameReader(1000);
   huge.push(hex('e9030000'));
   t.throws(() => huge.next(), { code: 'COLONY_PROTOCOL', message: /larger than msize/ });
+});
+
+t.test('encodeParts: a large Rread or Rreaddir is its head plus the very data buffer, and joins to encode()', async (t) => {
+  for (const type of ['Rread', 'Rreaddir'] as const) {
+    for (const n of [0, 100, 4095, 4096, 65512]) {
+      const data = Buffer.alloc(n, 0x5a);
+      const msg = { type, tag: 0x1234, data } as AnyBody & { tag: number };
+      const parts = encodeParts(msg);
+      t.same(Buffer.concat(parts), encode(msg), `${type} of ${n} bytes`);
+      if (n >= 4096) {
+        t.equal(parts.length, 2, `${type} of ${n} bytes goes out in two pieces`);
+        t.equal(parts[1], data, 'the payload is not copied');
+      } else t.equal(parts.length, 1);
+    }
+  }
+  t.equal(encodeParts({ type: 'Rclunk', tag: 1 } as AnyBody & { tag: number }).length, 1);
+  t.throws(() => encodeParts({ type: 'Rread', tag: 70000, data: Buffer.alloc(8192) } as AnyBody & { tag: number }), { code: 'COLONY_INVALID' });
 });
