@@ -11,7 +11,8 @@ for (const name of chosen) {
   const file = join(import.meta.dirname, `${name}.ts`);
   if (!existsSync(file)) { console.log(`bench/${name}: not written yet`); continue; }
   console.log(`\n=== bench/${name}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit' });
+  // The heap flag the supervisor runs with (see docs/operator.md), for the benches that serve in-process.
+  const r = spawnSync(process.execPath, ['--initial-old-space-size=64', '--import', 'tsx', file], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
 process.exitCode = failed ? 1 : 0;

@@ -42,17 +42,31 @@ export class Budget {
   }
 
   /** Reads a block through the volume's clean cache, counting what the store had to supply. */
-  async fetch(score: Score, type: number, length: number): Promise<Buffer> {
+  fetch(score: Score, type: number, length: number): Promise<Buffer> {
     const key = score.toString('hex');
     const hit = this.clean.get(key);
-    if (hit) return hit.data;
-    const block = await this.store.getBlock(score);
-    if (block.type !== type || (length >= 0 && block.data.length !== length)) {
-      throw corruptData(`block ${formatScore(score)} is type ${block.type} of ${block.data.length} bytes; expected type ${type}${length >= 0 ? ` of ${length}` : ''}`);
+    if (hit) return Promise.resolve(hit.data);
+    // A read-ahead may already be fetching it: share that read.
+    let pending = this.fetching.get(key);
+    if (!pending) {
+      pending = this.fetchFromStore(key, score).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, pending);
     }
+    return pending.then((block) => {
+      if (block.type !== type || (length >= 0 && block.data.length !== length)) {
+        throw corruptData(`block ${formatScore(score)} is type ${block.type} of ${block.data.length} bytes; expected type ${type}${length >= 0 ? ` of ${length}` : ''}`);
+      }
+      return block.data;
+    });
+  }
+
+  private readonly fetching = new Map<string, Promise<{ type: number; data: Buffer }>>();
+
+  private async fetchFromStore(key: string, score: Score): Promise<{ type: number; data: Buffer }> {
+    const block = await this.store.getBlock(score);
     this.counters.bytesFetched += block.data.length;
     this.clean.set(key, block);
-    return block.data;
+    return block;
   }
 
   markDirty(file: FileData, index: number, grew: number): void {
@@ -92,15 +106,31 @@ export class Budget {
     if (this.dirty.delete(`${file.ino}:${index}`)) this.dirtyBytes -= bytes;
   }
 
-  /** Spills the oldest dirty leaves into the store until dirty data is under 5/8 of the budget. */
+  private spillRun: Promise<void> | undefined;
+
+  /**
+   * Keeps dirty data within the budget. Past 3/4 of it, the oldest dirty leaves are written
+   * into the store in the background, down to 5/8, so the write that crossed the line is
+   * answered at once. Only a write that finds dirty data over the whole budget waits for the
+   * spill, and sees its error (a full disk, say); nothing is lost either way.
+   */
   async spillIfNeeded(): Promise<void> {
     if (this.dirtyBytes <= this.cacheBytes * 0.75) return;
-    for (const [key, { file, index }] of this.dirty) {
-      if (this.dirtyBytes <= this.cacheBytes * 0.625) break;
-      this.dirty.delete(key);
-      await file.spill(index);
+    const run = (this.spillRun ??= this.spillOldest().finally(() => { this.spillRun = undefined; }));
+    if (this.dirtyBytes > this.cacheBytes) await run;
+    else run.catch(() => {}); // a later write over the budget waits for a spill and sees its error
+  }
+
+  private async spillOldest(): Promise<void> {
+    try {
+      for (const [key, { file, index }] of this.dirty) {
+        if (this.dirtyBytes <= this.cacheBytes * 0.625) break;
+        this.dirty.delete(key);
+        await file.spill(index);
+      }
+    } finally {
+      this.clean.resize(this.cleanBudget);
     }
-    this.clean.resize(this.cleanBudget);
   }
 }
 
@@ -115,6 +145,8 @@ export interface FileCapture {
 }
 
 const zeros = (n: number) => Buffer.alloc(n);
+/** How far a sequential reader is read ahead: 16 leaves, 1 MiB at the default block size. */
+const READ_AHEAD_LEAVES = 16;
 
 export class FileData {
   readonly leaves = new Map<number, Leaf>();
@@ -184,8 +216,33 @@ export class FileData {
     return view;
   }
 
+  /** Where the last read ended, and the first leaf a read-ahead has not asked for yet. */
+  private readEnd = 0;
+  private readAheadFrom = 0;
+
+  /**
+   * Asks for the leaves after a sequential read before the reader does, so that the store's
+   * disk reads and checks overlap the round trip to the client. Only leaves the store holds
+   * are fetched; errors surface when the reader gets there.
+   */
+  private readAhead(next: number): void {
+    const from = Math.max(next, this.readAheadFrom);
+    const to = Math.min(next + READ_AHEAD_LEAVES, Math.ceil(this.size / this.bs));
+    for (let i = from; i < to; i++) {
+      const o = this.leaves.get(i);
+      if (o === null || (o && 'mem' in o)) continue;
+      this.leaf(i).catch(() => {});
+    }
+    this.readAheadFrom = Math.max(this.readAheadFrom, to);
+  }
+
   async read(offset: number, length: number, count = true): Promise<Buffer> {
     const end = Math.min(this.size, offset + length);
+    if (count) {
+      if (offset === this.readEnd) this.readAhead(Math.ceil(end / this.bs));
+      else this.readAheadFrom = 0;
+      this.readEnd = end;
+    }
     if (offset >= end) return Buffer.alloc(0);
     const out = Buffer.alloc(end - offset);
     for (let i = Math.floor(offset / this.bs); i * this.bs < end; i++) {
@@ -251,11 +308,20 @@ export class FileData {
     const ours = o.epoch === epoch;
     // Frozen while the store copies it: a write meanwhile copies the leaf (see `mutable`).
     o.epoch = 0;
-    const score = isAllZero(o.mem) ? null : await this.budget.store.put(DATA, o.mem);
+    let score: Score | null = null;
+    let failure: unknown;
+    try {
+      score = isAllZero(o.mem) ? null : await this.budget.store.put(DATA, o.mem);
+    } catch (err) {
+      failure = err;
+    }
     const now = this.leaves.get(i);
-    if (now !== o) {
-      // A write made a newer leaf from this one; it is dirty again, and the newer one wins.
-      if (now && 'mem' in now && this.budget.isDirty(this, i)) this.budget.dirtyBytes += this.bs;
+    if (now !== o || failure !== undefined) {
+      // The leaf is dirty again: the store refused it (it stays in memory), or a write made a
+      // newer leaf from it, which wins.
+      if (now === o) this.budget.markDirty(this, i, this.bs);
+      else if (now && 'mem' in now && this.budget.isDirty(this, i)) this.budget.dirtyBytes += this.bs;
+      if (failure !== undefined) throw failure;
       return;
     }
     this.leaves.set(i, score ? { score } : null);
