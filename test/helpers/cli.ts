@@ -5,13 +5,25 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliEntry = fileURLToPath(new URL('../../appliance/cli/run.ts', import.meta.url));
 
+/** Node flags that run our TypeScript sources in a child process. */
+export const tsLoader: string[] = ['--import', 'tsx'];
+
+/**
+ * The environment for a child that runs our sources through tsx. Under tap it records no
+ * coverage: tap compiles the tests with ts-node, and coverage of the same file compiled two
+ * ways made tap's report drop every file the children shared with the tests.
+ */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra, _TAPJS_PROCESSINFO_COVERAGE_: '0' };
+}
+
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Buffer | string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+    const child = spawn(process.execPath, [...tsLoader, cliEntry, ...args], {
       cwd: repoRoot,
-      env: { ...process.env, ...opts.env },
+      env: childEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: opts.timeoutMs ?? 60_000,
     });

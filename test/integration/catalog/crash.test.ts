@@ -5,13 +5,14 @@ import { tmpDir } from '../../helpers/tmp.js';
 import { openCatalog } from './helpers.js';
 import { Catalog } from '../../../appliance/catalog/index.js';
 import { fastScrypt } from '../../unit/catalog/fixtures.js';
+import { childEnv, tsLoader } from '../../helpers/cli.js';
 
 const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 
 /** Starts the child and resolves with it once `until` says enough lines were seen. */
 function startChild(dir: string, mode: string, until: (lines: string[]) => boolean): Promise<{ proc: ChildProcess; lines: string[] }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    const proc = spawn(process.execPath, [...tsLoader, child, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, env: childEnv() });
     const lines: string[] = [];
     let buf = '';
     let err = '';

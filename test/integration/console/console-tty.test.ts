@@ -2,14 +2,14 @@
 // It prompts, edits lines, and Ctrl-C leaves cleanly (disk environments are kept).
 import { spawn, spawnSync } from 'node:child_process';
 import t from 'tap';
-import { repoRoot } from '../../helpers/cli.js';
+import { childEnv, repoRoot } from '../../helpers/cli.js';
 import { commandLine, consoleRun, seededData } from './helpers.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function onTerminal(argv: string[]) {
-  const child = spawn('script', ['-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+  const child = spawn('script', ['-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
   let out = '';
   child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -7,7 +7,7 @@ import { Catalog } from '../../../appliance/catalog/index.js';
 import { nodeIdOf } from '../../../appliance/cli/data-dir.js';
 import { importDirectory } from '../../../appliance/snapshot/index.js';
 import { BlockStore } from '../../../appliance/store/index.js';
-import { cliEntry, repoRoot, runCli, type CliResult } from '../../helpers/cli.js';
+import { childEnv, cliEntry, repoRoot, runCli, tsLoader, type CliResult } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { fastScrypt } from '../../unit/catalog/fixtures.js';
 import { makeTree } from '../grid/helpers.js';
@@ -39,12 +39,12 @@ export function consoleRun(data: string, args: string[], lines: string[]): Promi
 /** A console child whose standard input stays open (for kill tests). */
 export function consoleChild(data: string, args: string[]): ChildProcessWithoutNullStreams {
   const script = cliEntry;
-  return spawn(process.execPath, ['--import', 'tsx', script, 'console', '--data', data, ...args], {
-    cwd: repoRoot, env: { ...process.env }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000,
+  return spawn(process.execPath, [...tsLoader, script, 'console', '--data', data, ...args], {
+    cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000,
   });
 }
 
 export const commandLine = (data: string, args: string[]) => {
   const script = cliEntry;
-  return [process.execPath, '--import', 'tsx', script, 'console', '--data', data, ...args];
+  return [process.execPath, ...tsLoader, script, 'console', '--data', data, ...args];
 };

@@ -13,6 +13,7 @@ import { run } from './fixture.js';
 
 const child = fileURLToPath(new URL('./import-child.ts', import.meta.url));
 import { fileURLToPath } from 'node:url';
+import { childEnv, tsLoader } from '../../helpers/cli.js';
 
 const GiB = 2 ** 30;
 const RSS_BOUND = 300 * 2 ** 20;
@@ -27,7 +28,7 @@ t.test('a 4 GiB sparse file imports with bounded memory and stays sparse', { tim
   for (const at of marks) await fh.write(Buffer.from('colony'.repeat(1000)).subarray(0, Math.min(6000, 4 * GiB - at)), 0, Math.min(6000, 4 * GiB - at), at);
   await fh.close();
   const started = Date.now();
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', child, storeDir, src], { env: { ...process.env, COLONY_TEST_XATTRS: '0' }, maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, [...tsLoader, child, storeDir, src], { env: childEnv({ COLONY_TEST_XATTRS: '0' }), maxBuffer: 1 << 20 });
   const out = JSON.parse(stdout) as { root: string; peakRssBytes: number; stats: { bytes: number; blocksWritten: number }; error?: unknown };
   t.notOk(out.error);
   t.comment(`imported 4 GiB in ${((Date.now() - started) / 1000).toFixed(1)} s, peak RSS ${(out.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);

@@ -10,6 +10,7 @@ import t from 'tap';
 import { importDirectory } from '../../../appliance/snapshot/index.js';
 import { tmpDir, tmpStore } from '../../helpers/tmp.js';
 import { isRoot } from './fixture.js';
+import { childEnv, tsLoader } from '../../helpers/cli.js';
 
 const child = fileURLToPath(new URL('./import-child.ts', import.meta.url));
 
@@ -22,8 +23,8 @@ t.test('an unreadable file is named in a COLONY_PERMISSION error', async (t) => 
   const storeDir = await tmpDir(t);
   let result: { error?: { code: string; message: string } };
   if (isRoot) {
-    const { stdout } = await promisify(execFile)('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--', process.execPath, '--import', 'tsx', child, storeDir, src], {
-      env: { ...process.env, COLONY_TEST_XATTRS: '0' },
+    const { stdout } = await promisify(execFile)('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--', process.execPath, ...tsLoader, child, storeDir, src], {
+      env: childEnv({ COLONY_TEST_XATTRS: '0' }),
     });
     result = JSON.parse(stdout);
   } else {

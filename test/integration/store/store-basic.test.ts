@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { BlockStore, formatScore } from '../../../appliance/store/index.js';
 import { blockSourceSuite } from '../../conformance/block-source.js';
-import { repoRoot } from '../../helpers/cli.js';
+import { repoRoot, tsLoader, childEnv } from '../../helpers/cli.js';
 import { tmpDir, tmpStore } from '../../helpers/tmp.js';
 
 t.test('the store keeps the block source contract', async (t) => {
@@ -100,7 +100,7 @@ t.test('the wasm fallback computes the same scores as the native backend', async
     for (const n of [0, 1, 1024, 65536, 1 << 20]) out.push(h.hash(Buffer.alloc(n, 0x5a)).toString('hex'));
     console.log(JSON.stringify(out));`;
   const run = (env: Record<string, string>) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...tsLoader, '--input-type=module', '-e', script], { cwd: repoRoot, env: childEnv(env), encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as string[];
   };

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import t from 'tap';
 import { MemoryLog } from '../../../appliance/log.js';
 import { BlockStore, loadHash } from '../../../appliance/store/index.js';
-import { repoRoot } from '../../helpers/cli.js';
+import { repoRoot, tsLoader, childEnv } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { crashBlock, mulberry32 } from '../../fixtures/store-crash-data.js';
 
@@ -16,7 +16,7 @@ const child = join(repoRoot, 'test/fixtures/store-crash-child.ts');
 /** Runs the child until a random moment, kills it, and returns the last acknowledged count. */
 function runAndKill(dir: string, seed: number, killAfterMs: number): Promise<{ acked: number; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(seed)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...tsLoader, child, dir, String(seed)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
     let acked = 0;
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;
