@@ -14,16 +14,16 @@ import { gzipSync } from 'node:zlib';
 
 export const vmScripts = fileURLToPath(new URL('../../scripts/vm/', import.meta.url));
 /**
- * Where scripts/vm/{guest,posix} are inside the guest. They travel in the per-run archive
+ * Where scripts/vm/{guest,posix,conformance} are inside the guest. They travel in the per-run archive
  * rather than through the host-root export, because the guest mounts a tmpfs over /tmp
  * (and the checkout may live there).
  */
 export const guestScripts = '/tmp/colony-vm';
 
-/** scripts/vm/guest and scripts/vm/posix as per-run archive entries under run/colony/vm. */
+/** scripts/vm/{guest,posix,conformance} as per-run archive entries under run/colony/vm. */
 function guestScriptEntries(): Array<{ name: string; data?: Buffer; mode?: number }> {
   const out: Array<{ name: string; data?: Buffer; mode?: number }> = [{ name: 'run/colony/vm' }];
-  for (const sub of ['guest', 'posix']) {
+  for (const sub of ['guest', 'posix', 'conformance']) {
     const dir = join(vmScripts, sub);
     out.push({ name: `run/colony/vm/${sub}` });
     for (const name of readdirSync(dir).sort()) {
