@@ -6,7 +6,8 @@ import t from 'tap';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp.js';
-import { parseTap, posixChecklist, runGuest, startDiod, requireVm, type MountOptions } from '../helpers/vm.js';
+import { requireVm, startDiod } from '../helpers/vm.js';
+import { checkedModes, modeName, runChecklist } from '../helpers/checklist.js';
 
 /** Where diod 1.0.24 differs from Linux/POSIX, per mount mode. */
 const diodFacts: Record<string, Record<string, string>> = {
@@ -21,11 +22,8 @@ const diodFacts: Record<string, Record<string, string>> = {
 };
 
 if (await requireVm(t)) {
-  for (const mount of [
-    { access: 'user', cache: 'none' },
-    { access: 'client', cache: 'loose' },
-  ] satisfies MountOptions[]) {
-    const mode = `access=${mount.access} cache=${mount.cache}`;
+  for (const mount of checkedModes) {
+    const mode = modeName(mount);
     t.test(`POSIX checklist on diod, ${mode}`, async (t) => {
       const dir = await tmpDir(t, 'colony-vm-posix-');
       // The checklist's non-root part needs uid 65534 to reach the export: diod checks host
@@ -34,18 +32,7 @@ if (await requireVm(t)) {
       const exportDir = join(dir, 'export');
       await mkdir(exportDir, { mode: 0o755 });
       const diod = await startDiod(t, dir, exportDir);
-      const r = await runGuest({
-        socket: diod.socket,
-        mount: { version: '9p2000.L', aname: diod.aname, uname: 'root', msize: 65536, ...mount },
-        script: posixChecklist(),
-        timeoutMs: 420_000,
-      });
-      t.ok(r.mounted, 'mounted', { bootLog: r.bootLog });
-      const tap = parseTap(r.output);
-      t.ok(tap.plan && tap.plan === tap.results.length, `the checklist ran to its plan (${tap.results.length} of ${tap.plan ?? '?'})`, { output: r.output });
-      t.comment(`diod, ${mode}: pass ${tap.pass.length}, fail ${tap.fail.length}, todo ${tap.todo.length} (client limits) of ${tap.results.length}; script ${r.ms.script} ms`);
-      for (const f of tap.results.filter((x) => !x.ok && !x.todo)) t.comment(`diod fails: ${f.name}${f.detail ? ` # ${f.detail}` : ''}`);
-      t.same(tap.fail.sort(), Object.keys(diodFacts[mode] ?? {}).sort(), 'diod fails exactly the known checks');
+      await runChecklist(t, 'diod', diod.socket, { version: '9p2000.L', aname: diod.aname, uname: 'root', msize: 65536, ...mount }, diodFacts[mode] ?? {});
     });
   }
 }

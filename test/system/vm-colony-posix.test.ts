@@ -7,7 +7,8 @@
 // 2026-11-21 18:58 UTC by test/system/posix-diod.test.ts). Both of
 // diod's failures are path-resolved fids, which Colony does not have, so they must pass here.
 import t from 'tap';
-import { parseTap, posixChecklist, requireVm, runGuest, type MountOptions } from '../helpers/vm.js';
+import { requireVm } from '../helpers/vm.js';
+import { checkedModes, modeName, runChecklist } from '../helpers/checklist.js';
 import { colonyMount, startColony } from '../helpers/colony-server.js';
 
 /** Checks Colony fails in a mode, with the reason. Empty: Colony passes everything diod passes. */
@@ -21,26 +22,12 @@ const diodReference: Record<string, string> = {
 };
 
 if (await requireVm(t)) {
-  for (const mount of [
-    { access: 'user', cache: 'none' },
-    { access: 'client', cache: 'loose' },
-  ] satisfies MountOptions[]) {
-    const mode = `access=${mount.access} cache=${mount.cache}`;
+  for (const mount of checkedModes) {
+    const mode = modeName(mount);
     t.test(`POSIX checklist on Colony, ${mode}`, async (t) => {
       const colony = await startColony(t);
-      const r = await runGuest({
-        socket: colony.socket,
-        mount: colonyMount(colony, mount),
-        script: posixChecklist(),
-        timeoutMs: 420_000,
-      });
-      t.ok(r.mounted, 'mounted', { bootLog: r.bootLog });
-      const tap = parseTap(r.output);
-      t.ok(tap.plan && tap.plan === tap.results.length, `the checklist ran to its plan (${tap.results.length} of ${tap.plan ?? '?'})`, { output: r.output });
-      t.comment(`Colony, ${mode}: pass ${tap.pass.length}, fail ${tap.fail.length}, todo ${tap.todo.length} (client limits) of ${tap.results.length}; script ${r.ms.script} ms`);
       t.comment(`diod, ${mode} (reference): ${diodReference[mode]}`);
-      for (const f of tap.results.filter((x) => !x.ok && !x.todo)) t.comment(`Colony fails: ${f.name}${f.detail ? ` # ${f.detail}` : ''}`);
-      t.same(tap.fail.sort(), Object.keys(colonyFacts[mode] ?? {}).sort(), 'Colony fails exactly the documented checks');
+      await runChecklist(t, 'Colony', colony.socket, colonyMount(colony, mount), colonyFacts[mode] ?? {});
     });
   }
 }

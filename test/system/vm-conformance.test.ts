@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp.js';
 import { guestScripts, parseTap, requireVm, runGuest, startDiod, type MountOptions, type TapSummary } from '../helpers/vm.js';
 import { colonyMount, startColony } from '../helpers/colony-server.js';
+import { checkedModes, modeName } from '../helpers/checklist.js';
 
 const full = process.env.COLONY_CONFORMANCE === 'full';
 const size = full ? 'full' : 'quick';
@@ -66,10 +67,8 @@ const colonyFacts: Record<string, Record<string, string>> = {
  * The mount modes, as in the POSIX checklist's tests. COLONY_CONFORMANCE_MODES picks some, by
  * their names below, comma-separated (e.g. "access=user cache=none").
  */
-const allModes: MountOptions[] = [{ access: 'user', cache: 'none' }, { access: 'client', cache: 'loose' }];
-const modeName = (m: MountOptions) => `access=${m.access} cache=${m.cache}`;
 const wanted = process.env.COLONY_CONFORMANCE_MODES?.split(',').map((s) => s.trim()).filter(Boolean);
-const modes = wanted ? allModes.filter((m) => wanted.includes(modeName(m))) : allModes;
+const modes = wanted ? checkedModes.filter((m) => wanted.includes(modeName(m))) : checkedModes;
 
 /**
  * The guest half: scripts/vm/conformance, which travels in the harness's per-run archive.
