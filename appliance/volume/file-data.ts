@@ -16,6 +16,8 @@ export interface VolumeCounters {
   spilledLeaves: number;
 }
 
+const dirtyKey = (file: FileData, index: number) => `${file.ino}:${index}`;
+
 /** The budget and clean cache shared by every file of one volume. */
 export class Budget {
   readonly clean: BlockCache;
@@ -70,7 +72,7 @@ export class Budget {
   }
 
   markDirty(file: FileData, index: number, grew: number): void {
-    const key = `${file.ino}:${index}`;
+    const key = dirtyKey(file, index);
     this.dirty.delete(key);
     this.dirty.set(key, { file, index });
     this.dirtyBytes += grew;
@@ -99,11 +101,11 @@ export class Budget {
   }
 
   isDirty(file: FileData, index: number): boolean {
-    return this.dirty.has(`${file.ino}:${index}`);
+    return this.dirty.has(dirtyKey(file, index));
   }
 
   forget(file: FileData, index: number, bytes: number): void {
-    if (this.dirty.delete(`${file.ino}:${index}`)) this.dirtyBytes -= bytes;
+    if (this.dirty.delete(dirtyKey(file, index))) this.dirtyBytes -= bytes;
   }
 
   private spillRun: Promise<void> | undefined;
