@@ -32,13 +32,14 @@ export async function exportDirectory(store: BlockReader, root: Score, dest: str
   const r = await readRoot(store, root);
   const base = await prepare(dest, opts.force ?? false);
   const abs = (rel: Buffer) => (rel.length ? Buffer.concat([base, Buffer.from('/'), rel]) : base);
-  const stats: ExportStats = { files: 0, dirs: 0, bytes: 0 };
+  const stats: ExportStats = { files: 0, dirs: 0, bytes: 0, socketsSkipped: 0 };
   const firstOfGroup = new Map<number, Buffer>();
   /** One per inode (the first name of a link group), in walk order. */
   const made: Array<{ path: Buffer; entry: Entry }> = [];
   let specials = 0;
   for await (const { path, entry: e } of walk(store, r)) {
     if (path.length === 0) { made.push({ path, entry: e }); continue; }
+    if (e.kind === 'socket') { stats.socketsSkipped++; continue; }
     const p = abs(path);
     const kept = opts.force ? await clear(p, e) : false;
     const first = e.link ? firstOfGroup.get(e.link) : undefined;

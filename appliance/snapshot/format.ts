@@ -26,9 +26,13 @@ export const TARGET_MAX = 4095;
 export const XATTR_NAME_MAX = 255;
 export const XATTR_VALUE_MAX = 65536;
 
-export type EntryKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo';
-const KIND_CODE: Record<EntryKind, number> = { file: 1, dir: 2, symlink: 3, char: 4, block: 5, fifo: 6 };
-const KIND_OF = ['', 'file', 'dir', 'symlink', 'char', 'block', 'fifo'] as const;
+// 'socket' (7) came after the first release. It is an addition, not a change: no byte of a
+// tree without sockets moved, so FORMAT_VERSION stays 1 and every existing score holds (a
+// version bump would have changed every root score). A build older than the socket kind
+// refuses a tree that has one as "unknown entry kind 7" rather than misreading it.
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
+const KIND_CODE: Record<EntryKind, number> = { file: 1, dir: 2, symlink: 3, char: 4, block: 5, fifo: 6, socket: 7 };
+const KIND_OF = ['', 'file', 'dir', 'symlink', 'char', 'block', 'fifo', 'socket'] as const;
 
 export interface Xattr { name: Buffer; value: Buffer }
 
@@ -156,6 +160,7 @@ function writeEntry(w: ByteWriter, e: Entry, top: boolean): void {
       w.uvar(e.major).uvar(e.minor);
       break;
     case 'fifo':
+    case 'socket':
       break;
   }
 }

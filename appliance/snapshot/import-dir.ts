@@ -5,7 +5,7 @@
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
-import { fromSystemError, invalid } from '../errors.js';
+import { fromSystemError, invalid, unsupported } from '../errors.js';
 import type { Score } from '../store/index.js';
 import { ContentBuilder, type BlockReader, type BlockWriter } from './content.js';
 import { DATA, INLINE_MAX, type EntryKind } from './format.js';
@@ -17,15 +17,17 @@ export interface ImportProgress { bytes: number; files: number }
 
 export interface ImportStats {
   /** Distinct regular files; `dirs` counts the top too; `hardlinks` counts names past each file's first. */
-  files: number; dirs: number; symlinks: number; specials: number; hardlinks: number;
+  files: number; dirs: number; symlinks: number; hardlinks: number;
+  /** Devices and FIFOs. */
+  specials: number;
+  /** Sockets: kept as inodes (no listener comes with them, as with any copy of a socket file). */
+  sockets: number;
   /** Content bytes of distinct files. */
   bytes: number;
   /** New blocks in the store (when it reports stats). */
   blocksWritten: number;
   /** Files whose content came from the import cache, unread. */
   reused: number;
-  /** Entries left out (sockets), with why. */
-  skipped: string[];
 }
 
 export interface ImportOptions extends RootOptions {
@@ -44,7 +46,7 @@ export interface ImportResult { root: Score; stats: ImportStats }
 
 export type SnapshotStore = BlockReader & BlockWriter & { stats?(): Promise<{ blocks: number }>; hasMany?(scores: Score[]): Promise<boolean[]> };
 
-export const newStats = (): ImportStats => ({ files: 0, dirs: 0, symlinks: 0, specials: 0, hardlinks: 0, bytes: 0, blocksWritten: 0, reused: 0, skipped: [] });
+export const newStats = (): ImportStats => ({ files: 0, dirs: 0, symlinks: 0, specials: 0, sockets: 0, hardlinks: 0, bytes: 0, blocksWritten: 0, reused: 0 });
 
 /** Linux dev_t → (major, minor), as glibc's gnu_dev_major/minor. */
 export function splitDev(rdev: bigint): { major: number; minor: number } {
@@ -63,6 +65,7 @@ const kindOf = (st: BigIntStats): EntryKind | undefined => {
     case 0o020000n: return 'char';
     case 0o060000n: return 'block';
     case 0o010000n: return 'fifo';
+    case 0o140000n: return 'socket';
     default: return undefined;
   }
 };
@@ -142,7 +145,7 @@ function scanDir(
     const path = Buffer.concat([base, name]);
     const st = fs.lstatSync(path, { bigint: true });
     const kind = kindOf(st);
-    if (!kind) { stats.skipped.push(`${path} (a socket)`); continue; }
+    if (!kind) throw unsupported(`${path}: unknown file type ${(st.mode & S_IFMT).toString(8)}`);
     let node: TreeNode | undefined;
     const key = kind !== 'dir' && st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
     if (key) node = inodes.get(key);
@@ -155,6 +158,7 @@ function scanDir(
       if (kind === 'dir') subdirs.push([path, node]);
       else if (kind === 'file') { stats.files++; node.entry.size = Number(st.size); files.push({ path, node, fp: fingerprint(st) }); }
       else if (kind === 'symlink') { stats.symlinks++; node.entry.target = fs.readlinkSync(path, { encoding: 'buffer' }); }
+      else if (kind === 'socket') stats.sockets++;
       else {
         stats.specials++;
         if (kind === 'char' || kind === 'block') Object.assign(node.entry, splitDev(st.rdev));

@@ -52,6 +52,8 @@ t.test('golden bytes: every other kind of entry', async (t) => {
     [{ ...blankEntry('char', 'null'), mode: 0o666, major: 1, minor: 3 }, '046e756c6c' + '04b6030000000000' + '0103'],
     [{ ...blankEntry('block', 'b'), major: 259, minor: 65536 }, '0162' + '05a4030000000000' + '8302' + '808004'],
     [{ ...blankEntry('fifo', 'p'), mtime: -1n }, '0170' + '06a4030000010000'],
+    // kind 7 came later; like a fifo it is attributes only, and it may be hard-linked
+    [{ ...blankEntry('socket', 's'), mode: 0o755, uid: 1000, gid: 1000, link: 2 }, '0173' + '07ed03e807e80700' + '02' + '00'],
   ];
   for (const [e, golden] of cases) {
     t.equal(hex(encodeEntry(e)), golden, `${e.kind} ${e.name}`);
@@ -101,6 +103,8 @@ t.test('the codec refuses ambiguous or impossible entries', async (t) => {
     ['tiny file not inline', { ...blankEntry('file', 'x'), size: 3, score: score(1) }],
     ['large file inline', { ...blankEntry('file', 'x'), size: INLINE_MAX + 1, inline: Buffer.alloc(INLINE_MAX + 1) }],
     ['fifo with a size', { ...blankEntry('fifo', 'x'), size: 1 }],
+    ['socket with a target', { ...blankEntry('socket', 'x'), target: Buffer.from('y') }],
+    ['socket with a device number', { ...blankEntry('socket', 'x'), major: 1 }],
     ['hard-linked directory', { ...blankEntry('dir', 'x'), link: 1 }],
     ['symlink without target', blankEntry('symlink', 'x')],
     ['unsorted xattrs', { ...blankEntry('file', 'x'), xattrs: [{ name: Buffer.from('b'), value: Buffer.alloc(0) }, { name: Buffer.from('a'), value: Buffer.alloc(0) }] }],
@@ -112,6 +116,8 @@ t.test('the codec refuses ambiguous or impossible entries', async (t) => {
   t.throws(() => decodeEntry(good.subarray(0, good.length - 1)), { code: 'COLONY_CORRUPT_DATA' });
   const kind = Buffer.from(good); kind[2] = 9;
   t.throws(() => decodeEntry(kind), /unknown entry kind 9/);
+  kind[2] = 8;
+  t.throws(() => decodeEntry(kind), /unknown entry kind 8/, 'the first code past socket is still unknown');
   const root = encodeRoot({ version: 1, blockSize: 4096, created: 0n, parent: null, comment: '', meta: {}, top: blankEntry('dir') });
   const future = Buffer.from(root); future[8] = 2;
   t.throws(() => decodeRoot(future), { code: 'COLONY_UNSUPPORTED' });
