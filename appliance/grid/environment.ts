@@ -33,8 +33,10 @@ export const newToken = () => randomBytes(24).toString('base64url');
 
 export const anameOf = (env: string, token: string) => `env/${env}/${token}`;
 
+// access=user: the kernel attaches once per local uid, so the server checks each user's own
+// permissions (docs/ninep.md); it is the default for 9P2000.L, said here so the line shows it.
 export const mountLine = (aname: string, host: string, port: number) =>
-  `mount -t 9p -o trans=tcp,port=${port},version=9p2000.L,aname=${aname} ${host} /mnt`;
+  `mount -t 9p -o trans=tcp,port=${port},version=9p2000.L,access=user,aname=${aname} ${host} /mnt`;
 
 /** Splits `env/NAME/TOKEN`; undefined when the text is not an environment aname. */
 export function parseAname(aname: string): { env: string; token: string } | undefined {

@@ -28,7 +28,7 @@ t.test('a whole session as alice', async (t) => {
   t.match(out, /^alice\/debian\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+b3:/m);
   t.match(out, /^spawned debian \(ram cache, 100\.0 MiB\) from alice\/debian b3:/m);
   t.match(out, /^aname: env\/debian\/[A-Za-z0-9_-]{32}$/m);
-  t.match(out, /^mount: mount -t 9p -o trans=tcp,port=564,version=9p2000\.L,aname=env\/debian\/\S+ HOST \/mnt$/m);
+  t.match(out, /^mount: mount -t 9p -o trans=tcp,port=564,version=9p2000\.L,access=user,aname=env\/debian\/\S+ HOST \/mnt$/m);
   t.match(out, /^error: debian is running; spawn it as debian-2 with `spawn debian as debian-2`$/m);
   t.match(out, /^debian\s+alice\s+alice\/debian\s+ram\s+/m);
   t.match(out, /^saved debian as alice\/debian-dev \(b3:[0-9a-f]{64}\); debian keeps running on it$/m);

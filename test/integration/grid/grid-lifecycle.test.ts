@@ -12,7 +12,7 @@ t.test('spawn, write, save, boom, respawn', async (t) => {
   t.same(s.env.base, { owner: 'alice', name: 'debian', root: formatScore(w.roots.debian) });
   t.match(s.token, /^[A-Za-z0-9_-]{32}$/);
   t.equal(s.aname, `env/debian/${s.token}`);
-  t.equal(s.mount, `mount -t 9p -o trans=tcp,port=564,version=9p2000.L,aname=env/debian/${s.token} HOST /mnt`);
+  t.equal(s.mount, `mount -t 9p -o trans=tcp,port=564,version=9p2000.L,access=user,aname=env/debian/${s.token} HOST /mnt`);
   t.notOk(s.env.unsaved);
 
   const env = w.grid.environment('alice', 'debian');

@@ -68,7 +68,7 @@ t.test('spawn over ctl, read by token over TCP, boom revokes', async (t) => {
   const reply = await ctl(unix, 'spawn deb');
   const aname = /aname: (env\/deb\/\S+)/.exec(reply)?.[1];
   t.ok(aname, `the spawn reply names the aname: ${reply}`);
-  t.match(reply, /mount -t 9p -o trans=tcp,port=\d+,version=9p2000\.L,aname=env\/deb\//);
+  t.match(reply, /mount -t 9p -o trans=tcp,port=\d+,version=9p2000\.L,access=user,aname=env\/deb\//);
   t.equal(await readOver(tcp, aname!, 'hello'), 'hello from colony\n');
   t.equal(await readOver(unix, 'env/deb', 'hello', 'admin'), 'hello from colony\n', 'the unix socket needs no token');
   await t.rejects(readOver(tcp, 'env/deb', 'hello'), /EACCES/, 'TCP without a token is refused');

@@ -11,5 +11,5 @@ t.test('tokens are 32 unguessable aname-safe characters', async (t) => {
 t.test('anames round-trip; other texts are not environment anames', async (t) => {
   t.same(parseAname(anameOf('debian', 'TOK')), { env: 'debian', token: 'TOK' });
   for (const bad of ['ctl', 'env/debian', 'env/debian/tok/x', 'env//tok', 'cpu/debian/tok']) t.equal(parseAname(bad), undefined, bad);
-  t.equal(mountLine('env/d/T', 'colony-ab12.local', 564), 'mount -t 9p -o trans=tcp,port=564,version=9p2000.L,aname=env/d/T colony-ab12.local /mnt');
+  t.equal(mountLine('env/d/T', 'colony-ab12.local', 564), 'mount -t 9p -o trans=tcp,port=564,version=9p2000.L,access=user,aname=env/d/T colony-ab12.local /mnt');
 });
