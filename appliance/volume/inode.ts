@@ -4,7 +4,7 @@ import type { Entry, EntryKind } from '../snapshot/index.js';
 import type { FileData } from './file-data.js';
 
 export const S_IFMT = 0o170000;
-const TYPE_BITS: Record<EntryKind, number> = { file: 0o100000, dir: 0o040000, symlink: 0o120000, char: 0o020000, block: 0o060000, fifo: 0o010000 };
+const TYPE_BITS: Record<EntryKind, number> = { file: 0o100000, dir: 0o040000, symlink: 0o120000, char: 0o020000, block: 0o060000, fifo: 0o010000, socket: 0o140000 };
 export const typeBits = (kind: EntryKind) => TYPE_BITS[kind];
 export function kindOfMode(mode: number): EntryKind | undefined {
   const t = mode & S_IFMT;

@@ -4,6 +4,7 @@ import { exists, invalid, notFound, posixError } from '../errors.js';
 import { blankEntry, type Entry, type EntryKind } from '../snapshot/index.js';
 import { check, checkSticky, isOwner, W, R, type Cred } from './access.js';
 import { nowNs, type Child, type Inode } from './inode.js';
+import { Mutex } from './mutex.js';
 
 export interface SetAttrs { mode?: number; uid?: number; gid?: number; size?: number; atime?: bigint | 'now'; mtime?: bigint | 'now' }
 export interface NodeSpec { target?: Buffer; major?: number; minor?: number }
@@ -37,6 +38,36 @@ export abstract class NamespaceOps {
   protected abstract reap(n: Inode): void;
   protected abstract mayWriteDir(cred: Cred, dir: Inode, what: string): void;
 
+  /**
+   * Serialises namespace changes on this volume. Every check-then-act below spans an await
+   * (loading a directory, the base link index, a truncate), so two changes must not
+   * interleave: `link x` and `create x` would both find x free. Reads and file writes do not
+   * take it (see the contract in ninep/backend.ts).
+   */
+  protected readonly namespaceLock = new Mutex();
+
+  create(cred: Cred, dirIno: number, name: string, kind: EntryKind, mode: number, gid: number, spec: NodeSpec = {}): Promise<number> {
+    return this.namespaceLock.run(() => this.createLocked(cred, dirIno, name, kind, mode, gid, spec));
+  }
+  link(cred: Cred, dirIno: number, name: string, targetIno: number): Promise<void> {
+    return this.namespaceLock.run(() => this.linkLocked(cred, dirIno, name, targetIno));
+  }
+  unlink(cred: Cred, dirIno: number, name: string, isDir: boolean): Promise<void> {
+    return this.namespaceLock.run(() => this.unlinkLocked(cred, dirIno, name, isDir));
+  }
+  rename(cred: Cred, oldDirIno: number, oldName: string, newDirIno: number, newName: string): Promise<void> {
+    return this.namespaceLock.run(() => this.renameLocked(cred, oldDirIno, oldName, newDirIno, newName));
+  }
+  setattr(cred: Cred, ino: number, set: SetAttrs): Promise<void> {
+    return this.namespaceLock.run(() => this.setattrLocked(cred, ino, set));
+  }
+  setxattr(cred: Cred, ino: number, name: string, value: Buffer, flags: number): Promise<void> {
+    return this.namespaceLock.run(() => this.setxattrLocked(cred, ino, name, value, flags));
+  }
+  removexattr(cred: Cred, ino: number, name: string): Promise<void> {
+    return this.namespaceLock.run(() => this.removexattrLocked(cred, ino, name));
+  }
+
   /** The child inode named `name`, or undefined. */
   protected async childOf(dir: Inode, name: string): Promise<Inode | undefined> {
     if (!dir.dir) throw noDir();
@@ -61,7 +92,7 @@ export abstract class NamespaceOps {
     else node.parents.delete(dir.ino);
   }
 
-  async create(cred: Cred, dirIno: number, name: string, kind: EntryKind, mode: number, gid: number, spec: NodeSpec = {}): Promise<number> {
+  private async createLocked(cred: Cred, dirIno: number, name: string, kind: EntryKind, mode: number, gid: number, spec: NodeSpec = {}): Promise<number> {
     checkName(name);
     const dir = this.inode(dirIno);
     this.mayWriteDir(cred, dir, `create ${name}`);
@@ -88,7 +119,7 @@ export abstract class NamespaceOps {
     return node.ino;
   }
 
-  async link(cred: Cred, dirIno: number, name: string, targetIno: number): Promise<void> {
+  private async linkLocked(cred: Cred, dirIno: number, name: string, targetIno: number): Promise<void> {
     checkName(name);
     const dir = this.inode(dirIno);
     const target = this.inode(targetIno);
@@ -105,7 +136,7 @@ export abstract class NamespaceOps {
     this.dirChanged(dir);
   }
 
-  async unlink(cred: Cred, dirIno: number, name: string, isDir: boolean): Promise<void> {
+  private async unlinkLocked(cred: Cred, dirIno: number, name: string, isDir: boolean): Promise<void> {
     const dir = this.inode(dirIno);
     this.mayWriteDir(cred, dir, `remove ${name}`);
     const node = await this.childOf(dir, name);
@@ -122,7 +153,7 @@ export abstract class NamespaceOps {
     this.reap(node);
   }
 
-  async rename(cred: Cred, oldDirIno: number, oldName: string, newDirIno: number, newName: string): Promise<void> {
+  private async renameLocked(cred: Cred, oldDirIno: number, oldName: string, newDirIno: number, newName: string): Promise<void> {
     checkName(newName);
     const from = this.inode(oldDirIno);
     const to = this.inode(newDirIno);
@@ -168,7 +199,7 @@ export abstract class NamespaceOps {
     return false;
   }
 
-  async setattr(cred: Cred, ino: number, set: SetAttrs): Promise<void> {
+  private async setattrLocked(cred: Cred, ino: number, set: SetAttrs): Promise<void> {
     const n = this.inode(ino);
     const owner = isOwner(cred, n);
     if (set.mode !== undefined && !owner) throw posixError('COLONY_PERMISSION', 'EPERM', 'only the owner may change the mode');
@@ -234,7 +265,7 @@ export abstract class NamespaceOps {
     return [...n.xattrs.keys()].filter((k) => cred.uid === 0 || k.startsWith('user.')).sort();
   }
 
-  async setxattr(cred: Cred, ino: number, name: string, value: Buffer, flags: number): Promise<void> {
+  private async setxattrLocked(cred: Cred, ino: number, name: string, value: Buffer, flags: number): Promise<void> {
     const n = this.inode(ino);
     if (Buffer.byteLength(name) > 255 || name.length === 0) throw posixError('COLONY_INVALID', 'ERANGE', 'an xattr name is 1 to 255 bytes');
     if (value.length > 65536) throw posixError('COLONY_TOO_LARGE', 'E2BIG', 'an xattr value is at most 64 KiB');
@@ -247,7 +278,7 @@ export abstract class NamespaceOps {
     this.touch(n);
   }
 
-  async removexattr(cred: Cred, ino: number, name: string): Promise<void> {
+  private async removexattrLocked(cred: Cred, ino: number, name: string): Promise<void> {
     const n = this.inode(ino);
     this.xattrAccess(cred, n, name, true);
     if (!n.xattrs.has(name)) throw posixError('COLONY_NOT_FOUND', 'ENODATA', `no xattr ${name}`);

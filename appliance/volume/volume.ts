@@ -27,7 +27,7 @@ export interface VolumeDirEntry { name: string; ino: number; kind: Inode['kind']
 
 export interface VolumeStats extends VolumeCounters { dirtyBytes: number; dirtyLeaves: number; cacheBytes: number; cleanBytes: number; inodes: number }
 
-const DT: Record<Inode['kind'], number> = { fifo: 1, char: 2, dir: 4, block: 6, file: 8, symlink: 10 };
+const DT: Record<Inode['kind'], number> = { fifo: 1, char: 2, dir: 4, block: 6, file: 8, symlink: 10, socket: 12 };
 export const dtypeOf = (kind: Inode['kind']) => DT[kind];
 
 export class Volume extends NamespaceOps {
