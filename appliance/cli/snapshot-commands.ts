@@ -42,7 +42,7 @@ const importCommand: Command = {
   options: { user: userOption, comment: { type: 'string', arg: 'TEXT', help: 'a comment kept with the snapshot' } },
   description: `SRC is a directory, a tar file (plain or gzip-compressed, detected by content), or - for a
 tar stream on standard input. Everything is kept: modes (setuid, sticky), owners, nanosecond
-mtimes, symlinks, hard links, device nodes, FIFOs and xattrs. Nothing is registered unless
+mtimes, symlinks, hard links, device nodes, FIFOs, sockets and xattrs. Nothing is registered unless
 the whole import succeeds. Re-importing an unchanged directory reads only what changed.
 ${DIRECT}`,
   async run(ctx) {
@@ -91,6 +91,7 @@ const exportCommand: Command = {
   description: `NAME is a name you can see (or a score, b3:…). DEST is a directory (created if missing;
 refused when not empty unless --force), a file ending in .tar, or - for a tar stream on
 standard output. As root, owners are restored. Symlinks in the snapshot are never followed.
+A tar has no socket type: sockets are left out of it, and counted on standard error.
 ${DIRECT}`,
   async run(ctx) {
     const [name, dest] = ctx.args as [string, string];
@@ -109,6 +110,8 @@ ${DIRECT}`,
       meter.done();
       if (ctx.json) writeJson(dest === '-' ? ctx.err : ctx.out, { name, root: formatScore(root), dest, ...stats });
       else if (dest !== '-') ctx.out.write(`exported ${name} to ${dest}: ${stats.files} files, ${stats.dirs} directories, ${formatBytes(stats.bytes)}\n`);
+      // tar has no socket type: say so even when the archive went to standard output.
+      if (!ctx.json && stats.socketsSkipped > 0) ctx.err.write(`colony: ${stats.socketsSkipped} sockets ignored (tar has no socket type)\n`);
       return 0;
     });
   },

@@ -6,6 +6,7 @@
 // clears setuid), and mtimes to the nanosecond (one helper process).
 import { execFile } from 'node:child_process';
 import fs, { constants as C } from 'node:fs';
+import net from 'node:net';
 import { lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ColonyError, fromSystemError } from '../errors.js';
@@ -37,38 +38,79 @@ export async function exportDirectory(store: BlockReader, root: Score, dest: str
   /** One per inode (the first name of a link group), in walk order. */
   const made: Array<{ path: Buffer; entry: Entry }> = [];
   let specials = 0;
-  for await (const { path, entry: e } of walk(store, r)) {
-    if (path.length === 0) { made.push({ path, entry: e }); continue; }
-    if (e.kind === 'socket') { stats.socketsSkipped++; continue; }
-    const p = abs(path);
-    const kept = opts.force ? await clear(p, e) : false;
-    const first = e.link ? firstOfGroup.get(e.link) : undefined;
-    try {
-      if (first) { fs.linkSync(abs(first), p); continue; }
-      if (e.link) firstOfGroup.set(e.link, path);
-      switch (e.kind) {
-        case 'dir': if (!kept) fs.mkdirSync(p, 0o700); stats.dirs++; break;
-        case 'file': await writeFile(store, p, e, r.blockSize, stats); stats.files++; break;
-        case 'symlink': fs.symlinkSync(e.target!, p); break;
-        default: {
-          // mknod(1) takes its path as text; make the node under a plain name, then rename it.
-          const tmp = `.colony-export-node-${process.pid}-${specials++}`;
-          const args = e.kind === 'fifo' ? [tmp, 'p'] : [tmp, e.kind === 'char' ? 'c' : 'b', String(e.major), String(e.minor)];
-          await run('mknod', ['-m', '600', ...args], { cwd: base.toString() }).catch((err: { stderr?: string }) => {
-            throw new ColonyError(isPermission(err.stderr) ? 'COLONY_PERMISSION' : 'COLONY_IO', `creating ${p} (${e.kind}): ${(err.stderr ?? String(err)).trim()}`);
-          });
-          await rename(Buffer.concat([base, Buffer.from(`/${tmp}`)]), p);
+  const sockets = new SocketMaker(base);
+  try {
+    for await (const { path, entry: e } of walk(store, r)) {
+      if (path.length === 0) { made.push({ path, entry: e }); continue; }
+      const p = abs(path);
+      const kept = opts.force ? await clear(p, e) : false;
+      const first = e.link ? firstOfGroup.get(e.link) : undefined;
+      try {
+        if (first) { fs.linkSync(abs(first), p); continue; }
+        if (e.link) firstOfGroup.set(e.link, path);
+        switch (e.kind) {
+          case 'dir': if (!kept) fs.mkdirSync(p, 0o700); stats.dirs++; break;
+          case 'file': await writeFile(store, p, e, r.blockSize, stats); stats.files++; break;
+          case 'symlink': fs.symlinkSync(e.target!, p); break;
+          case 'socket': await sockets.make(p); break;
+          default: {
+            // mknod(1) takes its path as text; make the node under a plain name, then rename it.
+            const tmp = `.colony-export-node-${process.pid}-${specials++}`;
+            const args = e.kind === 'fifo' ? [tmp, 'p'] : [tmp, e.kind === 'char' ? 'c' : 'b', String(e.major), String(e.minor)];
+            await run('mknod', ['-m', '600', ...args], { cwd: base.toString() }).catch((err: { stderr?: string }) => {
+              throw new ColonyError(isPermission(err.stderr) ? 'COLONY_PERMISSION' : 'COLONY_IO', `creating ${p} (${e.kind}): ${(err.stderr ?? String(err)).trim()}`);
+            });
+            await rename(Buffer.concat([base, Buffer.from(`/${tmp}`)]), p);
+          }
         }
+      } catch (err) {
+        throw fromSystemError(err, `creating ${p}`);
       }
-    } catch (err) {
-      throw fromSystemError(err, `creating ${p}`);
+      made.push({ path, entry: e });
+      opts.onProgress?.({ bytes: stats.bytes, files: stats.files });
+      if (made.length % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    made.push({ path, entry: e });
-    opts.onProgress?.({ bytes: stats.bytes, files: stats.files });
-    if (made.length % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  } finally {
+    sockets.close();
   }
   await finish(base, made, opts);
   return stats;
+}
+
+/**
+ * Makes socket inodes. Linux makes one only by bind(2) (mknod(1) has no socket type), and
+ * Node binds only by listening; libuv unlinks the path when the server closes, so the
+ * socket is bound under a temporary name, renamed into place, and only then closed (the
+ * unlink then finds nothing). The bind goes through /proc/self/fd/DIRFD/NAME because a
+ * socket address holds at most 107 bytes, which a deep destination easily passes; bind
+ * never follows a symlink at its last component, and the temporary name is in a directory
+ * this export made or checked.
+ */
+class SocketMaker {
+  private dirFd: number | undefined;
+  private made = 0;
+
+  constructor(private readonly base: Buffer) {}
+
+  async make(p: Buffer): Promise<void> {
+    this.dirFd ??= fs.openSync(this.base, C.O_RDONLY | C.O_DIRECTORY);
+    const tmp = `.colony-export-socket-${process.pid}-${this.made++}`;
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(`/proc/self/fd/${this.dirFd}/${tmp}`, () => resolve());
+    });
+    try {
+      fs.renameSync(Buffer.concat([this.base, Buffer.from(`/${tmp}`)]), p);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  close(): void {
+    if (this.dirFd !== undefined) fs.closeSync(this.dirFd);
+    this.dirFd = undefined;
+  }
 }
 
 const isPermission = (stderr?: string) => /not permitted|denied/i.test(stderr ?? '');
