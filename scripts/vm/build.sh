@@ -90,7 +90,7 @@ PY
 fi
 
 # --- Base initramfs: busybox, /init, modules in dependency order. ----------------------------
-modules=(virtio_pci virtio_mmio virtio_console 9pnet_fd 9pnet_virtio 9p)
+modules=(virtio_pci virtio_mmio virtio_console virtio_net 9pnet_fd 9pnet_virtio 9p)
 inputs_hash="$(cat "$here/init.sh" "$here/build.sh" /bin/busybox | sha256sum | cut -c1-12)"
 initrd="$kdir/base-$inputs_hash.cpio.gz"
 if [ ! -f "$initrd" ]; then

@@ -3,6 +3,9 @@
 #   mounts     one line per 9P server: PORT TARGET OPTIONS
 #              PORT is the virtio-serial port name (9p, 9p1, ...), TARGET the path inside the
 #              chroot (/mnt for the server under test), OPTIONS the v9fs options without trans.
+#              Or: tcp TARGET mount -t 9p -o trans=tcp,... 10.0.2.100 MOUNTPOINT
+#              a whole mount command over QEMU's user network (guestfwd to the host's
+#              server), run as given except for its last word, the mount point.
 #   script.sh  run by bash in `chroot /host`, cwd /mnt
 #   lifetime   seconds after which the guest powers itself off whatever it is doing
 # The host's / (QEMU virtio-9p, tag hostroot) is mounted read-only at /host so host tools
@@ -56,6 +59,15 @@ mount_9p() { # PORT WHERE OPTIONS
   mount -t 9p -o "$3,trans=fd,rfdno=5,wfdno=6" "colony-$1" "$2" 5<"$fin" 6>"$fout"
 }
 
+# The user network, only when QEMU gave us a NIC (tcp mounts): a static address in QEMU's
+# 10.0.2.0/24, where guestfwd answers at 10.0.2.100. Nothing routes beyond QEMU.
+net_up() {
+  [ -n "$net_done" ] && return 0
+  i=0
+  while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+  ip link set lo up && ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up && net_done=1
+}
+
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /host; then
   say "@@MOUNT fail /host"; finish
 fi
@@ -73,7 +85,14 @@ while read -r port target opts; do
   [ -n "$port" ] || continue
   n=$((n + 1))
   if [ "$target" = /mnt ]; then where=/mnt; else where="/run/colony/m$n"; fi
-  if mount_9p "$port" "$where" "$opts"; then
+  if [ "$port" = tcp ]; then
+    # $opts is the whole mount command; run it on $where instead of its last word.
+    mkdir -p "$where"
+    net_up && sh -c "${opts% *} $where"
+  else
+    mount_9p "$port" "$where" "$opts"
+  fi
+  if [ $? = 0 ]; then
     mkdir -p "/host$target" 2>/dev/null
     mount --bind "$where" "/host$target" || { ok=0; say "@@MOUNT fail $target (bind)"; }
   else

@@ -1,17 +1,27 @@
-// Colony's 9P server for the v9fs system tests: a fresh store, a volume imported from a small
-// tree (or an empty one), served in-process on a unix socket under the attach name `env/test`
-// (route 'env/test', so `server.disconnectRoute` cuts the guest off as a boom does). Attach
-// identities come from `attachIdentity`, as in the supervisor's wiring. Closed at teardown.
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+// Colony for the v9fs system tests, two ways:
+// - startSupervisor: the product path. A real `colony serve` child process on a fresh data
+//   directory (a snapshot imported first with `colony import`, as a user does), its own free
+//   ports, environments spawned through SSH (the OpenSSH client) or the ctl file, and the
+//   mount line that `spawn` printed. Stopped by PID at teardown.
+// - startColony: a test-only server for tests that need a bare Volume (to cut a route, read
+//   the volume in-process): a fresh store, a volume imported from a small tree (or an empty
+//   one), served in-process on a unix socket under the attach name `env/test` (route
+//   'env/test', so `server.disconnectRoute` cuts the guest off as a boom does). Attach
+//   identities come from `attachIdentity`, as in the supervisor's wiring. Closed at teardown.
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childEnv, cliEntry, repoRoot, runCli, tsLoader, type CliResult } from './cli.js';
 import { NinepServer, routeTable } from '../../appliance/ninep/index.js';
 import { VolumeBackend } from '../../appliance/ninep/volume-backend.js';
 import { exportDirectory, importDirectory } from '../../appliance/snapshot/index.js';
 import { BlockStore } from '../../appliance/store/index.js';
 import { attachIdentity } from '../../appliance/supervisor/ninep-routes.js';
 import { Volume } from '../../appliance/volume/index.js';
-import type { MountOptions, Teardown } from './vm.js';
+import { guestTcpHost, type MountOptions, type Teardown } from './vm.js';
 
 export interface ColonyServer {
   socket: string;
@@ -99,4 +109,193 @@ export function saidBy(output: string): Record<string, string | undefined> {
 export function listingCommand(dir: string, maxBytes = 16 << 20): string {
   return `LC_ALL=C find ${dir} \\( -type f -printf '%p f %m %U:%G %n %s\\n' \\) -o \\( -type l -printf '%p l %U:%G -> %l\\n' \\) -o -printf '%p %y %m %U:%G\\n' | LC_ALL=C sort` +
     ` && LC_ALL=C find ${dir} -type f -size -${maxBytes}c -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum`;
+}
+
+// ---------------------------------------------------------------------------------------
+// The product path: `colony serve` as a child process.
+
+export interface Spawned {
+  /** The environment's name. */
+  env: string;
+  aname: string;
+  /** The mount line exactly as `spawn` printed it (HOST for the host). */
+  mount: string;
+  /** Everything `spawn` printed. */
+  output: string;
+}
+
+export interface ColonySupervisor {
+  data: string;
+  /** DATA/9p.sock: env/NAME without a token, and ctl. */
+  socket: string;
+  /** The 9P TCP port (on 127.0.0.1) and the SSH console's. */
+  ninepPort: number;
+  sshPort: number;
+  /** The one-time password `colony import` printed for the first admin. */
+  password: string;
+  pid: number;
+  /** The supervisor's log so far (JSON lines; the last 200 kB). */
+  log(): string;
+  /** One console command as admin through the OpenSSH client (password login). */
+  ssh(command: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** One console command as admin through the ctl file on DATA/9p.sock; rejects on `error:`. */
+  ctl(command: string): Promise<string>;
+  /** `spawn` (ram) or `spawndisk` (disk) of the imported snapshot, through SSH or ctl. */
+  spawn(opts: { as: string; disk?: boolean; via: 'ssh' | 'ctl' }): Promise<Spawned>;
+  /** Saves ENV as NAME (ctl), stops the supervisor, and exports NAME with `colony export`. */
+  saveStopExport(env: string, name: string): Promise<string>;
+  /** SIGTERM, then waits for a clean exit (SIGKILL after 30 s). Idempotent. */
+  stop(): Promise<number | null>;
+  cli(args: string[]): Promise<CliResult>;
+}
+
+/** A TCP port free on 127.0.0.1 right now (the kernel's pick, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let sshTools = false;
+
+/**
+ * Imports `seed` (default: an empty root-owned 0755 directory) as `snapshot` into a fresh data
+ * directory with `colony import`, then runs `colony serve` on it with free ports, and waits
+ * until health.json says ready. The child and its directory go at teardown.
+ */
+export async function startSupervisor(t: Teardown, opts: { seed?: string; snapshot?: string } = {}): Promise<ColonySupervisor> {
+  if (!sshTools) {
+    execFileSync(join(repoRoot, 'scripts/ensure-apt.sh'), ['openssh-client', 'sshpass'], { stdio: 'inherit', timeout: 300_000 });
+    sshTools = true;
+  }
+  const dir = await mkdtemp(join(process.env.COLONY_TEST_TMP ?? tmpdir(), 'colony-vm-supervisor-'));
+  await chmod(dir, 0o755);
+  const data = join(dir, 'data');
+  const snapshot = opts.snapshot ?? 'seed';
+  let stop: () => Promise<number | null> = async () => null;
+  t.teardown(async () => {
+    await stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  let seed = opts.seed;
+  if (!seed) {
+    seed = join(dir, 'seed');
+    await mkdir(seed, { mode: 0o755 });
+    await chmod(seed, 0o755);
+  }
+  const cli = (args: string[]) => runCli([...args, '--data', data], { timeoutMs: 120_000, env: { COLONY_LOG_LEVEL: 'warn' } });
+  const imported = await cli(['import', seed, snapshot, '--comment', 'system test seed']);
+  if (imported.code !== 0) throw new Error(`colony import failed (${imported.code}): ${imported.stderr}`);
+  const password = /one-time password: (\S+)/.exec(imported.stderr)?.[1];
+  if (!password) throw new Error(`colony import printed no one-time password: ${imported.stderr}`);
+
+  const [ninepPort, sshPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [
+    '--initial-old-space-size=64', ...tsLoader, cliEntry, 'serve', '--data', data,
+    '--9p', `127.0.0.1:${ninepPort}`, '--ssh', `127.0.0.1:${sshPort}`,
+  ], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: process.env.COLONY_LOG_LEVEL ?? 'info' }) });
+  let log = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => { log = (log + s).slice(-200_000); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let stopping: Promise<number | null> | undefined;
+  stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid) child.kill('SIGTERM');
+      const timer = setTimeout(() => { if (child.exitCode === null && child.pid) child.kill('SIGKILL'); }, 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    })();
+    return stopping;
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const state = await readFile(join(data, 'health.json'), 'utf8').then((s) => (JSON.parse(s) as { state: string }).state, () => 'none');
+    if (state === 'ready') break;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`colony serve did not become ready (state ${state}): ${log.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const socket = join(data, '9p.sock');
+  const ssh = (command: string) => sshCommand(sshPort, password, command);
+  const ctl = async (command: string) => {
+    const r = await runCli(['9p', '--aname', 'ctl', '--uname', 'admin', 'write', socket, 'ctl', command], { timeoutMs: 120_000 });
+    const out = r.stdout.toString();
+    if (r.code !== 0 || /^error:/m.test(out)) throw new Error(`ctl '${command}' failed (${r.code}): ${out}${r.stderr}`);
+    return out;
+  };
+  return {
+    data, socket, ninepPort, sshPort, password, pid: child.pid ?? -1, log: () => log, ssh, ctl, cli, stop: () => stop(),
+    async spawn({ as, disk, via }) {
+      const command = `${disk ? 'spawndisk' : 'spawn'} ${snapshot} as ${as}`;
+      let output: string;
+      if (via === 'ssh') {
+        const r = await ssh(command);
+        if (r.code !== 0) throw new Error(`ssh ${command} failed (${r.code}): ${r.stdout}${r.stderr}`);
+        output = r.stdout;
+      } else {
+        output = await ctl(command);
+      }
+      return { env: as, ...parseSpawn(output), output };
+    },
+    async saveStopExport(env, name) {
+      await ctl(`save ${env} ${name}`);
+      const code = await stop();
+      if (code !== 0) throw new Error(`colony serve exited ${code} on SIGTERM: ${log.slice(-4000)}`);
+      const dest = join(dir, `export-${name}`);
+      const r = await cli(['export', name, dest]);
+      if (r.code !== 0) throw new Error(`colony export failed (${r.code}): ${r.stderr}`);
+      return dest;
+    },
+  };
+}
+
+/** The OpenSSH client, once, as admin with a password (through sshpass), bounded in time. */
+function sshCommand(port: number, password: string, command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const args = ['-p', password, 'ssh', '-F', '/dev/null', '-T', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=20', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no',
+    '-o', 'NumberOfPasswordPrompts=1', '-p', String(port), 'admin@127.0.0.1', command];
+  return new Promise((resolve, reject) => {
+    const child = spawn('sshpass', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+/** The aname and the mount line from what `spawn` printed (`aname: …`, `mount: …`). */
+export function parseSpawn(output: string): { aname: string; mount: string } {
+  const aname = /^aname: (\S+)$/m.exec(output)?.[1];
+  const mount = /^mount: (mount -t 9p .*)$/m.exec(output)?.[1];
+  if (!aname || !mount) throw new Error(`spawn printed no aname or mount line: ${output}`);
+  return { aname, mount };
+}
+
+/**
+ * The mount line `spawn` printed, made runnable in the guest: HOST becomes the guest's
+ * address for forwarded ports and port= the forwarded port; nothing else of the line changes.
+ * `more` (the test's mode: msize, cache, access) is appended to the option list, where the
+ * kernel lets a later option override an earlier one.
+ */
+export function guestMountLine(printed: string, port: number, more: MountOptions = {}): string {
+  const m = /^mount -t 9p -o (\S+) HOST (\/\S*)$/.exec(printed);
+  if (!m) throw new Error(`not the mount line spawn prints: ${printed}`);
+  if (!/(^|,)port=\d+(,|$)/.test(m[1]!)) throw new Error(`the printed mount line has no port=: ${printed}`);
+  const opts = [m[1]!.replace(/(^|,)port=\d+/, `$1port=${port}`)];
+  if (more.msize !== undefined) opts.push(`msize=${more.msize}`);
+  if (more.access !== undefined) opts.push(`access=${more.access}`);
+  if (more.cache !== undefined) opts.push(`cache=${more.cache}`);
+  if (more.uname !== undefined) opts.push(`uname=${more.uname}`);
+  if (more.extra) opts.push(more.extra);
+  return `mount -t 9p -o ${opts.join(',')} ${guestTcpHost} ${m[2]}`;
 }

@@ -46,13 +46,26 @@ export interface MountOptions {
   extra?: string;
 }
 
-export interface GuestMount {
-  /** Unix socket of a 9P server that already listens. QEMU connects to it at start. */
-  socket: string;
-  mount?: MountOptions;
-}
+/**
+ * One 9P server for the guest to mount, reached one of two ways:
+ * - `socket`: a unix socket, relayed to the guest as a virtio-serial port and mounted with
+ *   trans=fd (through FIFOs; hangs on messages over 64 KiB, so msize <= 65536);
+ * - `tcp`: a TCP port on 127.0.0.1, forwarded by QEMU's user network (restrict=on: no
+ *   traffic leaves QEMU) from 10.0.2.100:PORT in the guest, and mounted by running
+ *   `command`, a whole `mount -t 9p -o trans=tcp,... 10.0.2.100 /mnt` line (the mount
+ *   point is replaced by the guest for mounts other than /mnt). Any msize works.
+ * QEMU connects to either one at start: the server must already listen.
+ */
+export type GuestMount =
+  | { socket: string; mount?: MountOptions; tcp?: undefined }
+  | { tcp: { port: number; command: string }; socket?: undefined; mount?: undefined };
 
-export interface GuestRun extends GuestMount {
+/** The address the guest reaches forwarded TCP ports on (inside QEMU's user network only). */
+export const guestTcpHost = '10.0.2.100';
+
+export type GuestRun = GuestMount & GuestRunOptions;
+
+export interface GuestRunOptions {
   /** bash, run as root in `chroot /host` with cwd /mnt (the mount under test). */
   script: string;
   /** Kills QEMU (by PID) when passed; the call then rejects with VM_TIMEOUT. */
@@ -145,6 +158,19 @@ export function mountOptionString(m: MountOptions = {}): string {
   return s;
 }
 
+/**
+ * Checks a guest mount command for the tcp transport: one line, `mount -t 9p -o OPTIONS
+ * 10.0.2.100 MOUNTPOINT`, with trans=tcp and a port; returns it unchanged.
+ */
+export function tcpMountCommand(command: string): string {
+  const m = /^mount -t 9p -o (\S+) (\S+) (\/\S*)$/.exec(command);
+  if (!m) throw new TypeError(`not a one-line 9p mount command: ${command}`);
+  const opts = m[1]!.split(',');
+  if (!opts.includes('trans=tcp') || !opts.some((o) => /^port=\d+$/.test(o))) throw new TypeError(`a tcp mount needs trans=tcp and port=N: ${command}`);
+  if (m[2] !== guestTcpHost) throw new TypeError(`the guest reaches forwarded ports at ${guestTcpHost}, not ${m[2]}`);
+  return command;
+}
+
 /** A newc cpio archive of regular files and directories (what the kernel's initramfs reads). */
 export function newcArchive(entries: Array<{ name: string; data?: Buffer | string; mode?: number }>): Buffer {
   const parts: Buffer[] = [];
@@ -168,12 +194,12 @@ export function newcArchive(entries: Array<{ name: string; data?: Buffer | strin
 export async function runGuest(run: GuestRun): Promise<GuestResult> {
   const vm = await vmAvailable();
   if (!vm.ok) throw new VmError('VM_UNAVAILABLE', vm.reason);
-  const mounts = [{ socket: run.socket, mount: run.mount, at: '/mnt' }, ...(run.also ?? [])];
+  const mounts: Array<GuestMount & { at: string }> = [{ ...(run.tcp ? { tcp: run.tcp } : { socket: run.socket!, mount: run.mount }), at: '/mnt' }, ...(run.also ?? [])];
   for (const m of mounts.slice(1)) {
     if (!/^\/(tmp|run)\/[^\s]+$/.test(m.at)) throw new TypeError(`also[].at must be under /tmp or /run (the guest's / is read-only): ${m.at}`);
   }
   const portName = (i: number) => (i === 0 ? '9p' : `9p${i}`);
-  const mountsFile = mounts.map((m, i) => `${portName(i)} ${m.at} ${mountOptionString(m.mount)}\n`).join('');
+  const mountsFile = mounts.map((m, i) => (m.tcp ? `tcp ${m.at} ${tcpMountCommand(m.tcp.command)}\n` : `${portName(i)} ${m.at} ${mountOptionString(m.mount)}\n`)).join('');
 
   const work = await mkdtemp(join(tmpdir(), 'colony-vm-'));
   try {
@@ -199,10 +225,21 @@ export async function runGuest(run: GuestRun): Promise<GuestResult> {
       '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
       '-device', 'virtio-serial-pci,id=vser',
     ];
+    const forwards: string[] = [];
     mounts.forEach((m, i) => {
+      if (m.tcp) {
+        // A chardev per forward: QEMU connects to the server at start and carries one guest
+        // connection over it (one mount per forwarded port).
+        forwards.push(`guestfwd=tcp:${guestTcpHost}:${m.tcp.port}-tcp:127.0.0.1:${m.tcp.port}`);
+        return;
+      }
       args.push('-chardev', `socket,id=p9c${i},path=${q(m.socket)}`);
       args.push('-device', `virtserialport,bus=vser.0,chardev=p9c${i},name=${portName(i)}`);
     });
+    if (forwards.length) {
+      if (new Set(forwards).size !== forwards.length) throw new TypeError('two tcp mounts on one port: QEMU forwards one connection per port');
+      args.push('-netdev', ['user,id=net0,restrict=on', ...forwards].join(','), '-device', 'virtio-net-pci,netdev=net0');
+    }
     return await boot(vm.qemu, args, run);
   } finally {
     await rm(work, { recursive: true, force: true });
