@@ -23,6 +23,12 @@ same "utimensat sets mtime to the second" 1234567890 stat -c %Y f
 todo_reason="the v9fs client truncates set times to whole seconds (s_time_gran 1 s)"
 same "utimensat keeps sub-second mtime (500000000 ns)" 1234567890500000000 mtime_ns f
 same "utimensat sets atime" 1234567890 stat -c %X f
+echo src >rsrc; echo dst >rdst; ln rdst rkeep
+c0="$(ctime_ns rkeep)"
+sleep 1.1
+expect "rename onto one of two hard links" OK rename rsrc rdst
+same "the surviving link has nlink 1" 1 stat -c %h rkeep
+later "the surviving link's ctime changes (its link count did)" "$(ctime_ns rkeep)" "$c0"
 touch -m -d @1000000000 d
 touch d/new
 later "creating an entry updates the directory's mtime" "$(mtime_ns d)" 1000000000000000000

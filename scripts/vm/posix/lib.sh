@@ -21,22 +21,30 @@ _tap() { # OK? NAME [DETAIL]
 }
 
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# uid 4001, primary group 4001, also in group 4242 (the groups section lists them in the
+# environment's own /etc/passwd and /etc/group, where a server that resolves groups looks).
+member_uid=4001 member_gid=4001 shared_gid=4242
+member() { setpriv --reuid=$member_uid --regid=$member_gid --groups=$shared_gid "$@"; }
 
-# Two sys.pl servers, one as root and one as uid/gid 65534, each on a pair of FIFOs.
+# Three sys.pl servers, as root, as uid/gid 65534, and as the group member, each on a pair of FIFOs.
 # Requests are CWD<TAB>OP<TAB>ARGS... lines; call start_servers after the umask is set.
 start_servers() {
   fifo_dir="$(mktemp -d /tmp/posix-fifo.XXXXXX)"
   chmod 755 "$fifo_dir"
-  mkfifo -m 666 "$fifo_dir/root.req" "$fifo_dir/root.ans" "$fifo_dir/nobody.req" "$fifo_dir/nobody.ans"
+  mkfifo -m 666 "$fifo_dir/root.req" "$fifo_dir/root.ans" "$fifo_dir/nobody.req" "$fifo_dir/nobody.ans" \
+    "$fifo_dir/member.req" "$fifo_dir/member.ans"
   perl "$posix_dir/sys.pl" --serve <"$fifo_dir/root.req" >"$fifo_dir/root.ans" 2>&1 &
   root_pid=$!
   nobody perl "$posix_dir/sys.pl" --serve <"$fifo_dir/nobody.req" >"$fifo_dir/nobody.ans" 2>&1 &
   nobody_pid=$!
-  exec 7>"$fifo_dir/root.req" 8<"$fifo_dir/root.ans" 5>"$fifo_dir/nobody.req" 6<"$fifo_dir/nobody.ans"
+  member perl "$posix_dir/sys.pl" --serve <"$fifo_dir/member.req" >"$fifo_dir/member.ans" 2>&1 &
+  member_pid=$!
+  exec 7>"$fifo_dir/root.req" 8<"$fifo_dir/root.ans" 5>"$fifo_dir/nobody.req" 6<"$fifo_dir/nobody.ans" \
+    3>"$fifo_dir/member.req" 4<"$fifo_dir/member.ans"
 }
 stop_servers() {
-  exec 7>&- 8<&- 5>&- 6<&-
-  wait "$root_pid" "$nobody_pid" 2>/dev/null
+  exec 7>&- 8<&- 5>&- 6<&- 3>&- 4<&-
+  wait "$root_pid" "$nobody_pid" "$member_pid" 2>/dev/null
   rm -rf "$fifo_dir"
 }
 _ask() { # WRITE-FD READ-FD OP ARGS...
@@ -49,6 +57,7 @@ _ask() { # WRITE-FD READ-FD OP ARGS...
 }
 sys() { _ask 7 8 "$@"; }
 sys_as_nobody() { _ask 5 6 "$@"; }
+sys_as_member() { _ask 3 4 "$@"; }
 
 # expect NAME WANT OP ARGS...   WANT is OK or an errno name, or alternatives: "ENOTEMPTY|EEXIST"
 expect() {
@@ -61,6 +70,13 @@ expect() {
 expect_as_nobody() {
   local name="$1" want="$2"; shift 2
   local got; got="$(sys_as_nobody "$@")"; got="${got%% *}"
+  if [[ "|$want|" == *"|$got|"* ]]; then _tap 1 "$name"; else _tap 0 "$name" "want $want, got $got"; fi
+}
+
+# expect_as_member NAME WANT OP ARGS...   the same, as uid 4001 with supplementary group 4242
+expect_as_member() {
+  local name="$1" want="$2"; shift 2
+  local got; got="$(sys_as_member "$@")"; got="${got%% *}"
   if [[ "|$want|" == *"|$got|"* ]]; then _tap 1 "$name"; else _tap 0 "$name" "want $want, got $got"; fi
 }
 

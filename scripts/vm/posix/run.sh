@@ -8,6 +8,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 umask 022
+# The mount's root (where the groups section adds to etc/passwd and etc/group).
+posix_root="${POSIX_ROOT:-$PWD}"
 scratch="$PWD/posix.$$"
 mkdir -p "$scratch" || { echo "Bail out! cannot create $scratch"; exit 1; }
 start_servers

@@ -8,6 +8,7 @@ use strict;
 use warnings;
 use Errno ();
 use Fcntl ();
+use Socket ();
 
 sub errname {
   my $n = $! + 0;
@@ -39,8 +40,19 @@ my %ops = (
   lstat    => sub { my @s = lstat($_[0]); scalar @s },
   # open PATH FLAGS [MODE]
   open     => sub { sysopen(my $fh, $_[0], flags($_[1]), oct($_[2] // '644')) },
-  # ftruncate PATH FLAGS LEN: open with FLAGS, then ftruncate the fd
-  ftruncate => sub { sysopen(my $fh, $_[0], flags($_[1])) or return 0; truncate($fh, $_[2]) },
+  # ftruncate PATH FLAGS LEN [MODE]: open with FLAGS (and MODE when creating), then ftruncate the fd
+  ftruncate => sub { sysopen(my $fh, $_[0], flags($_[1]), oct($_[3] // '644')) or return 0; truncate($fh, $_[2]) },
+  # fchmod-ftruncate PATH MODE LEN: open read-write (create 0644), fchmod the fd to MODE, ftruncate it
+  'fchmod-ftruncate' => sub {
+    sysopen(my $fh, $_[0], Fcntl::O_RDWR() | Fcntl::O_CREAT(), 0644) or return 0;
+    chmod(oct($_[1]), $fh) == 1 or return 0;
+    truncate($fh, $_[2]);
+  },
+  # bindsock PATH: bind a unix stream socket there (the socket file stays after close)
+  bindsock => sub {
+    socket(my $s, Socket::AF_UNIX(), Socket::SOCK_STREAM(), 0) or return 0;
+    bind($s, Socket::pack_sockaddr_un($_[0]));
+  },
   # write PATH FLAGS DATA [SEEK]: open, seek, write
   write    => sub {
     sysopen(my $fh, $_[0], flags($_[1]), 0644) or return 0;
