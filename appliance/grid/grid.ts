@@ -1,15 +1,16 @@
 // The environments of one node: spawn, save, invite, boom, status and scores, each
 // checking who is asking. Decisions live in policy.ts; this class holds the running
 // environments and does the I/O (volumes, catalog, records).
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { checkName, type Catalog, type NameRecord } from '../catalog/index.js';
 import { closed, ColonyError, exists, invalid, isColonyError, notFound } from '../errors.js';
 import { silentLog, type Log } from '../log.js';
 import { formatScore, parseScore, type BlockStore, type Score } from '../store/index.js';
-import { Volume } from '../volume/index.js';
+import { DiskTier, Volume } from '../volume/index.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
-import { alreadyRunning, checkEnvName, isEnvName, checkOwner, checkSpawn, freeSuffix, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
+import { alreadyRunning, checkEnvName, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
 import { EnvRecords, type EnvRecord } from './records.js';
 
 export interface GridOptions {
@@ -32,6 +33,9 @@ export interface InviteResult { record: NameRecord; via: 'passwd' | 'meta'; uid?
 export class Grid {
   readonly limits: GridLimits;
   private readonly envs = new Map<string, Environment>();
+  /** The on-disk cache tier of each running disk environment, by environment name. */
+  private readonly tiers = new Map<string, DiskTier>();
+  private readonly envsDir: string;
   /** Names of environments being spawned (reserved before the first await). */
   private readonly starting = new Map<string, RunningSummary>();
   private readonly records: EnvRecords;
@@ -44,8 +48,9 @@ export class Grid {
   private readonly port: number;
 
   private constructor(readonly store: BlockStore, readonly catalog: Catalog, data: string, opts: GridOptions) {
-    this.limits = resolveLimits(opts.limits);
-    this.records = new EnvRecords(join(data, 'envs'));
+    this.limits = resolveLimits({ memBytes: totalmem(), ...opts.limits });
+    this.envsDir = join(data, 'envs');
+    this.records = new EnvRecords(this.envsDir);
     this.log = opts.log ?? silentLog;
     this.host = opts.host ?? 'HOST';
     this.port = opts.port ?? 564;
@@ -65,7 +70,7 @@ export class Grid {
   private async restore(): Promise<void> {
     for (const r of await this.records.readAll()) {
       try {
-        const volume = await Volume.open(this.store, parseScore(r.head), { cacheBytes: this.limits.diskCacheBytes });
+        const volume = await this.openVolume(r.name, 'disk', parseScore(r.head));
         const base = { owner: r.base.owner, name: r.base.name, root: parseScore(r.base.root) };
         const env = new Environment(r.name, r.owner, 'disk', base, volume, r.token, new Date(r.created), r.unsaved);
         this.envs.set(r.name, env);
@@ -82,8 +87,50 @@ export class Grid {
   private isAdmin(user: string): boolean { return this.catalog.getUser(user).role === 'admin'; }
 
   private summaries(): RunningSummary[] {
-    return [...[...this.envs.values()].map((e) => ({ name: e.name, owner: e.owner, kind: e.kind, cacheBytes: e.volume.budget.cacheBytes })), ...this.starting.values()];
+    return [...[...this.envs.values()].map((e) => this.summaryOf(e.name, e.owner, e.kind)), ...this.starting.values()];
   }
+
+  /** The cache (heap for ram, disk for disk) and heap share an environment of `kind` is promised. */
+  private summaryOf(name: string, owner: string, kind: CacheKind): RunningSummary {
+    const cacheBytes = kind === 'ram' ? this.limits.ramCacheBytes : this.limits.diskCacheBytes;
+    return { name, owner, kind, cacheBytes, heapBytes: heapOf(this.limits, kind) };
+  }
+
+  /**
+   * A ram environment's volume keeps its whole cache on the heap. A disk environment's gets
+   * its heap share, three quarters for leaves and one for disk writes in flight, and a disk
+   * tier of diskCacheBytes under DATA/envs/NAME/ (kept across restarts).
+   */
+  private async openVolume(name: string, kind: CacheKind, root: Score): Promise<Volume> {
+    if (kind === 'ram') return Volume.open(this.store, root, { cacheBytes: this.limits.ramCacheBytes });
+    const heap = this.limits.diskHeapBytes;
+    const volume = await Volume.open(this.store, root, { cacheBytes: heap - Math.floor(heap / 4) });
+    const tier = await DiskTier.open(join(this.envsDir, name), {
+      capacityBytes: this.limits.diskCacheBytes, slotBytes: volume.blockSize, maxPendingBytes: Math.floor(heap / 4), log: this.log.child({ env: name }),
+    });
+    volume.budget.attachTier(tier);
+    this.tiers.set(name, tier);
+    return volume;
+  }
+
+  /** Lets go of a disk environment's tier: closed (kept for a restart) or removed with its files. */
+  private async dropTier(name: string, remove: boolean): Promise<void> {
+    const tier = this.tiers.get(name);
+    this.tiers.delete(name);
+    await tier?.close();
+    if (remove) await DiskTier.remove(join(this.envsDir, name)).catch((err) => this.log.warn({ env: name, err }, 'could not remove the disk cache'));
+  }
+
+  /** What status shows; a disk environment's cache is its disk tier (the heap share is not shown). */
+  private infoOf(env: Environment, now: number, forOwner: boolean): EnvironmentInfo {
+    const info = env.info(now, forOwner, this.host, this.port);
+    const tier = this.tiers.get(env.name);
+    if (tier) info.cache = { used: tier.stats().bytes, size: this.limits.diskCacheBytes };
+    return info;
+  }
+
+  /** The disk tier of a running disk environment (for status and tests). */
+  tierOf(name: string): DiskTier | undefined { return this.tiers.get(name); }
 
   private taken = (name: string) => this.envs.has(name) || this.starting.has(name);
 
@@ -109,18 +156,21 @@ export class Grid {
     const envName = checkEnvName(opts.as ?? rec.name);
     if (this.taken(envName)) throw alreadyRunning(envName, nameText, freeSuffix(envName, this.taken), kind === 'disk');
     checkSpawn(this.limits, this.summaries(), user, kind);
-    const cacheBytes = kind === 'ram' ? this.limits.ramCacheBytes : this.limits.diskCacheBytes;
-    this.starting.set(envName, { name: envName, owner: user, kind, cacheBytes });
+    this.starting.set(envName, this.summaryOf(envName, user, kind));
+    let opened = false;
     try {
-      const volume = await Volume.open(this.store, rec.root, { cacheBytes });
+      const volume = await this.openVolume(envName, kind, rec.root);
+      opened = true;
       this.check();
       const env = new Environment(envName, user, kind, { owner: rec.owner, name: rec.name, root: rec.root }, volume, newToken(), new Date());
       if (kind === 'disk') await this.records.write(this.recordOf(env));
       this.envs.set(envName, env);
       this.log.info({ env: envName, owner: user, base: `${rec.owner}/${rec.name}`, kind }, 'spawned');
-      const info = env.info(Date.now(), true, this.host, this.port);
+      opened = false;
+      const info = this.infoOf(env, Date.now(), true);
       return { env: info, token: env.token, aname: info.aname!, mount: info.mount! };
     } finally {
+      if (opened && !this.envs.has(envName)) await this.dropTier(envName, true);
       this.starting.delete(envName);
     }
   }
@@ -191,13 +241,14 @@ export class Grid {
     for (const err of [...env.revoke(), ...this.fire(env)]) this.log.warn({ env: env.name, err: String(err) }, 'a boom hook failed');
     if (discard) {
       // The name stays taken until the record is gone, so a new spawn's record is never removed.
-      this.starting.set(env.name, { name: env.name, owner: env.owner, kind: env.kind, cacheBytes: env.volume.budget.cacheBytes });
+      this.starting.set(env.name, this.summaryOf(env.name, env.owner, env.kind));
       try {
         if (env.kind === 'disk') {
           // A checkpoint in flight may still write the record: wait for the queue (bounded, so
           // a stuck store cannot hang a boom), then remove it.
           if (!(await this.settles(env.idle()))) this.log.warn({ env: env.name }, 'boom: a save is still running; removing the record anyway');
           await this.records.remove(env.name);
+          await this.dropTier(env.name, true);
         }
       } finally {
         this.starting.delete(env.name);
@@ -223,7 +274,7 @@ export class Grid {
     const now = Date.now();
     return visibleTo(user, admin, [...this.envs.values()])
       .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((e) => e.info(now, e.owner === user, this.host, this.port));
+      .map((e) => this.infoOf(e, now, e.owner === user));
   }
 
   scores(user: string, filter?: string): NameRecord[] {
@@ -248,6 +299,8 @@ export class Grid {
       const at = env.volume.changeCount;
       const saved = await env.volume.save({ comment: `checkpoint of environment ${env.name}` });
       env.checkpointChange = at;
+      // Not needed for the checkpoint (the store holds it); keeps the cache warm after a crash.
+      await this.tiers.get(env.name)?.sync().catch((err) => this.log.warn({ env: env.name, err }, 'disk cache sync failed'));
       return saved.root;
     });
     env.head = root;
@@ -296,6 +349,7 @@ export class Grid {
         if (env.kind === 'disk') await this.checkpointEnv(env).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'final checkpoint failed'));
         else await this.settles(env.idle());
         await this.stop(env, false);
+        await this.dropTier(env.name, false);
       }
     })();
     return this.closing;

@@ -12,12 +12,23 @@ export interface GridLimits {
   perUserOverrides: Record<string, number>;
   /** Running disk environments (disk slots). */
   diskSlots: number;
-  /** Cache budget of one environment, by kind. */
+  /** Cache budget of one environment, by kind: heap for ram, disk (DATA/envs/NAME/) for disk. */
   ramCacheBytes: number;
   diskCacheBytes: number;
+  /** The heap share of one disk environment: its hot and dirty leaves, and disk writes in flight. */
+  diskHeapBytes: number;
   /** Node-wide budgets: the caches of all running environments of a kind together. */
   ramBudgetBytes: number;
   diskBudgetBytes: number;
+  /**
+   * The heap bound: ram caches plus disk heap shares plus `heapReservedBytes` may not pass
+   * this fraction of `memBytes`. `memBytes` 0 means not known (no bound); the Grid fills in
+   * os.totalmem().
+   */
+  heapFraction: number;
+  memBytes: number;
+  /** Heap the rest of the process has promised already (the store's block cache). */
+  heapReservedBytes: number;
   /** How long `save` may take before it fails with COLONY_TIMEOUT (no name is registered). */
   saveTimeoutMs: number;
   /** How often a changed disk environment is checkpointed; 0 turns the timer off. */
@@ -32,25 +43,72 @@ export const DEFAULT_LIMITS: GridLimits = {
   diskSlots: 5,
   ramCacheBytes: 100 * MiB,
   diskCacheBytes: 1024 * MiB,
+  diskHeapBytes: 32 * MiB,
   ramBudgetBytes: 500 * MiB,
   diskBudgetBytes: 5 * 1024 * MiB,
+  heapFraction: 0.5,
+  memBytes: 0,
+  heapReservedBytes: 0,
   saveTimeoutMs: 10 * 60_000,
   checkpointMs: 5_000,
 };
 
 export function resolveLimits(partial: Partial<GridLimits> = {}): GridLimits {
   const l = { ...DEFAULT_LIMITS, ...partial, perUserOverrides: { ...DEFAULT_LIMITS.perUserOverrides, ...(partial.perUserOverrides ?? {}) } };
-  for (const k of ['perNode', 'perUser', 'diskSlots', 'ramCacheBytes', 'diskCacheBytes', 'ramBudgetBytes', 'diskBudgetBytes', 'saveTimeoutMs', 'checkpointMs'] as const) {
+  for (const k of ['perNode', 'perUser', 'diskSlots', 'ramCacheBytes', 'diskCacheBytes', 'diskHeapBytes', 'ramBudgetBytes', 'diskBudgetBytes', 'memBytes', 'heapReservedBytes', 'saveTimeoutMs', 'checkpointMs'] as const) {
     if (!Number.isInteger(l[k]) || l[k] < 0) throw invalid(`grid limit ${k} must be a whole number ≥ 0, got ${String(l[k])}`);
   }
+  if (!(l.heapFraction > 0 && l.heapFraction <= 1)) throw invalid(`grid limit heapFraction must be above 0 and at most 1, got ${String(l.heapFraction)}`);
   for (const [u, n] of Object.entries(l.perUserOverrides)) {
     if (!Number.isInteger(n) || n < 0) throw invalid(`grid limit for user ${u} must be a whole number ≥ 0`);
   }
   return l;
 }
 
-/** What a spawn decision needs to know about one running environment. */
-export interface RunningSummary { name: string; owner: string; kind: CacheKind; cacheBytes: number }
+/**
+ * What a spawn decision needs to know about one running environment: its cache (heap for
+ * ram, disk for disk) and the heap it may use (for ram the cache itself; for disk its heap
+ * share, `diskHeapBytes` when not given).
+ */
+export interface RunningSummary { name: string; owner: string; kind: CacheKind; cacheBytes: number; heapBytes?: number }
+
+/** The heap an environment of `kind` is promised. */
+export const heapOf = (limits: GridLimits, kind: CacheKind): number => (kind === 'ram' ? limits.ramCacheBytes : limits.diskHeapBytes);
+
+export interface HeapPlan {
+  /** False when the machine's memory is not known: nothing is bounded. */
+  bounded: boolean;
+  /** heapFraction of memBytes. */
+  limitBytes: number;
+  /** Reserved heap plus every running environment's heap. */
+  promisedBytes: number;
+  /** What the new environment needs. */
+  wantBytes: number;
+  /** What is left before the new one: limit − promised (never below 0). */
+  leftBytes: number;
+  fits: boolean;
+}
+
+/** Whether one more environment of `kind` fits the heap bound. Pure. */
+export function planHeap(limits: GridLimits, running: RunningSummary[], kind: CacheKind): HeapPlan {
+  const wantBytes = heapOf(limits, kind);
+  const promisedBytes = limits.heapReservedBytes + running.reduce((sum, r) => sum + (r.heapBytes ?? heapOf(limits, r.kind)), 0);
+  if (limits.memBytes === 0) return { bounded: false, limitBytes: Infinity, promisedBytes, wantBytes, leftBytes: Infinity, fits: true };
+  const limitBytes = Math.floor(limits.memBytes * limits.heapFraction);
+  const leftBytes = Math.max(0, limitBytes - promisedBytes);
+  return { bounded: true, limitBytes, promisedBytes, wantBytes, leftBytes, fits: promisedBytes + wantBytes <= limitBytes };
+}
+
+/** COLONY_LIMIT for a spawn that would pass the heap bound, saying how much is left and what would fit. */
+export function heapRefusal(limits: GridLimits, plan: HeapPlan, kind: CacheKind): ColonyError {
+  const pct = Math.round(limits.heapFraction * 100);
+  const other: CacheKind = kind === 'ram' ? 'disk' : 'ram';
+  const otherFits = heapOf(limits, other) <= plan.leftBytes;
+  const hint = otherFits ? `; a ${other} environment (${formatMiB(heapOf(limits, other))}) would fit, so try ${other === 'disk' ? 'spawndisk' : 'spawn'}` : '; boom one first';
+  return new ColonyError('COLONY_LIMIT',
+    `not enough memory for a ${kind} environment: ${formatMiB(plan.promisedBytes)} of the ${formatMiB(plan.limitBytes)} heap bound ` +
+    `(${pct}% of ${formatMiB(limits.memBytes)} RAM) is promised, ${formatMiB(plan.leftBytes)} is left, and it needs ${formatMiB(plan.wantBytes)}${hint}`);
+}
 
 /** An environment name: the same rules as a score name, but also safe inside a 9P aname and a file name. */
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -82,8 +140,8 @@ export function alreadyRunning(envName: string, baseText: string, suggestion: st
 }
 
 /**
- * Throws when one more environment of `kind` for `user` would pass a limit: a count
- * (COLONY_LIMIT) or the node-wide cache budget (COLONY_NO_SPACE). Pure.
+ * Throws when one more environment of `kind` for `user` would pass a limit: a count or the
+ * heap bound (COLONY_LIMIT), or the node-wide cache budget of its kind (COLONY_NO_SPACE). Pure.
  */
 export function checkSpawn(limits: GridLimits, running: RunningSummary[], user: string, kind: CacheKind): void {
   if (running.length >= limits.perNode) {
@@ -98,6 +156,8 @@ export function checkSpawn(limits: GridLimits, running: RunningSummary[], user: 
   if (kind === 'disk' && ofKind.length >= limits.diskSlots) {
     throw new ColonyError('COLONY_LIMIT', `all ${limits.diskSlots} disk slots are in use; use spawn for a ram environment or boom a disk one`);
   }
+  const heap = planHeap(limits, running, kind);
+  if (!heap.fits) throw heapRefusal(limits, heap, kind);
   const want = kind === 'ram' ? limits.ramCacheBytes : limits.diskCacheBytes;
   const budget = kind === 'ram' ? limits.ramBudgetBytes : limits.diskBudgetBytes;
   const used = ofKind.reduce((sum, r) => sum + r.cacheBytes, 0);

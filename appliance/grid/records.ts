@@ -55,7 +55,8 @@ export class EnvRecords {
   /** Every record, checked; a malformed one is COLONY_CORRUPT_DATA naming its file. */
   async readAll(): Promise<EnvRecord[]> {
     let names: string[];
-    try { names = await readdir(this.dir); } catch (err) {
+    // Only files: each disk environment's cache is a directory beside its record.
+    try { names = (await readdir(this.dir, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name); } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw fromSystemError(err, `reading ${this.dir}`);
     }

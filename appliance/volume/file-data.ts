@@ -1,10 +1,12 @@
 // A file's bytes in a volume: the base content tree from the snapshot, read lazily, under
 // an overlay of changed leaves. A changed leaf lives in memory until the dirty budget is
 // exceeded; then it spills into the store as an ordinary block. So the cache size never
-// limits what a user can write.
+// limits what a user can write. A disk environment's budget has a second tier on disk
+// (disk-tier.ts) behind its small heap share: blocks read, spilled or checkpointed go there.
 import { corruptData } from '../errors.js';
 import { DATA, POINTER, depthFor, fanout, isAllZero, leafCount, leafLength, isZeroScore, type BlockReader } from '../snapshot/index.js';
 import { BlockCache, formatScore, type Score } from '../store/index.js';
+import type { DiskTier } from './disk-tier.js';
 
 /** An overlay leaf: bytes in memory (blockSize long; `epoch` says which save may still hold it), a spilled block, or zeros. */
 export type Leaf = { mem: Buffer; epoch: number } | { score: Score } | null;
@@ -34,6 +36,9 @@ export class Budget {
   /** Spilled this turn of the event loop; spare from the next (a read may still be copying). */
   private cooling: Buffer[] = [];
 
+  /** A disk environment's on-disk tier; undefined for a ram environment, whose path stays as it was. */
+  tier: DiskTier | undefined;
+
   constructor(
     readonly cacheBytes: number,
     readonly store: BlockReader & { put(type: number, data: Uint8Array): Promise<Score> },
@@ -42,6 +47,12 @@ export class Budget {
   ) {
     this.clean = new BlockCache(cacheBytes);
   }
+
+  /**
+   * Puts an on-disk tier behind this budget: `cacheBytes` then is only the heap share (hot
+   * leaves and dirty data), and the tier holds the rest of the working set on disk.
+   */
+  attachTier(tier: DiskTier): void { this.tier = tier; }
 
   /** Reads a block through the volume's clean cache, counting what the store had to supply. */
   fetch(score: Score, type: number, length: number): Promise<Buffer> {
@@ -65,9 +76,14 @@ export class Budget {
   private readonly fetching = new Map<string, Promise<{ type: number; data: Buffer }>>();
 
   private async fetchFromStore(key: string, score: Score): Promise<{ type: number; data: Buffer }> {
+    if (this.tier) {
+      const cached = await this.tier.get(score, key);
+      if (cached) { this.clean.set(key, cached); return cached; }
+    }
     const block = await this.store.getBlock(score);
     this.counters.bytesFetched += block.data.length;
     this.clean.set(key, block);
+    this.tier?.admit(block.type, block.data, score, true); // store blocks are never changed
     return block;
   }
 
@@ -328,6 +344,7 @@ export class FileData {
     }
     this.leaves.set(i, score ? { score } : null);
     this.budget.counters.spilledLeaves++;
+    if (score) this.budget.tier?.admit(DATA, o.mem, score); // copied before the buffer is recycled
     if (ours && this.budget.epoch === epoch) this.budget.recycle(o.mem);
   }
 
@@ -341,7 +358,17 @@ export class FileData {
 
   /** After a save: the saved content becomes the base, and the overlay starts empty. */
   rebase(score: Score, size: number, inline: Buffer | null): void {
-    for (const [i, o] of this.leaves) if (o && 'mem' in o) this.budget.forget(this, i, this.bs);
+    const tier = this.budget.tier;
+    for (const [i, o] of this.leaves) {
+      if (!o || !('mem' in o)) continue;
+      this.budget.forget(this, i, this.bs);
+      // The saved leaf is these bytes cut to the file's length: keep it on disk, so the heap
+      // can let it go and the next read (after a restart too) does not go to the store.
+      if (tier && !inline && i < leafCount(size, this.bs)) {
+        const leaf = o.mem.subarray(0, leafLength(size, this.bs, i));
+        if (!isAllZero(leaf)) tier.admit(DATA, leaf, undefined, true); // no write reaches a rebased buffer
+      }
+    }
     this.leaves.clear();
     this.baseScore = score;
     this.baseSize = size;
