@@ -1,33 +1,38 @@
-// The POSIX checklist (scripts/vm/posix) against Colony's 9P server through the real Linux
-// client, in the same two mount modes as the reference run against diod
-// (test/system/posix-diod.test.ts). Colony must pass every check except the ones listed in
-// colonyFacts, each with its reason; the test fails when that list changes either way.
-// diod's reference (1.0.24, same checklist): access=user cache=none 121 pass, 1 fail, 1 TODO;
-// access=client cache=loose 120 pass, 2 fail, 1 TODO (scripts/vm/README.md; confirmed again on
-// 2026-11-21 18:58 UTC by test/system/posix-diod.test.ts). Both of
-// diod's failures are path-resolved fids, which Colony does not have, so they must pass here.
+// The POSIX checklist (scripts/vm/posix) on the product path: a real `colony serve`, an
+// environment spawned from an imported snapshot (RAM through SSH, disk through the ctl file),
+// and the Linux client mounting it over trans=tcp with the mount line `spawn` printed (host
+// and port filled in; the mode's msize, cache and access appended). The two runs cover both
+// cache kinds, both spawn paths, both mount modes of the diod reference run
+// (test/system/posix-diod.test.ts) and msize 64 KiB and 256 KiB.
+// Colony must pass every check diod passes: colonyFacts lists, with the reason, any check
+// Colony fails; the test fails when that list changes either way.
 import t from 'tap';
-import { requireVm } from '../helpers/vm.js';
-import { checkedModes, modeName, runChecklist } from '../helpers/checklist.js';
-import { colonyMount, startColony } from '../helpers/colony-server.js';
+import { requireVm, type MountOptions } from '../helpers/vm.js';
+import { modeName, runChecklist } from '../helpers/checklist.js';
+import { guestMountLine, startSupervisor } from '../helpers/colony-server.js';
 
-/** Checks Colony fails in a mode, with the reason. Empty: Colony passes everything diod passes. */
+interface Run { disk: boolean; via: 'ssh' | 'ctl'; mount: MountOptions }
+const runs: Run[] = [
+  { disk: false, via: 'ssh', mount: { access: 'user', cache: 'none', msize: 65536 } },
+  { disk: true, via: 'ctl', mount: { access: 'client', cache: 'loose', msize: 262144 } },
+];
+
+/** Checks Colony fails per mode, with the reason. Empty: Colony passes everything diod passes. */
 const colonyFacts: Record<string, Record<string, string>> = {
   'access=user cache=none': {},
   'access=client cache=loose': {},
 };
-const diodReference: Record<string, string> = {
-  'access=user cache=none': 'pass 121, fail 1, todo 1',
-  'access=client cache=loose': 'pass 120, fail 2, todo 1',
-};
 
 if (await requireVm(t)) {
-  for (const mount of checkedModes) {
-    const mode = modeName(mount);
-    t.test(`POSIX checklist on Colony, ${mode}`, async (t) => {
-      const colony = await startColony(t);
-      t.comment(`diod, ${mode} (reference): ${diodReference[mode]}`);
-      await runChecklist(t, 'Colony', colony.socket, colonyMount(colony, mount), colonyFacts[mode] ?? {});
+  for (const run of runs) {
+    const mode = modeName(run.mount);
+    const name = `${run.disk ? 'disk' : 'ram'} environment spawned through ${run.via}, ${mode}, msize ${run.mount.msize}`;
+    t.test(`POSIX checklist on Colony: ${name}`, async (t) => {
+      const colony = await startSupervisor(t);
+      const spawned = await colony.spawn({ as: 'posix', disk: run.disk, via: run.via });
+      const command = guestMountLine(spawned.mount, colony.ninepPort, run.mount);
+      t.comment(`mount line printed: ${spawned.mount}`);
+      await runChecklist(t, 'Colony', { tcp: { port: colony.ninepPort, command } }, `${mode} (${name})`, colonyFacts[mode] ?? {});
     });
   }
 }
