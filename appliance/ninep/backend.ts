@@ -58,6 +58,11 @@ export interface SetAttr {
   mtime?: Time | 'now';
   /** Update ctime to now (Linux sends it alongside other changes). */
   ctime?: boolean;
+  /**
+   * The Tsetattr came on a fid open for writing (Linux's ftruncate sends the open fid): a
+   * size change then needs no write permission on the file's mode, as ftruncate(2).
+   */
+  openForWrite?: boolean;
 }
 
 export interface DirEntry {
@@ -85,6 +90,28 @@ export interface StatFs {
  * Names given to the backend are never '', '.', or contain '/' or NUL; walk may get '..'
  * but never at the attach root, which the session pins. Optional methods that are absent
  * answer EROFS (changes) or EOPNOTSUPP (the rest).
+ *
+ * CONCURRENCY CONTRACT. The session runs requests concurrently (up to 64 per connection,
+ * from any number of connections and attaches to the same backend) and does not order
+ * them. So any method may be called while any other is in flight, on the same or other
+ * nodes, and the backend enforces what follows (as gVisor's p9 file.go states for its
+ * File). "Namespace changes" are create, mkdir, symlink, mknod, link, rename, unlink,
+ * setattr, setxattr and removexattr.
+ * - Namespace changes are mutually exclusive within one backend (a volume: its namespace
+ *   lock, appliance/volume/mutex.ts): each one's checks (name free, directory empty,
+ *   permission, sticky bit) and its acts happen with no other change between them, even
+ *   across awaits. Two changes on unrelated directories are serialised too: rename spans
+ *   two directories, and one lock cannot deadlock.
+ * - walk, getattr, readlink, readdir, getxattr, listxattr and statfs run alongside
+ *   anything. They see each namespace change wholly or not at all (a change commits its
+ *   effects with no await between them), never half of one.
+ * - read and write run alongside each other and alongside namespace changes, including the
+ *   unlink or rename of their file (an open handle outlives its names). Writes to one
+ *   file are not ordered by the backend: overlapping concurrent writes land in some order.
+ * - open counts a handle synchronously once its checks pass; release runs exactly once per
+ *   handle, possibly while other requests on the same node are in flight.
+ * - fsync runs alongside anything; it returns once what was written before it is stable.
+ * - Every call must respect its Caller's signal where it may wait long.
  */
 export interface Backend {
   walk(c: Caller, dir: Node, name: string): Promise<Node>;
@@ -130,6 +157,12 @@ export interface AttachRequest {
   nUname: number | undefined;
   transport: Transport;
   dialect: '9P2000' | '9P2000.L';
+  /**
+   * The uname of this connection's first successful attach to the same aname, if any. The
+   * Linux client's per-user attaches (access=user, access=client) send an empty uname and
+   * only n_uname; a router that reads uname as "who mounted" takes this one instead.
+   */
+  connectionUname?: string;
 }
 
 /** What a successful attach resolves to. */

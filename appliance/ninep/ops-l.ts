@@ -4,7 +4,7 @@ import { ColonyError, invalid } from '../errors.js';
 import type { SetAttr, Time } from './backend.js';
 import {
   GETATTR_BASIC, GETATTR_BTIME, GETATTR_DATA_VERSION, GETATTR_GEN, LOCK_BLOCKED, LOCK_SUCCESS, LOCK_TYPE_RDLCK,
-  LOCK_TYPE_UNLCK, LOCK_TYPE_WRLCK, SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_CTIME, SETATTR_GID, SETATTR_MODE,
+  LOCK_TYPE_UNLCK, LOCK_TYPE_WRLCK, L_O_ACCMODE, L_O_RDWR, L_O_WRONLY, SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_CTIME, SETATTR_GID, SETATTR_MODE,
   SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, SETATTR_UID, V9FS_MAGIC,
 } from './constants.js';
 import { withErrno } from './errno.js';
@@ -143,6 +143,8 @@ export async function setattr(s: Session, m: Msg<'Tsetattr'>, signal: AbortSigna
   if (m.valid & SETATTR_ATIME) set.atime = m.valid & SETATTR_ATIME_SET ? { sec: m.atimeSec, nsec: m.atimeNsec } : 'now';
   if (m.valid & SETATTR_MTIME) set.mtime = m.valid & SETATTR_MTIME_SET ? { sec: m.mtimeSec, nsec: m.mtimeNsec } : 'now';
   if (m.valid & SETATTR_CTIME) set.ctime = true;
+  const acc = (f.openFlags ?? 0) & L_O_ACCMODE;
+  if (f.handle && (acc === L_O_WRONLY || acc === L_O_RDWR)) set.openForWrite = true;
   if (set.size !== undefined && set.size < 0) throw invalid('negative size');
   await need(f.att.backend, 'setattr')(caller(f, signal), f.path.node, set);
   return { type: 'Rsetattr' };

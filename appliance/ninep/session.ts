@@ -52,6 +52,12 @@ export class Session {
   /** Routes of the attaches made on this session, for NinepServer.disconnectRoute. */
   readonly routes = new Set<string>();
   private attachments: Attachment[] = [];
+  /**
+   * aname → the uname of this connection's first successful attach to it. The Linux client
+   * attaches once with the mount's uname=, then once per local user with an empty uname
+   * and only n_uname; the router reads it as AttachRequest.connectionUname.
+   */
+  private readonly unameOfAname = new Map<string, string>();
   private pending = new Map<number, Pending>();
   private closed = false;
 
@@ -206,6 +212,7 @@ export class Session {
     const who = { aname, uname, peer: this.opts.transport.peer, kind: this.opts.transport.kind };
     const att = await this.opts.router({
       aname, uname, nUname: nUname === NONUNAME ? undefined : nUname, transport: this.opts.transport, dialect: this.dialect!,
+      ...(this.unameOfAname.has(aname) ? { connectionUname: this.unameOfAname.get(aname)! } : {}),
     }).catch((err: unknown) => {
       this.opts.log.info({ ...who, err: err instanceof Error ? err.message : String(err) }, '9p attach refused');
       throw err;
@@ -213,6 +220,7 @@ export class Session {
     this.opts.log.debug({ ...who, route: att.route }, '9p attach');
     if (this.closed) return { type: 'Rattach', qid: att.root.qid };
     if (att.route) this.routes.add(att.route);
+    if (uname !== '' && !this.unameOfAname.has(aname)) this.unameOfAname.set(aname, uname);
     this.attachments.push(att);
     this.setFid(fid, { att, path: { node: att.root, name: '/' } });
     return { type: 'Rattach', qid: att.root.qid };
@@ -258,6 +266,7 @@ export class Session {
     const atts = this.attachments;
     this.attachments = [];
     this.routes.clear();
+    this.unameOfAname.clear();
     for (const a of atts) {
       try { await a.detach?.(); } catch (err) { this.opts.log.warn({ err }, '9p detach failed'); }
     }

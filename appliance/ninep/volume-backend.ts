@@ -1,7 +1,7 @@
 // Serves a Volume over 9P: the Backend interface translated onto the volume's inode API.
 // The volume enforces POSIX rules and permissions; this file only converts shapes.
 import { invalid } from '../errors.js';
-import { dtypeOf, kindOfMode, ROOT_INO, type Cred, type Volume, type VolumeAttr } from '../volume/index.js';
+import { dtypeOf, kindOfMode, ROOT_INO, type Accounts, type Cred, type Volume, type VolumeAttr } from '../volume/index.js';
 import type { Attr, Backend, Caller, DirEntry, Handle, Node, SetAttr, StatFs, Time } from './backend.js';
 import { AT_REMOVEDIR, L_O_ACCMODE, L_O_APPEND, L_O_TRUNC, QTDIR, QTFILE, QTSYMLINK } from './constants.js';
 import type { Qid } from './messages.js';
@@ -21,6 +21,8 @@ export interface VolumeBackendOptions {
   onFsync?: () => Promise<void>;
   /** What statfs reports; defaults to a large free space. */
   statfs?: () => Promise<StatFs>;
+  /** The environment's accounts, for callers' groups (see appliance/volume/accounts.ts). */
+  accounts?: Accounts;
 }
 
 export class VolumeBackend implements Backend {
@@ -35,11 +37,18 @@ export class VolumeBackend implements Backend {
   }
 
   private qid(a: VolumeAttr): Qid { return { type: qtypeOf(a.kind), version: a.version, path: a.ino }; }
-  private cred(c: Caller): Cred { return { uid: c.uid, gid: c.gid }; }
+  /**
+   * Who the caller is in the volume: with `accounts`, its primary and supplementary groups
+   * from the environment's /etc/passwd and /etc/group as they are now; without, the
+   * attach's uid and gid alone.
+   */
+  private async cred(c: Caller): Promise<Cred> {
+    return this.opts.accounts ? this.opts.accounts.cred(c.uid) : { uid: c.uid, gid: c.gid };
+  }
   private ino(n: Node): number { return (n as VolNode).ino; }
 
   async walk(c: Caller, dir: Node, name: string): Promise<Node> {
-    return this.node(await this.volume.lookup(this.cred(c), this.ino(dir), name));
+    return this.node(await this.volume.lookup(await this.cred(c), this.ino(dir), name));
   }
 
   async getattr(_c: Caller, node: Node): Promise<Attr> {
@@ -52,7 +61,7 @@ export class VolumeBackend implements Backend {
 
   async open(c: Caller, node: Node, flags: number): Promise<Handle> {
     const ino = this.ino(node);
-    await this.volume.open(this.cred(c), ino, flags & (L_O_ACCMODE | L_O_TRUNC));
+    await this.volume.open(await this.cred(c), ino, flags & (L_O_ACCMODE | L_O_TRUNC));
     const acc = flags & L_O_ACCMODE;
     const h: VolHandle = { ino, append: (flags & L_O_APPEND) !== 0, writable: acc === 1 || acc === 2, released: false };
     return h;
@@ -67,7 +76,7 @@ export class VolumeBackend implements Backend {
     if (!vh.writable) throw invalid('the file is not open for writing');
     // O_APPEND: the server decides where the end is, not a client's cached size.
     const at = vh.append ? (await this.volume.getattr(vh.ino)).size : offset;
-    return this.volume.write(this.cred(c), vh.ino, at, data);
+    return this.volume.write(await this.cred(c), vh.ino, at, data);
   }
 
   async readdir(_c: Caller, h: Handle, cookie: number, count: number): Promise<DirEntry[]> {
@@ -85,15 +94,16 @@ export class VolumeBackend implements Backend {
   async setattr(c: Caller, node: Node, set: SetAttr): Promise<void> {
     const atime = fromTime(set.atime);
     const mtime = fromTime(set.mtime);
-    await this.volume.setattr(this.cred(c), this.ino(node), {
+    await this.volume.setattr(await this.cred(c), this.ino(node), {
       ...(set.mode !== undefined ? { mode: set.mode } : {}), ...(set.uid !== undefined ? { uid: set.uid } : {}),
       ...(set.gid !== undefined ? { gid: set.gid } : {}), ...(set.size !== undefined ? { size: set.size } : {}),
       ...(atime !== undefined ? { atime } : {}), ...(mtime !== undefined ? { mtime } : {}),
+      ...(set.openForWrite ? { openForWrite: true } : {}),
     });
   }
 
   async create(c: Caller, dir: Node, name: string, flags: number, mode: number, gid: number): Promise<{ node: Node; handle: Handle }> {
-    const ino = await this.volume.create(this.cred(c), this.ino(dir), name, 'file', mode, gid);
+    const ino = await this.volume.create(await this.cred(c), this.ino(dir), name, 'file', mode, gid);
     const node = await this.node(ino);
     const acc = flags & L_O_ACCMODE;
     await this.volume.open({ uid: 0, gid: 0 }, ino, 0); // the creator may write whatever mode it chose (POSIX)
@@ -102,17 +112,17 @@ export class VolumeBackend implements Backend {
   }
 
   async mkdir(c: Caller, dir: Node, name: string, mode: number, gid: number): Promise<Node> {
-    return this.node(await this.volume.create(this.cred(c), this.ino(dir), name, 'dir', mode, gid));
+    return this.node(await this.volume.create(await this.cred(c), this.ino(dir), name, 'dir', mode, gid));
   }
 
   async symlink(c: Caller, dir: Node, name: string, target: string, gid: number): Promise<Node> {
-    return this.node(await this.volume.create(this.cred(c), this.ino(dir), name, 'symlink', 0o777, gid, { target: Buffer.from(target) }));
+    return this.node(await this.volume.create(await this.cred(c), this.ino(dir), name, 'symlink', 0o777, gid, { target: Buffer.from(target) }));
   }
 
   async mknod(c: Caller, dir: Node, name: string, mode: number, rdev: { major: number; minor: number }, gid: number): Promise<Node> {
     const kind = kindOfMode(mode);
     if (!kind || kind === 'dir' || kind === 'symlink') throw invalid(`mknod of mode ${mode.toString(8)}`);
-    const ino = await this.volume.create(this.cred(c), this.ino(dir), name, kind, mode, gid, { major: rdev.major, minor: rdev.minor });
+    const ino = await this.volume.create(await this.cred(c), this.ino(dir), name, kind, mode, gid, { major: rdev.major, minor: rdev.minor });
     return this.node(ino);
   }
 
@@ -121,15 +131,15 @@ export class VolumeBackend implements Backend {
   }
 
   async link(c: Caller, dir: Node, name: string, target: Node): Promise<void> {
-    await this.volume.link(this.cred(c), this.ino(dir), name, this.ino(target));
+    await this.volume.link(await this.cred(c), this.ino(dir), name, this.ino(target));
   }
 
   async rename(c: Caller, oldDir: Node, oldName: string, newDir: Node, newName: string): Promise<void> {
-    await this.volume.rename(this.cred(c), this.ino(oldDir), oldName, this.ino(newDir), newName);
+    await this.volume.rename(await this.cred(c), this.ino(oldDir), oldName, this.ino(newDir), newName);
   }
 
   async unlink(c: Caller, dir: Node, name: string, flags: number): Promise<void> {
-    await this.volume.unlink(this.cred(c), this.ino(dir), name, (flags & AT_REMOVEDIR) !== 0);
+    await this.volume.unlink(await this.cred(c), this.ino(dir), name, (flags & AT_REMOVEDIR) !== 0);
   }
 
   async statfs(): Promise<StatFs> {
@@ -138,10 +148,10 @@ export class VolumeBackend implements Backend {
     return { bsize, blocks: 2 ** 32, bfree: 2 ** 31, bavail: 2 ** 31, files: 2 ** 32, ffree: 2 ** 31, fsid: 0x636f6c6f, namelen: 255 };
   }
 
-  getxattr(c: Caller, node: Node, name: string): Promise<Buffer> { return this.volume.getxattr(this.cred(c), this.ino(node), name); }
-  listxattr(c: Caller, node: Node): Promise<string[]> { return this.volume.listxattr(this.cred(c), this.ino(node)); }
-  setxattr(c: Caller, node: Node, name: string, value: Buffer, flags: number): Promise<void> { return this.volume.setxattr(this.cred(c), this.ino(node), name, value, flags); }
-  removexattr(c: Caller, node: Node, name: string): Promise<void> { return this.volume.removexattr(this.cred(c), this.ino(node), name); }
+  async getxattr(c: Caller, node: Node, name: string): Promise<Buffer> { return this.volume.getxattr(await this.cred(c), this.ino(node), name); }
+  async listxattr(c: Caller, node: Node): Promise<string[]> { return this.volume.listxattr(await this.cred(c), this.ino(node)); }
+  async setxattr(c: Caller, node: Node, name: string, value: Buffer, flags: number): Promise<void> { return this.volume.setxattr(await this.cred(c), this.ino(node), name, value, flags); }
+  async removexattr(c: Caller, node: Node, name: string): Promise<void> { return this.volume.removexattr(await this.cred(c), this.ino(node), name); }
 
   async fsync(): Promise<void> {
     await this.opts.onFsync?.();

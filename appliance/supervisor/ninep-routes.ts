@@ -11,37 +11,27 @@ import type { Environment, Grid } from '../grid/index.js';
 import type { Log } from '../log.js';
 import { routeTable, SynthFs, synthDir, synthFile, type AttachRequest, type AttachRouter, type Attachment } from '../ninep/index.js';
 import { VolumeBackend } from '../ninep/volume-backend.js';
-import type { Volume } from '../volume/index.js';
+import { Accounts, type Volume } from '../volume/index.js';
 
 export interface RouteOptions { grid: Grid; catalog: Catalog; tcpCtl: boolean; log: Log }
 
-const NOBODY = 65534;
-
-/** The uid a 9P attach asks to act as: n_uname, else a numeric uname, else the name in the tree's /etc/passwd. */
-export async function attachIdentity(volume: Volume, req: Pick<AttachRequest, 'uname' | 'nUname'>): Promise<{ uid: number; gid: number }> {
-  const passwd = await readPasswd(volume);
-  let uid = req.nUname;
-  if (uid === undefined) uid = /^\d+$/.test(req.uname) ? Number(req.uname) : req.uname === 'root' ? 0 : passwd.byName.get(req.uname)?.uid ?? NOBODY;
-  // 9P carries no groups: the primary group comes from the tree's own /etc/passwd.
-  const gid = passwd.byUid.get(uid)?.gid ?? (uid === 0 ? 0 : uid);
+/**
+ * Who an attach acts as inside an environment (docs/ninep.md, "Users and ids"):
+ * - n_uname, when the client sends it (the Linux client's per-user attaches): that uid;
+ * - otherwise one attach serves every local user of the mount (the Linux client's first
+ *   attach, access=any, access=<uid>, Plan 9). On the unix socket's env/NAME route its
+ *   uname names the environment's Colony owner, who has full authority over it, and the
+ *   client kernel has already checked its local users against the modes we report: it acts
+ *   as root. Elsewhere the uname is read in the environment: a number, `root`, an account
+ *   in its /etc/passwd, or nobody.
+ * The gid is the account's primary group (or the uid, Debian's private group); requests
+ * then get the supplementary groups too (Accounts.cred, re-read when /etc changes).
+ */
+export async function attachIdentity(volume: Volume, req: Pick<AttachRequest, 'uname' | 'nUname'>, ownerRoute = false): Promise<{ uid: number; gid: number }> {
+  const accounts = Accounts.of(volume);
+  const uid = req.nUname ?? (ownerRoute ? 0 : await accounts.uidForName(req.uname));
+  const { gid } = await accounts.cred(uid);
   return { uid, gid };
-}
-
-async function readPasswd(volume: Volume): Promise<{ byName: Map<string, { uid: number; gid: number }>; byUid: Map<number, { uid: number; gid: number }> }> {
-  const byName = new Map<string, { uid: number; gid: number }>();
-  const byUid = new Map<number, { uid: number; gid: number }>();
-  try {
-    const node = await volume.resolvePath('etc/passwd');
-    const text = (await volume.read(node.ino, 0, 1 << 20)).toString();
-    for (const line of text.split('\n')) {
-      const f = line.split(':');
-      if (f.length < 4 || !/^\d+$/.test(f[2]!) || !/^\d+$/.test(f[3]!)) continue;
-      const ids = { uid: Number(f[2]), gid: Number(f[3]) };
-      byName.set(f[0]!, ids);
-      if (!byUid.has(ids.uid)) byUid.set(ids.uid, ids);
-    }
-  } catch { /* no /etc/passwd: numeric ids only */ }
-  return { byName, byUid };
 }
 
 function ctlTree(grid: Grid, user: string): SynthFs {
@@ -71,9 +61,12 @@ function ctlTree(grid: Grid, user: string): SynthFs {
 
 export function gridRouter(opts: RouteOptions): AttachRouter {
   const { grid, catalog } = opts;
-  const attachEnv = async (req: AttachRequest, env: Environment, counted: boolean): Promise<Attachment> => {
-    const backend = new VolumeBackend(env.volume, { onFsync: env.kind === 'disk' ? async () => { await grid.checkpoint(env.name); } : undefined });
-    const id = await attachIdentity(env.volume, req);
+  const attachEnv = async (req: AttachRequest, env: Environment, counted: boolean, ownerRoute: boolean): Promise<Attachment> => {
+    const backend = new VolumeBackend(env.volume, {
+      onFsync: env.kind === 'disk' ? async () => { await grid.checkpoint(env.name); } : undefined,
+      accounts: Accounts.of(env.volume),
+    });
+    const id = await attachIdentity(env.volume, req, ownerRoute);
     if (!counted) env.clients++;
     return {
       backend, root: await backend.root(), user: { ...id, uname: req.uname }, route: `env/${env.name}`,
@@ -91,15 +84,18 @@ export function gridRouter(opts: RouteOptions): AttachRouter {
       const parts = rest.split('/').filter(Boolean);
       if (parts.length === 2) {
         try {
-          return await attachEnv(req, grid.attach(`env/${parts[0]}/${parts[1]}`), true);
+          return await attachEnv(req, grid.attach(`env/${parts[0]}/${parts[1]}`), true, false);
         } catch (err) {
           if (isColonyError(err, 'COLONY_AUTH')) throw new ColonyError('COLONY_AUTH', `wrong or revoked token for environment ${parts[0]}`);
           throw err;
         }
       }
       if (parts.length === 1 && req.transport.kind === 'unix') {
-        const env = grid.environment(req.uname, parts[0]!, 'mount');
-        return attachEnv(req, env, false);
+        // The Linux client's per-user attaches send an empty uname: the owner is whoever this connection mounted as.
+        const owner = req.uname || req.connectionUname;
+        if (!owner) throw permission(`attach ${req.aname} with uname= set to the environment's owner`);
+        const env = grid.environment(owner, parts[0]!, 'mount');
+        return attachEnv(req, env, false, true);
       }
       if (parts.length === 1) throw permission('over TCP an environment needs its token: attach env/NAME/TOKEN');
       throw notFound(`attach name ${JSON.stringify(req.aname)}`);

@@ -2,11 +2,15 @@
 // setattr and xattrs. Volume extends this class; the abstract members are its inode table.
 import { exists, invalid, notFound, posixError } from '../errors.js';
 import { blankEntry, type Entry, type EntryKind } from '../snapshot/index.js';
-import { check, checkSticky, isOwner, W, R, type Cred } from './access.js';
+import { check, checkSticky, isOwner, mayBeInGroup, modeAfterChown, modeAfterWrite, modeForChmod, W, R, type Cred } from './access.js';
 import { nowNs, type Child, type Inode } from './inode.js';
 import { Mutex } from './mutex.js';
 
-export interface SetAttrs { mode?: number; uid?: number; gid?: number; size?: number; atime?: bigint | 'now'; mtime?: bigint | 'now' }
+export interface SetAttrs {
+  mode?: number; uid?: number; gid?: number; size?: number; atime?: bigint | 'now'; mtime?: bigint | 'now';
+  /** The request came through a handle open for writing: a size change needs no write permission (ftruncate(2)). */
+  openForWrite?: boolean;
+}
 export interface NodeSpec { target?: Buffer; major?: number; minor?: number }
 
 const XATTR_CREATE = 1;
@@ -104,7 +108,7 @@ export abstract class NamespaceOps {
     let perm = mode & 0o7777;
     let group = gid;
     if (dir.mode & 0o2000) { group = dir.gid; if (kind === 'dir') perm |= 0o2000; }
-    if (cred.uid !== 0 && kind !== 'dir' && perm & 0o2000 && group !== cred.gid) perm &= ~0o2000;
+    if (cred.uid !== 0 && kind !== 'dir' && perm & 0o2000 && !mayBeInGroup(cred, group)) perm &= ~0o2000;
     const now = nowNs();
     const entry: Entry = {
       ...blankEntry(kind, name), mode: kind === 'symlink' ? 0o777 : perm, uid: cred.uid, gid: group, mtime: now,
@@ -177,6 +181,9 @@ export abstract class NamespaceOps {
       checkSticky(cred, to, dst, newName);
       this.detach(to, newName, dst);
       if (dst.dir) { dst.nlink = 0; to.nlink--; } else dst.nlink--;
+      // As unlink does: a file that keeps other names changed (its link count), so its ctime moves.
+      dst.ctime = nowNs();
+      dst.version++;
       this.reap(dst);
     }
     this.detach(from, oldName, src);
@@ -204,7 +211,7 @@ export abstract class NamespaceOps {
     const owner = isOwner(cred, n);
     if (set.mode !== undefined && !owner) throw posixError('COLONY_PERMISSION', 'EPERM', 'only the owner may change the mode');
     if (set.uid !== undefined && set.uid !== n.uid && cred.uid !== 0) throw posixError('COLONY_PERMISSION', 'EPERM', 'only root may change the owner');
-    if (set.gid !== undefined && set.gid !== n.gid && cred.uid !== 0 && !(owner && set.gid === cred.gid)) {
+    if (set.gid !== undefined && set.gid !== n.gid && cred.uid !== 0 && !(owner && mayBeInGroup(cred, set.gid))) {
       throw posixError('COLONY_PERMISSION', 'EPERM', 'only root, or the owner to its own group, may change the group');
     }
     for (const t of [set.atime, set.mtime]) {
@@ -214,20 +221,18 @@ export abstract class NamespaceOps {
     if (set.size !== undefined) {
       if (n.dir) throw posixError('COLONY_IS_DIRECTORY', 'EISDIR', 'cannot truncate a directory');
       if (!n.file) throw invalid('only regular files have a size to set');
-      check(cred, n, W, 'truncate');
+      if (!set.openForWrite) check(cred, n, W, 'truncate');
     }
     const entryChange = set.mode !== undefined || set.uid !== undefined || set.gid !== undefined || set.mtime !== undefined;
     if (entryChange) await this.attachAllLinks(n);
     if (set.size !== undefined) await this.truncate(n, set.size);
     if (set.mode !== undefined) {
-      let mode = set.mode & 0o7777;
-      if (cred.uid !== 0 && !n.dir && mode & 0o2000 && n.gid !== cred.gid) mode &= ~0o2000;
+      const mode = modeForChmod(cred, set.mode & 0o7777, set.gid ?? n.gid);
       n.mode = n.kind === 'symlink' ? n.mode : mode;
     }
-    if ((set.uid !== undefined && set.uid !== n.uid) || (set.gid !== undefined && set.gid !== n.gid)) {
-      // Changing ownership drops setuid, and setgid where it means "run as group" (group execute).
-      if (n.file && cred.uid !== 0) n.mode &= ~(0o4000 | (n.mode & 0o010 ? 0o2000 : 0));
-    }
+    // chown drops setuid and setgid as Linux does, even when the ids stay the same; truncate as a write does.
+    if (set.uid !== undefined || set.gid !== undefined) n.mode = modeAfterChown(cred, n);
+    if (set.size !== undefined) n.mode = modeAfterWrite(cred, n);
     if (set.uid !== undefined) n.uid = set.uid;
     if (set.gid !== undefined) n.gid = set.gid;
     if (set.atime !== undefined) n.atime = set.atime === 'now' ? nowNs() : set.atime;

@@ -4,7 +4,7 @@
 import { closed, invalid, notFound, posixError } from '../errors.js';
 import { readRoot, readDirectory, walk, type Entry, type Root } from '../snapshot/index.js';
 import type { BlockStore, Score } from '../store/index.js';
-import { allowed, check, X, W, R, type Cred } from './access.js';
+import { allowed, check, modeAfterWrite, X, W, R, type Cred } from './access.js';
 import { Budget, FileData, type VolumeCounters } from './file-data.js';
 import { nowNs, typeBits, type Child, type Inode } from './inode.js';
 import { NamespaceOps } from './namespace.js';
@@ -291,8 +291,8 @@ export class Volume extends NamespaceOps {
     if (offset + data.length > Number.MAX_SAFE_INTEGER) throw posixError('COLONY_TOO_LARGE', 'EFBIG', 'write past the largest file size');
     await this.attachAllLinks(n);
     await n.file.write(offset, data);
-    // Writing drops setuid (and setgid with group execute), as Linux does for non-root writers.
-    if (cred.uid !== 0 && n.mode & 0o6000) n.mode &= ~(0o4000 | (n.mode & 0o010 ? 0o2000 : 0));
+    // Writing drops setuid and setgid as Linux does (see access.ts).
+    n.mode = modeAfterWrite(cred, n);
     n.mtime = nowNs();
     this.touch(n);
     return data.length;

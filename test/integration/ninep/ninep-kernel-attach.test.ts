@@ -1,0 +1,109 @@
+// The attaches the Linux v9fs client sends, replayed at the protocol level against a real
+// supervisor: the mount's attach (uname=OWNER, no n_uname), then, for access=user and
+// access=client, one attach per local user with an EMPTY uname and only n_uname, all on
+// the same connection. access=<uid> and access=any use the mount's attach for everything.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { Catalog } from '../../../appliance/catalog/index.js';
+import { MemoryLog } from '../../../appliance/log.js';
+import { L_O_CREAT, L_O_RDONLY, L_O_RDWR, NinepClient } from '../../../appliance/ninep/index.js';
+import { errnoFor, E } from '../../../appliance/ninep/errno.js';
+import { importDirectory } from '../../../appliance/snapshot/index.js';
+import { BlockStore } from '../../../appliance/store/index.js';
+import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
+import { Supervisor } from '../../../appliance/supervisor/index.js';
+import { nodeIdOf } from '../../../appliance/supervisor/node-id.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+async function supervisorWithEnv(t: Test) {
+  const data = await tmpDir(t);
+  const src = join(data, 'src');
+  await mkdir(join(src, 'etc'), { recursive: true });
+  await writeFile(join(src, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n');
+  await writeFile(join(src, 'hello'), 'hello\n');
+  const store = await BlockStore.open(join(data, 'store'));
+  const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: await nodeIdOf(data) });
+  await catalog.addUser({ name: 'admin', role: 'admin' });
+  const { root } = await importDirectory(store, src);
+  await store.sync();
+  await catalog.registerName({ owner: 'admin', name: 'deb', root });
+  await catalog.close();
+  await store.close();
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, environments: { checkpointSeconds: 3600 } }, defaultConfig(false));
+  const sup = new Supervisor({ data, log: new MemoryLog(), config });
+  await sup.start();
+  t.teardown(() => sup.stop().catch(() => {}));
+  const unix = join(data, '9p.sock');
+  const ctl = await NinepClient.connect(unix);
+  const { fid } = await ctl.attach('ctl', 'admin');
+  const f = await ctl.walkPath(fid, 'ctl');
+  await ctl.open(f, L_O_RDWR);
+  await ctl.write(f, 0, Buffer.from('spawn deb'));
+  const token = /aname: (env\/deb\/\S+)/.exec((await ctl.readAll(f)).toString())![1]!;
+  ctl.close();
+  const connect = async (addr: string) => { const c = await NinepClient.connect(addr, { msize: 65536 }); t.teardown(() => c.close()); return c; };
+  return { unix, tcp: sup.ninepAddresses.find((a) => a.includes(':'))!, token, connect };
+}
+
+/** ls of the root and mkdir in it (root-owned, 0755), through `fid`. */
+async function lsAndMkdir(c: NinepClient, fid: number, dir: string): Promise<string[]> {
+  const d = await c.walkPath(fid, '');
+  await c.open(d, L_O_RDONLY);
+  const names = (await c.readdir(d)).map((e) => e.name);
+  await c.clunk(d);
+  const m = await c.walkPath(fid, '');
+  await c.mkdir(m, dir, 0o755, 0);
+  await c.clunk(m);
+  return names;
+}
+
+t.test('env/NAME on the unix socket: the per-user attaches with an empty uname work (access=user, access=client)', async (t) => {
+  const { unix, connect } = await supervisorWithEnv(t);
+  const c = await connect(unix);
+  await c.attach('env/deb', 'admin'); // the mount's attach: uname=OWNER, n_uname absent
+  const asRoot = await c.attach('env/deb', '', 0); // root touching the mount
+  t.ok((await lsAndMkdir(c, asRoot.fid, 'made-by-root')).includes('hello'), 'ls as root lists the environment');
+  const asAlice = await c.attach('env/deb', '', 1000);
+  const d = await c.walkPath(asAlice.fid, '');
+  await c.open(d, L_O_RDONLY);
+  t.ok((await c.readdir(d)).some((e) => e.name === 'made-by-root'), 'ls as uid 1000');
+  const m = await c.walkPath(asAlice.fid, '');
+  t.equal(await c.mkdir(m, 'not-mine', 0o755, 1000).then(() => 0, errnoFor), E.EACCES, 'uid 1000 is still checked as uid 1000');
+  const tmp = await c.walkPath(asRoot.fid, '');
+  await c.lcreate(tmp, 'by-root', L_O_RDWR | L_O_CREAT, 0o644, 0);
+  t.equal((await c.getattr(tmp)).uid, 0, 'what root creates belongs to root');
+});
+
+t.test('env/NAME with one attach for everyone (access=0, access=any): root may mkdir in a root-owned directory', async (t) => {
+  const { unix, connect } = await supervisorWithEnv(t);
+  const c = await connect(unix);
+  const { fid } = await c.attach('env/deb', 'admin');
+  t.ok((await lsAndMkdir(c, fid, 'made')).includes('hello'));
+  const made = await c.walkPath(fid, 'made');
+  t.equal((await c.getattr(made)).uid, 0, 'the owner acts as root inside the environment');
+});
+
+t.test('an empty uname with nothing attached before names no owner, and is refused', async (t) => {
+  const { unix, connect } = await supervisorWithEnv(t);
+  const c = await connect(unix);
+  t.equal(await c.attach('env/deb', '', 0).then(() => 0, errnoFor), E.EACCES);
+  const other = await connect(unix);
+  await other.attach('env/deb', 'admin');
+  t.equal(await c.attach('env/deb', '', 0).then(() => 0, errnoFor), E.EACCES, "another connection's mount does not count");
+  t.equal(await c.attach('env/deb', 'mallory', 0).then(() => 0, errnoFor), E.ENOENT, 'another user has no environment of that name');
+});
+
+t.test('env/NAME/TOKEN: the per-user attaches and a single attach with a numeric uname', async (t) => {
+  const { tcp, token, connect } = await supervisorWithEnv(t);
+  const c = await connect(tcp);
+  await c.attach(token, 'nobody');
+  const asRoot = await c.attach(token, '', 0);
+  t.ok((await lsAndMkdir(c, asRoot.fid, 'by-token')).includes('hello'));
+  const single = await connect(tcp);
+  const { fid } = await single.attach(token, '0'); // access=0 with uname=0
+  t.ok((await lsAndMkdir(single, fid, 'by-uname-0')).includes('by-token'));
+  const nobody = await connect(tcp);
+  const n = await nobody.attach(token, 'nobody');
+  t.equal(await lsAndMkdir(nobody, n.fid, 'x').then(() => 0, errnoFor), E.EACCES, 'uname=nobody acts as nobody');
+});
