@@ -1,5 +1,6 @@
 // File-system steps shared by several subsystems.
-import { mkdir, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fromSystemError, invalid } from './errors.js';
 
@@ -22,4 +23,37 @@ export async function ensureDir(path: string): Promise<void> {
   for (const p of missing.reverse()) {
     await mkdir(p).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw fromSystemError(err, `creating ${p}`); });
   }
+}
+
+/**
+ * Replaces (or, with `exclusive`, creates) `path` so that after a crash it holds either
+ * the old content or all of the new: a temporary file beside it is written and fsynced,
+ * renamed (or hard-linked, which fails with EEXIST when another process got there first)
+ * over it, and the directory is fsynced so the new name itself is durable.
+ */
+export async function writeFileDurably(path: string, content: string | Buffer, mode: number, options: { exclusive?: boolean } = {}): Promise<void> {
+  // Unique per call: two writers in one process must not share a temporary file.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'w', mode);
+  let placed = false;
+  try {
+    try {
+      await fh.writeFile(content);
+      await fh.chmod(mode); // the umask may have narrowed it, or the file was left from before
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (options.exclusive) await link(tmp, path);
+    else { await rename(tmp, path); placed = true; }
+  } finally {
+    if (!placed) await unlink(tmp).catch(() => {});
+  }
+  await syncDir(dirname(path));
+}
+
+/** fsyncs a directory, so names created or renamed in it survive a power cut. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
 }

@@ -44,10 +44,11 @@ environments (disk environments come back), and serves 9P on DATA/9p.sock (mode 
 TCP (default 0.0.0.0:564 as root, 0.0.0.0:5640 otherwise). On SIGINT or SIGTERM it stops
 cleanly: disk environments are checkpointed and the store is synced. If that takes longer
 than ${SHUTDOWN_LIMIT_MS / 1000} s, or a second signal arrives, it exits at once with status 1.
-Logs are JSON lines on standard error, for journald (COLONY_LOG_LEVEL overrides log.level).`,
+Logs go to standard error: readable lines on a terminal, JSON lines otherwise (journald, pipes);
+log.format or COLONY_LOG_FORMAT (auto, pretty, json) forces one. COLONY_LOG_LEVEL overrides log.level.`,
   async run(ctx) {
     const { config, source } = await effectiveConfig(ctx);
-    const log = createLog({ level: process.env.COLONY_LOG_LEVEL ?? config.log.level });
+    const log = createLog({ level: process.env.COLONY_LOG_LEVEL ?? config.log.level, format: config.log.format });
     log.info({ config: source, data: ctx.data }, 'starting');
     const supervisor = new Supervisor({
       data: ctx.data, log, config, version: packageVersion(),

@@ -24,7 +24,8 @@ export interface Config {
     checkpointSeconds: number;
     saveTimeoutSeconds: number;
   };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  /** `format`: `auto` is readable on a terminal and JSON lines otherwise (journald, pipes). */
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'pretty' | 'json' };
 }
 
 export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
@@ -33,7 +34,7 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key' },
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
-    log: { level: 'info' },
+    log: { level: 'info', format: 'auto' },
   };
 }
 
@@ -63,7 +64,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     ramCacheBytes: int(MiB), diskCacheBytes: int(MiB), maxPerNode: int(1, 10_000), maxPerUser: int(1, 10_000),
     checkpointSeconds: int(1, 3600), saveTimeoutSeconds: int(1, 86_400),
   },
-  log: { level: oneOf('debug', 'info', 'warn', 'error') },
+  log: { level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('auto', 'pretty', 'json') },
 };
 
 /** Merges `input` (a parsed JSON file) over the defaults. Every mistake names its key. */

@@ -1,1 +1,2 @@
 export { Supervisor, type SupervisorOptions, type HealthState } from './supervisor.js';
+export { readHealth, judgeHealth, healthPath, type HealthFile, type HealthReport } from './health.js';

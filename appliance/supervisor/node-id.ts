@@ -1,15 +1,9 @@
-// This node's id: random, made once and kept in DATA/node-id. The peer layer will derive
-// it from the node's key; until then every process on one data directory agrees on it.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// The origin id of this data directory's catalog events (see appliance/identity/): the
+// id in DATA/node-id when a directory has one, else the node key's peer id, recorded
+// there. One-shot commands (cli/data-dir.ts) and the supervisor both call this, so every
+// process on one data directory agrees on it.
+import { catalogOrigin, loadOrCreateIdentity } from '../identity/index.js';
 
 export async function nodeIdOf(data: string): Promise<string> {
-  const file = join(data, 'node-id');
-  const existing = await readFile(file, 'utf8').then((s) => s.trim()).catch(() => '');
-  if (/^[0-9a-f]{16,64}$/.test(existing)) return existing;
-  const id = randomBytes(16).toString('hex');
-  await writeFile(`${file}.tmp`, id + '\n');
-  await rename(`${file}.tmp`, file);
-  return id;
+  return catalogOrigin(data, () => loadOrCreateIdentity(data));
 }

@@ -1,21 +1,27 @@
 // The supervisor owns the data directory while it runs: it opens the services in
 // dependency order (store, catalog, grid, 9P, SSH), reports health, and closes them in
 // reverse on shutdown, so disk environments are checkpointed and the store is synced.
-import { rename, writeFile } from 'node:fs/promises';
+// The store's index lock is the data directory's lock: health.json is written only while
+// it is held (after the store opens, before it closes), so a second instance that finds
+// the directory taken leaves the live one's health alone.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { Catalog } from '../catalog/index.js';
 import { SshConsole, gridInterpreter, type ListenAddress } from '../console/ssh/index.js';
 import { ensureDir } from '../files.js';
 import { Grid } from '../grid/index.js';
+import { catalogOrigin, loadOrCreateIdentity, type Identity } from '../identity/index.js';
 import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
 import { BlockStore } from '../store/index.js';
 import { defaultConfig, type Config } from './config.js';
 import { listenConsole } from './console-socket.js';
+import { processStart, writeHealth, type HealthState } from './health.js';
 import { gridRouter } from './ninep-routes.js';
-import { nodeIdOf } from './node-id.js';
+import { explainOsError, unwritableDataDir } from './os-errors.js';
 
-export type HealthState = 'booting' | 'ready' | 'stopping' | 'stopped' | 'error';
+export type { HealthState };
 
 export interface SupervisorOptions {
   data: string;
@@ -30,7 +36,7 @@ export interface SupervisorOptions {
 }
 
 /** A service the supervisor started, closed in reverse order. */
-interface Running { name: string; close(): Promise<void> }
+interface Running { name: string; close(): Promise<void>; holdsLock?: boolean }
 
 export class Supervisor {
   private state: HealthState = 'booting';
@@ -42,7 +48,13 @@ export class Supervisor {
   catalog: Catalog | undefined;
   grid: Grid | undefined;
   ninep: NinepServer | undefined;
+  /** This node's id: the peer id of its Ed25519 key (appliance/identity). */
   nodeId = '';
+  /** The origin of this node's catalog events: DATA/node-id (the node id, or an older directory's id). */
+  catalogOrigin = '';
+  identity: Identity | undefined;
+  private locked = false;
+  private readonly pidStart = processStart(process.pid);
   sshAddress: ListenAddress | undefined;
 
   constructor(private readonly opts: SupervisorOptions) {
@@ -54,23 +66,53 @@ export class Supervisor {
   /** Where each 9P listener ended up (host:port with the real port, or the socket path). */
   get ninepAddresses(): string[] { return this.listeners.map((l) => l.address); }
 
+  /**
+   * Opens everything. On failure it writes `error` with the reason (when it holds the lock),
+   * closes what it opened and rejects; an expected OS error (a read-only or full disk, a
+   * taken port) rejects with one line that says what to do.
+   */
   async start(): Promise<void> {
+    let step = 'opening the data directory';
+    try {
+      await this.open((doing) => { step = doing; });
+    } catch (err) {
+      const reason = explainOsError(err, step);
+      if (this.locked) await this.writeHealth('error', reason instanceof Error ? reason.message : String(reason)).catch(() => {});
+      this.state = 'error';
+      await this.closeAll().catch(() => {});
+      throw reason;
+    }
+  }
+
+  private async open(stepping: (doing: string) => void): Promise<void> {
     const { data, log } = this.opts;
     const cfg = this.config;
     await ensureDir(data);
-    await this.writeHealth('booting');
-    this.nodeId = await nodeIdOf(data);
+    await access(data, constants.W_OK).catch((err: NodeJS.ErrnoException) => { throw unwritableDataDir(data, err.code ?? 'EACCES', process.getuid?.()); });
 
+    stepping('opening the block store');
     const store = await BlockStore.open(join(data, 'store'), { arenaBytes: cfg.store.arenaBytes, cacheBytes: cfg.store.cacheBytes, log: log.child({ service: 'store' }) });
     this.store = store;
-    this.running.push({ name: 'store', close: () => store.close() });
+    this.running.push({ name: 'store', close: () => store.close(), holdsLock: true });
+    this.locked = true; // the store's index lock: from here on this process owns the directory
+    stepping('writing the health file');
+    await this.writeHealth('booting');
 
-    const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: this.nodeId, log: log.child({ service: 'catalog' }) });
+    stepping('loading the node key');
+    const identity = await loadOrCreateIdentity(data);
+    if (identity.created) log.info({ path: identity.path, node: identity.nodeId }, 'node key created');
+    this.identity = identity;
+    this.nodeId = identity.nodeId;
+    this.catalogOrigin = await catalogOrigin(data, async () => identity);
+
+    stepping('opening the catalog');
+    const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: this.catalogOrigin, log: log.child({ service: 'catalog' }) });
     this.catalog = catalog;
     this.running.push({ name: 'catalog', close: () => catalog.close() });
     const first = await catalog.ensureAdmin();
     if (first.created && first.password) this.opts.onFirstAdmin?.(first.name, first.password);
 
+    stepping('opening the environments');
     const firstTcp = cfg.ninep.listen[0];
     const port = firstTcp ? Number(firstTcp.split(':').pop()) : 564;
     const env = cfg.environments;
@@ -88,10 +130,15 @@ export class Supervisor {
     this.ninep = ninep;
     this.running.push({ name: '9p', close: () => ninep.close() });
     grid.onBoom((e) => { ninep.disconnectRoute(`env/${e.name}`); });
+    stepping(`listening for 9P on ${join(data, '9p.sock')}`);
     this.listeners.push(await ninep.listen(join(data, '9p.sock')));
-    for (const addr of cfg.ninep.listen) this.listeners.push(await ninep.listen(addr));
+    for (const addr of cfg.ninep.listen) {
+      stepping(`listening for 9P on ${addr}`);
+      this.listeners.push(await ninep.listen(addr));
+    }
 
     // `colony console` reaches this supervisor here instead of failing on the lock.
+    stepping(`listening on ${join(data, 'console.sock')}`);
     const consoleSocket = await listenConsole(join(data, 'console.sock'), { grid, catalog, log: log.child({ service: 'console' }) });
     this.running.push({ name: 'console', close: () => consoleSocket.close() });
 
@@ -103,11 +150,14 @@ export class Supervisor {
       node: { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started },
       onShutdown: (by) => { log.warn({ by }, 'shutdown requested over SSH'); this.opts.onShutdown?.(by); },
     });
+    stepping(`listening for SSH on ${cfg.ssh.listen}`);
     this.sshAddress = (await ssh.listen(cfg.ssh.listen)).address;
     this.running.push({ name: 'ssh', close: () => ssh.close() }); // closes before 9P and the grid
 
+    stepping('writing the health file');
     await this.writeHealth('ready');
-    log.info({ pid: process.pid, node: this.nodeId, ninep: this.ninepAddresses, ssh: this.sshAddress, environments: grid.status(first.name).length }, 'colony supervisor ready');
+    const origin = this.catalogOrigin === this.nodeId ? {} : { catalogOrigin: this.catalogOrigin };
+    log.info({ node: this.nodeId, ...origin, ninep: this.ninepAddresses, ssh: this.sshAddress, environments: grid.status(first.name).length }, 'colony supervisor ready');
   }
 
   /** Register a service started from outside (the SSH console), to be closed before the grid. */
@@ -117,30 +167,45 @@ export class Supervisor {
 
   /** Stops every service in reverse order. Safe to call twice and after a failed start. */
   async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
+    if (this.state === 'stopped' || (this.state === 'error' && this.running.length === 0)) return;
     await this.writeHealth('stopping').catch(() => {});
+    await this.closeAll();
+  }
+
+  /**
+   * Closes the services in reverse order. The last health record (`stopped`, or `error`
+   * when a service failed to close) is written just before the store, whose lock is the
+   * directory's, is closed.
+   */
+  private async closeAll(): Promise<void> {
     const errors: unknown[] = [];
-    for (const service of this.running.reverse()) {
+    const close = async (service: Running) => {
       try {
         await service.close();
       } catch (err) {
         errors.push(err);
-        this.opts.log.error({ service: service.name, err: String(err) }, 'stopping a service failed');
+        this.opts.log.error({ service: service.name, err }, 'stopping a service failed');
       }
-    }
-    this.running.length = 0;
+    };
+    const services = this.running.splice(0).reverse();
+    if (services.length === 0) { if (this.state !== 'error') this.state = 'stopped'; return; }
+    for (const service of services.filter((s) => !s.holdsLock)) await close(service);
+    if (this.locked && this.state !== 'error') await this.writeHealth(errors.length ? 'error' : 'stopped', errors.length ? `stopping failed: ${String(errors[0])}` : undefined).catch(() => {});
+    for (const service of services.filter((s) => s.holdsLock)) await close(service);
+    this.locked = false;
     this.store = undefined;
-    await this.writeHealth(errors.length ? 'error' : 'stopped').catch(() => {});
+    if (this.state !== 'error') this.state = errors.length ? 'error' : 'stopped';
     this.opts.log.info({}, 'colony supervisor stopped');
     if (errors.length) throw errors[0];
   }
 
-  /** The health file is replaced atomically, so a reader never sees half of it. */
-  private async writeHealth(state: HealthState): Promise<void> {
+  /** The health file is replaced atomically and only by the lock holder (see the top of this file). */
+  private async writeHealth(state: HealthState, error?: string): Promise<void> {
     this.state = state;
-    const file = join(this.opts.data, 'health.json');
-    const body = JSON.stringify({ state, pid: process.pid, started: new Date(this.started).toISOString(), updated: new Date().toISOString() });
-    await writeFile(`${file}.tmp`, body + '\n');
-    await rename(`${file}.tmp`, file);
+    if (!this.locked) return;
+    await writeHealth(this.opts.data, {
+      state, pid: process.pid, ...(this.pidStart ? { pidStart: this.pidStart } : {}),
+      started: new Date(this.started).toISOString(), updated: new Date().toISOString(), ...(error ? { error } : {}),
+    });
   }
 }

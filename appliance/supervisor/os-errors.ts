@@ -1,0 +1,49 @@
+// Expected operating-system errors at start-up, turned into one line that names the path
+// or address and says what to do. Node's own messages already name the path or address
+// ("EACCES: permission denied, open '/x/health.json'", "listen EADDRINUSE: address already
+// in use 0.0.0.0:564"); we keep that and add the remedy. Anything else (a bug) keeps its
+// stack for the report. Pure: tested as data.
+import { ColonyError, isColonyError, type ErrorCode } from '../errors.js';
+
+const REMEDY: Record<string, { code: ErrorCode; say: string }> = {
+  EACCES: { code: 'COLONY_PERMISSION', say: 'give the user that runs colony write access to the data directory, or choose another with --data (or $COLONY_DATA)' },
+  EPERM: { code: 'COLONY_PERMISSION', say: 'give the user that runs colony write access to the data directory, or choose another with --data (or $COLONY_DATA)' },
+  EROFS: { code: 'COLONY_PERMISSION', say: 'the file system is read-only: mount it read-write, or choose another data directory with --data (or $COLONY_DATA)' },
+  ENOSPC: { code: 'COLONY_NO_SPACE', say: 'the disk is full: free some space on it and start again' },
+  EDQUOT: { code: 'COLONY_NO_SPACE', say: 'the disk quota is used up: free some space and start again' },
+  EADDRINUSE: { code: 'COLONY_IO', say: 'another program listens there: stop it, or choose another address (ninep.listen and ssh.listen in the config, or --9p and --ssh)' },
+  EADDRNOTAVAIL: { code: 'COLONY_IO', say: 'this machine has no such address: choose one of its own (or 0.0.0.0) in ninep.listen / ssh.listen, or with --9p and --ssh' },
+};
+
+/** The errno name behind `err`, looking through a ColonyError's cause. */
+export function errnoOf(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** True for the errors a person can fix on the machine (permissions, a full disk, a taken port). */
+export const isExpectedOsError = (err: unknown): boolean => REMEDY[errnoOf(err) ?? ''] !== undefined;
+
+/**
+ * One line for an expected OS error met while `doing` something (a ColonyError keeps its
+ * code and gains the remedy); any other error is returned unchanged.
+ */
+export function explainOsError(err: unknown, doing: string): unknown {
+  const errno = errnoOf(err);
+  const remedy = REMEDY[errno ?? ''];
+  if (!remedy) return err;
+  // A ColonyError already says what was being done; a raw system error does not.
+  if (isColonyError(err)) return err.detail.includes(remedy.say) ? err : new ColonyError(err.code, `${err.detail}; ${remedy.say}`, { cause: err });
+  return new ColonyError(remedy.code, `${doing}: ${(err as Error).message}; ${remedy.say}`, { cause: err });
+}
+
+/** The one line for a data directory that refuses writes (`errno` from access(2)). */
+export function unwritableDataDir(dir: string, errno: string, uid: number | undefined): ColonyError {
+  const other = 'or choose another with --data (or $COLONY_DATA)';
+  if (errno === 'EROFS') return new ColonyError('COLONY_PERMISSION', `the data directory ${dir} is on a read-only file system: mount it read-write, ${other}`);
+  const who = uid === undefined ? 'the user that runs colony' : `uid ${uid}`;
+  return new ColonyError('COLONY_PERMISSION', `the data directory ${dir} is not writable by ${who} (${errno}): give that user write access (chown or chmod), ${other}`);
+}
