@@ -172,6 +172,16 @@ export class DiskTier {
     });
   }
 
+  /**
+   * Like `admit` (copying), but first waits, a bounded number of rounds, for the queue to
+   * have room: a writer that spills faster than the disk takes slots is slowed down to it
+   * instead of leaving its leaves out of the cache.
+   */
+  async admitWhenRoom(type: number, data: Uint8Array, score: Score): Promise<void> {
+    for (let round = 0; round < 64 && !this.closed && this.pendingBytes + data.length > this.maxPending; round++) await this.queue;
+    this.admit(type, data, score);
+  }
+
   private takeSlot(): number {
     const reused = this.free.pop();
     if (reused !== undefined) return reused;

@@ -344,7 +344,8 @@ export class FileData {
     }
     this.leaves.set(i, score ? { score } : null);
     this.budget.counters.spilledLeaves++;
-    if (score) this.budget.tier?.admit(DATA, o.mem, score); // copied before the buffer is recycled
+    // Copied before the buffer is recycled; waiting for the disk slows the spill, not the cache.
+    if (score && this.budget.tier) await this.budget.tier.admitWhenRoom(DATA, o.mem, score);
     if (ours && this.budget.epoch === epoch) this.budget.recycle(o.mem);
   }
 
