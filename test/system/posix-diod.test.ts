@@ -18,8 +18,6 @@ const diodFacts: Record<string, Record<string, string>> = {
     'a file just written in a renamed directory reads by the new path':
       'diod names fids by path; the client reuses the cached fid of dir1/f after the rename, and diod opens the old path: ENOENT',
     'open file stays usable after unlink (write, read, fstat nlink 0)': 'diod resolves an open fid by its path, so a file unlinked while open is lost (ENOENT; ESTALE with cache=loose)',
-    "the surviving link's ctime changes (its link count did)":
-      'with cache=loose the client answers stat from the inode it holds; it drops nlink itself on the rename, and nothing makes it fetch the ctime diod has (measured 2026-12-06)',
   },
 };
 

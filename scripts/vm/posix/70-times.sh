@@ -28,6 +28,9 @@ c0="$(ctime_ns rkeep)"
 sleep 1.1
 expect "rename onto one of two hard links" OK rename rsrc rdst
 same "the surviving link has nlink 1" 1 stat -c %h rkeep
+# With attribute caching the client drops the link count itself and answers stat from its
+# cache, so the server's new ctime is never asked for (diod and Colony alike).
+if client_caches_attrs; then todo_reason="the client answers stat from its attribute cache (cache=loose/mmap/fscache)"; fi
 later "the surviving link's ctime changes (its link count did)" "$(ctime_ns rkeep)" "$c0"
 touch -m -d @1000000000 d
 touch d/new

@@ -103,5 +103,13 @@ mtime_ns() { local v; v="$(stat -c %.9Y "$1")"; echo "${v/./}"; }
 ctime_ns() { local v; v="$(stat -c %.9Z "$1")"; echo "${v/./}"; }
 atime_ns() { local v; v="$(stat -c %.9X "$1")"; echo "${v/./}"; }
 
+# True when the mount under test caches inode attributes on the client (v9fs cache=loose,
+# fscache or mmap, shown as a bare option in /proc/mounts).
+client_caches_attrs() {
+  local mp opts; mp="$(stat -c %m "$posix_root" 2>/dev/null)" || return 1
+  opts="$(awk -v m="$mp" '$2 == m { o = $4 } END { print o }' /proc/mounts)"
+  [[ ",$opts," =~ ,(loose|fscache|mmap), ]]
+}
+
 # A fresh directory for one section, under the run's scratch directory.
 section() { echo "# $1"; mkdir -p "$scratch/$1"; cd "$scratch/$1"; }
