@@ -19,6 +19,10 @@ export interface Config {
   environments: {
     ramCacheBytes: number;
     diskCacheBytes: number;
+    /** Heap of one disk environment (its cache is on disk); see docs/environments.md. */
+    diskHeapBytes: number;
+    /** Ram caches + disk heap shares + the store's cache may not pass this fraction of RAM. */
+    heapFraction: number;
     maxPerNode: number;
     maxPerUser: number;
     checkpointSeconds: number;
@@ -33,7 +37,7 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
     ninep: { listen: [`0.0.0.0:${isRoot ? 564 : 5640}`], tcpCtl: false, maxMsize: MiB },
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key' },
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
-    environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
+    environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
     log: { level: 'info', format: 'auto' },
   };
 }
@@ -42,6 +46,10 @@ type Check = (v: unknown, key: string) => unknown;
 const fail = (key: string, want: string, got: unknown) => invalid(`config key '${key}': expected ${want}, got ${JSON.stringify(got)}`);
 const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v, key) => {
   if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw fail(key, `a whole number from ${min} to ${max}`, v);
+  return v;
+};
+const fraction: Check = (v, key) => {
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw fail(key, 'a number above 0 and at most 1', v);
   return v;
 };
 const bool: Check = (v, key) => { if (typeof v !== 'boolean') throw fail(key, 'true or false', v); return v; };
@@ -61,7 +69,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
   ssh: { listen: address, hostKey: text },
   store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB) },
   environments: {
-    ramCacheBytes: int(MiB), diskCacheBytes: int(MiB), maxPerNode: int(1, 10_000), maxPerUser: int(1, 10_000),
+    ramCacheBytes: int(MiB), diskCacheBytes: int(MiB), diskHeapBytes: int(MiB), heapFraction: fraction, maxPerNode: int(1, 10_000), maxPerUser: int(1, 10_000),
     checkpointSeconds: int(1, 3600), saveTimeoutSeconds: int(1, 86_400),
   },
   log: { level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('auto', 'pretty', 'json') },

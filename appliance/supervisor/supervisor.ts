@@ -120,6 +120,7 @@ export class Supervisor {
       data, store, catalog, log: log.child({ service: 'grid' }), port,
       limits: {
         perNode: env.maxPerNode, perUser: env.maxPerUser, ramCacheBytes: env.ramCacheBytes, diskCacheBytes: env.diskCacheBytes,
+        diskHeapBytes: env.diskHeapBytes, heapFraction: env.heapFraction, heapReservedBytes: cfg.store.cacheBytes,
         checkpointMs: env.checkpointSeconds * 1000, saveTimeoutMs: env.saveTimeoutSeconds * 1000,
       },
     });
