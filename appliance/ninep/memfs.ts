@@ -157,6 +157,7 @@ export class MemFs implements Backend {
     const n = node as MemInode;
     if (n.isDir && (flags & L_O_ACCMODE) !== 0) throw isDirErr('target');
     if ((n.mode & S_IFMT) === S_IFLNK) throw withErrno(new ColonyError('COLONY_INVALID', 'cannot open a symlink'), 'ELOOP');
+    if ((n.mode & S_IFMT) === S_IFSOCK) throw withErrno(new ColonyError('COLONY_INVALID', 'a socket cannot be opened'), 'ENXIO');
     if (flags & L_O_TRUNC && !n.isDir && (flags & L_O_ACCMODE) !== 0) { this.truncate(n, 0); n.touch(); }
     this.openHandles++;
     return new MemHandle(n, flags);
@@ -295,6 +296,7 @@ export class MemFs implements Backend {
     const n = this.lookup(d, name)!;
     d.entries.delete(name);
     if (n.isDir) { d.nlink--; n.nlink = 0; } else n.nlink--;
+    n.ctime = now(); // its link count changed, whether by unlink or by a rename onto it
     if (n.nlink === 0 && !n.isDir) { this.bytesUsed -= n.chunks.size * CHUNK; } // open handles still read their copy
     d.touch();
   }

@@ -21,7 +21,8 @@ function capture(vol: Volume, newLinks: Map<number, number>, nextLink: { n: numb
   const describe = (node: Inode): Spec => {
     if (node.base) return { reuse: node.base };
     let link = 0;
-    if (node.file && node.nlink > 1) {
+    // Any non-directory may have several names (a socket bound and then linked, a device node).
+    if (!node.dir && node.nlink > 1) {
       link = node.baseLink || (newLinks.get(node.ino) ?? 0);
       if (!link) { link = nextLink.n++; newLinks.set(node.ino, link); }
     }

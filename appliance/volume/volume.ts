@@ -214,6 +214,8 @@ export class Volume extends NamespaceOps {
     const n = this.inode(ino);
     const acc = flags & 3;
     if (n.dir && acc !== 0) throw posixError('COLONY_IS_DIRECTORY', 'EISDIR', 'a directory cannot be opened for writing');
+    // As open(2) on a socket: there is nothing to read or write through the filesystem.
+    if (n.kind === 'socket') throw posixError('COLONY_INVALID', 'ENXIO', 'a socket cannot be opened');
     check(cred, n, (acc === 0 || acc === 2 ? R : 0) | (acc === 1 || acc === 2 ? W : 0), 'open');
     if (flags & 0o1000 && n.file && acc !== 0) await this.truncate(n, 0);
     n.opens++;

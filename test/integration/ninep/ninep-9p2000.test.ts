@@ -90,6 +90,10 @@ t.test('Twstat renames, truncates, changes mode and mtime; refuses owner changes
   t.same([st.length, st.mode, st.mtime], [3, 0o600, 1_000_000]);
   await t.rejects(c.rpc({ type: 'Twstat', fid: f.fid, stat: { ...keep, uid: 'someone' } }), { code: 'COLONY_PERMISSION' });
   await t.rejects(c.rpc({ type: 'Twstat', fid: f.fid, stat: { ...keep, mode: DMDIR | 0o700 } }), { code: 'COLONY_INVALID' });
+  const before = await c.stat(f.fid);
   await c.rpc({ type: 'Twstat', fid: f.fid, stat: keep });
-  t.pass('an all-"don\'t touch" wstat is a no-op (Plan 9 uses it as fsync)');
+  const after = await c.stat(f.fid);
+  t.same([after.name, after.length, after.mode, after.mtime, after.uid, after.gid], [before.name, before.length, before.mode, before.mtime, before.uid, before.gid],
+    'an all-"don\'t touch" wstat is a no-op (Plan 9 uses it as fsync)');
+  t.equal(s.fs.root.entries.get('g')!.inode.size, 3, 'the file is untouched');
 });

@@ -111,5 +111,6 @@ t.test('a raw client that speaks before Tversion, or sends a bad size, is handle
   await new Promise((r) => sock.once('close', r));
   const reply = Buffer.concat(got);
   t.equal(reply[4], 107, 'Rerror for the request before Tversion');
-  t.pass('then the oversized frame closed the connection');
+  t.equal(reply.length, reply.readUInt32LE(0), 'then the oversized frame closed the connection, with nothing after the Rerror');
+  t.ok(sock.destroyed, 'the server closed the socket');
 });

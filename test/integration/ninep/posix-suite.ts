@@ -1,11 +1,13 @@
 // The POSIX behaviour every writable backend must show through 9P2000.L, written once
-// (STYLE §2): MemFs runs it now, and the volume backend runs the same suite later:
-//   posixBackendSuite(t, async () => { const v = await openVolume(...); return { backend: v, root: v.root }; });
+// (STYLE §2): MemFs runs it (test/integration/ninep/ninep-dotl.test.ts) and so does the
+// volume backend over a real BlockStore (test/integration/volume/volume-posix.test.ts).
+// Cases that need permission checks or the environment's accounts are gated on
+// `supports`, as abstract-level's suite is.
 import type { Test } from 'tap';
 import type { Backend, Node } from '../../../appliance/ninep/backend.js';
 import {
   AT_REMOVEDIR, GETATTR_ALL, L_O_APPEND, L_O_CREAT, L_O_EXCL, L_O_RDONLY, L_O_RDWR, L_O_TRUNC, L_O_WRONLY, QTDIR, QTSYMLINK, S_IFCHR,
-  S_IFLNK, S_IFMT, S_IFREG, SETATTR_ATIME, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, V9FS_MAGIC, XATTR_CREATE, XATTR_REPLACE,
+  S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SETATTR_ATIME, SETATTR_GID, SETATTR_MODE, SETATTR_UID, SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, V9FS_MAGIC, XATTR_CREATE, XATTR_REPLACE,
 } from '../../../appliance/ninep/constants.js';
 import { E, errnoFor } from '../../../appliance/ninep/errno.js';
 import type { NinepClient } from '../../../appliance/ninep/client.js';
@@ -13,7 +15,18 @@ import { routeTable } from '../../../appliance/ninep/router.js';
 import { serve, until } from './harness.js';
 
 /** A fresh backend; `uid`/`gid` (default 1000) must be allowed to write in its root, as a volume enforces permissions. */
-export type MakeBackend = () => Promise<{ backend: Backend; root: Node; uid?: number; gid?: number }>;
+export type MakeBackend = (t: Test) => Promise<{ backend: Backend; root: Node; uid?: number; gid?: number }>;
+
+export interface Supports {
+  /** The backend checks modes and owners (MemFs does not). */
+  permissions?: boolean;
+  /**
+   * The backend reads callers' groups from its own /etc/passwd and /etc/group, which
+   * make() seeds with alice (1000, primary group 1000, member of staff 50) and bob (1001,
+   * group 1001); uid 2000 has no account. The root directory is writable by all.
+   */
+  groups?: boolean;
+}
 
 const errno = (p: Promise<unknown>) => p.then(() => 0, errnoFor);
 
@@ -40,11 +53,11 @@ async function putFile(c: NinepClient, rootFid: number, path: string, data: stri
   await c.clunk(dir);
 }
 
-export function posixBackendSuite(t: Test, make: MakeBackend): void {
+export function posixBackendSuite(t: Test, make: MakeBackend, supports: Supports = {}): void {
   let uid = 1000;
   let gid = 1000;
   async function mounted(t: Test) {
-    const made = await make();
+    const made = await make(t);
     uid = made.uid ?? 1000;
     gid = made.gid ?? 1000;
     const s = await serve(t, { router: routeTable({ mem: async (req) => ({ backend: made.backend, root: made.root, user: { uid: req.nUname ?? uid, gid, uname: req.uname } }) }) });
@@ -52,7 +65,12 @@ export function posixBackendSuite(t: Test, make: MakeBackend): void {
     const root = await c.attach('mem', 'alice', uid);
     const at = async (path: string) => c.walkPath(root.fid, path);
     const put = (path: string, data: string) => putFile(c, root.fid, path, data, gid);
-    return { s, c, root: root.fid, at, put };
+    /** Another local user on the same connection, as the Linux client attaches them: empty uname, n_uname. */
+    const as = async (who: number) => {
+      const r = (await c.attach('mem', '', who)).fid;
+      return { fid: r, at: (path: string) => c.walkPath(r, path) };
+    };
+    return { s, c, root: root.fid, at, put, as };
   }
 
   t.test('create, write, read back, append, truncate, sparse writes', async (t) => {
@@ -128,7 +146,7 @@ export function posixBackendSuite(t: Test, make: MakeBackend): void {
   });
 
   t.test('symlinks, hard links, mknod, rename and renameat', async (t) => {
-    const { c, at, put } = await mounted(t);
+    const { c, at, put, as } = await mounted(t);
     await put('a/file', 'content');
     const d = await at('');
     const a = await at('a');
@@ -140,7 +158,8 @@ export function posixBackendSuite(t: Test, make: MakeBackend): void {
     await c.rpc({ type: 'Tlink', dfid: d, fid: file, name: 'hard' });
     t.equal((await c.getattr(file)).nlink, 2);
     t.equal(await readFile(c, d, 'hard'), 'content');
-    await c.rpc({ type: 'Tmknod', dfid: d, name: 'tty', mode: S_IFCHR | 0o620, major: 4, minor: 1, gid: 5 });
+    const rootDir = await (await as(0)).at(''); // device nodes are root's to make
+    await c.rpc({ type: 'Tmknod', dfid: rootDir, name: 'tty', mode: S_IFCHR | 0o620, major: 4, minor: 1, gid: 5 });
     const tty = await c.getattr(await at('tty'));
     t.equal(tty.mode & S_IFMT, S_IFCHR);
     t.equal(tty.rdev, 4 * 256 + 1);
@@ -185,7 +204,8 @@ export function posixBackendSuite(t: Test, make: MakeBackend): void {
     const st = await c.rpc({ type: 'Tstatfs', fid: f });
     t.equal(st.fstype, V9FS_MAGIC);
     t.equal(st.namelen, 255);
-    await c.rpc({ type: 'Tfsync', fid: await (async () => { const g = await at('f'); await c.open(g); return g; })(), datasync: 0 });
+    const r = await c.rpc({ type: 'Tfsync', fid: await (async () => { const g = await at('f'); await c.open(g); return g; })(), datasync: 0 });
+    t.equal(r.type, 'Rfsync');
   });
 
   t.test('xattrs: create, replace, list, read back, remove', async (t) => {
@@ -239,5 +259,146 @@ export function posixBackendSuite(t: Test, make: MakeBackend): void {
     await until(() => s.server.stats().connections === 1, 'the second client to be torn down');
     t.equal(await lock(c, f, 1, 0, 0, 1), 0, 'the other client went away and so did its locks');
     t.equal(await errno(c.rpc({ type: 'Tlock', fid: f, locktype: 9, flags: 0, start: 0, length: 0, procId: 1, clientId: '' })), E.EINVAL);
+  });
+  t.test('sockets: mknod S_IFSOCK, then link, rename, unlink, and no open', async (t) => {
+    const { c, at } = await mounted(t);
+    const d = await at('');
+    await c.rpc({ type: 'Tmknod', dfid: d, name: 'sock', mode: S_IFSOCK | 0o755, major: 0, minor: 0, gid });
+    const a = await c.getattr(await at('sock'));
+    t.equal(a.mode & S_IFMT, S_IFSOCK, 'a socket node, as bind(2) makes');
+    t.equal(a.mode & 0o7777, 0o755);
+    await c.rpc({ type: 'Tlink', dfid: d, fid: await at('sock'), name: 'sock2' });
+    t.equal((await c.getattr(await at('sock'))).nlink, 2);
+    await c.rpc({ type: 'Trenameat', olddirfid: d, oldname: 'sock2', newdirfid: d, newname: 'sock3' });
+    t.equal((await c.getattr(await at('sock3'))).mode & S_IFMT, S_IFSOCK);
+    t.equal(await errno(c.mkdir(d, 'sock', 0o755, gid)), E.EEXIST, 'mkdir over a socket');
+    t.equal(await errno(c.open(await at('sock'), L_O_RDONLY)), E.ENXIO, 'open(2) of a socket is ENXIO');
+    await c.rpc({ type: 'Tunlinkat', dirfid: d, name: 'sock3', flags: 0 });
+    await c.rpc({ type: 'Tunlinkat', dirfid: d, name: 'sock', flags: 0 });
+    t.equal(await errno(at('sock')), E.ENOENT);
+  });
+
+  t.test('rename onto a name whose file has other links moves that file\'s ctime', async (t) => {
+    const { c, at, put } = await mounted(t);
+    await put('src', 'new');
+    await put('dst', 'old');
+    const d = await at('');
+    await c.rpc({ type: 'Tlink', dfid: d, fid: await at('dst'), name: 'keep' });
+    const before = await c.getattr(await at('keep'));
+    await new Promise((r) => setTimeout(r, 20)); // let the clock move past `before`
+    await c.rpc({ type: 'Trenameat', olddirfid: d, oldname: 'src', newdirfid: d, newname: 'dst' });
+    const after = await c.getattr(await at('keep'));
+    t.equal(after.nlink, 1, 'the surviving name lost a link');
+    t.ok(after.ctimeSec * 1e9 + after.ctimeNsec > before.ctimeSec * 1e9 + before.ctimeNsec, 'and its ctime moved, as unlink would move it');
+    t.equal(await readFile(c, d, 'keep'), 'old');
+    t.equal(await readFile(c, d, 'dst'), 'new');
+  });
+
+  const sizeOnly = (fid: number, size: number) => ({
+    type: 'Tsetattr' as const, fid, valid: SETATTR_SIZE, mode: 0, uid: 0, gid: 0, size, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0,
+  });
+
+  t.test('ftruncate through a fid open for writing, on a file whose mode denies writing', { skip: !supports.permissions && 'no permission checks' }, async (t) => {
+    const { c, at } = await mounted(t);
+    const f = await at('');
+    await c.lcreate(f, 'ro', L_O_RDWR | L_O_CREAT | L_O_EXCL, 0o444, gid); // open(O_CREAT|O_RDWR, 0444): the fd may write
+    await c.write(f, 0, Buffer.from('0123456789'));
+    await c.rpc(sizeOnly(f, 4));
+    t.equal((await c.getattr(f)).size, 4, 'ftruncate(fd) works: the fid is open for writing');
+    t.equal(await errno(c.rpc(sizeOnly(await at('ro'), 2))), E.EACCES, 'truncate(path) is checked against the mode');
+    const r = await at('ro');
+    await c.open(r, L_O_RDONLY);
+    t.equal(await errno(c.rpc(sizeOnly(r, 2))), E.EACCES, 'a fid open only for reading does not count');
+    t.equal((await c.getattr(r)).size, 4);
+  });
+
+  const chgrp = (fid: number, g: number) => ({
+    type: 'Tsetattr' as const, fid, valid: SETATTR_GID, mode: 0, uid: 0, gid: g, size: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0,
+  });
+  const chmod = (fid: number, mode: number) => ({ ...chgrp(fid, 0), valid: SETATTR_MODE, mode });
+  const chown = (fid: number, u: number) => ({ ...chgrp(fid, 0), valid: SETATTR_UID, uid: u });
+
+  t.test('supplementary groups come from the environment\'s /etc/group', { skip: !supports.groups && 'no accounts' }, async (t) => {
+    const { c, as } = await mounted(t);
+    const root = await as(0);
+    const alice = await as(1000);
+    const bob = await as(1001);
+    const d = await root.at('');
+    await c.lcreate(d, 'staff-only', L_O_RDWR | L_O_CREAT, 0o640, 50);
+    await c.write(d, 0, Buffer.from('for staff'));
+    await c.clunk(d);
+    t.equal(await readFile(c, alice.fid, 'staff-only'), 'for staff', 'a member of staff reads a group-readable file');
+    t.equal(await errno(readFile(c, bob.fid, 'staff-only')), E.EACCES, 'a non-member is refused');
+    const mine = await alice.at('');
+    await c.lcreate(mine, 'alices', L_O_RDWR | L_O_CREAT, 0o644, 1000);
+    await c.rpc(chgrp(mine, 50));
+    t.equal((await c.getattr(mine)).gid, 50, 'chown(-1, staff) by a member of staff');
+    const his = await bob.at('');
+    await c.lcreate(his, 'bobs', L_O_RDWR | L_O_CREAT, 0o644, 1001);
+    t.equal(await errno(c.rpc(chgrp(his, 50))), E.EPERM, 'chown(-1, staff) by a non-member is EPERM');
+    // Membership follows /etc/group as it is now: add bob to staff, as gpasswd would.
+    const g = await root.at('etc/group');
+    await c.open(g, L_O_RDWR | L_O_TRUNC);
+    await c.write(g, 0, Buffer.from('root:x:0:\nstaff:x:50:alice,bob\n'));
+    await c.clunk(g);
+    t.equal(await readFile(c, bob.fid, 'staff-only'), 'for staff', 'a change to /etc/group takes effect on the next request');
+  });
+
+  t.test('a uid with no account: the server does not deny on group grounds what the client kernel checked', { skip: !supports.groups && 'no accounts' }, async (t) => {
+    const { c, as } = await mounted(t);
+    const root = await as(0);
+    const stranger = await as(2000);
+    const d = await root.at('');
+    await c.lcreate(d, 'g', L_O_RDWR | L_O_CREAT, 0o640, 50);
+    await c.clunk(d);
+    t.equal(await readFile(c, stranger.fid, 'g'), '', 'group-readable: the caller may be in the group, as its kernel decided');
+    const own = await stranger.at('');
+    await c.lcreate(own, 'own', L_O_RDWR | L_O_CREAT, 0o644, 2000);
+    await c.rpc(chgrp(own, 50));
+    t.equal((await c.getattr(own)).gid, 50, 'chown(-1, G) of its own file');
+    const d2 = await root.at('');
+    await c.lcreate(d2, 'private', L_O_RDWR | L_O_CREAT, 0o600, 50);
+    t.equal(await errno(readFile(c, stranger.fid, 'private')), E.EACCES, 'neither group nor other bits allow it: refused');
+  });
+
+  t.test('setuid and setgid are dropped as Linux drops them', { skip: !supports.groups && 'no accounts' }, async (t) => {
+    const { c, as } = await mounted(t);
+    const root = await as(0);
+    const alice = await as(1000);
+    const bob = await as(1001);
+    const make = async (name: string, mode: number, group: number) => {
+      const d = await root.at('');
+      await c.lcreate(d, name, L_O_RDWR | L_O_CREAT, 0o666, group);
+      await c.rpc(chmod(d, mode));
+      await c.clunk(d);
+    };
+    const writeAs = async (who: { at: (p: string) => Promise<number> }, name: string) => {
+      const f = await who.at(name);
+      await c.open(f, L_O_WRONLY);
+      await c.write(f, 0, Buffer.from('x'));
+      const mode = (await c.getattr(f)).mode & 0o7777;
+      await c.clunk(f);
+      return mode;
+    };
+    await make('exec', 0o6777, 50);
+    t.equal(await writeAs(alice, 'exec'), 0o0777, 'a write by a member drops setuid, and setgid with group execute');
+    await make('lock', 0o2666, 50);
+    t.equal(await writeAs(alice, 'lock'), 0o2666, 'setgid without group execute stays for a member of the group');
+    t.equal(await writeAs(bob, 'lock'), 0o0666, 'and goes for a non-member');
+    await make('rootw', 0o6777, 50);
+    t.equal(await writeAs(root, 'rootw'), 0o6777, 'root (CAP_FSETID) keeps both');
+    await make('own', 0o4755, 0);
+    const f = await root.at('own');
+    await c.rpc(chown(f, 1000));
+    t.equal((await c.getattr(f)).mode & 0o7777, 0o0755, 'chown drops setuid even for root');
+    const mine = await bob.at('');
+    await c.lcreate(mine, 'bobs', L_O_RDWR | L_O_CREAT, 0o644, 1001);
+    await c.rpc(chmod(mine, 0o2755));
+    t.equal((await c.getattr(mine)).mode & 0o7777, 0o2755, 'chmod g+s in his own group');
+    const theirs = await root.at('');
+    await c.lcreate(theirs, 'for-bob', L_O_RDWR | L_O_CREAT, 0o644, 50);
+    await c.rpc(chown(theirs, 1001));
+    t.equal(await errno(c.rpc(chmod(await bob.at('for-bob'), 0o2755))), 0);
+    t.equal((await c.getattr(theirs)).mode & 0o7777, 0o0755, 'chmod g+s by an owner outside the file\'s group drops setgid');
   });
 }

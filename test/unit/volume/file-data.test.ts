@@ -139,11 +139,9 @@ t.test('spilling runs behind the writes; only a write over the whole budget wait
   t.notOk(settled, 'a write over the budget waits for the spill');
   store.release();
   await t.rejects(over, { code: 'COLONY_NO_SPACE' }, 'and reports its failure');
-  for (let i = 0; i <= 17; i++) {
-    const got = await file.read(i * bs, bs);
-    if (!got.equals(Buffer.alloc(bs, i + 1))) { t.fail(`leaf ${i} was lost`); return; }
-  }
-  t.pass('every leaf still reads back');
+  const lost: number[] = [];
+  for (let i = 0; i <= 17; i++) if (!(await file.read(i * bs, bs)).equals(Buffer.alloc(bs, i + 1))) lost.push(i);
+  t.same(lost, [], 'every leaf still reads back');
   t.equal(budget.dirtyBytes, 18 * bs, 'the leaves the store refused are dirty again');
   store.failWith(undefined);
   await file.write(18 * bs, Buffer.alloc(bs, 19));
