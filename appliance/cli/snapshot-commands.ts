@@ -111,7 +111,7 @@ ${DIRECT}`,
       if (ctx.json) writeJson(dest === '-' ? ctx.err : ctx.out, { name, root: formatScore(root), dest, ...stats });
       else if (dest !== '-') ctx.out.write(`exported ${name} to ${dest}: ${stats.files} files, ${stats.dirs} directories, ${formatBytes(stats.bytes)}\n`);
       // tar has no socket type: say so even when the archive went to standard output.
-      if (!ctx.json && stats.socketsSkipped > 0) ctx.err.write(`colony: ${stats.socketsSkipped} sockets ignored (tar has no socket type)\n`);
+      if (!ctx.json && stats.socketsSkipped > 0) ctx.err.write(`colony: ${stats.socketsSkipped} socket${stats.socketsSkipped === 1 ? '' : 's'} ignored (tar has no socket type)\n`);
       return 0;
     });
   },

@@ -2,8 +2,8 @@
 // followed: every parent is a directory this export made (or, with `force`, a real
 // directory it checked with lstat), files open with O_NOFOLLOW|O_EXCL, and what stands in
 // the way is removed, not written through. Then, in this order, because each step undoes
-// part of the one before: owners (as root), xattrs (one setfattr process), modes (chown
-// clears setuid), and mtimes to the nanosecond (one helper process).
+// part of the one before: owners (as root), xattrs (in-process), modes (chown clears
+// setuid), and mtimes to the nanosecond (one helper process).
 import { execFile } from 'node:child_process';
 import fs, { constants as C } from 'node:fs';
 import net from 'node:net';
@@ -12,18 +12,19 @@ import { promisify } from 'node:util';
 import { ColonyError, fromSystemError } from '../errors.js';
 import type { Score } from '../store/index.js';
 import { readLeaves, type BlockReader } from './content.js';
-import type { Entry } from './format.js';
+import type { Entry, Xattr } from './format.js';
 import type { ExportOptions, ExportStats } from './export-tar.js';
 import { setTimes } from './timestamps.js';
 import { readRoot, walk } from './walk.js';
-import { writeXattrs } from './xattr.js';
+import { XattrAddress, writeXattrsSync } from './xattr.js';
+import { writeXattrsByHelper } from './xattr-helper.js';
 
 export interface ExportDirOptions extends ExportOptions {
   /** Export into a non-empty directory, replacing what is in the way. */
   force?: boolean;
   /** Restore owners: defaults to true when running as root. */
   owners?: boolean;
-  /** Restore xattrs (needs setfattr). Default true. */
+  /** Restore xattrs. Default true. */
   xattrs?: boolean;
 }
 
@@ -155,6 +156,22 @@ async function writeFile(store: BlockReader, p: Buffer, e: Entry, blockSize: num
   }
 }
 
+/** Sets xattrs in-process; what the binding cannot express goes to one helper run. */
+async function restoreXattrs(items: Array<{ path: Buffer; xattrs: Xattr[] }>): Promise<void> {
+  const address = new XattrAddress();
+  const deferred: typeof items = [];
+  try {
+    for (const it of items) {
+      if (it.xattrs.length === 0) continue;
+      const at = address.of(it.path);
+      if (at === undefined || !writeXattrsSync(at, it.xattrs, it.path)) deferred.push(it);
+    }
+  } finally {
+    address.close();
+  }
+  await writeXattrsByHelper(deferred);
+}
+
 async function finish(base: Buffer, made: Array<{ path: Buffer; entry: Entry }>, opts: ExportDirOptions): Promise<void> {
   const abs = (rel: Buffer) => (rel.length ? Buffer.concat([base, Buffer.from('/'), rel]) : base);
   const rel = (p: Buffer) => (p.length ? p : Buffer.from('.'));
@@ -164,7 +181,7 @@ async function finish(base: Buffer, made: Array<{ path: Buffer; entry: Entry }>,
     }
   };
   if (opts.owners ?? process.getuid?.() === 0) each('owner', (p, e) => fs.lchownSync(p, e.uid, e.gid));
-  if (opts.xattrs !== false) await writeXattrs(base.toString(), made.map(({ path, entry }) => ({ path: rel(path), xattrs: entry.xattrs })));
+  if (opts.xattrs !== false) await restoreXattrs(made.map(({ path, entry }) => ({ path: abs(path), xattrs: entry.xattrs })));
   // Children before parents, so a directory is still writable while its contents are done.
   each('mode', (p, e) => { if (e.kind !== 'symlink') fs.chmodSync(p, e.mode); }, [...made].reverse());
   await setTimes(base.toString(), made.map(({ path, entry }) => ({ path: rel(path), mtime: entry.mtime })));

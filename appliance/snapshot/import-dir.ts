@@ -1,6 +1,6 @@
-// Import from a directory: one metadata scan (lstat with ns times, readlink), one getfattr
-// process for every xattr, then each distinct file's content read with large sequential
-// reads into the store. Nothing is registered anywhere; on error a ColonyError is thrown,
+// Import from a directory: one metadata scan (lstat with ns times, readlink, and the
+// xattrs in-process), then each distinct file's content read with large sequential reads
+// into the store. Nothing is registered anywhere; on error a ColonyError is thrown,
 // and any blocks already written are harmless orphans in a content-addressed store.
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
@@ -11,7 +11,8 @@ import { ContentBuilder, type BlockReader, type BlockWriter } from './content.js
 import { DATA, INLINE_MAX, type EntryKind } from './format.js';
 import { newNode, writeTree, type RootOptions, type TreeNode } from './tree.js';
 import { ImportCache, fingerprint, present, type Fingerprint } from './import-cache.js';
-import { readTreeXattrs } from './xattr.js';
+import { XattrAddress, readXattrsSync } from './xattr.js';
+import { readXattrsByHelper } from './xattr-helper.js';
 
 export interface ImportProgress { bytes: number; files: number }
 
@@ -32,7 +33,7 @@ export interface ImportStats {
 
 export interface ImportOptions extends RootOptions {
   onProgress?: (p: ImportProgress) => void;
-  /** Read extended attributes (needs getfattr for directories). Default true. */
+  /** Read extended attributes. Default true. */
   xattrs?: boolean;
   /**
    * Directory imports: a file of the caller's where this import remembers each file's
@@ -88,20 +89,21 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
   const stats = newStats();
   const root = await countingBlocks(store, stats, async () => {
     const abs = await realpath(dir).catch((err) => { throw fromSystemError(err, `opening ${dir}`); });
-    const xattrsP = opts.xattrs === false ? Promise.resolve(new Map()) : readTreeXattrs(abs);
-    xattrsP.catch(() => {});
+    const xattrs = opts.xattrs === false ? undefined : new ScanXattrs();
     const top = newNode('dir');
     const topSt = await lstat(abs, { bigint: true }).catch((err) => { throw fromSystemError(err, `reading ${abs}`); });
     if (!topSt.isDirectory()) throw invalid(`${dir} is not a directory`);
     const started = BigInt(Date.now()) * 1_000_000n;
     const cache = opts.cache && store.hasMany ? await ImportCache.load(opts.cache, blockSize) : undefined;
     const files: FileToRead[] = [];
-    const paths = new Map<TreeNode, Buffer>();
     setAttrs(top, topSt);
-    paths.set(top, Buffer.from(abs));
-    await scanTree(Buffer.from(abs), top, files, paths, stats);
-    const xattrs = await xattrsP;
-    for (const [node, path] of paths) node.entry.xattrs = xattrs.get(path.toString('latin1')) ?? [];
+    try {
+      xattrs?.read(top, Buffer.from(abs));
+      await scanTree(Buffer.from(abs), top, files, stats, xattrs);
+    } finally {
+      xattrs?.close();
+    }
+    await xattrs?.readDeferred();
     await readContents(store, files, blockSize, stats, opts.onProgress, cache);
     const score = await writeTree(store, top, { ...opts, blockSize }, stats);
     if (cache) await cache.save(opts.cache!, started);
@@ -122,13 +124,13 @@ function setAttrs(node: TreeNode, st: BigIntStats): void {
  * lstat through the thread pool costs three to four times the CPU of lstatSync here, and a
  * scan is nothing but such calls. The event loop gets a turn between directories.
  */
-async function scanTree(top: Buffer, topNode: TreeNode, files: FileToRead[], paths: Map<TreeNode, Buffer>, stats: ImportStats): Promise<void> {
+async function scanTree(top: Buffer, topNode: TreeNode, files: FileToRead[], stats: ImportStats, xattrs?: ScanXattrs): Promise<void> {
   const inodes = new Map<string, TreeNode>();
   const queue: Array<[Buffer, TreeNode]> = [[top, topNode]];
   for (let i = 0; i < queue.length; i++) {
     const [path, node] = queue[i]!;
     try {
-      scanDir(path, node, inodes, files, paths, stats, queue);
+      scanDir(path, node, inodes, files, stats, queue, xattrs);
     } catch (err) {
       throw fromSystemError(err, `reading ${(err as { path?: string }).path ?? path}`);
     }
@@ -138,7 +140,7 @@ async function scanTree(top: Buffer, topNode: TreeNode, files: FileToRead[], pat
 
 function scanDir(
   dirPath: Buffer, dir: TreeNode, inodes: Map<string, TreeNode>,
-  files: FileToRead[], paths: Map<TreeNode, Buffer>, stats: ImportStats, subdirs: Array<[Buffer, TreeNode]>,
+  files: FileToRead[], stats: ImportStats, subdirs: Array<[Buffer, TreeNode]>, xattrs?: ScanXattrs,
 ): void {
   const base = dirPath.at(-1) === 0x2f ? dirPath : Buffer.concat([dirPath, SLASH]); // "/" itself ends in a slash
   for (const name of fs.readdirSync(dirPath, { encoding: 'buffer' })) {
@@ -153,7 +155,7 @@ function scanDir(
     else {
       node = newNode(kind);
       setAttrs(node, st);
-      paths.set(node, path);
+      xattrs?.read(node, path);
       if (key) inodes.set(key, node);
       if (kind === 'dir') subdirs.push([path, node]);
       else if (kind === 'file') { stats.files++; node.entry.size = Number(st.size); files.push({ path, node, fp: fingerprint(st) }); }
@@ -166,6 +168,29 @@ function scanDir(
     }
     node.refs++;
     dir.children!.set(name.toString('latin1'), node);
+  }
+}
+
+/**
+ * Reads each inode's xattrs as the scan meets it (the scan's calls are synchronous, so
+ * these are too). What the binding cannot read waits for one helper run after the scan.
+ */
+class ScanXattrs {
+  private readonly address = new XattrAddress();
+  private readonly deferred: Array<{ node: TreeNode; path: Buffer }> = [];
+
+  read(node: TreeNode, path: Buffer): void {
+    const at = this.address.of(path);
+    const found = at === undefined ? null : readXattrsSync(at, path);
+    if (found) node.entry.xattrs = found;
+    else this.deferred.push({ node, path });
+  }
+
+  close(): void { this.address.close(); }
+
+  async readDeferred(): Promise<void> {
+    const found = await readXattrsByHelper(this.deferred.map((d) => d.path));
+    this.deferred.forEach((d, i) => { d.node.entry.xattrs = found[i]!; });
   }
 }
 

@@ -1,103 +1,106 @@
-// Extended attributes through the `attr` tools, since Node has no xattr API: one
-// `getfattr -R` process reads a whole tree, one `setfattr --restore` process writes one.
-// Both speak the same dump format: "# file: PATH", then "name=0sBASE64" lines, then a
-// blank line; names and paths escape backslash and control bytes as \ooo.
-import { spawn } from 'node:child_process';
-import { ColonyError, unsupported } from '../errors.js';
+// Extended attributes, read and written in-process through @napi-rs/xattr (Node has no
+// xattr API, and a fresh Debian has no getfattr/setfattr). The binding's calls are
+// lgetxattr, llistxattr and lsetxattr: they never follow a final symlink, which is what a
+// snapshot wants. Its limits, checked against its source (Brooooooklyn/xattr, src/lib.rs):
+// - paths and names are UTF-8 strings;
+// - listAttributes fails with InvalidArg on a name that is not UTF-8;
+// - getAttribute returns null for any error (it hides the errno);
+// - errors carry the errno only in their message, "... (os error N)".
+// So a path that is not UTF-8 is addressed as /proc/self/fd/DIRFD/NAME (the directory's fd
+// is followed as an inner component; NAME, the final one, is not), and what the binding
+// cannot express at all (a final name or an xattr name that is not UTF-8, a hidden error)
+// goes to one helper process for the whole import or export (xattr-helper.ts).
+//
+// Concurrency: the calls are synchronous, as the scan's and the export's other file-system
+// calls are; an XattrAddress belongs to one walk at a time.
+import { constants as C, existsSync } from 'node:fs';
+import fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { constants as OS } from 'node:os';
+import { getAttributeSync, listAttributesSync, setAttributeSync } from '@napi-rs/xattr';
+import { ColonyError, fromSystemError } from '../errors.js';
 import type { Xattr } from './format.js';
 
-/** Unescapes \ooo sequences of the attr tools into raw bytes. */
-export function unescapeAttr(text: Buffer): Buffer {
-  if (!text.includes(0x5c)) return text;
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === 0x5c && i + 3 < text.length && /^[0-7]{3}$/.test(text.toString('latin1', i + 1, i + 4))) {
-      out.push(parseInt(text.toString('latin1', i + 1, i + 4), 8) & 0xff);
-      i += 3;
-    } else out.push(c);
-  }
-  return Buffer.from(out);
+const PROC_FD = '/proc/self/fd';
+const ERRNO_NAME = new Map(Object.entries(OS.errno).map(([name, n]) => [n, name]));
+
+/** The binding's error as an errno exception (code 'EPERM', ...) when its message names one. */
+export function bindingError(err: unknown): NodeJS.ErrnoException {
+  const e = err as Error & { code?: string };
+  const n = /\(os error (\d+)\)/.exec(e?.message ?? '')?.[1];
+  const code = n === undefined ? e?.code : ERRNO_NAME.get(Number(n));
+  return Object.assign(new Error(e?.message ?? String(err), { cause: err }), { code, errno: n === undefined ? undefined : -Number(n) });
 }
 
-/** Escapes backslash, control bytes and `extra` bytes as \ooo, as the attr tools expect. */
-export function escapeAttr(bytes: Uint8Array, extra: number[] = []): string {
-  let s = '';
-  for (const c of bytes) s += c < 0x20 || c === 0x7f || c === 0x5c || extra.includes(c) ? `\\${c.toString(8).padStart(3, '0')}` : String.fromCharCode(c);
-  return s;
-}
+const notSupported = (code?: string) => code === 'ENOTSUP' || code === 'EOPNOTSUPP';
 
-function decodeValue(text: string): Buffer {
-  if (text.startsWith('0s')) return Buffer.from(text.slice(2), 'base64');
-  if (text.startsWith('0x')) return Buffer.from(text.slice(2), 'hex');
-  if (text.startsWith('"') && text.endsWith('"')) return unescapeAttr(Buffer.from(text.slice(1, -1), 'latin1'));
-  return Buffer.from(text, 'latin1');
-}
+/**
+ * Turns a path (raw bytes) into a string the binding can take, or undefined when it cannot
+ * (the final name is not UTF-8, or /proc is not mounted). Keeps the last directory it
+ * opened, since a scan or an export addresses the entries of one directory in a row.
+ */
+export class XattrAddress {
+  private dir: { path: Buffer; fd: number } | undefined;
 
-/** Parses a getfattr dump: path bytes (as a latin1 string) → sorted xattrs. */
-export function parseDump(dump: Buffer): Map<string, Xattr[]> {
-  const out = new Map<string, Xattr[]>();
-  let current: Xattr[] | undefined;
-  let start = 0;
-  while (start < dump.length) {
-    let end = dump.indexOf(0x0a, start);
-    if (end < 0) end = dump.length;
-    const line = dump.subarray(start, end);
-    start = end + 1;
-    if (line.length === 0) { current = undefined; continue; }
-    if (line.toString('latin1', 0, 8) === '# file: ') {
-      current = [];
-      out.set(unescapeAttr(line.subarray(8)).toString('latin1'), current);
-      continue;
+  of(path: Buffer): string | undefined {
+    if (isUtf8(path)) return path.toString();
+    const cut = path.lastIndexOf(0x2f);
+    const name = path.subarray(cut + 1);
+    if (cut < 0 || name.length === 0 || !isUtf8(name) || !existsSync(PROC_FD)) return undefined;
+    const dir = path.subarray(0, Math.max(cut, 1));
+    if (!this.dir?.path.equals(dir)) {
+      this.close();
+      this.dir = { path: Buffer.from(dir), fd: fs.openSync(dir, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW) };
     }
-    if (!current || line[0] === 0x23) continue;
-    const eq = line.indexOf(0x3d);
-    const name = unescapeAttr(eq < 0 ? line : line.subarray(0, eq));
-    current.push({ name, value: eq < 0 ? Buffer.alloc(0) : decodeValue(line.toString('latin1', eq + 1)) });
+    return `${PROC_FD}/${this.dir.fd}/${name.toString()}`;
   }
-  for (const list of out.values()) list.sort((a, b) => Buffer.compare(a.name, b.name));
-  return out;
-}
 
-/** A setfattr --restore input for the given (path, xattrs) pairs. */
-export function formatDump(items: Array<{ path: Buffer; xattrs: Xattr[] }>): Buffer {
-  const parts: string[] = [];
-  for (const { path, xattrs } of items) {
-    if (xattrs.length === 0) continue;
-    parts.push(`# file: ${escapeAttr(path)}\n`);
-    for (const x of xattrs) parts.push(`${escapeAttr(x.name, [0x3d])}=0s${x.value.toString('base64')}\n`);
-    parts.push('\n');
+  close(): void {
+    if (this.dir) fs.closeSync(this.dir.fd);
+    this.dir = undefined;
   }
-  return Buffer.from(parts.join(''), 'latin1');
 }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; input?: Buffer }): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => { if (err.length < 65536) err += b.toString(); });
-    child.stdin.on('error', () => {}); // the exit code tells
-    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT'
-      ? unsupported(`${cmd} is not installed (Debian package "attr"); it is needed for extended attributes`)
-      : new ColonyError('COLONY_IO', `running ${cmd}: ${e.message}`, { cause: e })));
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
-    child.stdin.end(opts.input ?? Buffer.alloc(0));
-  });
+/**
+ * The xattrs at `address` (see XattrAddress), sorted by name bytes; [] on a file system
+ * without xattrs; null when only the helper can read them (a name that is not UTF-8, or a
+ * value the binding would not give, so the helper can say why).
+ */
+export function readXattrsSync(address: string, shown: Buffer): Xattr[] | null {
+  let names: string[];
+  try {
+    names = listAttributesSync(address);
+  } catch (err) {
+    const e = bindingError(err);
+    if (notSupported(e.code)) return [];
+    if (e.code === 'InvalidArg') return null;
+    throw fromSystemError(e, `listing the extended attributes of ${shown}`);
+  }
+  const out: Xattr[] = [];
+  for (const name of names) {
+    const value = getAttributeSync(address, name);
+    if (value === null) return null;
+    out.push({ name: Buffer.from(name), value: Buffer.from(value) });
+  }
+  return out.sort((a, b) => Buffer.compare(a.name, b.name));
 }
 
-/** Every xattr under `absRoot` (itself included), by absolute path bytes as latin1, in one process. */
-export async function readTreeXattrs(absRoot: string): Promise<Map<string, Xattr[]>> {
-  const r = await run('getfattr', ['-R', '-d', '-m', '-', '-h', '--absolute-names', '-e', 'base64', '--', absRoot], {});
-  if (r.code !== 0) throw new ColonyError('COLONY_IO', `reading extended attributes under ${absRoot}: ${r.stderr.trim().split('\n')[0] ?? `getfattr exited ${r.code}`}`);
-  return parseDump(r.stdout);
+/** Sets `xattrs` at `address`; false (nothing set) when a name is not UTF-8 and only the helper can. */
+export function writeXattrsSync(address: string, xattrs: Xattr[], shown: Buffer): boolean {
+  if (!xattrs.every((x) => isUtf8(x.name))) return false;
+  for (const x of xattrs) {
+    try {
+      setAttributeSync(address, x.name.toString(), x.value);
+    } catch (err) {
+      throw xattrWriteError(bindingError(err), shown, x.name);
+    }
+  }
+  return true;
 }
 
-/** Sets xattrs on paths relative to `cwd`, without following symlinks, in one process. */
-export async function writeXattrs(cwd: string, items: Array<{ path: Buffer; xattrs: Xattr[] }>): Promise<void> {
-  const input = formatDump(items);
-  if (input.length === 0) return;
-  const r = await run('setfattr', ['-h', '--restore=-'], { cwd, input });
-  if (r.code !== 0) throw new ColonyError('COLONY_IO', `restoring extended attributes under ${cwd}: ${r.stderr.trim().split('\n')[0] ?? `setfattr exited ${r.code}`}`);
+/** An error setting one xattr, with a code a caller can act on. */
+export function xattrWriteError(e: NodeJS.ErrnoException, shown: Buffer, name: Buffer): ColonyError {
+  const doing = `setting the extended attribute ${JSON.stringify(name.toString())} of ${shown}`;
+  if (notSupported(e.code)) return new ColonyError('COLONY_UNSUPPORTED', `${doing}: the file system does not support it`, { cause: e });
+  return fromSystemError(e, doing);
 }
