@@ -14,6 +14,9 @@ type Spec =
   | { reuse: Entry }
   | { node: Inode; attrs: Omit<Entry, 'name' | 'size' | 'score' | 'inline'>; file?: FileCapture; children?: Array<{ raw: Buffer; spec: Spec }> };
 
+/** Changed leaves a save holds in memory at once (per file). */
+const SAVE_BATCH_BYTES = 8 << 20;
+
 export interface SaveOptions { comment?: string; meta?: Record<string, string> }
 
 /** The whole tree as it is at this instant. Must not await. */
@@ -59,15 +62,23 @@ async function fileContent(vol: Volume, cap: FileCapture): Promise<Pick<Entry, '
   const changed = new Set<number>(cap.leaves.keys());
   if (cap.baseInline) changed.add(0);
   for (let i = Math.floor(cap.baseVisible / bs); i < Math.min(leafCount(oldSize, bs), n); i++) changed.add(i);
-  const changes = new Map<number, Buffer | null>();
-  for (const i of changed) {
-    if (i >= n) continue;
-    const data = await view.leaf(i);
-    const len = leafLength(cap.size, bs, i);
-    if (!data || isAllZero(data)) { changes.set(i, null); continue; }
-    changes.set(i, data.length === len ? data : data.length > len ? data.subarray(0, len) : Buffer.concat([data, Buffer.alloc(len - data.length)]));
+  // In batches of SAVE_BATCH_BYTES, each over the tree the last one made: gathering every
+  // changed leaf first held a whole file in memory (512 MiB for a 512 MiB file).
+  const order = [...changed].filter((i) => i < n).sort((a, b) => a - b);
+  const perBatch = Math.max(1, Math.floor(SAVE_BATCH_BYTES / bs));
+  let score = oldScore;
+  let from = oldSize;
+  for (let b = 0; b === 0 || b < order.length; b += perBatch) {
+    const changes = new Map<number, Buffer | null>();
+    for (const i of order.slice(b, b + perBatch)) {
+      const data = await view.leaf(i);
+      const len = leafLength(cap.size, bs, i);
+      if (!data || isAllZero(data)) { changes.set(i, null); continue; }
+      changes.set(i, data.length === len ? data : data.length > len ? data.subarray(0, len) : Buffer.concat([data, Buffer.alloc(len - data.length)]));
+    }
+    score = await rewriteLeaves(vol.store, score, from, cap.size, changes, { blockSize: bs });
+    from = cap.size;
   }
-  const score = await rewriteLeaves(vol.store, oldScore, oldSize, cap.size, changes, { blockSize: bs });
   return { size: cap.size, score, inline: null };
 }
 
