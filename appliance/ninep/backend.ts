@@ -112,6 +112,9 @@ export interface StatFs {
  *   handle, possibly while other requests on the same node are in flight.
  * - fsync runs alongside anything; it returns once what was written before it is stable.
  * - Every call must respect its Caller's signal where it may wait long.
+ * MemFs meets this by never awaiting inside a change; a volume by its namespace lock. A
+ * synthetic tree's ctl writes are ordinary writes: the command behind one serialises what
+ * it needs itself (the grid's verbs do).
  */
 export interface Backend {
   walk(c: Caller, dir: Node, name: string): Promise<Node>;
