@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp.js';
-import { runGuest, startDiod, requireVm, VmError } from '../helpers/vm.js';
+import { guestTcpHost, runGuest, startDiod, requireVm, VmError } from '../helpers/vm.js';
+import { freePort } from '../helpers/colony-server.js';
 
 if (await requireVm(t)) {
   t.test('no socket at the path: VM_SERVER_UNREACHABLE', async (t) => {
@@ -33,6 +34,17 @@ if (await requireVm(t)) {
     await exited;
     const err = await runGuest({ socket: path, script: 'true', timeoutMs: 60_000 }).catch((e: unknown) => e);
     t.match(err, { code: 'VM_SERVER_UNREACHABLE', message: /Connection refused/ });
+  });
+
+  t.test('nothing listens on a forwarded tcp port: VM_SERVER_UNREACHABLE', async (t) => {
+    const port = await freePort();
+    const err = await runGuest({
+      tcp: { port, command: `mount -t 9p -o trans=tcp,port=${port},version=9p2000.L ${guestTcpHost} /mnt` },
+      script: 'true',
+      timeoutMs: 60_000,
+    }).catch((e: unknown) => e);
+    t.type(err, VmError);
+    t.match(err, { code: 'VM_SERVER_UNREACHABLE', message: new RegExp(`127\\.0\\.0\\.1:${port}`) });
   });
 
   t.test('a mount the server refuses: mounted=false with the reason in the boot log', async (t) => {
