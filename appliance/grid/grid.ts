@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { checkName, type Catalog, type NameRecord } from '../catalog/index.js';
 import { closed, ColonyError, exists, invalid, isColonyError, notFound } from '../errors.js';
 import { silentLog, type Log } from '../log.js';
-import { formatScore, parseScore, type BlockStore, type Score } from '../store/index.js';
+import { formatScore, parseScore, type BlockSource, type Score } from '../store/index.js';
 import { DiskTier, Volume } from '../volume/index.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
@@ -16,7 +16,7 @@ import { EnvRecords, type EnvRecord } from './records.js';
 export interface GridOptions {
   /** The data directory; disk environments are recorded in DATA/envs/. */
   data: string;
-  store: BlockStore;
+  store: BlockSource;
   catalog: Catalog;
   log?: Log;
   limits?: Partial<GridLimits>;
@@ -47,7 +47,7 @@ export class Grid {
   private readonly host: string;
   private readonly port: number;
 
-  private constructor(readonly store: BlockStore, readonly catalog: Catalog, data: string, opts: GridOptions) {
+  private constructor(readonly store: BlockSource, readonly catalog: Catalog, data: string, opts: GridOptions) {
     this.limits = resolveLimits({ memBytes: totalmem(), ...opts.limits });
     this.envsDir = join(data, 'envs');
     this.records = new EnvRecords(this.envsDir);

@@ -8,11 +8,12 @@
 // length is a function of size alone. An all-zero leaf or subtree is the zero score and is
 // never stored.
 import { corruptData, invalid } from '../errors.js';
-import { SCORE_BYTES, formatScore, type Score } from '../store/index.js';
+import { SCORE_BYTES, formatScore, type BlockSource, type Score } from '../store/index.js';
 import { DATA, POINTER, ZERO_SCORE, checkBlockSize, decodePointers, isZeroScore } from './format.js';
 
-export interface BlockReader { getBlock(score: Score): Promise<{ type: number; data: Buffer }> }
-export interface BlockWriter { put(type: number, data: Uint8Array): Promise<Score> }
+/** The parts of a BlockSource that reading and writing content need: any BlockSource will do. */
+export type BlockReader = Pick<BlockSource, 'getBlock'>;
+export type BlockWriter = Pick<BlockSource, 'put'>;
 
 export const fanout = (blockSize: number) => blockSize / SCORE_BYTES;
 export const leafCount = (size: number, blockSize: number) => Math.ceil(size / blockSize);

@@ -6,8 +6,8 @@ import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { fromSystemError, invalid, unsupported } from '../errors.js';
-import type { Score } from '../store/index.js';
-import { ContentBuilder, type BlockReader, type BlockWriter } from './content.js';
+import type { BlockSource, Score } from '../store/index.js';
+import { ContentBuilder, type BlockWriter } from './content.js';
 import { DATA, INLINE_MAX, type EntryKind } from './format.js';
 import { newNode, writeTree, type RootOptions, type TreeNode } from './tree.js';
 import { ImportCache, fingerprint, present, type Fingerprint } from './import-cache.js';
@@ -38,14 +38,15 @@ export interface ImportOptions extends RootOptions {
   /**
    * Directory imports: a file of the caller's where this import remembers each file's
    * fingerprint and content, so the next import of the same tree skips unchanged files
-   * (see import-cache.ts). Needs a store with hasMany.
+   * (see import-cache.ts).
    */
   cache?: string;
 }
 
 export interface ImportResult { root: Score; stats: ImportStats }
 
-export type SnapshotStore = BlockReader & BlockWriter & { stats?(): Promise<{ blocks: number }>; hasMany?(scores: Score[]): Promise<boolean[]> };
+/** What an import writes to: any BlockSource; `blocksWritten` is counted when it also tells its block count. */
+export type SnapshotStore = BlockSource & { stats?(): Promise<{ blocks: number }> };
 
 export const newStats = (): ImportStats => ({ files: 0, dirs: 0, symlinks: 0, specials: 0, sockets: 0, hardlinks: 0, bytes: 0, blocksWritten: 0, reused: 0 });
 
@@ -94,7 +95,7 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
     const topSt = await lstat(abs, { bigint: true }).catch((err) => { throw fromSystemError(err, `reading ${abs}`); });
     if (!topSt.isDirectory()) throw invalid(`${dir} is not a directory`);
     const started = BigInt(Date.now()) * 1_000_000n;
-    const cache = opts.cache && store.hasMany ? await ImportCache.load(opts.cache, blockSize) : undefined;
+    const cache = opts.cache ? await ImportCache.load(opts.cache, blockSize) : undefined;
     const files: FileToRead[] = [];
     setAttrs(top, topSt);
     try {
@@ -205,7 +206,7 @@ async function readContents(
   if (cache) {
     const found = all.map((f) => cache.candidate(f.path, f.fp));
     const hits = all.flatMap((f, i) => (found[i] ? [i] : []));
-    const ok = await present(store as Required<SnapshotStore>, hits.map((i) => found[i]!));
+    const ok = await present(store, hits.map((i) => found[i]!));
     const reused = new Set(hits.filter((_, j) => ok[j]));
     for (const i of reused) {
       const { score, inline, size } = found[i]!;

@@ -1,4 +1,6 @@
 // The block store's public surface.
+export type { BlockSource } from './block-source.js';
+export { MemoryBlockSource, type MemoryBlockSourceOptions } from './memory.js';
 export { BlockStore, STORE_DEFAULTS, type StoreOptions, type StoreStats, type StoredBlock } from './store.js';
 export { formatScore, parseScore, isScoreText, SCORE_BYTES, type Score } from './score.js';
 export { loadHash, type HashBackend } from './hash.js';

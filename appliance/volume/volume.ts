@@ -3,7 +3,7 @@
 // store the first time something needs them. Changes live in an overlay until `save`.
 import { closed, invalid, notFound, posixError } from '../errors.js';
 import { readRoot, readDirectory, walk, type Entry, type Root } from '../snapshot/index.js';
-import type { BlockStore, Score } from '../store/index.js';
+import type { BlockSource, Score } from '../store/index.js';
 import { allowed, check, modeAfterWrite, X, W, R, type Cred } from './access.js';
 import { Budget, FileData, type VolumeCounters } from './file-data.js';
 import { nowNs, typeBits, type Child, type Inode } from './inode.js';
@@ -38,7 +38,7 @@ export class Volume extends NamespaceOps {
   private closed = false;
   private linkIndex: Promise<Map<number, { count: number; paths: Buffer[] }>> | undefined;
 
-  private constructor(readonly store: BlockStore, public rootScore: Score, public root: Root, opts: VolumeOptions) {
+  private constructor(readonly store: BlockSource, public rootScore: Score, public root: Root, opts: VolumeOptions) {
     super();
     this.budget = new Budget(opts.cacheBytes ?? 100 << 20, store, root.blockSize, this.counters);
     const top = this.newInode(root.top, ROOT_INO);
@@ -46,7 +46,7 @@ export class Volume extends NamespaceOps {
   }
 
   /** Reads the root block only: the cost does not depend on the snapshot's size. */
-  static async open(store: BlockStore, root: Score, opts: VolumeOptions = {}): Promise<Volume> {
+  static async open(store: BlockSource, root: Score, opts: VolumeOptions = {}): Promise<Volume> {
     return new Volume(store, root, await readRoot(store, root), opts);
   }
 

@@ -1,18 +1,11 @@
-// The contract every block source keeps: the local store now, and later a cache in
-// front of it, a peer over the network and a volume's overlay. Each runs this suite.
+// The contract every BlockSource (appliance/store/block-source.ts) keeps: the local store,
+// the in-memory source, and later a cache in front of the store and a peer over the
+// network. test/integration/store/block-sources.test.ts runs it against each of them.
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
-import { formatScore, type Score } from '../../appliance/store/index.js';
+import { formatScore, type BlockSource } from '../../appliance/store/index.js';
 
-export interface BlockSource {
-  put(type: number, data: Uint8Array): Promise<Score>;
-  get(score: Score): Promise<Buffer>;
-  getBlock(score: Score): Promise<{ type: number; data: Buffer }>;
-  has(score: Score): Promise<boolean>;
-  hasMany(scores: Score[]): Promise<boolean[]>;
-  sync(): Promise<void>;
-  readonly maxBlockBytes: number;
-}
+export type { BlockSource };
 
 export function blockSourceSuite(t: Test, make: (t: Test) => Promise<BlockSource>): void {
   t.test('put returns the BLAKE3 score and get returns the same bytes', async (t) => {
@@ -70,5 +63,23 @@ export function blockSourceSuite(t: Test, make: (t: Test) => Promise<BlockSource
     const src = await make(t);
     await t.rejects(src.put(255, Buffer.from('x')), { code: 'COLONY_INVALID' });
     await t.rejects(src.put(-1, Buffer.from('x')), { code: 'COLONY_INVALID' });
+  });
+
+  t.test('put copies the bytes: the caller may reuse its buffer at once', async (t) => {
+    const src = await make(t);
+    const buf = Buffer.from('first contents');
+    const score = await src.put(2, buf);
+    buf.fill(0x21);
+    t.same(await src.get(score), Buffer.from('first contents'));
+  });
+
+  t.test('concurrent puts and gets of the same blocks agree', async (t) => {
+    const src = await make(t);
+    const blocks = Array.from({ length: 20 }, (_, i) => randomBytes(100 + i));
+    const scores = await Promise.all([...blocks, ...blocks].map((b) => src.put(1, b)));
+    t.same(scores.slice(0, 20), scores.slice(20), 'the same bytes, the same score, whichever put won');
+    const got = await Promise.all(scores.map((s) => src.get(s)));
+    got.forEach((g, i) => t.same(g, blocks[i % 20]));
+    t.same(await src.hasMany(scores), scores.map(() => true));
   });
 }

@@ -2,13 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { BlockStore, formatScore } from '../../../appliance/store/index.js';
-import { blockSourceSuite } from '../../conformance/block-source.js';
 import { repoRoot, tsLoader, childEnv } from '../../helpers/cli.js';
 import { tmpDir, tmpStore } from '../../helpers/tmp.js';
-
-t.test('the store keeps the block source contract', async (t) => {
-  blockSourceSuite(t, async (t) => (await tmpStore(t)).store);
-});
 
 t.test('blocks survive close and reopen, with stats counted', async (t) => {
   const dir = await tmpDir(t);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { ContentBuilder, ContentWriter, depthFor, leafCount, readLeaf, readLeaves, readRange } from '../../../appliance/snapshot/content.js';
 import { DATA, POINTER, ZERO_SCORE, isZeroScore } from '../../../appliance/snapshot/format.js';
 import { rewriteLeaves } from '../../../appliance/snapshot/rewrite.js';
-import { MemoryBlocks } from './memory-blocks.js';
+import { MemoryBlockSource } from '../../../appliance/store/index.js';
 
 const BS = 4096; // fanout 128
 const F = BS / 32;
@@ -10,7 +10,7 @@ const F = BS / 32;
 /** A deterministic, mostly non-zero leaf for index i (every 5th is all zero: sparse). */
 const leafFor = (i: number, len = BS, salt = 0) => (i % 5 === 3 ? Buffer.alloc(len) : Buffer.alloc(len, ((i * 31 + salt) % 251) + 1));
 
-async function build(store: MemoryBlocks, size: number, salt = 0) {
+async function build(store: MemoryBlockSource, size: number, salt = 0) {
   const b = new ContentBuilder(store, BS);
   for (let i = 0; i < leafCount(size, BS); i++) await b.add(leafFor(i, Math.min(BS, size - i * BS), salt));
   return b.finish();
@@ -33,7 +33,7 @@ t.test('depth is a pure function of size and block size', async (t) => {
 });
 
 t.test('a content tree has the documented shape; zero leaves and subtrees are elided', async (t) => {
-  const store = await MemoryBlocks.create();
+  const store = await MemoryBlockSource.create();
   t.same(await build(store, 0), { score: ZERO_SCORE, size: 0 });
   const one = await build(store, 100);
   t.equal((await store.getBlock(one.score)).type, DATA, 'a one-leaf stream is its leaf');
@@ -51,7 +51,7 @@ t.test('a content tree has the documented shape; zero leaves and subtrees are el
 });
 
 t.test('leaves, ranges and streams read back what was written', async (t) => {
-  const store = await MemoryBlocks.create();
+  const store = await MemoryBlockSource.create();
   const size = (F * 2 + 5) * BS - 100;
   const { score } = await build(store, size);
   const n = leafCount(size, BS);
@@ -71,7 +71,7 @@ t.test('leaves, ranges and streams read back what was written', async (t) => {
 });
 
 t.test('the builder refuses a short leaf before the last, and a writer chunks any stream', async (t) => {
-  const store = await MemoryBlocks.create();
+  const store = await MemoryBlockSource.create();
   const b = new ContentBuilder(store, BS);
   await b.add(Buffer.alloc(10, 1));
   await t.rejects(b.add(Buffer.alloc(BS, 1)), { code: 'COLONY_INVALID' });
@@ -86,7 +86,7 @@ t.test('the builder refuses a short leaf before the last, and a writer chunks an
 });
 
 t.test('the builder keeps one partial pointer block per level, whatever the size', async (t) => {
-  const store = await MemoryBlocks.create();
+  const store = await MemoryBlockSource.create();
   const b = new ContentBuilder(store, BS);
   const levels = (b as unknown as { levels: Buffer[][] }).levels;
   let most = 0;
@@ -98,7 +98,7 @@ t.test('the builder keeps one partial pointer block per level, whatever the size
 });
 
 t.test('rewriteLeaves equals a rebuild, and rewrites only the changed path', async (t) => {
-  const store = await MemoryBlocks.create();
+  const store = await MemoryBlockSource.create();
   const cases: Array<{ old: number; now: number; change: number[] }> = [
     { old: (F * 3 + 9) * BS + 11, now: (F * 3 + 9) * BS + 11, change: [0, F + 1, 3 * F + 8] },
     { old: (F * 3 + 9) * BS + 11, now: (F * 3 + 9) * BS + 11, change: [] },

@@ -4,16 +4,15 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { closure, diff, importTar, readLeaf, readRoot, walk } from '../../../appliance/snapshot/index.js';
-import { loadHash, parseScore } from '../../../appliance/store/index.js';
+import { MemoryBlockSource, loadHash, parseScore } from '../../../appliance/store/index.js';
 import { fixtureArchive } from './fixture-archive.js';
-import { MemoryBlocks } from './memory-blocks.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../../fixtures/snapshot/v1-small.json', import.meta.url), 'utf8')) as {
   root: string; blocks: Array<{ score: string; type: number; hex: string }>;
 };
 
-async function pinnedStore(): Promise<MemoryBlocks> {
-  const store = await MemoryBlocks.create();
+async function pinnedStore(): Promise<MemoryBlockSource> {
+  const store = await MemoryBlockSource.create();
   const { hash } = await loadHash();
   for (const b of fixture.blocks) {
     const data = Buffer.from(b.hex, 'hex');

@@ -79,7 +79,8 @@ t.test('a stream that ends early or without the end marker is corrupt, never a h
 t.test('a failing input keeps its cause: an OS error its code, broken gzip is corrupt data', async (t) => {
   const { importTar } = await import('../../../appliance/snapshot/import-tar.js');
   const { createReadStream } = await import('node:fs');
-  const store = { put: async () => Buffer.alloc(32), getBlock: async () => ({ type: 0, data: Buffer.alloc(0) }) };
+  const { MemoryBlockSource } = await import('../../../appliance/store/index.js');
+  const store = await MemoryBlockSource.create();
   await t.rejects(importTar(store, createReadStream('/nonexistent/colony.tar')), { code: 'COLONY_NOT_FOUND' });
   await t.rejects(importTar(store, [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4])]), { code: 'COLONY_CORRUPT_DATA' });
 });

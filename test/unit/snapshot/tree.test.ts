@@ -2,7 +2,7 @@ import t from 'tap';
 import { blankEntry } from '../../../appliance/snapshot/format.js';
 import { newNode, numberLinks, writeTree, type TreeNode } from '../../../appliance/snapshot/tree.js';
 import { walk } from '../../../appliance/snapshot/walk.js';
-import { MemoryBlocks } from './memory-blocks.js';
+import { MemoryBlockSource } from '../../../appliance/store/index.js';
 
 /** Builds a tree from "path" → node, making directories on the way. */
 function tree(spec: Array<[string, TreeNode]>): TreeNode {
@@ -31,7 +31,7 @@ t.test('link groups are numbered in walk order, whatever order they were found i
   t.equal(x.entry.link, 1, 'a/x1 is the first linked name in walk order');
   t.equal(y.entry.link, 2);
   t.equal(lonely.entry.link, 0);
-  const store = await MemoryBlocks.create();
+  const store = await MemoryBlockSource.create();
   const root = await writeTree(store, top, { created: 0n, blockSize: 4096 });
   const seen: string[] = [];
   for await (const { path, entry } of walk(store, root)) seen.push(`${path.toString() || '.'}${entry.link ? `#${entry.link}` : ''}`);
@@ -40,7 +40,7 @@ t.test('link groups are numbered in walk order, whatever order they were found i
 
 t.test('names sort as bytes, so insertion order never changes the score', async (t) => {
   const names = ['b', 'B', 'a', '_', 'é', 'z', 'ä', '0'];
-  const store = await MemoryBlocks.create();
+  const store = await MemoryBlockSource.create();
   const scores = new Set<string>();
   for (const order of [names, [...names].reverse(), [...names].sort()]) {
     const top = tree(order.map((n) => [`d/${n}`, file(n)]));
@@ -54,7 +54,7 @@ t.test('names sort as bytes, so insertion order never changes the score', async 
 });
 
 t.test('the root records creation time, comment, parent and meta; they change the score and nothing else does', async (t) => {
-  const store = await MemoryBlocks.create();
+  const store = await MemoryBlockSource.create();
   const mk = () => tree([['f', file('hello')]]);
   const a = await writeTree(store, mk(), { created: 1n, comment: 'c' });
   t.same(await writeTree(store, mk(), { created: 1n, comment: 'c' }), a);
