@@ -298,8 +298,8 @@ function boot(qemu: string, args: string[], run: GuestRun): Promise<GuestResult>
       });
       if (why === 'timeout') {
         reject(new VmError('VM_TIMEOUT', `guest did not finish within ${run.timeoutMs} ms; last console lines:\n${tail(console + stderr)}`, result));
-      } else if (/-chardev socket,id=p9c\d+[^\n]*Failed to connect/.test(stderr) && !console) {
-        reject(new VmError('VM_SERVER_UNREACHABLE', `QEMU could not connect to the 9P server socket (is it listening?): ${stderr.trim()}`, result));
+      } else if (/-chardev socket,id=(p9c|fwd)\d+[^\n]*Failed to connect/.test(stderr) && !console) {
+        reject(new VmError('VM_SERVER_UNREACHABLE', `QEMU could not connect to the 9P server's socket or port (is it listening?): ${stderr.trim()}`, result));
       } else if (result.mounted && !/^@@END rc=/m.test(console)) {
         reject(new VmError('VM_CRASHED', `guest stopped before @@END; last console lines:\n${tail(console + stderr)}`, result));
       } else if (!result.mounted && !/^@@MOUNT fail/m.test(console)) {
