@@ -7,7 +7,7 @@ import type { Test } from 'tap';
 import { Catalog } from '../../../appliance/catalog/index.js';
 import { Grid, type GridLimits } from '../../../appliance/grid/index.js';
 import { importDirectory } from '../../../appliance/snapshot/index.js';
-import { BlockStore, type Score } from '../../../appliance/store/index.js';
+import { BlockStore, type Score, type StoreOptions } from '../../../appliance/store/index.js';
 import { ROOT_CRED, ROOT_INO, type Volume } from '../../../appliance/volume/index.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { fastScrypt } from '../../unit/catalog/fixtures.js';
@@ -36,9 +36,9 @@ export interface GridWorld {
   reopen(limits?: Partial<GridLimits>): Promise<Grid>;
 }
 
-export async function openWorld(t: Test, limits: Partial<GridLimits> = {}, opts: { store?: (s: BlockStore) => BlockStore } = {}): Promise<GridWorld> {
+export async function openWorld(t: Test, limits: Partial<GridLimits> = {}, opts: { store?: (s: BlockStore) => BlockStore; storeOptions?: StoreOptions } = {}): Promise<GridWorld> {
   const data = await tmpDir(t);
-  const rawStore = await BlockStore.open(join(data, 'store'));
+  const rawStore = await BlockStore.open(join(data, 'store'), opts.storeOptions);
   const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: 'node-a', scrypt: fastScrypt });
   for (const [name, role] of [['admin', 'admin'], ['alice', 'user'], ['bob', 'user'], ['carol', 'user']] as const) await catalog.addUser({ name, role });
   const src = await tmpDir(t);
