@@ -13,9 +13,8 @@
 //
 // Concurrency: the calls are synchronous, as the scan's and the export's other file-system
 // calls are; an XattrAddress belongs to one walk at a time.
-import { constants as C, existsSync } from 'node:fs';
-import fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
+import fs, { constants as C } from 'node:fs';
 import { constants as OS } from 'node:os';
 import { getAttributeSync, listAttributesSync, setAttributeSync } from '@napi-rs/xattr';
 import { ColonyError, fromSystemError } from '../errors.js';
@@ -46,7 +45,7 @@ export class XattrAddress {
     if (isUtf8(path)) return path.toString();
     const cut = path.lastIndexOf(0x2f);
     const name = path.subarray(cut + 1);
-    if (cut < 0 || name.length === 0 || !isUtf8(name) || !existsSync(PROC_FD)) return undefined;
+    if (cut < 0 || name.length === 0 || !isUtf8(name) || !fs.existsSync(PROC_FD)) return undefined;
     const dir = path.subarray(0, Math.max(cut, 1));
     if (!this.dir?.path.equals(dir)) {
       this.close();
