@@ -291,11 +291,13 @@ export function guestMountLine(printed: string, port: number, more: MountOptions
   const m = /^mount -t 9p -o (\S+) HOST (\/\S*)$/.exec(printed);
   if (!m) throw new Error(`not the mount line spawn prints: ${printed}`);
   if (!/(^|,)port=\d+(,|$)/.test(m[1]!)) throw new Error(`the printed mount line has no port=: ${printed}`);
-  const opts = [m[1]!.replace(/(^|,)port=\d+/, `$1port=${port}`)];
-  if (more.msize !== undefined) opts.push(`msize=${more.msize}`);
-  if (more.access !== undefined) opts.push(`access=${more.access}`);
-  if (more.cache !== undefined) opts.push(`cache=${more.cache}`);
-  if (more.uname !== undefined) opts.push(`uname=${more.uname}`);
-  if (more.extra) opts.push(more.extra);
+  const opts = m[1]!.replace(/(^|,)port=\d+/, `$1port=${port}`).split(',');
+  const given = new Set(opts);
+  const add = (o: string) => { if (!given.has(o)) opts.push(o); };
+  if (more.msize !== undefined) add(`msize=${more.msize}`);
+  if (more.access !== undefined) add(`access=${more.access}`);
+  if (more.cache !== undefined) add(`cache=${more.cache}`);
+  if (more.uname !== undefined) add(`uname=${more.uname}`);
+  if (more.extra) add(more.extra);
   return `mount -t 9p -o ${opts.join(',')} ${guestTcpHost} ${m[2]}`;
 }

@@ -6,7 +6,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { workoutProblems } from '../../scripts/vm/workout-check.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { mountOptionString, newcArchive, parseConsole, parseTap } from '../helpers/vm.js';
+import { mountOptionString, newcArchive, parseConsole, parseTap, tcpMountCommand } from '../helpers/vm.js';
+import { guestMountLine, parseSpawn } from '../helpers/colony-server.js';
 
 t.test('newcArchive is read back by cpio', async (t) => {
   const dir = await tmpDir(t, 'colony-vm-cpio-');
@@ -76,4 +77,25 @@ t.test('workoutProblems finds everything missing in an empty directory', async (
   const problems = await workoutProblems(dir, { big_sha256: 'x', tree_entries: '1' });
   t.ok(problems.length >= 15, `${problems.length} problems reported`);
   t.match(problems.join('\n'), /a\.txt[\s\S]*big file[\s\S]*cp -a/);
+});
+
+t.test('the mount line spawn prints becomes the guest mount line: host and port filled in, the mode appended once', async (t) => {
+  const output = [
+    'spawned work (ram cache, 100.0 MiB) from admin/seed b3:dc777e6841a6…',
+    'aname: env/work/T0k-en_x',
+    'mount: mount -t 9p -o trans=tcp,port=5640,version=9p2000.L,access=user,aname=env/work/T0k-en_x HOST /mnt',
+  ].join('\n');
+  const spawned = parseSpawn(output);
+  t.same(spawned, { aname: 'env/work/T0k-en_x', mount: 'mount -t 9p -o trans=tcp,port=5640,version=9p2000.L,access=user,aname=env/work/T0k-en_x HOST /mnt' });
+  t.equal(guestMountLine(spawned.mount, 40123), 'mount -t 9p -o trans=tcp,port=40123,version=9p2000.L,access=user,aname=env/work/T0k-en_x 10.0.2.100 /mnt');
+  t.equal(
+    guestMountLine(spawned.mount, 40123, { msize: 262144, access: 'user', cache: 'none' }),
+    'mount -t 9p -o trans=tcp,port=40123,version=9p2000.L,access=user,aname=env/work/T0k-en_x,msize=262144,cache=none 10.0.2.100 /mnt',
+    'an option the line already has is not repeated',
+  );
+  t.match(guestMountLine(spawned.mount, 1, { access: 'client' }), /access=user,aname=\S+,access=client /, 'a different access= comes after, where the kernel takes the last');
+  t.equal(tcpMountCommand(guestMountLine(spawned.mount, 1)), guestMountLine(spawned.mount, 1), 'the harness accepts it');
+  t.throws(() => parseSpawn('error: no such name'), /no aname or mount line/);
+  t.throws(() => guestMountLine('mount -t 9p -o trans=tcp,version=9p2000.L HOST /mnt', 1), /no port=/);
+  t.throws(() => tcpMountCommand('mount -t 9p -o trans=tcp,port=1 example.org /mnt'), /10\.0\.2\.100/);
 });
