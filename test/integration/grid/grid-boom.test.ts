@@ -38,7 +38,7 @@ t.test('no warning when nothing changed, or all was saved', async (t) => {
 t.test('a boomed disk environment does not come back', async (t) => {
   const w = await openWorld(t);
   await w.grid.spawn('alice', 'debian', { cache: 'disk' });
-  t.same(await readdir(join(w.data, 'envs')), ['debian.json']);
+  t.same(await readdir(join(w.data, 'envs')), ['debian', 'debian.json'], 'the record and its disk cache');
   await w.grid.boom('alice', 'debian');
   t.same(await readdir(join(w.data, 'envs')), []);
   await w.reopen();
@@ -52,7 +52,7 @@ t.test('a spawn racing a boom of the same name never loses its record', async (t
   await t.rejects(w.grid.spawn('alice', 'debian', { cache: 'disk' }), { code: 'COLONY_EXISTS' }, 'the name is held until the boom is done');
   await booming;
   const s = await w.grid.spawn('alice', 'debian', { cache: 'disk' });
-  t.same(await readdir(join(w.data, 'envs')), ['debian.json']);
+  t.same(await readdir(join(w.data, 'envs')), ['debian', 'debian.json']);
   await w.reopen();
   t.equal(w.grid.status('alice')[0]?.aname, s.aname);
 });
