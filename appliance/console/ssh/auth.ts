@@ -2,6 +2,8 @@
 // connection that carries it. Public keys must be in the catalog under the user who
 // offers them and must sign the session; passwords are checked against the catalog's
 // scrypt hashes. Failures are counted per source address and per user (FailureLimiter).
+// A lockout stops passwords only: a signed public key cannot be guessed, so keys keep
+// working from a locked address (many people may share one address behind NAT).
 import ssh2 from 'ssh2';
 import type { Accounts } from './commands.js';
 import type { FailureLimiter } from './rate-limit.js';
@@ -44,9 +46,9 @@ export function verifySignature(keyData: Buffer, blob: Buffer, signature: Buffer
 }
 
 /**
- * Decides one request from `address`. A source address under lockout is refused
- * everything; a user under lockout is refused passwords but keeps key logins, so that
- * guessing alice's password cannot lock alice out of her keys.
+ * Decides one request from `address`. A source address or a user under lockout is refused
+ * passwords (without checking them) but keeps key logins, so that guessing passwords from
+ * an address shared by many people, or guessing alice's, locks nobody out of their keys.
  */
 export async function decide(a: Authenticator, address: string, req: AuthRequest): Promise<AuthDecision> {
   const now = a.now ?? Date.now;
@@ -60,9 +62,9 @@ export async function decide(a: Authenticator, address: string, req: AuthRequest
     return { verdict: 'reject', counted, delayMs: Math.max(byAddr.delayMs, byUser.delayMs), locked: locked || byAddr.lockedNow || byUser.lockedNow, reason };
   };
   if (req.method !== 'password' && req.method !== 'publickey') return reject(`method ${req.method} is not offered`, false);
-  if (a.limiter.state(addr, now()).locked) return { verdict: 'reject', counted: false, delayMs: 0, locked: true, reason: 'source address locked out' };
 
   if (req.method === 'password') {
+    if (a.limiter.state(addr, now()).locked) return { verdict: 'reject', counted: false, delayMs: 0, locked: true, reason: 'source address locked out for passwords' };
     if (a.limiter.state(who, now()).locked) return { verdict: 'reject', counted: false, delayMs: 0, locked: true, reason: 'user locked out for passwords' };
     const ok = await a.accounts.checkPassword(req.username, req.password).catch(() => false);
     if (!ok) return reject('wrong password or unknown user', true);
@@ -79,4 +81,17 @@ export async function decide(a: Authenticator, address: string, req: AuthRequest
   if (!req.blob || !verifySignature(req.key.data, req.blob, req.signature, req.hashAlgo)) return reject('bad signature', true);
   a.limiter.succeed(addr, now());
   return { verdict: 'accept', user: req.username };
+}
+
+/**
+ * What to tell a person connecting from a locked address, before they try (the SSH
+ * banner, which OpenSSH prints), or undefined when the address is not locked.
+ */
+export function lockoutNotice(limiter: FailureLimiter, address: string, now: number): string | undefined {
+  const state = limiter.state(addressKey(address), now);
+  if (!state.locked) return undefined;
+  const until = new Date(state.until).toISOString().slice(11, 16);
+  const minutes = Math.max(1, Math.ceil((state.until - now) / 60_000));
+  const who = address.replace(/^::ffff:/, '');
+  return `Colony: too many failed logins from ${who}. Passwords from this address are refused until ${until} UTC (about ${minutes} minute${minutes === 1 ? '' : 's'}); public keys still work.\r\n`;
 }

@@ -6,7 +6,7 @@ import ssh2 from 'ssh2';
 import type { Connection, PseudoTtyInfo, ServerChannel } from 'ssh2';
 import { fromSystemError, invalid } from '../../errors.js';
 import { silentLog, type Log } from '../../log.js';
-import { decide, METHODS, type AuthRequest } from './auth.js';
+import { decide, lockoutNotice, METHODS, type AuthRequest } from './auth.js';
 import type { Accounts, Interpreter, NodeInfo } from './commands.js';
 import { loadOrCreateHostKey, type HostKey } from './host-key.js';
 import { FailureLimiter, type LimiterOptions } from './rate-limit.js';
@@ -105,6 +105,10 @@ export class SshConsole {
 
   private onClient(client: Connection, ip: string): void {
     const log = this.log.child({ remote: ip });
+    // ssh2 calls us when the client's version line arrives, before it asks for the
+    // authentication service, so a banner set now is sent before the first attempt.
+    const notice = lockoutNotice(this.limiter, ip, Date.now());
+    if (notice && !setLoginBanner(client, notice)) log.warn({}, 'cannot send the lockout banner with this ssh2 version');
     let user: string | undefined;
     let failures = 0;
     const maxFailures = this.opts.maxAuthFailures ?? 6;
@@ -130,9 +134,12 @@ export class SshConsole {
           failures++;
           log.warn({ user: ctx.username, method: ctx.method, reason: d.reason, locked: d.locked }, 'ssh login refused');
         }
+        // The refusal that locks the address ends the connection: OpenSSH shows the
+        // lockout banner only when a connection starts, so the next try explains itself.
+        const lockedNow = d.counted && d.locked;
         const answer = () => {
           ctx.reject(METHODS);
-          if (failures >= maxFailures) client.end();
+          if (failures >= maxFailures || lockedNow) client.end();
         };
         if (d.delayMs > 0) setTimeout(answer, d.delayMs).unref(); else answer();
       }).catch((err: unknown) => {
@@ -201,6 +208,20 @@ export class SshConsole {
     await bounded(closed, 1_000);
     this.log.info({}, 'ssh console closed');
   }
+}
+
+/**
+ * Makes `client` send `text` as its SSH_MSG_USERAUTH_BANNER (RFC 4252 §5.4), which OpenSSH
+ * prints before it authenticates. ssh2 offers a banner only server-wide (its `banner`
+ * option), so this sets the per-connection copy ssh2 keeps until the client requests the
+ * authentication service. False when that field is not there (another ssh2 version);
+ * test/integration/ssh/ssh-lockout-notice.test.ts pins the behaviour.
+ */
+function setLoginBanner(client: Connection, text: string): boolean {
+  const protocol = (client as unknown as { _protocol?: { _banner?: unknown; _server?: unknown } })._protocol;
+  if (!protocol || !protocol._server || !('_banner' in protocol)) return false;
+  protocol._banner = text;
+  return true;
 }
 
 async function bounded(p: Promise<unknown>, ms: number): Promise<void> {

@@ -48,7 +48,9 @@ t.test('passwords and lockouts', async (t) => {
   t.match(await decide(a, '10.0.0.1', pw('wrong')), { verdict: 'reject', counted: true, delayMs: 0, locked: false });
   t.match(await decide(a, '10.0.0.1', pw('wrong')), { verdict: 'reject', counted: true, delayMs: 100, locked: true }, 'the second failure locks');
   t.match(await decide(a, '10.0.0.1', pw('right')), { verdict: 'reject', locked: true, counted: false }, 'the right password from a locked address');
-  t.match(await decide(a, '10.0.0.1', keyReq(alice)), { verdict: 'reject', locked: true }, 'a key from a locked address');
+  t.same(await decide(a, '10.0.0.1', keyReq(alice)), { verdict: 'accept', user: 'alice' }, 'a valid key from a locked address');
+  t.ok(limiter.state('addr:10.0.0.1', 0).locked, 'which does not lift the lockout');
+  t.match(await decide(a, '10.0.0.1', keyReq(other)), { verdict: 'reject', counted: true }, 'an unknown signed key from there is still refused');
   t.match(await decide(a, '10.0.0.2', pw('right')), { verdict: 'reject', locked: true, reason: /user locked/ }, 'a locked user’s password from elsewhere');
   t.same(await decide(a, '10.0.0.2', keyReq(alice)), { verdict: 'accept', user: 'alice' }, 'her key from elsewhere');
   t.ok(limiter.state('addr:10.0.0.1', 0).locked, 'IPv4-mapped addresses count as IPv4');
