@@ -1,7 +1,11 @@
 // The conformance suites of scripts/vm/conformance (fio with block checksums, dbench's client
-// load, stress-ng's filesystem stressors) through the real Linux 9P client, against Colony's
-// 9P server and against diod, the reference, in the same guest: Colony at /mnt, diod at
-// /tmp/diod, the same mount options, one suite run after the other.
+// load, stress-ng's filesystem stressors) through the real Linux 9P client, against Colony and
+// against diod, the reference, in the same guest, one suite run after the other. Colony is on
+// the product path: a real `colony serve`, an environment spawned from an imported snapshot,
+// mounted at /mnt over trans=tcp with the mount line `spawn` printed (host and port filled in,
+// the mode appended). diod is at /tmp/diod (its unix socket, trans=fd, msize 64 KiB, its cap).
+// Per mode: access=user cache=none on a RAM environment spawned through ctl at msize 64 KiB;
+// access=client cache=loose on a disk environment spawned over SSH at msize 256 KiB.
 // Asserts, per mount mode: both runs reach their plan; diod fails exactly the documented
 // diodFacts; Colony fails (or skips) nothing that diod passes, except the documented
 // colonyFacts (empty when Colony is as good as the reference).
@@ -12,7 +16,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp.js';
 import { guestScripts, parseTap, requireVm, runGuest, startDiod, type MountOptions, type TapSummary } from '../helpers/vm.js';
-import { colonyMount, startColony } from '../helpers/colony-server.js';
+import { guestMountLine, startSupervisor } from '../helpers/colony-server.js';
 import { checkedModes, modeName } from '../helpers/checklist.js';
 
 const full = process.env.COLONY_CONFORMANCE === 'full';
@@ -69,6 +73,11 @@ const colonyFacts: Record<string, Record<string, string>> = {
  */
 const wanted = process.env.COLONY_CONFORMANCE_MODES?.split(',').map((s) => s.trim()).filter(Boolean);
 const modes = wanted ? checkedModes.filter((m) => wanted.includes(modeName(m))) : checkedModes;
+/** How Colony's environment is made and mounted in each mode. */
+const colonyRun: Record<string, { disk: boolean; via: 'ssh' | 'ctl'; msize: number }> = {
+  'access=user cache=none': { disk: false, via: 'ctl', msize: 65536 },
+  'access=client cache=loose': { disk: true, via: 'ssh', msize: 262144 },
+};
 
 /**
  * The guest half: scripts/vm/conformance, which travels in the harness's per-run archive.
@@ -107,11 +116,14 @@ if (await requireVm(t)) {
       const exportDir = join(dir, 'export');
       await mkdir(exportDir, { mode: 0o755 });
       const diod = await startDiod(t, dir, exportDir);
-      const colony = await startColony(t);
+      const how = colonyRun[mode] ?? { disk: false, via: 'ctl', msize: 65536 };
+      const colony = await startSupervisor(t);
+      const spawned = await colony.spawn({ as: 'conformance', disk: how.disk, via: how.via });
+      const command = guestMountLine(spawned.mount, colony.ninepPort, { ...mount, msize: how.msize });
+      t.comment(`Colony: ${how.disk ? 'disk' : 'ram'} environment spawned through ${how.via}, mounted with ${command}`);
       const opts: MountOptions = { ...mount, version: '9p2000.L', msize: 65536 };
       const r = await runGuest({
-        socket: colony.socket,
-        mount: colonyMount(colony, opts),
+        tcp: { port: colony.ninepPort, command },
         also: [{ socket: diod.socket, mount: { ...opts, aname: diod.aname, uname: 'root' }, at: '/tmp/diod' }],
         script: guestScript([['colony', '/mnt'], ['diod', '/tmp/diod']]),
         memoryMb: full ? 768 : 384,
