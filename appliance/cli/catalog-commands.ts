@@ -4,10 +4,10 @@ import { createInterface } from 'node:readline';
 import { fromSystemError, invalid } from '../errors.js';
 import { formatScore } from '../store/index.js';
 import type { Command, CommandContext } from './command.js';
-import { writeJson } from './command.js';
+import { callerPath, writeJson } from './command.js';
 import { actingUser, withDataDir } from './data-dir.js';
 
-const DIRECT = 'It works on the data directory directly, so stop the supervisor first.';
+const THROUGH = 'While a supervisor runs on the data directory, it runs inside the supervisor.';
 
 /** A password from standard input: the first line when piped; typed twice, unechoed, on a terminal. */
 async function readPassword(ctx: CommandContext): Promise<string> {
@@ -33,14 +33,15 @@ async function readPassword(ctx: CommandContext): Promise<string> {
 
 const scores: Command = {
   path: ['scores'],
+  supervisor: 'forward',
   summary: 'List the snapshot names a user can see, newest first.',
   params: '[FILTER]',
   arity: [0, 1],
   json: true,
   options: { user: { type: 'string', arg: 'USER', help: 'as USER (default: the first admin, who sees every name)' } },
-  description: `FILTER is a substring of the name, or a glob (* and ?) matching the whole name. ${DIRECT}`,
+  description: `FILTER is a substring of the name, or a glob (* and ?) matching the whole name. ${THROUGH}`,
   async run(ctx) {
-    return withDataDir(ctx.data, ctx.err, async (d) => {
+    return withDataDir(ctx, async (d) => {
       const list = d.catalog.scores(actingUser(ctx.values, d), ctx.args[0]);
       if (ctx.json) {
         writeJson(ctx.out, list.map((r) => ({ ...r, root: formatScore(r.root) })));
@@ -55,6 +56,7 @@ const scores: Command = {
 
 const usersAdd: Command = {
   path: ['users', 'add'],
+  supervisor: 'forward',
   summary: 'Add a user.',
   params: 'NAME',
   arity: [1, 1],
@@ -63,12 +65,12 @@ const usersAdd: Command = {
     key: { type: 'string', arg: 'PUBKEY_FILE', multiple: true, help: 'an OpenSSH public key file (may repeat)' },
     'password-stdin': { type: 'boolean', help: 'read the password from standard input' },
   },
-  description: `User names are lowercase letters, digits, _ and -, starting with a letter or _. ${DIRECT}`,
+  description: `User names are lowercase letters, digits, _ and -, starting with a letter or _. ${THROUGH}`,
   async run(ctx) {
     const keys: string[] = [];
-    for (const f of (ctx.values.key as string[] | undefined) ?? []) keys.push((await readFile(f, 'utf8').catch((e) => { throw fromSystemError(e, `reading ${f}`); })).trim());
+    for (const f of (ctx.values.key as string[] | undefined) ?? []) keys.push((await readFile(callerPath(ctx, f), 'utf8').catch((e) => { throw fromSystemError(e, `reading ${f}`); })).trim());
     const password = ctx.values['password-stdin'] ? await readPassword(ctx) : undefined;
-    return withDataDir(ctx.data, ctx.err, async (d) => {
+    return withDataDir(ctx, async (d) => {
       const u = await d.catalog.addUser({ name: ctx.args[0]!, role: ctx.values.admin ? 'admin' : 'user', password, keys });
       ctx.out.write(`added ${u.role} ${u.name}${u.keys.length ? ` with ${u.keys.length} key(s)` : ''}${u.hasPassword ? ' and a password' : ''}\n`);
       return 0;
@@ -78,10 +80,11 @@ const usersAdd: Command = {
 
 const usersList: Command = {
   path: ['users', 'list'],
+  supervisor: 'forward',
   summary: 'List the users.',
   json: true,
   async run(ctx) {
-    return withDataDir(ctx.data, ctx.err, async (d) => {
+    return withDataDir(ctx, async (d) => {
       const users = d.catalog.listUsers();
       if (ctx.json) { writeJson(ctx.out, users); return 0; }
       for (const u of users) ctx.out.write(`${u.name.padEnd(20)} ${u.role.padEnd(6)} ${u.hasPassword ? 'password' : 'no password'}, ${u.keys.length} key(s)\n`);
@@ -92,12 +95,13 @@ const usersList: Command = {
 
 const usersPasswd: Command = {
   path: ['users', 'passwd'],
+  supervisor: 'forward',
   summary: "Set a user's password (typed twice on a terminal, or the first line of standard input).",
   params: 'NAME',
   arity: [1, 1],
   async run(ctx) {
     const password = await readPassword(ctx);
-    return withDataDir(ctx.data, ctx.err, async (d) => {
+    return withDataDir(ctx, async (d) => {
       await d.catalog.setPassword(ctx.args[0]!, password);
       ctx.out.write(`password set for ${ctx.args[0]}\n`);
       return 0;
@@ -107,13 +111,14 @@ const usersPasswd: Command = {
 
 const usersKey: Command = {
   path: ['users', 'key'],
+  supervisor: 'forward',
   summary: 'Authorise an OpenSSH public key for a user.',
   params: 'NAME PUBKEY_FILE',
   arity: [2, 2],
   async run(ctx) {
     const [name, file] = ctx.args as [string, string];
-    const line = (await readFile(file, 'utf8').catch((e) => { throw fromSystemError(e, `reading ${file}`); })).trim();
-    return withDataDir(ctx.data, ctx.err, async (d) => {
+    const line = (await readFile(callerPath(ctx, file), 'utf8').catch((e) => { throw fromSystemError(e, `reading ${file}`); })).trim();
+    return withDataDir(ctx, async (d) => {
       const k = await d.catalog.addKey(name, line);
       ctx.out.write(`added ${k.type} key ${k.fingerprint} for ${name}\n`);
       return 0;

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { usage } from '../errors.js';
+import type { Daemon } from './data-dir.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -22,7 +23,14 @@ export interface CommandContext {
   out: NodeJS.WritableStream & { isTTY?: boolean };
   err: NodeJS.WritableStream & { isTTY?: boolean };
   stdin: NodeJS.ReadableStream;
+  /** The caller's working directory: relative paths are resolved against it, not process.cwd(). */
+  cwd: string;
+  /** Set when the command runs inside the supervisor for a caller on the console socket. */
+  daemon?: Daemon;
 }
+
+/** A path the caller typed, made absolute against the caller's working directory. */
+export const callerPath = (ctx: Pick<CommandContext, 'cwd'>, p: string): string => resolve(ctx.cwd, p);
 
 export interface Command {
   /** Words that select it, e.g. ['store', 'put']. */
@@ -36,6 +44,12 @@ export interface Command {
   options?: Record<string, OptionSpec>;
   /** Whether --json applies (commands that list or report things). */
   json?: boolean;
+  /**
+   * While a supervisor holds the data directory: 'forward' runs the command inside it (over
+   * DATA/console.sock), 'refuse' says `refusal` in one line. Unset: the command runs here.
+   */
+  supervisor?: 'forward' | 'refuse';
+  refusal?: string;
   run(ctx: CommandContext): Promise<number>;
 }
 
@@ -61,7 +75,7 @@ export function helpText(cmd: Command): string {
 }
 
 /** Parses argv for one command. Throws COLONY_USAGE with a message that names the mistake. */
-export function parseCommand(cmd: Command, argv: string[], env: NodeJS.ProcessEnv): { help: boolean; ctx: Omit<CommandContext, 'out' | 'err' | 'stdin'> } {
+export function parseCommand(cmd: Command, argv: string[], env: NodeJS.ProcessEnv): { help: boolean; ctx: Omit<CommandContext, 'out' | 'err' | 'stdin' | 'cwd' | 'daemon'> } {
   const options = Object.fromEntries(
     Object.entries(optionsOf(cmd)).map(([k, s]) => [k, { type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}) }]),
   );

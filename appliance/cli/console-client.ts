@@ -1,39 +1,148 @@
-// `colony console` against a running supervisor: the header line, then standard input line
-// by line to DATA/console.sock, replies to standard output. The exit status comes back in
-// the server's last line (see supervisor/console-socket.ts).
-import { connect } from 'node:net';
-import { createInterface } from 'node:readline';
-import { fromSystemError } from '../errors.js';
-import { CONSOLE_HEADER, EXIT_TRAILER } from '../supervisor/console-socket.js';
-import type { CommandContext } from './command.js';
+// The `colony` command's side of the supervisor's local API (DATA/console.sock; frames in
+// console/local-protocol.ts). `colony console` sends each line as a LINE request and shows
+// the REPLY; a one-shot command is sent whole as EXEC and its output streams back.
+import { connect, type Socket } from 'node:net';
+import { ColonyError, fromSystemError } from '../errors.js';
+import {
+  CHUNK, FRAME, FrameReader, encodeFrame, jsonFrame, parseJson, PROTOCOL, PROTOCOL_VERSION,
+  type ExecRequest, type Failure, type Frame, type Welcome,
+} from '../console/local-protocol.js';
+import type { ConsoleReply } from '../console/index.js';
 
-export async function consoleClient(ctx: CommandContext, path: string): Promise<number> {
+type Ask = (prompt: string, o: { secret: boolean }) => Promise<string | undefined>;
+
+/** A connection to the running supervisor, or undefined when none listens at `path`. */
+export async function dialSupervisor(path: string): Promise<Socket | undefined> {
   const sock = connect(path);
-  await new Promise<void>((resolve, reject) => {
-    sock.once('connect', resolve);
-    sock.once('error', (err) => reject(fromSystemError(err, `connecting to the supervisor's console at ${path}`)));
-  });
-  const user = typeof ctx.values.user === 'string' ? ctx.values.user : '-';
-  sock.write(`${CONSOLE_HEADER} ${user}${ctx.json ? ' json' : ''}\n`);
-  const input = ctx.stdin as NodeJS.ReadableStream & { isTTY?: boolean };
-  const terminal = input.isTTY === true && ctx.out.isTTY === true && !ctx.json;
-  const lines = createInterface({ input, ...(terminal ? { output: ctx.out, terminal: true, prompt: 'colony> ' } : { terminal: false }) });
-  if (terminal) { ctx.out.write('colony console (through the running supervisor); type help, exit to leave\n'); lines.prompt(); }
-  lines.on('line', (line) => { sock.write(line + '\n'); if (line.trim() === 'exit') lines.close(); });
-  lines.on('close', () => sock.end());
-  let code = 1;
-  let pending = '';
-  for await (const chunk of sock) {
-    pending += (chunk as Buffer).toString();
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const line of parts) {
-      if (line.startsWith(EXIT_TRAILER)) { code = Number(line.slice(EXIT_TRAILER.length)) || 0; continue; }
-      ctx.out.write(line + '\n');
-    }
-    if (terminal) lines.prompt(true);
+  try {
+    await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+    return sock;
+  } catch (err) {
+    sock.destroy();
+    const code = (err as NodeJS.ErrnoException).code;
+    // No socket, or a stale one left by a supervisor that died: nobody is there.
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') return undefined;
+    throw fromSystemError(err, `connecting to the supervisor at ${path}`);
   }
-  if (pending && !pending.startsWith(EXIT_TRAILER)) ctx.out.write(pending);
-  lines.close();
-  return code;
+}
+
+const gone = () => new ColonyError('COLONY_IO', 'the supervisor closed the connection (did it stop?)');
+
+/**
+ * One conversation with the supervisor. Frames arrive in order; each request waits for its
+ * answer, so a LocalClient runs one request at a time.
+ */
+export class LocalClient {
+  private readonly reader = new FrameReader();
+  private readonly queue: Frame[] = [];
+  private waiting: (() => void) | undefined;
+  private closed = false;
+  private failure: Error | undefined;
+
+  private constructor(readonly sock: Socket) {
+    sock.on('data', (chunk: Buffer) => {
+      try {
+        this.queue.push(...this.reader.push(chunk));
+      } catch (err) {
+        this.failure = err as Error;
+        sock.destroy();
+      }
+      this.wake();
+    });
+    sock.on('close', () => { this.closed = true; this.wake(); });
+    sock.on('error', () => {});
+  }
+
+  /** Says hello as `user` (the first admin when undefined). */
+  static async open(sock: Socket, user: string | undefined): Promise<LocalClient> {
+    const c = new LocalClient(sock);
+    c.sock.write(jsonFrame(FRAME.HELLO, { protocol: PROTOCOL, version: PROTOCOL_VERSION, ...(user !== undefined ? { user } : {}) }));
+    const f = await c.next();
+    if (f.type !== FRAME.WELCOME) throw new ColonyError('COLONY_PROTOCOL', `expected a welcome, got frame type ${f.type}`);
+    parseJson<Welcome>(f);
+    return c;
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  /** The next frame; a FAIL frame or the end of the connection is thrown. */
+  private async next(): Promise<Frame> {
+    for (;;) {
+      const f = this.queue.shift();
+      if (f?.type === FRAME.FAIL) {
+        const e = parseJson<Failure>(f);
+        throw new ColonyError(e.code, e.message);
+      }
+      if (f) return f;
+      if (this.failure) throw this.failure;
+      if (this.closed) throw gone();
+      await new Promise<void>((resolve) => { this.waiting = resolve; });
+    }
+  }
+
+  /** Runs one console line; questions (passwd) are put through `ask`. */
+  async line(line: string, ask: Ask): Promise<ConsoleReply> {
+    this.sock.write(jsonFrame(FRAME.LINE, { line }));
+    for (;;) {
+      const f = await this.next();
+      if (f.type === FRAME.REPLY) return parseJson<ConsoleReply>(f);
+      if (f.type === FRAME.ASK) {
+        const q = parseJson<{ prompt: string; secret: boolean }>(f);
+        this.sock.write(jsonFrame(FRAME.ANSWER, { text: (await ask(q.prompt, { secret: q.secret })) ?? null }));
+        continue;
+      }
+      throw new ColonyError('COLONY_PROTOCOL', `frame type ${f.type} in answer to a line`);
+    }
+  }
+
+  /** Runs a `colony` command in the supervisor; its output goes to `io`. Resolves with its exit status. */
+  async exec(req: ExecRequest, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: NodeJS.ReadableStream }): Promise<number> {
+    this.sock.write(jsonFrame(FRAME.EXEC, req));
+    let pumping: Promise<void> | undefined;
+    try {
+      for (;;) {
+        const f = await this.next();
+        switch (f.type) {
+          case FRAME.STDOUT:
+          case FRAME.STDERR: {
+            const to = f.type === FRAME.STDOUT ? io.out : io.err;
+            // A slow reader (a pipe into tar) slows the supervisor down rather than filling memory.
+            if (!to.write(f.payload)) { this.sock.pause(); to.once('drain', () => this.sock.resume()); }
+            break;
+          }
+          case FRAME.STDIN_WANTED:
+            pumping ??= this.pumpStdin(io.stdin);
+            break;
+          case FRAME.EXIT:
+            return parseJson<{ code: number }>(f).code;
+          default:
+            throw new ColonyError('COLONY_PROTOCOL', `frame type ${f.type} in answer to a command`);
+        }
+      }
+    } finally {
+      this.sock.destroy();
+      await pumping?.catch(() => {});
+    }
+  }
+
+  private async pumpStdin(stdin: NodeJS.ReadableStream): Promise<void> {
+    for await (const chunk of stdin) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      for (let at = 0; at < b.length; at += CHUNK) {
+        if (this.closed) return;
+        if (!this.sock.write(encodeFrame(FRAME.STDIN, b.subarray(at, at + CHUNK)))) {
+          await new Promise<void>((resolve) => { this.sock.once('drain', resolve); this.sock.once('close', resolve); });
+        }
+      }
+    }
+    if (!this.closed) this.sock.write(encodeFrame(FRAME.STDIN_END));
+  }
+
+  close(): void {
+    this.sock.end();
+  }
 }

@@ -1,24 +1,45 @@
 // Opening a data directory for a one-shot command: the store, the catalog and this node's
 // id, with one clean close. Both LevelDB databases take their own locks, so while a
-// supervisor runs on the same directory these commands answer COLONY_LOCKED.
+// supervisor runs on the same directory the command runs inside it instead (main.ts
+// forwards it over DATA/console.sock) and gets the supervisor's open services as `daemon`.
 import { join } from 'node:path';
 import { Catalog } from '../catalog/index.js';
 import { ColonyError, isColonyError } from '../errors.js';
 import { ensureDir } from '../files.js';
+import type { EnvironmentInfo, Grid } from '../grid/index.js';
 import { consoleLog, type Log } from '../log.js';
 import { BlockStore } from '../store/index.js';
 import { nodeIdOf } from '../supervisor/node-id.js';
+import type { CommandContext } from './command.js';
 
 export { nodeIdOf };
 
 export interface DataDir { data: string; store: BlockStore; catalog: Catalog; nodeId: string; log: Log; close(): Promise<void> }
+
+/** What `colony status` reports about a running supervisor. */
+export interface SupervisorStatus {
+  health: string;
+  pid: number;
+  node: { id: string; version: string; started: string; uptimeMs: number };
+  /** Where 9P and SSH listen. */
+  ninep: string[];
+  ssh?: string;
+  /** The environments the asking user may see (all of them for an admin). */
+  environments: EnvironmentInfo[];
+}
+
+/** The running supervisor's services, lent to a command it runs for a local caller. */
+export interface Daemon extends DataDir {
+  grid: Grid;
+  status(user: string): SupervisorStatus;
+}
 
 export async function openDataDir(data: string, err: NodeJS.WritableStream): Promise<DataDir> {
   const log = consoleLog(err);
   await ensureDir(data);
   const nodeId = await nodeIdOf(data);
   const locked = (e: unknown) => isColonyError(e, 'COLONY_LOCKED')
-    ? new ColonyError('COLONY_LOCKED', `${data} is in use by another Colony process (is the supervisor running? stop it first)`, { cause: e })
+    ? new ColonyError('COLONY_LOCKED', `${data} is in use by another Colony process that offers no console socket; stop it first`, { cause: e })
     : e;
   const store = await BlockStore.open(join(data, 'store'), { log }).catch((e) => { throw locked(e); });
   let catalog: Catalog;
@@ -39,13 +60,15 @@ export async function openDataDir(data: string, err: NodeJS.WritableStream): Pro
   };
 }
 
-export async function withDataDir<T>(data: string, err: NodeJS.WritableStream, fn: (d: DataDir) => Promise<T>): Promise<T> {
-  const d = await openDataDir(data, err);
+/** The data directory for one command: the supervisor's services when it runs inside one, else opened here. */
+export async function withDataDir<T>(ctx: Pick<CommandContext, 'data' | 'err' | 'daemon'>, fn: (d: DataDir) => Promise<T>): Promise<T> {
+  if (ctx.daemon) return fn(ctx.daemon); // the supervisor's to close, not ours
+  const d = await openDataDir(ctx.data, ctx.err);
   try { return await fn(d); } finally { await d.close(); }
 }
 
 /** The user a command acts as: --user, else the first admin. */
-export function actingUser(values: Record<string, unknown>, d: DataDir): string {
+export function actingUser(values: Record<string, unknown>, d: Pick<DataDir, 'catalog'>): string {
   if (typeof values.user === 'string') { d.catalog.getUser(values.user); return values.user; }
   const admin = d.catalog.listUsers().find((u) => u.role === 'admin');
   return admin?.name ?? 'admin';

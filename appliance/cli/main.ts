@@ -1,7 +1,11 @@
 // The `colony` command: finds the subcommand, parses its options, runs it, and turns
 // errors into exit codes (0 success, 1 error, 2 usage mistake).
+import { join } from 'node:path';
 import { ColonyError, usage } from '../errors.js';
-import { helpText, parseCommand, type Command } from './command.js';
+import { helpText, parseCommand, type Command, type CommandContext } from './command.js';
+import { dialSupervisor, LocalClient } from './console-client.js';
+import type { Daemon } from './data-dir.js';
+import { statusCommand } from './status-command.js';
 import { configShow, packageVersion, serve } from './serve.js';
 import { storeCommands } from './store-commands.js';
 import { snapshotCommands } from './snapshot-commands.js';
@@ -9,14 +13,17 @@ import { catalogCommands } from './catalog-commands.js';
 import { ninepCommands } from './ninep-commands.js';
 import { consoleCommand } from './console-command.js';
 
-export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, serve, configShow, ...storeCommands, ...ninepCommands];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands];
 
-interface Io {
+export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };
   err: NodeJS.WritableStream & { isTTY?: boolean };
-  stdin: NodeJS.ReadableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
+
+/** Where a command runs: here (the default), or inside the supervisor for a caller elsewhere. */
+export interface Place { cwd: string; daemon?: Daemon }
 
 
 function overview(prefix: string[] = []): string {
@@ -43,7 +50,28 @@ function findCommand(argv: string[]): Command | undefined {
   return best;
 }
 
-export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env }): Promise<number> {
+/**
+ * Runs the command here, inside the supervisor (a forwarded command: `place.daemon` set),
+ * or forwards it to the supervisor that holds the data directory.
+ */
+async function dispatch(cmd: Command, argv: string[], ctx: CommandContext, io: Io): Promise<number> {
+  if (ctx.daemon) {
+    if (cmd.supervisor !== 'forward') throw new ColonyError('COLONY_LOCKED', cmd.refusal ?? `'colony ${cmd.path.join(' ')}' does not run inside the supervisor`);
+    return cmd.run({ ...ctx, data: ctx.daemon.data });
+  }
+  if (cmd.supervisor) {
+    const sock = await dialSupervisor(join(ctx.data, 'console.sock'));
+    if (sock) {
+      if (cmd.supervisor === 'refuse') { sock.destroy(); throw new ColonyError('COLONY_LOCKED', cmd.refusal ?? 'a supervisor holds the data directory'); }
+      const client = await LocalClient.open(sock, undefined);
+      const tty = { stdin: io.stdin.isTTY === true, stdout: io.out.isTTY === true, stderr: io.err.isTTY === true };
+      return client.exec({ argv, cwd: ctx.cwd, tty }, io);
+    }
+  }
+  return cmd.run(ctx);
+}
+
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env }, place: Place = { cwd: process.cwd() }): Promise<number> {
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { io.out.write(overview()); return 0; }
     if (argv[0] === '--version') { io.out.write(`colony ${packageVersion()}\n`); return 0; }
@@ -55,7 +83,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     }
     const { help, ctx } = parseCommand(cmd, argv.slice(cmd.path.length), io.env);
     if (help) { io.out.write(helpText(cmd)); return 0; }
-    return await cmd.run({ ...ctx, out: io.out, err: io.err, stdin: io.stdin });
+    return await dispatch(cmd, argv, { ...ctx, out: io.out, err: io.err, stdin: io.stdin, cwd: place.cwd, ...(place.daemon ? { daemon: place.daemon } : {}) }, io);
   } catch (err) {
     if (err instanceof ColonyError) {
       io.err.write(`colony: ${err.code === 'COLONY_USAGE' ? err.detail : err.message}\n`);

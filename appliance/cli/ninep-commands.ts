@@ -2,7 +2,7 @@
 // One command with a verb argument, so options may come first as in
 // `colony 9p --aname ctl write DATA/9p.sock ctl 'spawn debian'`.
 import { userInfo } from 'node:os';
-import { tooLarge, usage } from '../errors.js';
+import { ColonyError, isColonyError, tooLarge, usage } from '../errors.js';
 import { NinepClient } from '../ninep/client.js';
 import { GETATTR_ALL, L_O_RDONLY, L_O_RDWR, S_IFMT, S_IFDIR, S_IFLNK } from '../ninep/constants.js';
 import type { Command, CommandContext } from './command.js';
@@ -57,7 +57,14 @@ async function run(ctx: CommandContext): Promise<number> {
       case 'write': {
         const body = data !== undefined ? Buffer.from(data) : await readStdin(ctx.stdin);
         await c.open(fid, L_O_RDWR);
-        await c.write(fid, 0, body);
+        try {
+          await c.write(fid, 0, body);
+        } catch (err) {
+          // A ctl command that failed failed the write; the same fid reads its message.
+          const said = await c.readAll(fid).then((b) => b.toString().trim(), () => '');
+          if (isColonyError(err) && said.startsWith('error: ')) throw new ColonyError(err.code, said.slice('error: '.length), { cause: err });
+          throw err;
+        }
         // A ctl file answers the command on the same fid; a plain file shows its contents.
         ctx.out.write(await c.readAll(fid));
         return 0;
@@ -86,7 +93,9 @@ export const ninep: Command = {
   json: true,
   description: `ADDR is host:port or a unix socket path (such as DATA/9p.sock). PATH is relative to the
 attach root named by --aname. 'write' sends DATA, or standard input when DATA is absent, then
-reads the same fid back and prints what it says: for the ctl file, that is the command's reply.`,
+reads the same fid back and prints what it says: for the ctl file, that is the command's reply.
+A ctl command that fails fails the write: the exit status is 1 (2 for a usage mistake) and
+its message goes to standard error.`,
   options: {
     aname: { type: 'string', arg: 'A', help: "attach name: ctl, env/NAME/TOKEN, env/NAME (default ctl)" },
     uname: { type: 'string', arg: 'U', help: 'user name to attach as (default: your login name)' },

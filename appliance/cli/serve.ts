@@ -6,6 +6,7 @@ import { Supervisor } from '../supervisor/index.js';
 import { validateConfig } from '../supervisor/config.js';
 import type { Command, CommandContext } from './command.js';
 import { writeJson } from './command.js';
+import { localExec } from './local-exec.js';
 
 const SHUTDOWN_LIMIT_MS = 20_000;
 
@@ -50,8 +51,11 @@ log.format or COLONY_LOG_FORMAT (auto, pretty, json) forces one. COLONY_LOG_LEVE
     const { config, source } = await effectiveConfig(ctx);
     const log = createLog({ level: process.env.COLONY_LOG_LEVEL ?? config.log.level, format: config.log.format });
     log.info({ config: source, data: ctx.data }, 'starting');
-    const supervisor = new Supervisor({
+    const served = { data: ctx.data, log, version: packageVersion(), started: Date.now() };
+    const supervisor: Supervisor = new Supervisor({
       data: ctx.data, log, config, version: packageVersion(),
+      // `colony scores`, `import`, … from this machine run in here while we hold the directory.
+      localExec: (req, io) => localExec(supervisor, served, req, io),
       onShutdown: () => { process.kill(process.pid, 'SIGTERM'); }, // through the same clean stop as a signal
       onFirstAdmin: (name, password) => {
         ctx.err.write(`\ncolony: created the first admin user '${name}' with the one-time password: ${password}\n`);

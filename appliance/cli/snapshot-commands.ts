@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { checkName, type Catalog } from '../catalog/index.js';
 import { exists, fromSystemError, isColonyError } from '../errors.js';
@@ -10,11 +10,11 @@ import { ensureDir } from '../files.js';
 import { diff, exportDirectory, exportTar, importDirectory, importTar } from '../snapshot/index.js';
 import { formatScore, isScoreText, parseScore, type Score } from '../store/index.js';
 import type { Command } from './command.js';
-import { writeJson } from './command.js';
+import { callerPath, writeJson } from './command.js';
 import { actingUser, withDataDir, type DataDir } from './data-dir.js';
 import { formatBytes, progressCounter } from './format.js';
 
-const DIRECT = 'It works on the data directory directly, so stop the supervisor first.';
+const THROUGH = 'While a supervisor runs on the data directory, it runs inside the supervisor (paths are still yours).';
 const userOption = { type: 'string' as const, arg: 'USER', help: 'act as USER (default: the first admin)' };
 
 /** A name the user can see, or a raw score. */
@@ -35,6 +35,7 @@ function refuseTaken(catalog: Catalog, owner: string, name: string): void {
 
 const importCommand: Command = {
   path: ['import'],
+  supervisor: 'forward',
   summary: 'Import a directory or a tarball as a new, immutable named snapshot.',
   params: 'SRC NAME',
   arity: [2, 2],
@@ -44,10 +45,11 @@ const importCommand: Command = {
 tar stream on standard input. Everything is kept: modes (setuid, sticky), owners, nanosecond
 mtimes, symlinks, hard links, device nodes, FIFOs, sockets and xattrs. Nothing is registered unless
 the whole import succeeds. Re-importing an unchanged directory reads only what changed.
-${DIRECT}`,
+${THROUGH}`,
   async run(ctx) {
-    const [src, name] = ctx.args as [string, string];
-    return withDataDir(ctx.data, ctx.err, async (d) => {
+    const [given, name] = ctx.args as [string, string];
+    const src = given === '-' ? given : callerPath(ctx, given);
+    return withDataDir(ctx, async (d) => {
       const owner = actingUser(ctx.values, d);
       refuseTaken(d.catalog, owner, name);
       const meter = progressCounter(ctx.err, `importing ${name}`);
@@ -57,7 +59,7 @@ ${DIRECT}`,
       let result;
       const isDir = src !== '-' && (await stat(src).catch((err) => { throw fromSystemError(err, `reading ${src}`); })).isDirectory();
       if (isDir) {
-        const cache = join(ctx.data, 'import-cache', createHash('sha256').update(resolve(src)).digest('hex').slice(0, 32));
+        const cache = join(ctx.data, 'import-cache', createHash('sha256').update(src).digest('hex').slice(0, 32));
         await ensureDir(join(ctx.data, 'import-cache'));
         result = await importDirectory(d.store, src, { comment, onProgress, cache });
       } else {
@@ -79,6 +81,7 @@ ${DIRECT}`,
 
 const exportCommand: Command = {
   path: ['export'],
+  supervisor: 'forward',
   summary: 'Write a snapshot out as a directory or a tar stream.',
   params: 'NAME DEST',
   arity: [2, 2],
@@ -92,10 +95,11 @@ const exportCommand: Command = {
 refused when not empty unless --force), a file ending in .tar, or - for a tar stream on
 standard output. As root, owners are restored. Symlinks in the snapshot are never followed.
 A tar has no socket type: sockets are left out of it, and counted on standard error.
-${DIRECT}`,
+${THROUGH}`,
   async run(ctx) {
-    const [name, dest] = ctx.args as [string, string];
-    return withDataDir(ctx.data, ctx.err, async (d) => {
+    const [name, given] = ctx.args as [string, string];
+    const dest = given === '-' ? given : callerPath(ctx, given);
+    return withDataDir(ctx, async (d) => {
       const root = rootOf(d, actingUser(ctx.values, d), name);
       const meter = progressCounter(ctx.err, `exporting ${name}`);
       const onProgress = (p: { bytes: number; files: number }) => meter.update(p.bytes, p.files);
@@ -108,8 +112,8 @@ ${DIRECT}`,
         stats = await exportDirectory(d.store, root, dest, { onProgress, force: ctx.values.force === true });
       }
       meter.done();
-      if (ctx.json) writeJson(dest === '-' ? ctx.err : ctx.out, { name, root: formatScore(root), dest, ...stats });
-      else if (dest !== '-') ctx.out.write(`exported ${name} to ${dest}: ${stats.files} files, ${stats.dirs} directories, ${formatBytes(stats.bytes)}\n`);
+      if (ctx.json) writeJson(dest === '-' ? ctx.err : ctx.out, { name, root: formatScore(root), dest: given, ...stats });
+      else if (dest !== '-') ctx.out.write(`exported ${name} to ${given}: ${stats.files} files, ${stats.dirs} directories, ${formatBytes(stats.bytes)}\n`);
       // tar has no socket type: say so even when the archive went to standard output.
       if (!ctx.json && stats.socketsSkipped > 0) ctx.err.write(`colony: ${stats.socketsSkipped} socket${stats.socketsSkipped === 1 ? '' : 's'} ignored (tar has no socket type)\n`);
       return 0;
@@ -119,6 +123,7 @@ ${DIRECT}`,
 
 const diffCommand: Command = {
   path: ['diff'],
+  supervisor: 'forward',
   summary: 'List the paths that differ between two snapshots.',
   params: 'A B',
   arity: [2, 2],
@@ -128,7 +133,7 @@ const diffCommand: Command = {
 and "M path" (content or attributes changed). Identical subtrees are skipped without reading them.`,
   async run(ctx) {
     const [a, b] = ctx.args as [string, string];
-    return withDataDir(ctx.data, ctx.err, async (d) => {
+    return withDataDir(ctx, async (d) => {
       const user = actingUser(ctx.values, d);
       const changes = await diff(d.store, rootOf(d, user, a), rootOf(d, user, b));
       const mark = { added: '+', removed: '-', modified: 'M' } as const;

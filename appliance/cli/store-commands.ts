@@ -1,24 +1,26 @@
-// `colony store …`: the block store by hand. These open the data directory directly, so
-// they refuse (COLONY_LOCKED) while a supervisor holds it.
+// `colony store …`: the block store by hand. While a supervisor holds the data directory
+// they run inside it (main.ts forwards them), except reindex, which needs the store alone.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromSystemError, isColonyError, tooLarge } from '../errors.js';
 import { consoleLog } from '../log.js';
 import { BlockStore, formatScore, parseScore } from '../store/index.js';
 import type { Command, CommandContext } from './command.js';
-import { writeJson } from './command.js';
+import { callerPath, writeJson } from './command.js';
 import { formatBytes, progressLine } from './format.js';
 
 export const storeDir = (data: string) => join(data, 'store');
 
 export async function withStore<T>(ctx: CommandContext, fn: (store: BlockStore) => Promise<T>): Promise<T> {
+  if (ctx.daemon) return fn(ctx.daemon.store); // the supervisor's, open and shared
   const store = await BlockStore.open(storeDir(ctx.data), { log: consoleLog(ctx.err) });
   try { return await fn(store); } finally { await store.close(); }
 }
 
-async function readInput(path: string, stdin: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+async function readInput(ctx: CommandContext, path: string, limit: number): Promise<Buffer> {
+  const stdin = ctx.stdin;
   if (path !== '-') {
-    return readFile(path).catch((err) => { throw fromSystemError(err, `reading ${path}`); });
+    return readFile(callerPath(ctx, path)).catch((err) => { throw fromSystemError(err, `reading ${path}`); });
   }
   const chunks: Buffer[] = [];
   let n = 0;
@@ -32,6 +34,7 @@ async function readInput(path: string, stdin: NodeJS.ReadableStream, limit: numb
 
 const put: Command = {
   path: ['store', 'put'],
+  supervisor: 'forward',
   summary: 'Store each FILE as one block and print its score.',
   params: 'FILE...',
   arity: [1, Infinity],
@@ -46,7 +49,7 @@ The blocks are synced to stable storage before the command returns.`,
       const results: Array<{ file: string; score?: string; bytes?: number; error?: string }> = [];
       for (const file of ctx.args) {
         try {
-          const data = await readInput(file, ctx.stdin, store.maxBlockBytes);
+          const data = await readInput(ctx, file, store.maxBlockBytes);
           if (data.length > store.maxBlockBytes) throw tooLarge(`${file} is ${data.length} bytes, over the block size limit of ${store.maxBlockBytes}`);
           results.push({ file, score: formatScore(await store.put(type, data)), bytes: data.length });
         } catch (err) {
@@ -67,6 +70,7 @@ The blocks are synced to stable storage before the command returns.`,
 
 const get: Command = {
   path: ['store', 'get'],
+  supervisor: 'forward',
   summary: 'Write the block named SCORE to standard output (or --output FILE).',
   params: 'SCORE',
   arity: [1, 1],
@@ -75,7 +79,7 @@ const get: Command = {
   async run(ctx) {
     const score = parseScore(ctx.args[0]!);
     const data = await withStore(ctx, (store) => store.get(score));
-    if (typeof ctx.values.output === 'string') await writeFile(ctx.values.output, data);
+    if (typeof ctx.values.output === 'string') await writeFile(callerPath(ctx, ctx.values.output), data);
     else ctx.out.write(data);
     return 0;
   },
@@ -83,6 +87,7 @@ const get: Command = {
 
 const stats: Command = {
   path: ['store', 'stats'],
+  supervisor: 'forward',
   summary: 'Show what the store holds and how it is set up.',
   json: true,
   async run(ctx) {
@@ -103,6 +108,7 @@ const stats: Command = {
 
 const verify: Command = {
   path: ['store', 'verify'],
+  supervisor: 'forward',
   summary: 'Read every block and check it against its score; check the index against the arenas.',
   json: true,
   description: 'Exits 1 if anything is wrong. It repairs nothing; see docs/store.md for what to do.',
@@ -122,8 +128,10 @@ const verify: Command = {
 
 const reindex: Command = {
   path: ['store', 'reindex'],
+  supervisor: 'refuse',
+  refusal: 'store reindex needs the store to itself: stop the supervisor first',
   summary: 'Delete the index and rebuild it from the arenas alone.',
-  description: 'Safe at any time the supervisor is stopped: the arenas are the truth and are only read.',
+  description: 'Safe at any time the supervisor is stopped (it refuses while one runs): the arenas are the truth and are only read.',
   async run(ctx) {
     const store = await BlockStore.reindex(storeDir(ctx.data), { log: consoleLog(ctx.err, 'info') });
     const s = await store.stats();

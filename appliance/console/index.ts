@@ -1,4 +1,7 @@
-// The console's public surface: the grid command language, parsed and interpreted.
+// The console's public surface: one command registry and the adapters' shared pieces.
 export { parse, helpText, VERBS, type ConsoleCommand, type VerbHelp } from './parse.js';
-export { run, execute, type ConsoleReply, type GridVerbs } from './interpreter.js';
-export { Session, type SessionOptions } from './session.js';
+export { run, execute } from './interpreter.js';
+export { runLine, findVerb, REGISTRY, type Verb } from './registry.js';
+export { failureReply, renderReply, replyJson, splitJsonFlag, type ConsoleReply } from './reply.js';
+export type { Accounts, ConsoleContext, GridVerbs, Interpreter, NodeInfo } from './context.js';
+export { Session, type SessionOptions, type SessionEnd } from './session.js';

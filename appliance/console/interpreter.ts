@@ -1,33 +1,18 @@
-// The console's interpreter: one line of the grid language in, the text to show out.
-// It touches no stream, so the CLI, SSH, the serial port and 9P `ctl` all serve it alike.
-import { isColonyError, type ErrorCode } from '../errors.js';
-import type { Grid } from '../grid/index.js';
+// The grid verbs, executed: a parsed grid command in, the reply out. It touches no stream;
+// registry.ts routes lines here, so every adapter serves the same grid language.
 import { formatScore } from '../store/index.js';
+import type { GridVerbs } from './context.js';
 import { boomText, inviteText, saveText, scoresText, spawnText, statusText } from './format.js';
-import { helpText, parse, type ConsoleCommand } from './parse.js';
+import { helpText, type ConsoleCommand } from './parse.js';
+import type { ConsoleReply } from './reply.js';
+import { runLine } from './registry.js';
 
-/** The verbs the console needs; a Grid has them (tests may pass a fake). */
-export type GridVerbs = Pick<Grid, 'spawn' | 'save' | 'invite' | 'boom' | 'status' | 'scores'>;
+export type { GridVerbs } from './context.js';
+export type { ConsoleReply } from './reply.js';
 
-export interface ConsoleReply {
-  /** Text for people, without a final newline; empty when there is nothing to say. */
-  output: string;
-  /** The line asked to leave. */
-  exit?: boolean;
-  /** The same answer as data, for callers that speak JSON. */
-  json?: unknown;
-  /** Set when the command failed; output then starts with `error: `. */
-  error?: ErrorCode;
-}
-
-/** Runs one line as `user`. Never throws for a user's mistake: errors become `error: …` replies. */
-export async function run(grid: GridVerbs, user: string, line: string): Promise<ConsoleReply> {
-  try {
-    return await execute(grid, user, parse(line));
-  } catch (err) {
-    if (isColonyError(err)) return { output: `error: ${err.detail}`, error: err.code, json: { error: err.code, message: err.detail } };
-    return { output: `error: internal: ${err instanceof Error ? err.message : String(err)}`, error: 'COLONY_INTERNAL' };
-  }
+/** Runs one line as `user` with only a grid (no accounts, no node). Never throws. */
+export function run(grid: GridVerbs, user: string, line: string): Promise<ConsoleReply> {
+  return runLine({ user, grid }, line);
 }
 
 export async function execute(grid: GridVerbs, user: string, cmd: ConsoleCommand): Promise<ConsoleReply> {

@@ -123,7 +123,14 @@ export class SynthFs implements Backend {
     const sh = h as SynthHandle;
     const e = sh.node.entry;
     if (e.kind !== 'file' || !e.write) throw readOnly();
-    sh.content = toBuf(await e.write(c, data));
+    try {
+      sh.content = toBuf(await e.write(c, data));
+    } catch (err) {
+      // A failed command fails the write (every client sees it); the same fid then reads its message.
+      sh.content = Buffer.from(`error: ${err instanceof ColonyError ? err.detail : String(err)}\n`);
+      sh.replied = true;
+      throw err;
+    }
     sh.replied = true;
     return data.length;
   }

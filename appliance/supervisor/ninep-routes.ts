@@ -5,8 +5,8 @@
 //   env/NAME         the same on the unix socket, whose 0600 mode is the guard.
 // Inside an environment, client uids are used as they are (see docs/ninep.md).
 import type { Catalog } from '../catalog/index.js';
-import { run as runConsole } from '../console/index.js';
-import { ColonyError, isColonyError, notFound, permission } from '../errors.js';
+import { runLine, type Accounts as CatalogAccounts, type ConsoleContext } from '../console/index.js';
+import { ColonyError, isColonyError, notFound, permission, usage } from '../errors.js';
 import type { Environment, Grid } from '../grid/index.js';
 import type { Log } from '../log.js';
 import { routeTable, SynthFs, synthDir, synthFile, type AttachRequest, type AttachRouter, type Attachment } from '../ninep/index.js';
@@ -34,9 +34,16 @@ export async function attachIdentity(volume: Volume, req: Pick<AttachRequest, 'u
   return { uid, gid };
 }
 
-function ctlTree(grid: Grid, user: string): SynthFs {
+/**
+ * The grid as files for one attached user. Lines written to `ctl` go through the console's
+ * one command registry (the same verbs as SSH and `colony console`); a command that fails
+ * fails the write with the errno of its error code, and the same fid then reads the message.
+ */
+function ctlTree(grid: Grid, user: string, accounts?: CatalogAccounts): SynthFs {
+  const context: ConsoleContext = { user, grid, ...(accounts ? { accounts } : {}) };
   const say = async (line: string) => {
-    const r = await runConsole(grid, user, line);
+    const r = await runLine(context, line);
+    if (r.error) throw new ColonyError(r.error, r.output.replace(/^error: /, ''));
     return r.output + (r.output ? '\n' : '');
   };
   return new SynthFs(synthDir({
@@ -48,11 +55,11 @@ function ctlTree(grid: Grid, user: string): SynthFs {
       ctl: synthFile({
         read: () => 'save NEWNAME | boom | checkpoint\n',
         write: async (_c, data) => {
-          const [verb, arg] = data.toString().trim().split(/\s+/);
-          if (verb === 'save' && arg) return say(`save ${e.name} ${arg}`);
-          if (verb === 'boom') return say(`boom ${e.name}`);
-          if (verb === 'checkpoint') { await grid.checkpoint(e.name); return 'checkpointed\n'; }
-          return 'error: write "save NEWNAME", "boom" or "checkpoint"\n';
+          const [verb, arg, ...rest] = data.toString().trim().split(/\s+/);
+          if (verb === 'save' && arg && !rest.length) return say(`save ${e.name} ${arg}`);
+          if (verb === 'boom' && !arg) return say(`boom ${e.name}`);
+          if (verb === 'checkpoint' && !arg) { await grid.checkpoint(e.name); return 'checkpointed\n'; }
+          throw usage('write "save NEWNAME", "boom" or "checkpoint"');
         },
       }),
     })]))),
@@ -77,7 +84,7 @@ export function gridRouter(opts: RouteOptions): AttachRouter {
     ctl: async (req) => {
       if (req.transport.kind === 'tcp' && !opts.tcpCtl) throw permission('the grid control tree is served on the unix socket only (set ninep.tcpCtl to offer it over TCP)');
       try { catalog.getUser(req.uname); } catch { throw permission(`no Colony user '${req.uname}'`); }
-      const backend = ctlTree(grid, req.uname);
+      const backend = ctlTree(grid, req.uname, catalog);
       return { backend, root: backend.root, user: { uid: 0, gid: 0, uname: req.uname } };
     },
     'env/': async (req, rest) => {

@@ -16,7 +16,7 @@ import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
 import { BlockStore } from '../store/index.js';
 import { defaultConfig, type Config } from './config.js';
-import { listenConsole } from './console-socket.js';
+import { listenConsole, type LocalExec } from './console-socket.js';
 import { processStart, writeHealth, type HealthState } from './health.js';
 import { gridRouter } from './ninep-routes.js';
 import { explainOsError, unwritableDataDir } from './os-errors.js';
@@ -33,6 +33,8 @@ export interface SupervisorOptions {
   version?: string;
   /** An admin asked for a shutdown over SSH; the caller stops the process cleanly. */
   onShutdown?: (by: string) => void;
+  /** Runs `colony` one-shot commands for local callers on DATA/console.sock (cli/serve.ts gives it). */
+  localExec?: LocalExec;
 }
 
 /** A service the supervisor started, closed in reverse order. */
@@ -140,7 +142,12 @@ export class Supervisor {
 
     // `colony console` reaches this supervisor here instead of failing on the lock.
     stepping(`listening on ${join(data, 'console.sock')}`);
-    const consoleSocket = await listenConsole(join(data, 'console.sock'), { grid, catalog, log: log.child({ service: 'console' }) });
+    const consoleSocket = await listenConsole(join(data, 'console.sock'), {
+      grid, catalog, log: log.child({ service: 'console' }),
+      node: { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started },
+      shutdown: (by) => { log.warn({ by }, 'shutdown requested on the console socket'); this.opts.onShutdown?.(by); },
+      ...(this.opts.localExec ? { exec: this.opts.localExec } : {}),
+    });
     this.running.push({ name: 'console', close: () => consoleSocket.close() });
 
     const ssh = new SshConsole({

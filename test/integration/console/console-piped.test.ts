@@ -54,10 +54,10 @@ t.test('the default user is the admin; --json gives one object per command', asy
   const data = await seededData(t);
   const r = await consoleRun(data, ['--json'], ['spawndisk alice/plain as p', 'status', 'boom nope', '# a comment', '']);
   t.equal(r.code, 1);
-  const replies = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as { command: string; ok: boolean; result?: Record<string, unknown> });
+  const replies = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as { command: string; ok: boolean; result?: Record<string, unknown>; error?: string; message?: string });
   t.same(replies.map((x) => [x.command, x.ok]), [['spawndisk alice/plain as p', true], ['status', true], ['boom nope', false]]);
   t.equal((replies[0]?.result?.env as { owner: string }).owner, 'admin');
-  t.same(replies[2]?.result, { error: 'COLONY_NOT_FOUND', message: 'environment nope not found' });
+  t.same(replies[2], { command: 'boom nope', ok: false, error: 'COLONY_NOT_FOUND', message: 'environment nope not found' }, 'the one JSON form of a failure, as over SSH');
 });
 
 t.test('an unknown --user is refused', async (t) => {

@@ -31,5 +31,5 @@ t.test('the console reaches a running supervisor through DATA/console.sock', asy
   t.match(bad.stdout.toString(), /error: .*nothing-here/);
   const nobody = await runCli(['console', '--data', data, '--user', 'mallory'], { input: 'status\n' });
   t.equal(nobody.code, 1);
-  t.match(nobody.stdout.toString(), /no Colony user 'mallory'/);
+  t.match(nobody.stderr, /^colony: COLONY_NOT_FOUND: no Colony user 'mallory'\n$/);
 });

@@ -67,7 +67,6 @@ t.test('errors are one line starting with error:, with their code', async (t) =>
   grid.boom = async () => { throw permission('environment debian is not yours; you cannot boom it'); };
   t.same(await run(grid, 'bob', 'boom debian'), {
     output: 'error: environment debian is not yours; you cannot boom it', error: 'COLONY_PERMISSION',
-    json: { error: 'COLONY_PERMISSION', message: 'environment debian is not yours; you cannot boom it' },
   });
   const usage = await run(grid, 'bob', 'spawn');
   t.equal(usage.output, 'error: usage: spawn NAME [as ENV]');

@@ -36,9 +36,34 @@ t.test('exit stops reading', async (t) => {
 
 t.test('json: one object per command', async (t) => {
   const r = await session('boom a\n\nstatus x\n', { json: true });
-  const lines = r.text.trim().split('\n').map((l) => JSON.parse(l) as { command: string; ok: boolean; output: string });
+  const lines = r.text.trim().split('\n').map((l) => JSON.parse(l) as { command: string; ok: boolean; error?: string; message?: string });
   t.same(lines.map((l) => [l.command, l.ok]), [['boom a', true], ['status x', false]]);
-  t.equal(lines[1]?.output, 'error: usage: status');
+  t.same(lines[1], { command: 'status x', ok: false, error: 'COLONY_USAGE', message: 'usage: status' }, 'the one JSON form of a failure');
+});
+
+t.test('a --json word on one line answers that line as JSON', async (t) => {
+  const r = await session('status --json\nstatus\n');
+  t.equal(r.text, '{"ok":true,"output":"no environments running","result":[]}\nno environments running\n');
+});
+
+t.test('questions inside a command read the next line', async (t) => {
+  const inp = new PassThrough();
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (b: Buffer) => { text += b.toString(); });
+  const asked: string[] = [];
+  const s = new Session({
+    input: inp, output: out, terminal: false,
+    answer: async (line, ask) => {
+      const a = await ask(`${line}? `, { secret: true });
+      asked.push(a ?? '(none)');
+      return { output: `got ${a}` };
+    },
+  });
+  inp.end('q1\nanswer1\nq2\n');
+  t.equal(await s.run(), 'eof');
+  t.same(asked, ['answer1', '(none)'], 'the end of input answers undefined');
+  t.equal(text, 'got answer1\ngot undefined\n');
 });
 
 t.test('a bound on lines, and close() from outside', async (t) => {

@@ -1,0 +1,102 @@
+// The one command registry: every verb of the console language, its syntax, who may run
+// it and its handler. SSH, the console socket, `ctl`, the serial port and `colony console`
+// are thin adapters over runLine(), so they answer the same commands the same way.
+import { permission, unsupported, usage } from '../errors.js';
+import * as account from './account-verbs.js';
+import type { ConsoleContext } from './context.js';
+import { execute } from './interpreter.js';
+import { helpText as gridHelpText, parse, VERBS as GRID_VERBS } from './parse.js';
+import { failureReply, type ConsoleReply } from './reply.js';
+
+export interface Verb {
+  name: string;
+  syntax: string;
+  text: string;
+  /** Admin verbs are refused to users, and left out of their help. */
+  who: 'anyone' | 'admin';
+  /** Grid verbs go to the grid (parse.ts holds their grammar); the rest need accounts or the node. */
+  kind: 'grid' | 'console';
+  run(ctx: ConsoleContext, args: string[], line: string): ConsoleReply | Promise<ConsoleReply>;
+}
+
+const gridVerb = (name: string): Verb => ({
+  name, syntax: GRID_VERBS[name]!.syntax, text: GRID_VERBS[name]!.text, who: 'anyone', kind: 'grid',
+  run: (ctx, _args, line) => runGrid(ctx, line),
+});
+
+const consoleVerb = (name: keyof typeof account.ACCOUNT_SYNTAX, text: string, who: Verb['who'], run: Verb['run']): Verb =>
+  ({ name, syntax: account.ACCOUNT_SYNTAX[name], text, who, kind: 'console', run });
+
+/** Every verb, in the order help lists them. */
+export const REGISTRY: readonly Verb[] = [
+  ...['scores', 'spawn', 'spawndisk', 'save', 'savedisk', 'invite', 'boom', 'status'].map(gridVerb),
+  { name: 'help', syntax: GRID_VERBS.help!.syntax, text: GRID_VERBS.help!.text, who: 'anyone', kind: 'grid', run: (ctx, args, line) => help(ctx, args, line) },
+  { name: 'exit', syntax: GRID_VERBS.exit!.syntax, text: GRID_VERBS.exit!.text, who: 'anyone', kind: 'grid', run: (_ctx, args) => { if (args.length) throw usage('usage: exit'); return { output: '', exit: true }; } },
+  consoleVerb('whoami', 'your user name and role', 'anyone', account.whoami),
+  consoleVerb('passwd', 'change your password (asks twice, shows nothing)', 'anyone', account.passwd),
+  consoleVerb('keys', 'your SSH public keys; LINE is an OpenSSH public key line', 'anyone', account.keys),
+  consoleVerb('users', 'the appliance users (admin)', 'admin', account.users),
+  consoleVerb('node', 'node id, version and uptime (admin)', 'admin', account.node),
+  consoleVerb('shutdown', 'stop the appliance cleanly (admin)', 'admin', account.shutdown),
+];
+
+const ALIASES: Record<string, string> = { quit: 'exit', '?': 'help' };
+
+export function findVerb(word: string): Verb | undefined {
+  const name = ALIASES[word] ?? word;
+  return REGISTRY.find((v) => v.name === name);
+}
+
+function isAdmin(ctx: ConsoleContext): boolean {
+  return ctx.accounts?.getUser(ctx.user).role === 'admin';
+}
+
+async function runGrid(ctx: ConsoleContext, line: string): Promise<ConsoleReply> {
+  if (ctx.grid) return execute(ctx.grid, ctx.user, parse(line));
+  if (ctx.interpreter) return ctx.interpreter.run(ctx.user, line);
+  throw unsupported('the grid is not reachable from here');
+}
+
+async function help(ctx: ConsoleContext, args: string[], line: string): Promise<ConsoleReply> {
+  if (args.length > 1) throw usage('usage: help [VERB]');
+  const topic = args[0];
+  if (topic !== undefined) {
+    const v = findVerb(topic);
+    if (v?.kind === 'console') {
+      if (v.who === 'admin' && !isAdmin(ctx)) throw permission(`'${v.name}' is for admins`);
+      return { output: `${v.syntax}\n  ${v.text}` };
+    }
+    if (!ctx.grid && ctx.interpreter) return ctx.interpreter.run(ctx.user, line);
+    return { output: gridHelpText(topic) };
+  }
+  const grid = ctx.grid || !ctx.interpreter ? gridHelpText() : (await ctx.interpreter.run(ctx.user, 'help')).output;
+  if (!ctx.accounts) return { output: grid, json: { commands: REGISTRY.filter((v) => v.kind === 'grid').map((v) => v.syntax) } };
+  const admin = isAdmin(ctx);
+  const mine = REGISTRY.filter((v) => v.kind === 'console' && (admin || v.who !== 'admin'));
+  const width = Math.max(...mine.map((v) => v.syntax.length));
+  const text = ['console commands:', ...mine.map((v) => `  ${v.syntax.padEnd(width)}  ${v.text}`), 'add --json to any command for output as JSON'].join('\n');
+  return { output: grid ? `${grid}\n${text}` : text, json: { commands: mine.map((v) => v.syntax) } };
+}
+
+/**
+ * Runs one line as ctx.user. Never throws: a mistake is an `error: …` reply with its code.
+ * Lines on one context run one at a time in the adapters; verbs may run concurrently
+ * across contexts, as the grid and the catalog allow.
+ */
+export async function runLine(ctx: ConsoleContext, line: string): Promise<ConsoleReply> {
+  const words = line.trim().split(/\s+/).filter(Boolean);
+  const [word, ...args] = words;
+  try {
+    if (word === undefined || word.startsWith('#')) return { output: '' };
+    const verb = findVerb(word);
+    if (!verb) {
+      // A stand-in interpreter may know verbs we do not; a real grid says "unknown command".
+      if (!ctx.grid && ctx.interpreter) return await ctx.interpreter.run(ctx.user, line);
+      return { ...failureReply(usage(`unknown command '${word}' (type help for the list)`)) };
+    }
+    if (verb.who === 'admin' && !isAdmin(ctx)) throw permission(`'${verb.name}' is for admins`);
+    return await verb.run(ctx, args, line);
+  } catch (err) {
+    return failureReply(err);
+  }
+}
