@@ -62,6 +62,7 @@ export class DiskTier {
   private heldBytes = 0;
   private journalAt: number;
   private closed = false;
+  private failures = 0;
   private readonly counts = { hits: 0, hitBytes: 0, misses: 0, written: 0, dropped: 0, corrupt: 0, restored: 0 };
   private readonly capacity: number;
   private readonly maxPending: number;
@@ -121,8 +122,12 @@ export class DiskTier {
 
   private restore(entries: SlotEntry[]): void {
     const used = new Set<number>();
-    for (const e of entries) { this.map.set(e.score.toString('hex'), e); used.add(e.slot); this.heldBytes += e.length; }
-    this.highWater = used.size ? Math.max(...used) + 1 : 0;
+    for (const e of entries) {
+      this.map.set(e.score.toString('hex'), e);
+      used.add(e.slot);
+      this.heldBytes += e.length;
+      this.highWater = Math.max(this.highWater, e.slot + 1);
+    }
     for (let s = 0; s < this.highWater; s++) if (!used.has(s)) this.free.push(s);
     this.counts.restored = entries.length;
   }
@@ -182,19 +187,22 @@ export class DiskTier {
     this.admit(type, data, score);
   }
 
+  /** A slot for a new block: a free one, a never used one, or the least recently used one's; -1 if none. */
   private takeSlot(): number {
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
     if (this.highWater < this.capacity) return this.highWater++;
-    const [oldest, e] = this.map.entries().next().value as [string, SlotEntry];
-    this.map.delete(oldest);
-    this.heldBytes -= e.length;
-    return e.slot;
+    const oldest = this.map.entries().next().value as [string, SlotEntry] | undefined;
+    if (!oldest) return -1;
+    this.map.delete(oldest[0]);
+    this.heldBytes -= oldest[1].length;
+    return oldest[1].slot;
   }
 
   private async place(key: string, score: Score, type: number, data: Buffer): Promise<void> {
     if (this.closed) return;
     const slot = this.takeSlot();
+    if (slot < 0) { this.counts.dropped++; return; }
     const entry: SlotEntry = { slot, score, type, length: data.length };
     try {
       // The bytes first, then the record: a record never names a slot whose bytes were not written.
@@ -206,21 +214,28 @@ export class DiskTier {
       this.counts.written++;
     } catch (err) {
       this.free.push(slot);
+      // A full disk fails every write: say so once, then every 1000th time.
+      if (!this.closed && this.failures++ % 1000 === 0) this.log.warn({ dir: this.dir, err, failures: this.failures }, 'disk cache write failed; blocks stay in the store only');
       this.counts.dropped++;
-      if (!this.closed) this.log.warn({ dir: this.dir, err }, 'disk cache write failed; the block stays in the store only');
     }
   }
 
-  /** Waits for queued writes, then puts slots and journal on stable storage (called at checkpoints). */
+  /**
+   * Waits for queued writes, then puts slots and journal on stable storage (called at
+   * checkpoints). Runs in the write queue, so no append races a compaction.
+   */
   async sync(): Promise<void> {
-    await this.queue;
-    if (this.closed) return;
-    await this.slots.datasync();
-    if (this.journalAt > HEADER_BYTES + RECORD_BYTES * (2 * this.map.size + 1024)) await this.compact();
-    else await this.journal.datasync();
+    const run = this.queue.then(async () => {
+      if (this.closed) return;
+      await this.slots.datasync();
+      if (this.journalAt > HEADER_BYTES + RECORD_BYTES * (2 * this.map.size + 1024)) await this.compact();
+      else await this.journal.datasync();
+    });
+    this.queue = run.catch(() => {}); // the queue itself never rejects, so later writes still run
+    await run;
   }
 
-  /** Rewrites the journal as one record per cached block: to a temporary file, synced, renamed. */
+  /** Rewrites the journal as one record per cached block: to a temporary file, synced, renamed. Only from the queue (or open). */
   private async compact(): Promise<void> {
     const tmp = join(this.dir, `${JOURNAL_FILE}.tmp`);
     const parts = [encodeHeader(this.opts.slotBytes), ...[...this.map.values()].map((e) => encodeRecord(OP_PUT, e))];
