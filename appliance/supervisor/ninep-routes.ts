@@ -5,7 +5,7 @@
 //   env/NAME         the same on the unix socket, whose 0600 mode is the guard.
 // Inside an environment, client uids are used as they are (see docs/ninep.md).
 import type { Catalog } from '../catalog/index.js';
-import { runLine, type Accounts as CatalogAccounts, type ConsoleContext } from '../console/index.js';
+import { runLine, type ConsoleContext, type NodeInfo } from '../console/index.js';
 import { ColonyError, isColonyError, notFound, permission, usage } from '../errors.js';
 import type { Environment, Grid } from '../grid/index.js';
 import type { Log } from '../log.js';
@@ -13,7 +13,7 @@ import { routeTable, SynthFs, synthDir, synthFile, type AttachRequest, type Atta
 import { VolumeBackend } from '../ninep/volume-backend.js';
 import { Accounts, type Volume } from '../volume/index.js';
 
-export interface RouteOptions { grid: Grid; catalog: Catalog; tcpCtl: boolean; log: Log }
+export interface RouteOptions { grid: Grid; catalog: Catalog; tcpCtl: boolean; log: Log; /** For the console's `node` verb on ctl. */ node?: NodeInfo }
 
 /**
  * Who an attach acts as inside an environment (docs/ninep.md, "Users and ids"):
@@ -39,8 +39,8 @@ export async function attachIdentity(volume: Volume, req: Pick<AttachRequest, 'u
  * one command registry (the same verbs as SSH and `colony console`); a command that fails
  * fails the write with the errno of its error code, and the same fid then reads the message.
  */
-function ctlTree(grid: Grid, user: string, accounts?: CatalogAccounts): SynthFs {
-  const context: ConsoleContext = { user, grid, ...(accounts ? { accounts } : {}) };
+function ctlTree(grid: Grid, user: string, reach: Pick<ConsoleContext, 'accounts' | 'node'>): SynthFs {
+  const context: ConsoleContext = { user, grid, ...reach };
   const say = async (line: string) => {
     const r = await runLine(context, line);
     if (r.error) throw new ColonyError(r.error, r.output.replace(/^error: /, ''));
@@ -84,7 +84,9 @@ export function gridRouter(opts: RouteOptions): AttachRouter {
     ctl: async (req) => {
       if (req.transport.kind === 'tcp' && !opts.tcpCtl) throw permission('the grid control tree is served on the unix socket only (set ninep.tcpCtl to offer it over TCP)');
       try { catalog.getUser(req.uname); } catch { throw permission(`no Colony user '${req.uname}'`); }
-      const backend = ctlTree(grid, req.uname, catalog);
+      // Over TCP the uname is not authenticated: the account and node verbs answer only on
+      // the unix socket, whose 0600 mode is the guard (as for DATA/console.sock).
+      const backend = ctlTree(grid, req.uname, req.transport.kind === 'unix' ? { accounts: catalog, ...(opts.node ? { node: opts.node } : {}) } : {});
       return { backend, root: backend.root, user: { uid: 0, gid: 0, uname: req.uname } };
     },
     'env/': async (req, rest) => {
