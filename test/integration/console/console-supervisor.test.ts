@@ -54,6 +54,12 @@ t.test('one command set: the console answers what SSH answers, --json included',
   t.equal(lines[2]!.error, 'COLONY_USAGE');
   const user = await consoleRun(data, ['--user', 'alice'], ['users list']);
   t.match(user.stdout.toString(), /^error: 'users' is for admins$/m);
+  // passwd's questions travel over the socket and are answered by the next lines.
+  const pw = await consoleRun(data, ['--user', 'alice'], ['passwd', 'n3w-secret', 'n3w-secret', 'whoami']);
+  t.equal(pw.code, 0, pw.stdout.toString());
+  t.equal(pw.stdout.toString(), 'password changed\nalice (user)\n');
+  const wrong = await consoleRun(data, ['--user', 'alice', '--json'], ['passwd', 'not-it']);
+  t.match(JSON.parse(wrong.stdout.toString()), { ok: false, error: 'COLONY_AUTH' });
 });
 
 for (const [label, keys] of [['exit', 'exit\r'], ['Ctrl-D', '\x04'], ['Ctrl-C', '\x03']] as const) {
