@@ -15,6 +15,19 @@ const REMEDY: Record<string, { code: ErrorCode; say: string }> = {
   EADDRNOTAVAIL: { code: 'COLONY_IO', say: 'this machine has no such address: choose one of its own (or 0.0.0.0) in ninep.listen / ssh.listen, or with --9p and --ssh' },
 };
 
+/** Binding a port below 1024 without the right is EACCES too, with another remedy. */
+const LOW_PORT = { code: 'COLONY_PERMISSION' as ErrorCode, say: 'ports below 1024 need root or CAP_NET_BIND_SERVICE: grant it, or choose a port from 1024 up (ninep.listen, ssh.listen, --9p, --ssh)' };
+
+function isListen(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { syscall?: string }).syscall === 'listen' || /^listen E/.test((e as Error).message ?? '')) return true;
+  }
+  return false;
+}
+
+/** For a log line: the message of an expected OS error (its stack says nothing to an operator), any other error whole. */
+export const loggable = (err: unknown): unknown => (isExpectedOsError(err) ? String((err as Error).message ?? err) : err);
+
 /** The errno name behind `err`, looking through a ColonyError's cause. */
 export function errnoOf(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -33,7 +46,7 @@ export const isExpectedOsError = (err: unknown): boolean => REMEDY[errnoOf(err) 
  */
 export function explainOsError(err: unknown, doing: string): unknown {
   const errno = errnoOf(err);
-  const remedy = REMEDY[errno ?? ''];
+  const remedy = isListen(err) && (errno === 'EACCES' || errno === 'EPERM') ? LOW_PORT : REMEDY[errno ?? ''];
   if (!remedy) return err;
   // A ColonyError already says what was being done; a raw system error does not.
   if (isColonyError(err)) return err.detail.includes(remedy.say) ? err : new ColonyError(err.code, `${err.detail}; ${remedy.say}`, { cause: err });

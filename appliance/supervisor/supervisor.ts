@@ -19,7 +19,7 @@ import { defaultConfig, type Config } from './config.js';
 import { listenConsole, type LocalExec } from './console-socket.js';
 import { processStart, writeHealth, type HealthState } from './health.js';
 import { gridRouter } from './ninep-routes.js';
-import { explainOsError, unwritableDataDir } from './os-errors.js';
+import { explainOsError, loggable, unwritableDataDir } from './os-errors.js';
 
 export type { HealthState };
 
@@ -192,7 +192,7 @@ export class Supervisor {
         await service.close();
       } catch (err) {
         errors.push(err);
-        this.opts.log.error({ service: service.name, err }, 'stopping a service failed');
+        this.opts.log.error({ service: service.name, err: loggable(err) }, 'stopping a service failed');
       }
     };
     const services = this.running.splice(0).reverse();

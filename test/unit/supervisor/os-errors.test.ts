@@ -1,7 +1,7 @@
 // Expected OS errors become one line with the path or address and a remedy; bugs do not.
 import t from 'tap';
 import { ColonyError, fromSystemError } from '../../../appliance/errors.js';
-import { errnoOf, explainOsError, isExpectedOsError, unwritableDataDir } from '../../../appliance/supervisor/os-errors.js';
+import { errnoOf, explainOsError, isExpectedOsError, loggable, unwritableDataDir } from '../../../appliance/supervisor/os-errors.js';
 
 const sys = (code: string, message: string) => Object.assign(new Error(message), { code });
 
@@ -30,6 +30,16 @@ t.test('a ColonyError keeps its code and gains the remedy once', async (t) => {
   t.equal(once.code, 'COLONY_PERMISSION');
   t.match(once.detail, /^creating \/d\/store: EROFS.*mount it read-write/);
   t.equal(explainOsError(once, 'again'), once, 'not explained twice');
+});
+
+t.test('a port below 1024 without the right', async (t) => {
+  const err = Object.assign(sys('EACCES', 'listen EACCES: permission denied 0.0.0.0:564'), { syscall: 'listen' });
+  const out = explainOsError(err, 'listening for 9P on 0.0.0.0:564') as ColonyError;
+  t.equal(out.code, 'COLONY_PERMISSION');
+  t.match(out.detail, /^listening for 9P on 0\.0\.0\.0:564: listen EACCES: permission denied 0\.0\.0\.0:564; ports below 1024 need root or CAP_NET_BIND_SERVICE/);
+  t.equal(loggable(err), 'listen EACCES: permission denied 0.0.0.0:564', 'logged without its stack');
+  const bug = new Error('bug');
+  t.equal(loggable(bug), bug);
 });
 
 t.test('anything else is left alone', async (t) => {
