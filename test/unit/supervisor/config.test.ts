@@ -13,6 +13,11 @@ t.test('the embedded defaults are the documented ports and sizes', async (t) => 
   t.equal(c.environments.ramCacheBytes, 100 << 20);
 });
 
+t.test('log.format: auto by default, pretty or json when asked', async (t) => {
+  t.equal(defaultConfig(false).log.format, 'auto');
+  t.equal(validateConfig({ log: { format: 'json' } }, defaultConfig(false)).log.format, 'json');
+});
+
 t.test('a file overrides only what it names', async (t) => {
   const c = validateConfig({ ssh: { listen: '127.0.0.1:2200' }, environments: { maxPerNode: 9 } }, defaultConfig(false));
   t.equal(c.ssh.listen, '127.0.0.1:2200');
@@ -28,6 +33,7 @@ t.test('every mistake names its key', async (t) => {
     [{ ssh: { port: 22 } }, /config key 'ssh.port' is not known/],
     [{ ssh: { listen: 'nowhere' } }, /'ssh.listen': expected host:port/],
     [{ ssh: { listen: 'h:70000' } }, /'ssh.listen': expected host:port/],
+    [{ log: { format: 'yaml' } }, /'log.format': expected auto \| pretty \| json/],
     [{ ninep: { listen: ['0.0.0.0:564', 7] } }, /'ninep.listen\[1\]': expected host:port/],
     [{ environments: { maxPerNode: 0 } }, /'environments.maxPerNode': expected a whole number from 1/],
     [{ environments: { maxPerNode: 2.5 } }, /'environments.maxPerNode'/],
