@@ -7,7 +7,8 @@ import { checkName, type Catalog, type NameRecord } from '../catalog/index.js';
 import { closed, ColonyError, exists, invalid, isColonyError, notFound } from '../errors.js';
 import { silentLog, type Log } from '../log.js';
 import { formatScore, parseScore, type BlockSource, type Score } from '../store/index.js';
-import { DiskTier, Volume } from '../volume/index.js';
+import type { DiskTier } from '../volume/index.js';
+import { EnvCaches } from './caches.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
 import { alreadyRunning, checkEnvName, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
@@ -33,9 +34,7 @@ export interface InviteResult { record: NameRecord; via: 'passwd' | 'meta'; uid?
 export class Grid {
   readonly limits: GridLimits;
   private readonly envs = new Map<string, Environment>();
-  /** The on-disk cache tier of each running disk environment, by environment name. */
-  private readonly tiers = new Map<string, DiskTier>();
-  private readonly envsDir: string;
+  private readonly caches: EnvCaches;
   /** Names of environments being spawned (reserved before the first await). */
   private readonly starting = new Map<string, RunningSummary>();
   private readonly records: EnvRecords;
@@ -49,9 +48,9 @@ export class Grid {
 
   private constructor(readonly store: BlockSource, readonly catalog: Catalog, data: string, opts: GridOptions) {
     this.limits = resolveLimits({ memBytes: totalmem(), ...opts.limits });
-    this.envsDir = join(data, 'envs');
-    this.records = new EnvRecords(this.envsDir);
+    this.records = new EnvRecords(join(data, 'envs'));
     this.log = opts.log ?? silentLog;
+    this.caches = new EnvCaches(join(data, 'envs'), store, this.limits, this.log);
     this.host = opts.host ?? 'HOST';
     this.port = opts.port ?? 564;
   }
@@ -70,7 +69,7 @@ export class Grid {
   private async restore(): Promise<void> {
     for (const r of await this.records.readAll()) {
       try {
-        const volume = await this.openVolume(r.name, 'disk', parseScore(r.head));
+        const volume = await this.caches.open(r.name, 'disk', parseScore(r.head));
         const base = { owner: r.base.owner, name: r.base.name, root: parseScore(r.base.root) };
         const env = new Environment(r.name, r.owner, 'disk', base, volume, r.token, new Date(r.created), r.unsaved);
         this.envs.set(r.name, env);
@@ -96,41 +95,16 @@ export class Grid {
     return { name, owner, kind, cacheBytes, heapBytes: heapOf(this.limits, kind) };
   }
 
-  /**
-   * A ram environment's volume keeps its whole cache on the heap. A disk environment's gets
-   * its heap share, three quarters for leaves and one for disk writes in flight, and a disk
-   * tier of diskCacheBytes under DATA/envs/NAME/ (kept across restarts).
-   */
-  private async openVolume(name: string, kind: CacheKind, root: Score): Promise<Volume> {
-    if (kind === 'ram') return Volume.open(this.store, root, { cacheBytes: this.limits.ramCacheBytes });
-    const heap = this.limits.diskHeapBytes;
-    const volume = await Volume.open(this.store, root, { cacheBytes: heap - Math.floor(heap / 4) });
-    const tier = await DiskTier.open(join(this.envsDir, name), {
-      capacityBytes: this.limits.diskCacheBytes, slotBytes: volume.blockSize, maxPendingBytes: Math.floor(heap / 4), log: this.log.child({ env: name }),
-    });
-    volume.budget.attachTier(tier);
-    this.tiers.set(name, tier);
-    return volume;
-  }
-
-  /** Lets go of a disk environment's tier: closed (kept for a restart) or removed with its files. */
-  private async dropTier(name: string, remove: boolean): Promise<void> {
-    const tier = this.tiers.get(name);
-    this.tiers.delete(name);
-    await tier?.close();
-    if (remove) await DiskTier.remove(join(this.envsDir, name)).catch((err) => this.log.warn({ env: name, err }, 'could not remove the disk cache'));
-  }
-
   /** What status shows; a disk environment's cache is its disk tier (the heap share is not shown). */
   private infoOf(env: Environment, now: number, forOwner: boolean): EnvironmentInfo {
     const info = env.info(now, forOwner, this.host, this.port);
-    const tier = this.tiers.get(env.name);
+    const tier = this.caches.tierOf(env.name);
     if (tier) info.cache = { used: tier.stats().bytes, size: this.limits.diskCacheBytes };
     return info;
   }
 
   /** The disk tier of a running disk environment (for status and tests). */
-  tierOf(name: string): DiskTier | undefined { return this.tiers.get(name); }
+  tierOf(name: string): DiskTier | undefined { return this.caches.tierOf(name); }
 
   private taken = (name: string) => this.envs.has(name) || this.starting.has(name);
 
@@ -159,7 +133,7 @@ export class Grid {
     this.starting.set(envName, this.summaryOf(envName, user, kind));
     let opened = false;
     try {
-      const volume = await this.openVolume(envName, kind, rec.root);
+      const volume = await this.caches.open(envName, kind, rec.root);
       opened = true;
       this.check();
       const env = new Environment(envName, user, kind, { owner: rec.owner, name: rec.name, root: rec.root }, volume, newToken(), new Date());
@@ -170,7 +144,7 @@ export class Grid {
       const info = this.infoOf(env, Date.now(), true);
       return { env: info, token: env.token, aname: info.aname!, mount: info.mount! };
     } finally {
-      if (opened && !this.envs.has(envName)) await this.dropTier(envName, true);
+      if (opened && !this.envs.has(envName)) await this.caches.drop(envName, true);
       this.starting.delete(envName);
     }
   }
@@ -248,7 +222,7 @@ export class Grid {
           // a stuck store cannot hang a boom), then remove it.
           if (!(await this.settles(env.idle()))) this.log.warn({ env: env.name }, 'boom: a save is still running; removing the record anyway');
           await this.records.remove(env.name);
-          await this.dropTier(env.name, true);
+          await this.caches.drop(env.name, true);
         }
       } finally {
         this.starting.delete(env.name);
@@ -299,8 +273,7 @@ export class Grid {
       const at = env.volume.changeCount;
       const saved = await env.volume.save({ comment: `checkpoint of environment ${env.name}` });
       env.checkpointChange = at;
-      // Not needed for the checkpoint (the store holds it); keeps the cache warm after a crash.
-      await this.tiers.get(env.name)?.sync().catch((err) => this.log.warn({ env: env.name, err }, 'disk cache sync failed'));
+      await this.caches.sync(env.name);
       return saved.root;
     });
     env.head = root;
@@ -349,7 +322,7 @@ export class Grid {
         if (env.kind === 'disk') await this.checkpointEnv(env).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'final checkpoint failed'));
         else await this.settles(env.idle());
         await this.stop(env, false);
-        await this.dropTier(env.name, false);
+        await this.caches.drop(env.name, false);
       }
     })();
     return this.closing;
