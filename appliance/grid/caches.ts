@@ -3,7 +3,10 @@
 // flight) and a disk tier of diskCacheBytes under DATA/envs/NAME/, kept across restarts and
 // removed by boom. Concurrency: one call per environment name at a time (the grid holds
 // the name in `starting` while it opens or drops a cache).
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fromSystemError } from '../errors.js';
+import { ensureDir } from '../files.js';
 import type { Log } from '../log.js';
 import type { BlockSource, Score } from '../store/index.js';
 import { DiskTier, Volume } from '../volume/index.js';
@@ -28,6 +31,15 @@ export class EnvCaches {
   }
 
   tierOf(name: string): DiskTier | undefined { return this.tiers.get(name); }
+
+  /** Free bytes on the disk that holds the caches, and what running caches may still take of it. */
+  async diskRoom(): Promise<{ freeBytes: number; unfilledBytes: number }> {
+    await ensureDir(this.dir);
+    const fs = await statfs(this.dir).catch((err) => { throw fromSystemError(err, `checking free space in ${this.dir}`); });
+    let unfilledBytes = 0;
+    for (const t of this.tiers.values()) unfilledBytes += Math.max(0, this.limits.diskCacheBytes - t.stats().bytes);
+    return { freeBytes: fs.bavail * fs.bsize, unfilledBytes };
+  }
 
   /** After a checkpoint: not needed for it (the store holds it), but keeps the cache warm after a crash. */
   async sync(name: string): Promise<void> {

@@ -11,7 +11,7 @@ import type { DiskTier } from '../volume/index.js';
 import { EnvCaches } from './caches.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
-import { alreadyRunning, checkEnvName, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
+import { alreadyRunning, checkEnvName, diskRoomRefusal, planDiskRoom, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
 import { EnvRecords, type EnvRecord } from './records.js';
 
 export interface GridOptions {
@@ -128,6 +128,13 @@ export class Grid {
       throw invalid(`${rec.name} cannot name an environment; use \`${kind === 'disk' ? 'spawndisk' : 'spawn'} ${nameText} as ENV\``);
     }
     const envName = checkEnvName(opts.as ?? rec.name);
+    if (kind === 'disk') {
+      // Before the checks below, which must not be separated from the reservation by an await.
+      const { freeBytes, unfilledBytes } = await this.caches.diskRoom();
+      const room = planDiskRoom(this.limits, freeBytes, unfilledBytes);
+      if (!room.fits) throw diskRoomRefusal(room);
+      this.check();
+    }
     if (this.taken(envName)) throw alreadyRunning(envName, nameText, freeSuffix(envName, this.taken), kind === 'disk');
     checkSpawn(this.limits, this.summaries(), user, kind);
     this.starting.set(envName, this.summaryOf(envName, user, kind));

@@ -166,6 +166,31 @@ export function checkSpawn(limits: GridLimits, running: RunningSummary[], user: 
   }
 }
 
+export interface DiskRoomPlan {
+  /** Free bytes on the data disk (for unprivileged users). */
+  freeBytes: number;
+  /** What running disk caches may still take: their capacity less what they hold. */
+  unfilledBytes: number;
+  wantBytes: number;
+  fits: boolean;
+}
+
+/**
+ * Whether a new disk cache fits on the data disk, counting what running caches may still
+ * grow into (their files are sparse and fill as they are used). Pure.
+ */
+export function planDiskRoom(limits: GridLimits, freeBytes: number, unfilledBytes: number): DiskRoomPlan {
+  const wantBytes = limits.diskCacheBytes;
+  return { freeBytes, unfilledBytes, wantBytes, fits: freeBytes - unfilledBytes >= wantBytes };
+}
+
+export function diskRoomRefusal(plan: DiskRoomPlan): ColonyError {
+  const others = plan.unfilledBytes > 0 ? ` and running disk caches may still take ${formatMiB(plan.unfilledBytes)} of it` : '';
+  return new ColonyError('COLONY_NO_SPACE',
+    `the data disk has ${formatMiB(plan.freeBytes)} free${others}; a disk environment's cache needs up to ${formatMiB(plan.wantBytes)}: ` +
+    'use spawn for a ram environment, boom a disk one, or lower environments.diskCacheBytes');
+}
+
 /** Who may act on an environment: only its owner, for every verb that changes or reads it. */
 export function checkOwner(user: string, env: { name: string; owner: string }, verb: string): void {
   if (env.owner !== user) throw permission(`environment ${env.name} is not yours; you cannot ${verb} it`);

@@ -105,3 +105,11 @@ t.test('a spawn past the heap bound is refused with what is left', async (t) => 
   await w.grid.spawn('alice', 'debian', { cache: 'disk', as: 'd1' });
   t.same(w.grid.status('alice').map((e) => e.name), ['d1', 'r1', 'r2']);
 });
+
+t.test('a disk cache larger than the free space on the data disk is refused before anything is written', async (t) => {
+  const huge = 2 ** 50; // 1 PiB: no test machine has it free
+  const w = await openWorld(t, { diskCacheBytes: huge, diskBudgetBytes: 4 * huge });
+  await t.rejects(w.grid.spawn('alice', 'debian', { cache: 'disk' }), { code: 'COLONY_NO_SPACE', message: /the data disk has .* MiB free; a disk environment's cache needs up to 1073741824 MiB/ });
+  t.same(w.grid.status('alice'), []);
+  await w.grid.spawn('alice', 'debian', { cache: 'ram' });
+});

@@ -58,3 +58,14 @@ t.test('the heap bound is checked after the counts, before the per-kind budget',
   t.throws(() => checkSpawn({ ...tight, perNode: 5 }, [], 'bob', 'ram'), { code: 'COLONY_NO_SPACE', message: /no ram cache space/ }, '100 MiB fits the heap (128), not the ram budget');
   t.throws(() => checkSpawn({ ...tight, perNode: 5, ramBudgetBytes: GiB }, [ram('a')], 'bob', 'ram'), { code: 'COLONY_LIMIT', message: /heap bound/ });
 });
+
+t.test('a disk cache must fit the data disk, counting what running caches may still take', async (t) => {
+  const { planDiskRoom, diskRoomRefusal } = await import('../../../appliance/grid/policy.js');
+  const l = resolveLimits({ diskCacheBytes: GiB });
+  t.same(planDiskRoom(l, 3 * GiB, 2 * GiB), { freeBytes: 3 * GiB, unfilledBytes: 2 * GiB, wantBytes: GiB, fits: true }, 'exactly enough');
+  const short = planDiskRoom(l, 3 * GiB, 2 * GiB + MiB);
+  t.equal(short.fits, false);
+  t.equal(diskRoomRefusal(planDiskRoom(l, 600 * MiB, 0)).message,
+    "COLONY_NO_SPACE: the data disk has 600 MiB free; a disk environment's cache needs up to 1024 MiB: use spawn for a ram environment, boom a disk one, or lower environments.diskCacheBytes");
+  t.match(diskRoomRefusal(short).detail, /running disk caches may still take 2049 MiB of it/);
+});
