@@ -102,7 +102,7 @@ export class LocalClient {
   /** Runs a `colony` command in the supervisor; its output goes to `io`. Resolves with its exit status. */
   async exec(req: ExecRequest, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: NodeJS.ReadableStream }): Promise<number> {
     this.sock.write(jsonFrame(FRAME.EXEC, req));
-    let pumping: Promise<void> | undefined;
+    let stopStdin: (() => void) | undefined;
     try {
       for (;;) {
         const f = await this.next();
@@ -115,7 +115,7 @@ export class LocalClient {
             break;
           }
           case FRAME.STDIN_WANTED:
-            pumping ??= this.pumpStdin(io.stdin);
+            stopStdin ??= this.pumpStdin(io.stdin);
             break;
           case FRAME.EXIT:
             return parseJson<{ code: number }>(f).code;
@@ -124,22 +124,27 @@ export class LocalClient {
         }
       }
     } finally {
+      stopStdin?.();
       this.sock.destroy();
-      await pumping?.catch(() => {});
     }
   }
 
-  private async pumpStdin(stdin: NodeJS.ReadableStream): Promise<void> {
-    for await (const chunk of stdin) {
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      for (let at = 0; at < b.length; at += CHUNK) {
-        if (this.closed) return;
-        if (!this.sock.write(encodeFrame(FRAME.STDIN, b.subarray(at, at + CHUNK)))) {
-          await new Promise<void>((resolve) => { this.sock.once('drain', resolve); this.sock.once('close', resolve); });
-        }
-      }
-    }
-    if (!this.closed) this.sock.write(encodeFrame(FRAME.STDIN_END));
+  /**
+   * Sends standard input as STDIN frames, pausing it while the socket is full. Returns a
+   * stop function: a terminal never ends, so the pump must be stopped when the command is.
+   */
+  private pumpStdin(stdin: NodeJS.ReadableStream): () => void {
+    const onData = (chunk: Buffer | string) => {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      let ok = true;
+      for (let at = 0; at < b.length && !this.closed; at += CHUNK) ok = this.sock.write(encodeFrame(FRAME.STDIN, b.subarray(at, at + CHUNK)));
+      if (!ok) { stdin.pause(); this.sock.once('drain', () => stdin.resume()); }
+    };
+    const onEnd = () => { if (!this.closed) this.sock.write(encodeFrame(FRAME.STDIN_END)); };
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    stdin.resume();
+    return () => { stdin.off('data', onData); stdin.off('end', onEnd); stdin.pause(); };
   }
 
   close(): void {
