@@ -11,7 +11,7 @@ import type { DiskTier } from '../volume/index.js';
 import { EnvCaches } from './caches.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
-import { alreadyRunning, checkEnvName, diskRoomRefusal, planDiskRoom, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
+import { alreadyRunning, checkEnvName, diskRoomRefusal, planDiskRoom, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, planHeap, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
 import { EnvRecords, type EnvRecord } from './records.js';
 
 export interface GridOptions {
@@ -78,6 +78,12 @@ export class Grid {
         // The record stays on disk, so nothing is lost; the operator sees why.
         this.log.error({ env: r.name, head: r.head, err: String(err) }, 'cannot restore disk environment');
       }
+    }
+    // Restored environments are not refused (they hold users' work), but the operator should
+    // know when the configuration now promises more heap than the bound allows.
+    const heap = planHeap(this.limits, this.summaries(), 'disk');
+    if (heap.bounded && heap.promisedBytes > heap.limitBytes) {
+      this.log.warn({ promisedBytes: heap.promisedBytes, limitBytes: heap.limitBytes }, 'restored disk environments promise more heap than the bound; new spawns are refused until some are boomed');
     }
   }
 
