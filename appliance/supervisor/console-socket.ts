@@ -147,7 +147,11 @@ class LocalConnection {
       write: (chunk: Buffer, _enc, cb) => {
         let ok = true;
         for (let at = 0; at < chunk.length; at += CHUNK) ok = this.send(encodeFrame(type, chunk.subarray(at, at + CHUNK)));
-        if (ok || this.done) cb(); else this.sock.once('drain', () => cb());
+        if (ok || this.done) { cb(); return; }
+        // Wait for the caller to catch up, or for it to go away (writes are then dropped).
+        const go = () => { this.sock.off('drain', go); this.sock.off('close', go); cb(); };
+        this.sock.once('drain', go);
+        this.sock.once('close', go);
       },
     }), { isTTY: tty });
     const out = sink(FRAME.STDOUT, req.tty.stdout);
@@ -163,6 +167,8 @@ class LocalConnection {
     out.end();
     err.end();
     await Promise.all([finished(out), finished(err)]).catch(() => {});
+    // Who ran what on this machine, for the journal (arguments may name private paths: words only).
+    this.opts.log.info({ user: this.user, command: req.argv.filter((w) => /^[a-z][a-z0-9-]*$/.test(w)).slice(0, 2).join(' '), code, gone: this.done }, 'colony command done');
     this.send(jsonFrame(FRAME.EXIT, { code }));
     this.done = true;
     this.sock.end();

@@ -2,11 +2,13 @@
 // an in-process Supervisor, which runs the same command with its own services. (The child
 // process tests cover the real binaries; this one shows the streams' edges as data.)
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { localExec } from '../../../appliance/cli/local-exec.js';
 import { main } from '../../../appliance/cli/main.js';
+import { FRAME, jsonFrame } from '../../../appliance/console/local-protocol.js';
 import { MemoryLog } from '../../../appliance/log.js';
 import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
 import { Supervisor } from '../../../appliance/supervisor/index.js';
@@ -68,4 +70,33 @@ t.test('one-shot commands and the console through an in-process supervisor', asy
   t.equal(cons.stdout.toString(), "alice (user)\nerror: name 'nope' not found\n");
   const none = await run(['console', '--user', 'mallory', ...d], { input: 'whoami\n' });
   t.equal(none.stderr, "colony: COLONY_NOT_FOUND: no Colony user 'mallory'\n");
+});
+
+t.test('a caller that stops reading and goes away does not leave the command hanging', async (t) => {
+  const data = await seededData(t);
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
+  const log = new MemoryLog();
+  const served = { data, log, version: '9.9.9', started: Date.now() };
+  const sup: Supervisor = new Supervisor({ data, log, config, localExec: (req, io) => localExec(sup, served, req, io) });
+  await sup.start();
+  t.teardown(() => sup.stop());
+  const work = await tmpDir(t);
+  await writeFile(join(work, 'big'), Buffer.from(Array.from({ length: 16 << 20 }, (_, i) => (i * 31) % 253)));
+  t.equal((await run(['import', work, 'big', '--data', data])).code, 0);
+
+  // A raw client asks for a 16 MiB tar on its standard output, reads none of it, and leaves.
+  const sock = connect(join(data, 'console.sock'));
+  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+  sock.write(Buffer.concat([
+    jsonFrame(FRAME.HELLO, { protocol: 'colony-local', version: 1 }),
+    jsonFrame(FRAME.EXEC, { argv: ['export', 'big', '-'], cwd: work, tty: { stdin: false, stdout: false, stderr: false } }),
+  ]));
+  sock.pause();
+  const done = () => log.lines.some((l) => l.msg === 'colony command done' && l.command === 'export big');
+  for (let i = 0; i < 100 && !log.lines.some((l) => l.msg === 'colony command done' || l.level === 'error') && sock.bytesRead === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  sock.destroy();
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(done(), 'the export ended once its caller was gone');
+  const after = await run(['scores', '--json', '--data', data]);
+  t.equal(after.code, 0, 'and the supervisor still answers');
 });
