@@ -39,7 +39,7 @@ export async function openDataDir(data: string, err: NodeJS.WritableStream): Pro
   await ensureDir(data);
   const nodeId = await nodeIdOf(data);
   const locked = (e: unknown) => isColonyError(e, 'COLONY_LOCKED')
-    ? new ColonyError('COLONY_LOCKED', `${data} is in use by another Colony process that offers no console socket; stop it first`, { cause: e })
+    ? new ColonyError('COLONY_LOCKED', `${data} is in use by another Colony process that does not answer on console.sock (a supervisor still starting, or another command); try again when it is done`, { cause: e })
     : e;
   const store = await BlockStore.open(join(data, 'store'), { log }).catch((e) => { throw locked(e); });
   let catalog: Catalog;
