@@ -56,6 +56,7 @@ export class Supervisor {
   catalogOrigin = '';
   identity: Identity | undefined;
   private locked = false;
+  private starting: Promise<void> | undefined;
   private readonly pidStart = processStart(process.pid);
   sshAddress: ListenAddress | undefined;
 
@@ -73,7 +74,12 @@ export class Supervisor {
    * closes what it opened and rejects; an expected OS error (a read-only or full disk, a
    * taken port) rejects with one line that says what to do.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.startOnce();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     let step = 'opening the data directory';
     try {
       await this.open((doing) => { step = doing; });
@@ -174,7 +180,12 @@ export class Supervisor {
   }
 
   /** Stops every service in reverse order. Safe to call twice and after a failed start. */
+  /**
+   * Concurrency: a stop() that arrives while start() runs (a signal during boot) waits for
+   * the start to settle, then closes whatever it opened.
+   */
   async stop(): Promise<void> {
+    if (this.starting) await this.starting.catch(() => {});
     if (this.state === 'stopped' || (this.state === 'error' && this.running.length === 0)) return;
     await this.writeHealth('stopping').catch(() => {});
     await this.closeAll();
