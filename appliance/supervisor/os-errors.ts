@@ -9,7 +9,7 @@ const REMEDY: Record<string, { code: ErrorCode; say: string }> = {
   EACCES: { code: 'COLONY_PERMISSION', say: 'give the user that runs colony write access to the data directory, or choose another with --data (or $COLONY_DATA)' },
   EPERM: { code: 'COLONY_PERMISSION', say: 'give the user that runs colony write access to the data directory, or choose another with --data (or $COLONY_DATA)' },
   EROFS: { code: 'COLONY_PERMISSION', say: 'the file system is read-only: mount it read-write, or choose another data directory with --data (or $COLONY_DATA)' },
-  ENOSPC: { code: 'COLONY_NO_SPACE', say: 'the disk is full: free some space on it and start again' },
+  ENOSPC: { code: 'COLONY_NO_SPACE', say: 'free some space on that disk and start again' },
   EDQUOT: { code: 'COLONY_NO_SPACE', say: 'the disk quota is used up: free some space and start again' },
   EADDRINUSE: { code: 'COLONY_IO', say: 'another program listens there: stop it, or choose another address (ninep.listen and ssh.listen in the config, or --9p and --ssh)' },
   EADDRNOTAVAIL: { code: 'COLONY_IO', say: 'this machine has no such address: choose one of its own (or 0.0.0.0) in ninep.listen / ssh.listen, or with --9p and --ssh' },
@@ -28,13 +28,25 @@ function isListen(err: unknown): boolean {
 /** For a log line: the message of an expected OS error (its stack says nothing to an operator), any other error whole. */
 export const loggable = (err: unknown): unknown => (isExpectedOsError(err) ? String((err as Error).message ?? err) : err);
 
-/** The errno name behind `err`, looking through a ColonyError's cause. */
+/** LevelDB reports OS errors as text only ("IO error: …/LOCK: No space left on device"). */
+const STRERROR: Array<[RegExp, string]> = [[/No space left on device/, 'ENOSPC'], [/Read-only file system/, 'EROFS'], [/Permission denied/, 'EACCES'], [/Disk quota exceeded/, 'EDQUOT']];
+
+/** The errno name behind `err`, looking through its causes (and LevelDB's error texts). */
 export function errnoOf(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    const text = (e as Error).message ?? '';
+    for (const [re, errno] of STRERROR) if (code === 'LEVEL_IO_ERROR' && re.test(text)) return errno;
   }
   return undefined;
+}
+
+/** The innermost message of a cause chain: the one that names the file and the reason. */
+function innermost(err: unknown): string {
+  let last = err;
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) last = e;
+  return (last as Error).message ?? String(last);
 }
 
 /** True for the errors a person can fix on the machine (permissions, a full disk, a taken port). */
@@ -49,7 +61,12 @@ export function explainOsError(err: unknown, doing: string): unknown {
   const remedy = isListen(err) && (errno === 'EACCES' || errno === 'EPERM') ? LOW_PORT : REMEDY[errno ?? ''];
   if (!remedy) return err;
   // A ColonyError already says what was being done; a raw system error does not.
-  if (isColonyError(err)) return err.detail.includes(remedy.say) ? err : new ColonyError(err.code, `${err.detail}; ${remedy.say}`, { cause: err });
+  if (isColonyError(err)) {
+    if (err.detail.includes(remedy.say)) return err;
+    const inner = innermost(err);
+    const why = err.detail.includes(inner) || inner === err.message ? '' : ` (${inner})`;
+    return new ColonyError(err.code === 'COLONY_IO' ? remedy.code : err.code, `${err.detail}${why}; ${remedy.say}`, { cause: err });
+  }
   return new ColonyError(remedy.code, `${doing}: ${(err as Error).message}; ${remedy.say}`, { cause: err });
 }
 

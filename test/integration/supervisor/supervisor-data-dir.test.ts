@@ -52,3 +52,15 @@ t.test('a read-only mount', { skip: canUnshare ? false : 'needs unshare -m' }, a
   t.equal(await s.exited, 1);
   checkOneLine(t, s.stderr(), new RegExp(`^colony: COLONY_PERMISSION: the data directory ${data} is on a read-only file system: mount it read-write`));
 });
+
+t.test('a full disk', { skip: canUnshare ? false : 'needs unshare -m' }, async (t) => {
+  // tmpfs mounts this small, in the child's own mount namespace, fill up while the store
+  // or the catalog is made (which one depends on the size).
+  for (const size of ['4k', '16k', '40k']) {
+    const data = await tmpDir(t);
+    const tiny = ['unshare', '-m', 'sh', '-c', `mount -t tmpfs -o size=${size} tmpfs "$1" && shift && exec "$@"`, 'sh', data];
+    const s = serve(t, data, { wrapper: tiny });
+    t.equal(await s.exited, 1, `${size}: exit 1`);
+    checkOneLine(t, s.stderr(), new RegExp(`^colony: COLONY_NO_SPACE: .*${data}.*; free some space on that disk and start again$`));
+  }
+});

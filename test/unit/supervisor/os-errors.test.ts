@@ -9,7 +9,7 @@ t.test('as data', async (t) => {
   const cases: Array<[Error, string, RegExp]> = [
     [sys('EACCES', "EACCES: permission denied, open '/d/health.json'"), 'COLONY_PERMISSION', /^writing: EACCES: permission denied, open '\/d\/health.json'; give the user that runs colony write access/],
     [sys('EROFS', "EROFS: read-only file system, open '/d/x'"), 'COLONY_PERMISSION', /'\/d\/x'; the file system is read-only: mount it read-write/],
-    [sys('ENOSPC', 'ENOSPC: no space left on device, write'), 'COLONY_NO_SPACE', /the disk is full: free some space/],
+    [sys('ENOSPC', 'ENOSPC: no space left on device, write'), 'COLONY_NO_SPACE', /no space left on device, write; free some space on that disk/],
     [sys('EADDRINUSE', 'listen EADDRINUSE: address already in use 0.0.0.0:564'), 'COLONY_IO', /0\.0\.0\.0:564; another program listens there/],
     [sys('EADDRNOTAVAIL', 'listen EADDRNOTAVAIL: address not available 10.9.9.9:22'), 'COLONY_IO', /10\.9\.9\.9:22; this machine has no such address/],
   ];
@@ -30,6 +30,17 @@ t.test('a ColonyError keeps its code and gains the remedy once', async (t) => {
   t.equal(once.code, 'COLONY_PERMISSION');
   t.match(once.detail, /^creating \/d\/store: EROFS.*mount it read-write/);
   t.equal(explainOsError(once, 'again'), once, 'not explained twice');
+});
+
+t.test("LevelDB's errors say the errno in text only", async (t) => {
+  const io = Object.assign(new Error('IO error: /d/catalog/000001.dbtmp: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+  const notOpen = Object.assign(new Error('Database failed to open', { cause: io }), { code: 'LEVEL_DATABASE_NOT_OPEN' });
+  const wrapped = fromSystemError(notOpen, 'opening the catalog /d/catalog');
+  t.equal(errnoOf(wrapped), 'ENOSPC');
+  const out = explainOsError(wrapped, 'opening the catalog') as ColonyError;
+  t.equal(out.code, 'COLONY_NO_SPACE');
+  t.equal(out.detail, 'opening the catalog /d/catalog: Database failed to open (IO error: /d/catalog/000001.dbtmp: No space left on device); free some space on that disk and start again');
+  t.equal(errnoOf(Object.assign(new Error('Permission denied'), { code: 'SOMETHING_ELSE' })), undefined, 'only LevelDB text is read');
 });
 
 t.test('a port below 1024 without the right', async (t) => {
