@@ -1,7 +1,6 @@
 // Structured logging. pino writes JSON lines (journald-friendly); on a terminal the same
 // records go through pino-pretty so that a person can read them. The interface below is
 // the small part of pino the appliance uses, so tests can pass a recording logger.
-import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
@@ -87,7 +86,9 @@ function isatty(fd: number): boolean {
 /** pino-pretty's formatter used in-process (no worker thread): one readable line per record. */
 function prettyDestination(fd: number): { write(line: string): void } {
   const pretty = prettyFactory({ colorize: isatty(fd), singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' });
-  return { write(line: string) { writeSync(fd, pretty(line)); } };
+  // sonic-boom (pino's own destination) retries EAGAIN, which a non-blocking terminal gives.
+  const out = pino.destination({ fd, sync: true });
+  return { write(line: string) { out.write(pretty(line)); } };
 }
 
 /** A logger that drops everything. */
