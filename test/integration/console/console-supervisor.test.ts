@@ -80,3 +80,16 @@ for (const [label, keys] of [['exit', 'exit\r'], ['Ctrl-D', '\x04'], ['Ctrl-C', 
     t.notMatch(term.screen(), /ERR_STREAM|\n\s+at /);
   });
 }
+
+t.test('shutdown from the console stops the supervisor cleanly', async (t) => {
+  const data = await seededData(t);
+  const sup = await serveChild(t, data);
+  const exited = new Promise<number | null>((resolve) => sup.proc.once('close', (code) => resolve(code)));
+  const r = await consoleRun(data, ['--user', 'admin'], ['shutdown', 'status']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.toString(), 'shutting down\n', 'shutdown ends the session');
+  t.equal(await exited, 0, 'the supervisor stopped cleanly');
+  t.match(sup.log(), /shutdown requested on the console socket/);
+  const refused = await consoleRun(data, ['--user', 'alice'], ['shutdown']);
+  t.match(refused.stdout.toString(), /^error: 'shutdown' is for admins$/m, 'without a supervisor too, the same rule');
+});
