@@ -3,8 +3,8 @@
 //   directory (a snapshot imported first with `colony import`, as a user does), its own free
 //   ports, environments spawned through SSH (the OpenSSH client) or the ctl file, and the
 //   mount line that `spawn` printed. Stopped by PID at teardown.
-// - startColony: a test-only server for tests that need a bare Volume (to cut a route, read
-//   the volume in-process): a fresh store, a volume imported from a small tree (or an empty
+// - startColony: a test-only server on a bare Volume, for what needs the volume in-process
+//   (bench/ninep.ts; no system test uses it now): a fresh store, a volume imported from a small tree (or an empty
 //   one), served in-process on a unix socket under the attach name `env/test` (route
 //   'env/test', so `server.disconnectRoute` cuts the guest off as a boom does). Attach
 //   identities come from `attachIdentity`, as in the supervisor's wiring. Closed at teardown.
