@@ -53,6 +53,19 @@ export interface Command {
   run(ctx: CommandContext): Promise<number>;
 }
 
+export type Route = 'here' | 'forward' | 'refuse';
+
+/**
+ * Where a command runs (pure, tested as data). Inside the supervisor only forwardable
+ * commands run; outside, a command that uses the data directory goes to the supervisor
+ * that answers on its socket, or is refused when it needs the directory alone.
+ */
+export function routeOf(cmd: Pick<Command, 'supervisor'>, where: { inSupervisor: boolean; supervisorAnswers: boolean }): Route {
+  if (where.inSupervisor) return cmd.supervisor === 'forward' ? 'here' : 'refuse';
+  if (!cmd.supervisor || !where.supervisorAnswers) return 'here';
+  return cmd.supervisor;
+}
+
 const GLOBAL: Record<string, OptionSpec> = {
   data: { type: 'string', arg: 'DIR', help: 'data directory (default: $COLONY_DATA, else ./var)' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },

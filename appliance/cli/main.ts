@@ -2,7 +2,7 @@
 // errors into exit codes (0 success, 1 error, 2 usage mistake).
 import { join } from 'node:path';
 import { ColonyError, usage } from '../errors.js';
-import { helpText, parseCommand, type Command, type CommandContext } from './command.js';
+import { helpText, parseCommand, routeOf, type Command, type CommandContext } from './command.js';
 import { dialSupervisor, LocalClient } from './console-client.js';
 import type { Daemon } from './data-dir.js';
 import { statusCommand } from './status-command.js';
@@ -55,20 +55,25 @@ function findCommand(argv: string[]): Command | undefined {
  * or forwards it to the supervisor that holds the data directory.
  */
 async function dispatch(cmd: Command, argv: string[], ctx: CommandContext, io: Io): Promise<number> {
+  const refuse = () => new ColonyError('COLONY_LOCKED', cmd.refusal ?? `'colony ${cmd.path.join(' ')}' does not run inside the supervisor`);
   if (ctx.daemon) {
-    if (cmd.supervisor !== 'forward') throw new ColonyError('COLONY_LOCKED', cmd.refusal ?? `'colony ${cmd.path.join(' ')}' does not run inside the supervisor`);
+    if (routeOf(cmd, { inSupervisor: true, supervisorAnswers: true }) === 'refuse') throw refuse();
     return cmd.run({ ...ctx, data: ctx.daemon.data });
   }
-  if (cmd.supervisor) {
-    const sock = await dialSupervisor(join(ctx.data, 'console.sock'));
-    if (sock) {
-      if (cmd.supervisor === 'refuse') { sock.destroy(); throw new ColonyError('COLONY_LOCKED', cmd.refusal ?? 'a supervisor holds the data directory'); }
-      const client = await LocalClient.open(sock, undefined);
+  // Only commands that use the data directory look for a supervisor.
+  const sock = cmd.supervisor ? await dialSupervisor(join(ctx.data, 'console.sock')) : undefined;
+  switch (routeOf(cmd, { inSupervisor: false, supervisorAnswers: sock !== undefined })) {
+    case 'here':
+      return cmd.run(ctx);
+    case 'refuse':
+      sock?.destroy();
+      throw refuse();
+    case 'forward': {
+      const client = await LocalClient.open(sock!, undefined); // --user travels in argv
       const tty = { stdin: io.stdin.isTTY === true, stdout: io.out.isTTY === true, stderr: io.err.isTTY === true };
       return client.exec({ argv, cwd: ctx.cwd, tty }, io);
     }
   }
-  return cmd.run(ctx);
 }
 
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env }, place: Place = { cwd: process.cwd() }): Promise<number> {
