@@ -84,6 +84,17 @@ export async function decide(a: Authenticator, address: string, req: AuthRequest
 }
 
 /**
+ * What to tell someone whose user name is locked for passwords (shown through
+ * keyboard-interactive, since the banner goes out before the name is known), or undefined.
+ */
+export function userLockNotice(limiter: FailureLimiter, user: string, now: number): string | undefined {
+  const state = limiter.state(userKey(user), now);
+  if (!state.locked) return undefined;
+  const until = new Date(state.until).toISOString().slice(11, 16);
+  return `Colony: too many failed logins for ${user}. Passwords for ${user} are refused until ${until} UTC; public keys still work.`;
+}
+
+/**
  * What to tell a person connecting from a locked address, before they try (the SSH
  * banner, which OpenSSH prints), or undefined when the address is not locked.
  */

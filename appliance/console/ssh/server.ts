@@ -6,7 +6,7 @@ import ssh2 from 'ssh2';
 import type { Connection, PseudoTtyInfo, ServerChannel } from 'ssh2';
 import { fromSystemError, invalid } from '../../errors.js';
 import { silentLog, type Log } from '../../log.js';
-import { decide, lockoutNotice, METHODS, type AuthRequest } from './auth.js';
+import { decide, lockoutNotice, METHODS, userLockNotice, type AuthRequest } from './auth.js';
 import type { Accounts, Interpreter, NodeInfo } from './commands.js';
 import { loadOrCreateHostKey, type HostKey } from './host-key.js';
 import { FailureLimiter, type LimiterOptions } from './rate-limit.js';
@@ -119,6 +119,16 @@ export class SshConsole {
     client.on('close', () => { clearTimeout(timer); this.clients.delete(client); });
 
     client.on('authentication', (ctx) => {
+      // A user locked for passwords is told so: `none` (the client's first request, which
+      // names the user) is answered with keyboard-interactive on offer, which OpenSSH tries
+      // before passwords; that exchange shows the notice and asks nothing.
+      const userNotice = ctx.method === 'none' || ctx.method === 'keyboard-interactive' ? userLockNotice(this.limiter, ctx.username, Date.now()) : undefined;
+      if (userNotice && ctx.method === 'none') { ctx.reject(['publickey', 'keyboard-interactive']); return; }
+      if (userNotice && ctx.method === 'keyboard-interactive') {
+        log.info({ user: ctx.username }, 'ssh user locked for passwords: told through keyboard-interactive');
+        ctx.prompt([], 'Colony', userNotice, () => ctx.reject(['publickey']));
+        return;
+      }
       const req: AuthRequest = ctx.method === 'password' ? { method: 'password', username: ctx.username, password: ctx.password }
         : ctx.method === 'publickey' ? { method: 'publickey', username: ctx.username, key: ctx.key, signature: ctx.signature, blob: ctx.blob, hashAlgo: ctx.hashAlgo }
         : { method: ctx.method, username: ctx.username };

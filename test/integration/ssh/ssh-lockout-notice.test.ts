@@ -7,11 +7,15 @@ import { lockoutNotice } from '../../../appliance/console/ssh/auth.js';
 import { FailureLimiter } from '../../../appliance/console/ssh/rate-limit.js';
 import { PASSWORDS, ssh, sshWorld, type SshResult, type SshWorld } from './helpers.js';
 
-/** OpenSSH with a password at LogLevel INFO (its default), where it prints banners. */
-function sshPassword(w: SshWorld, user: string, password: string): Promise<SshResult> {
+/**
+ * OpenSSH with a password at LogLevel INFO (its default), where it prints banners;
+ * `prefs` is its PreferredAuthentications (a person's default tries keyboard-interactive
+ * before password).
+ */
+function sshPassword(w: SshWorld, user: string, password: string, bind = '127.0.0.1', prefs = 'password'): Promise<SshResult> {
   const args = ['-p', password, 'ssh', '-F', '/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=INFO',
-    '-o', 'ConnectTimeout=20', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1',
-    '-b', '127.0.0.1', '-p', String(w.port), '-T', `${user}@127.0.0.1`, 'whoami'];
+    '-o', 'ConnectTimeout=20', '-o', `PreferredAuthentications=${prefs}`, '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1',
+    '-b', bind, '-p', String(w.port), '-T', `${user}@127.0.0.1`, 'whoami'];
   return new Promise((resolve, reject) => {
     const child = spawn('sshpass', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -51,4 +55,19 @@ t.test('a locked address: told why, keys still work', async (t) => {
   const stranger = await ssh(w, 'alice', ['whoami'], { bind: '127.0.0.1', key: w.keys.stranger! });
   t.equal(stranger.code, 255, 'a key nobody authorised is still refused');
   t.ok(w.log.lines.some((l) => l.msg === 'ssh login refused' && l.reason === 'source address locked out for passwords'), 'the refusal is logged with its reason');
+});
+
+t.test('a locked user is told why from anywhere; her key still works', async (t) => {
+  const w = await sshWorld(t, { limits: { lockAfter: 3, baseDelayMs: 0, lockMs: 600_000 } });
+  const fresh = await sshPassword(w, 'alice', PASSWORDS.alice!, '127.0.0.2', 'keyboard-interactive,password');
+  t.equal(fresh.stdout, 'alice (user)\n', 'with keyboard-interactive offered first, an unlocked password login works as before');
+  for (let i = 0; i < 3; i++) t.not((await sshPassword(w, 'alice', `guess-${i}`, '127.0.0.1')).code, 0, `guess ${i} refused`);
+  const right = await sshPassword(w, 'alice', PASSWORDS.alice!, '127.0.0.2', 'keyboard-interactive,password');
+  t.not(right.code, 0, "alice's right password is refused from another address");
+  t.match(right.stderr, /Colony: too many failed logins for alice\. Passwords for alice are refused until \d\d:\d\d UTC; public keys still work\./, 'OpenSSH shows why');
+  t.notMatch(right.stderr, /from 127\.0\.0\.2/, 'that address is not locked');
+  const key = await ssh(w, 'alice', ['whoami'], { bind: '127.0.0.2' });
+  t.equal(key.stdout, 'alice (user)\n', 'her key works');
+  const bob = await sshPassword(w, 'bob', PASSWORDS.bob!, '127.0.0.2', 'keyboard-interactive,password');
+  t.equal(bob.stdout, 'bob (user)\n', 'other users are not affected');
 });
