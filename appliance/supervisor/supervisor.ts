@@ -179,8 +179,8 @@ export class Supervisor {
     this.running.push({ name, close });
   }
 
-  /** Stops every service in reverse order. Safe to call twice and after a failed start. */
   /**
+   * Stops every service in reverse order. Safe to call twice and after a failed start.
    * Concurrency: a stop() that arrives while start() runs (a signal during boot) waits for
    * the start to settle, then closes whatever it opened.
    */
