@@ -5,6 +5,7 @@ import { uptimeText } from '../console/account-verbs.js';
 import type { Command } from './command.js';
 import { writeJson } from './command.js';
 import { actingUser } from './data-dir.js';
+import { readHealth } from '../supervisor/health.js';
 
 export const statusCommand: Command = {
   path: ['status'],
@@ -17,7 +18,10 @@ runs it says so in one line and exits 1.`,
   async run(ctx) {
     const d = ctx.daemon;
     if (!d) {
-      ctx.err.write(`colony: no supervisor is running on ${ctx.data} (start one with 'colony serve')\n`);
+      // health.json still says `ready` after a kill -9; readHealth sees the pid is gone.
+      const h = await readHealth(ctx.data);
+      const last = h.state === 'dead' ? `; the last one (pid ${h.pid}) ended without stopping (killed or crashed) while ${h.written}` : '';
+      ctx.err.write(`colony: no supervisor is running on ${ctx.data}${last} (start one with 'colony serve')\n`);
       return 1;
     }
     const s = d.status(actingUser(ctx.values, d));

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { readHealth } from '../../../appliance/supervisor/health.js';
+import { runCli } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { plainLines, serve, waitForHealth } from './serve-helpers.js';
 
@@ -57,4 +58,15 @@ t.test('a start that fails after taking the directory writes error, with one lin
   t.equal(lines.length, 1, `one plain line: ${lines.join(' | ')}`);
   t.match(lines[0], new RegExp(`^colony: COLONY_IO: listening for SSH on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE.*choose another address`));
   t.notMatch(s.stderr(), /\n\s+at /, 'no stack trace');
+});
+
+t.test('colony status after kill -9 says the supervisor died', async (t) => {
+  const data = await tmpDir(t);
+  const s = serve(t, data);
+  await waitForHealth(data, (h) => h.state === 'ready', s);
+  s.proc.kill('SIGKILL');
+  await s.exited;
+  const r = await runCli(['status', '--data', data], { timeoutMs: 60_000 });
+  t.equal(r.code, 1);
+  t.match(r.stderr, new RegExp(`^colony: no supervisor is running on ${data}; the last one \\(pid ${s.proc.pid}\\) ended without stopping \\(killed or crashed\\) while ready`));
 });
