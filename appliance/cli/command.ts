@@ -27,10 +27,18 @@ export interface CommandContext {
   cwd: string;
   /** Set when the command runs inside the supervisor for a caller on the console socket. */
   daemon?: Daemon;
+  /**
+   * Aborted when that caller goes away (Ctrl-C kills it): long commands check it where they
+   * report progress, so they stop as they would have died without a supervisor.
+   */
+  signal?: AbortSignal;
 }
 
 /** A path the caller typed, made absolute against the caller's working directory. */
 export const callerPath = (ctx: Pick<CommandContext, 'cwd'>, p: string): string => resolve(ctx.cwd, p);
+
+/** Throws the abort reason when the caller of a forwarded command has gone away. */
+export const stillWanted = (ctx: Pick<CommandContext, 'signal'>): void => ctx.signal?.throwIfAborted();
 
 export interface Command {
   /** Words that select it, e.g. ['store', 'put']. */
@@ -88,7 +96,7 @@ export function helpText(cmd: Command): string {
 }
 
 /** Parses argv for one command. Throws COLONY_USAGE with a message that names the mistake. */
-export function parseCommand(cmd: Command, argv: string[], env: NodeJS.ProcessEnv): { help: boolean; ctx: Omit<CommandContext, 'out' | 'err' | 'stdin' | 'cwd' | 'daemon'> } {
+export function parseCommand(cmd: Command, argv: string[], env: NodeJS.ProcessEnv): { help: boolean; ctx: Omit<CommandContext, 'out' | 'err' | 'stdin' | 'cwd' | 'daemon' | 'signal'> } {
   const options = Object.fromEntries(
     Object.entries(optionsOf(cmd)).map(([k, s]) => [k, { type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}) }]),
   );

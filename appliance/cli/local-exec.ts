@@ -31,5 +31,6 @@ export function daemonOf(sup: Supervisor, served: Served): Daemon {
 }
 
 export function localExec(sup: Supervisor, served: Served, req: ExecRequest, io: RemoteIo): Promise<number> {
-  return main(req.argv, { ...io, env: {} }, { cwd: req.cwd, daemon: daemonOf(sup, served) });
+  const { signal, ...streams } = io;
+  return main(req.argv, { ...streams, env: {} }, { cwd: req.cwd, daemon: daemonOf(sup, served), signal });
 }

@@ -23,7 +23,7 @@ export interface Io {
 }
 
 /** Where a command runs: here (the default), or inside the supervisor for a caller elsewhere. */
-export interface Place { cwd: string; daemon?: Daemon }
+export interface Place { cwd: string; daemon?: Daemon; signal?: AbortSignal }
 
 
 function overview(prefix: string[] = []): string {
@@ -88,7 +88,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     }
     const { help, ctx } = parseCommand(cmd, argv.slice(cmd.path.length), io.env);
     if (help) { io.out.write(helpText(cmd)); return 0; }
-    return await dispatch(cmd, argv, { ...ctx, out: io.out, err: io.err, stdin: io.stdin, cwd: place.cwd, ...(place.daemon ? { daemon: place.daemon } : {}) }, io);
+    return await dispatch(cmd, argv, { ...ctx, out: io.out, err: io.err, stdin: io.stdin, cwd: place.cwd, ...(place.daemon ? { daemon: place.daemon } : {}), ...(place.signal ? { signal: place.signal } : {}) }, io);
   } catch (err) {
     if (err instanceof ColonyError) {
       io.err.write(`colony: ${err.code === 'COLONY_USAGE' ? err.detail : err.message}\n`);

@@ -10,7 +10,7 @@ import { ensureDir } from '../files.js';
 import { diff, exportDirectory, exportTar, importDirectory, importTar } from '../snapshot/index.js';
 import { formatScore, isScoreText, parseScore, type Score } from '../store/index.js';
 import type { Command } from './command.js';
-import { callerPath, writeJson } from './command.js';
+import { callerPath, stillWanted, writeJson } from './command.js';
 import { actingUser, withDataDir, type DataDir } from './data-dir.js';
 import { formatBytes, progressCounter } from './format.js';
 
@@ -54,7 +54,7 @@ ${THROUGH}`,
       refuseTaken(d.catalog, owner, name);
       const meter = progressCounter(ctx.err, `importing ${name}`);
       const comment = typeof ctx.values.comment === 'string' ? ctx.values.comment : '';
-      const onProgress = (p: { bytes: number; files: number }) => meter.update(p.bytes, p.files);
+      const onProgress = (p: { bytes: number; files: number }) => { stillWanted(ctx); meter.update(p.bytes, p.files); };
       const started = Date.now();
       let result;
       const isDir = src !== '-' && (await stat(src).catch((err) => { throw fromSystemError(err, `reading ${src}`); })).isDirectory();
@@ -68,6 +68,7 @@ ${THROUGH}`,
       }
       meter.done();
       await d.store.sync();
+      stillWanted(ctx); // a caller that gave up gets no name, as when Ctrl-C kills a direct import
       const record = await d.catalog.registerName({ owner, name, root: result.root, comment });
       const secs = (Date.now() - started) / 1000;
       if (ctx.json) { writeJson(ctx.out, { name: record.name, owner, root: formatScore(record.root), stats: result.stats, seconds: secs }); return 0; }
@@ -102,7 +103,7 @@ ${THROUGH}`,
     return withDataDir(ctx, async (d) => {
       const root = rootOf(d, actingUser(ctx.values, d), name);
       const meter = progressCounter(ctx.err, `exporting ${name}`);
-      const onProgress = (p: { bytes: number; files: number }) => meter.update(p.bytes, p.files);
+      const onProgress = (p: { bytes: number; files: number }) => { stillWanted(ctx); meter.update(p.bytes, p.files); };
       let stats;
       if (dest === '-' || dest.endsWith('.tar') || ctx.values.tar === true) {
         const out = dest === '-' ? ctx.out : createWriteStream(dest, { flags: ctx.values.force ? 'w' : 'wx' });

@@ -6,7 +6,7 @@ import { fromSystemError, isColonyError, tooLarge } from '../errors.js';
 import { consoleLog } from '../log.js';
 import { BlockStore, formatScore, parseScore } from '../store/index.js';
 import type { Command, CommandContext } from './command.js';
-import { callerPath, writeJson } from './command.js';
+import { callerPath, stillWanted, writeJson } from './command.js';
 import { formatBytes, progressLine } from './format.js';
 
 export const storeDir = (data: string) => join(data, 'store');
@@ -114,7 +114,7 @@ const verify: Command = {
   description: 'Exits 1 if anything is wrong. It repairs nothing; see docs/store.md for what to do.',
   async run(ctx) {
     const meter = progressLine(ctx.err, 'verifying');
-    const r = await withStore(ctx, (store) => store.verify((p) => meter.update(p.bytesDone, p.bytesTotal)));
+    const r = await withStore(ctx, (store) => store.verify((p) => { stillWanted(ctx); meter.update(p.bytesDone, p.bytesTotal); }));
     meter.done();
     if (ctx.json) { writeJson(ctx.out, r); return r.ok ? 0 : 1; }
     ctx.out.write(`${r.records} blocks, ${formatBytes(r.bytes)} in ${r.arenas} arena(s): ${r.ok ? 'all verified' : 'PROBLEMS FOUND'}\n`);

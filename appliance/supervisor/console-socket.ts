@@ -24,6 +24,8 @@ export interface RemoteIo {
   out: NodeJS.WritableStream & { isTTY?: boolean };
   err: NodeJS.WritableStream & { isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Aborted when the caller goes away before the command ends (Ctrl-C on its side). */
+  signal: AbortSignal;
 }
 
 /** Runs a `colony` command line for a local caller; resolves with its exit status. */
@@ -154,16 +156,20 @@ class LocalConnection {
         this.sock.once('close', go);
       },
     }), { isTTY: tty });
+    const gone = new AbortController();
+    const onGone = () => gone.abort(new ColonyError('COLONY_CLOSED', 'the caller went away; the command was stopped'));
+    this.sock.once('close', onGone);
     const out = sink(FRAME.STDOUT, req.tty.stdout);
     const err = sink(FRAME.STDERR, req.tty.stderr);
     let code: number;
     try {
-      code = await exec(req, { out, err, stdin: Object.assign(stdin, { isTTY: req.tty.stdin }) });
+      code = await exec(req, { out, err, stdin: Object.assign(stdin, { isTTY: req.tty.stdin }), signal: gone.signal });
     } catch (e) {
       this.opts.log.error({ err: e }, 'a command for the colony CLI failed');
       err.write(`colony: ${failureReply(e).output}\n`);
       code = 1;
     }
+    this.sock.off('close', onGone);
     out.end();
     err.end();
     await Promise.all([finished(out), finished(err)]).catch(() => {});

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { localExec } from '../../../appliance/cli/local-exec.js';
 import { main } from '../../../appliance/cli/main.js';
-import { FRAME, jsonFrame } from '../../../appliance/console/local-protocol.js';
+import { FRAME, FrameReader, jsonFrame } from '../../../appliance/console/local-protocol.js';
 import { MemoryLog } from '../../../appliance/log.js';
 import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
 import { Supervisor } from '../../../appliance/supervisor/index.js';
@@ -99,4 +99,35 @@ t.test('a caller that stops reading and goes away does not leave the command han
   t.ok(done(), 'the export ended once its caller was gone');
   const after = await run(['scores', '--json', '--data', data]);
   t.equal(after.code, 0, 'and the supervisor still answers');
+});
+
+t.test('an import whose caller goes away (Ctrl-C) registers no name', async (t) => {
+  const data = await seededData(t);
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
+  const log = new MemoryLog();
+  const served = { data, log, version: '9.9.9', started: Date.now() };
+  const sup: Supervisor = new Supervisor({ data, log, config, localExec: (req, io) => localExec(sup, served, req, io) });
+  await sup.start();
+  t.teardown(() => sup.stop());
+  const src = await tmpDir(t);
+  for (let i = 0; i < 1500; i++) await writeFile(join(src, `f${i}`), Buffer.alloc(8192, i % 251));
+
+  // The caller asks for progress on a terminal and leaves at the first progress line.
+  const sock = connect(join(data, 'console.sock'));
+  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+  const reader = new FrameReader();
+  const left = new Promise<void>((resolve) => sock.on('data', (b: Buffer) => {
+    if (reader.push(b).some((f) => f.type === FRAME.STDERR)) { sock.destroy(); resolve(); }
+  }));
+  sock.write(Buffer.concat([
+    jsonFrame(FRAME.HELLO, { protocol: 'colony-local', version: 1 }),
+    jsonFrame(FRAME.EXEC, { argv: ['import', src, 'cancelled'], cwd: src, tty: { stdin: false, stdout: false, stderr: true } }),
+  ]));
+  await left;
+  const ended = () => log.lines.find((l) => l.msg === 'colony command done' && String(l.command).startsWith('import'));
+  for (let i = 0; i < 1500 && !ended(); i++) await new Promise((r) => setTimeout(r, 20));
+  t.match(ended(), { code: 1, gone: true }, 'the import stopped');
+  const names = JSON.parse((await run(['scores', '--json', '--data', data])).stdout.toString()) as Array<{ name: string }>;
+  t.notOk(names.some((n) => n.name === 'cancelled'), 'and named nothing');
+  t.equal((await run(['import', src, 'cancelled', '--data', data])).code, 0, 'the name is free for the next try');
 });
