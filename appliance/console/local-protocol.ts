@@ -73,7 +73,8 @@ export class FrameReader {
       if (this.buf.length < 4 + len) break;
       const type = this.buf[4]!;
       if (!KNOWN.has(type)) throw new ColonyError('COLONY_PROTOCOL', `unknown frame type ${type}`);
-      frames.push({ type: type as FrameType, payload: Buffer.from(this.buf.subarray(5, 4 + len)) });
+      // A view, not a copy: `buf` is never written to, only replaced (a 64 MiB stream is not copied twice).
+      frames.push({ type: type as FrameType, payload: this.buf.subarray(5, 4 + len) });
       this.buf = this.buf.subarray(4 + len);
     }
     return frames;
