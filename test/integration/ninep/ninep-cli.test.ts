@@ -13,7 +13,7 @@ async function colony9p(argv: string[], stdin = ''): Promise<{ code: number; out
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (b: Buffer) => chunks.push(b));
-  const code = await ninep.run({ ...ctx, out, err: new PassThrough(), stdin: Readable.from([Buffer.from(stdin)]) });
+  const code = await ninep.run({ ...ctx, cwd: process.cwd(), out, err: new PassThrough(), stdin: Readable.from([Buffer.from(stdin)]) });
   return { code, out: Buffer.concat(chunks).toString() };
 }
 
