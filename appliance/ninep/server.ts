@@ -131,7 +131,8 @@ export class NinepServer {
   async listen(addr: string): Promise<Listener> {
     const a = parseAddress(addr);
     let ready = a.kind === 'tcp';
-    const srv = createServer({ pauseOnConnect: false }, (sock) => {
+    const srv = createServer({ pauseOnConnect: false, noDelay: true }, (sock) => {
+      // noDelay: a 9P reply is one write the client waits for; Nagle would hold it for the peer's delayed ACK.
       // Until the socket file is 0600 nobody may be served: drop anyone who got in early.
       if (!ready) { sock.destroy(); return; }
       this.serve(sock, a.kind === 'tcp' ? { kind: 'tcp', peer: `${sock.remoteAddress}:${sock.remotePort}` } : { kind: 'unix', peer: a.path });
