@@ -24,7 +24,7 @@ t.test('call-site keys that repeat a binding', async (t) => {
 t.test('a real logger writes no key twice', async (t) => {
   const script = `
     import { createLog } from './appliance/log.ts';
-    const log = createLog({ format: 'json' }).child({ service: 'ssh' }).child({ user: 'alice' });
+    const log = createLog({ format: 'json', level: 'info' }).child({ service: 'ssh' }).child({ user: 'alice' });
     log.info({ pid: process.pid, user: 'alice', service: 'ssh', n: 1 }, 'one');
     log.warn({ user: 'bob', hostname: 'elsewhere' }, 'two');`;
   const r = spawnSync(process.execPath, [...tsLoader, '--input-type=module', '-e', script], { cwd: repoRoot, env: childEnv(), encoding: 'utf8', timeout: 30_000 });
