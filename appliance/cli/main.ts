@@ -42,6 +42,16 @@ function overview(prefix: string[] = []): string {
 }
 
 /** Longest command path that prefixes argv (options may not come before the command words). */
+/** `colony --data DIR COMMAND …` means `colony COMMAND --data DIR …`: the global option may come first. */
+export function hoistDataOption(argv: string[]): string[] {
+  const first = argv[0] ?? '';
+  const taken = first === '--data' ? 2 : first.startsWith('--data=') ? 1 : 0;
+  if (taken === 0 || argv.length < taken) return argv;
+  const rest = argv.slice(taken);
+  const at = findCommand(rest)?.path.length ?? 0;
+  return [...rest.slice(0, at), ...argv.slice(0, taken), ...rest.slice(at)];
+}
+
 function findCommand(argv: string[]): Command | undefined {
   let best: Command | undefined;
   for (const c of commands) {
@@ -78,6 +88,7 @@ async function dispatch(cmd: Command, argv: string[], ctx: CommandContext, io: I
 
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env }, place: Place = { cwd: process.cwd() }): Promise<number> {
   try {
+    argv = hoistDataOption(argv);
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { io.out.write(overview()); return 0; }
     if (argv[0] === '--version') { io.out.write(`colony ${packageVersion()}\n`); return 0; }
     const cmd = findCommand(argv);
