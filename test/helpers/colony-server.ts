@@ -15,6 +15,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, cliEntry, repoRoot, runCli, tsLoader, type CliResult } from './cli.js';
+import { passwordOnly, runSshClient, sshOptions, type SshResult } from './openssh.js';
 import { NinepServer, routeTable } from '../../appliance/ninep/index.js';
 import { VolumeBackend } from '../../appliance/ninep/volume-backend.js';
 import { exportDirectory, importDirectory } from '../../appliance/snapshot/index.js';
@@ -257,20 +258,9 @@ export async function startSupervisor(t: Teardown, opts: { seed?: string; snapsh
 }
 
 /** The OpenSSH client, once, as admin with a password (through sshpass), bounded in time. */
-function sshCommand(port: number, password: string, command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const args = ['-p', password, 'ssh', '-F', '/dev/null', '-T', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=20', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no',
-    '-o', 'NumberOfPasswordPrompts=1', '-p', String(port), 'admin@127.0.0.1', command];
-  return new Promise((resolve, reject) => {
-    const child = spawn('sshpass', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
+function sshCommand(port: number, password: string, command: string): Promise<SshResult> {
+  const args = ['-p', password, 'ssh', ...sshOptions(), '-T', ...passwordOnly(), '-p', String(port), 'admin@127.0.0.1', command];
+  return runSshClient('sshpass', args, { timeoutMs: 60_000 });
 }
 
 /** The aname and the mount line from what `spawn` printed (`aname: …`, `mount: …`). */

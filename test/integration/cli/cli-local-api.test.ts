@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { localExec } from '../../../appliance/cli/local-exec.js';
 import { main } from '../../../appliance/cli/main.js';
 import { FRAME, FrameReader, jsonFrame } from '../../../appliance/console/local-protocol.js';
@@ -28,14 +28,20 @@ async function run(argv: string[], opts: { input?: Buffer | string; cwd?: string
   return { code, stdout: Buffer.concat(chunks), stderr: errText };
 }
 
-t.test('one-shot commands and the console through an in-process supervisor', async (t) => {
+/** A seeded data directory served by an in-process Supervisor whose local API runs `colony` commands. */
+async function inProcess(t: Test, options: { version?: string } = {}) {
   const data = await seededData(t);
   const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
   const log = new MemoryLog();
   const served = { data, log, version: '9.9.9', started: Date.now() };
-  const sup: Supervisor = new Supervisor({ data, log, config, version: '9.9.9', localExec: (req, io) => localExec(sup, served, req, io) });
+  const sup: Supervisor = new Supervisor({ data, log, config, ...options, localExec: (req, io) => localExec(sup, served, req, io) });
   await sup.start();
   t.teardown(() => sup.stop());
+  return { data, log };
+}
+
+t.test('one-shot commands and the console through an in-process supervisor', async (t) => {
+  const { data } = await inProcess(t, { version: '9.9.9' });
   const d = ['--data', data];
 
   const scores = await run(['scores', '--json', '--user', 'alice', ...d]);
@@ -73,13 +79,7 @@ t.test('one-shot commands and the console through an in-process supervisor', asy
 });
 
 t.test('a caller that stops reading and goes away does not leave the command hanging', async (t) => {
-  const data = await seededData(t);
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
-  const log = new MemoryLog();
-  const served = { data, log, version: '9.9.9', started: Date.now() };
-  const sup: Supervisor = new Supervisor({ data, log, config, localExec: (req, io) => localExec(sup, served, req, io) });
-  await sup.start();
-  t.teardown(() => sup.stop());
+  const { data, log } = await inProcess(t);
   const work = await tmpDir(t);
   await writeFile(join(work, 'big'), Buffer.from(Array.from({ length: 16 << 20 }, (_, i) => (i * 31) % 253)));
   t.equal((await run(['import', work, 'big', '--data', data])).code, 0);
@@ -102,13 +102,7 @@ t.test('a caller that stops reading and goes away does not leave the command han
 });
 
 t.test('an import whose caller goes away (Ctrl-C) registers no name', async (t) => {
-  const data = await seededData(t);
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
-  const log = new MemoryLog();
-  const served = { data, log, version: '9.9.9', started: Date.now() };
-  const sup: Supervisor = new Supervisor({ data, log, config, localExec: (req, io) => localExec(sup, served, req, io) });
-  await sup.start();
-  t.teardown(() => sup.stop());
+  const { data, log } = await inProcess(t);
   const src = await tmpDir(t);
   for (let i = 0; i < 1500; i++) await writeFile(join(src, `f${i}`), Buffer.alloc(8192, i % 251));
 

@@ -1,27 +1,8 @@
 // `colony console` against a running `colony serve`: it can be left (exit, Ctrl-D, Ctrl-C on
 // a terminal; exit or the end of a pipe), and it answers the same commands as SSH.
-import { spawn, spawnSync } from 'node:child_process';
 import t from 'tap';
-import { childEnv, repoRoot } from '../../helpers/cli.js';
 import { serveChild } from '../cli/serve-child.js';
-import { commandLine, consoleRun, seededData } from './helpers.js';
-
-const hasScript = spawnSync('script', ['--version']).status === 0;
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function onTerminal(argv: string[]) {
-  const child = spawn('script', ['-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const waitFor = (re: RegExp) => new Promise<void>((resolve, reject) => {
-    const check = () => { if (re.test(out)) { child.stdout.off('data', check); resolve(); } };
-    child.stdout.on('data', check);
-    void closed.then(() => (re.test(out) ? resolve() : reject(new Error(`terminal closed before ${re}; screen:\n${out}`))));
-    check();
-  });
-  return { child, waitFor, closed, screen: () => out };
-}
+import { commandLine, consoleRun, hasScript, onTerminal, seededData } from './helpers.js';
 
 t.test('piped: exit ends the session, the end of input too, with no stack trace', async (t) => {
   const data = await seededData(t);

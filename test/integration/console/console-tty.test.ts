@@ -1,27 +1,7 @@
 // `colony console` on a terminal: a pseudo-terminal made by script(1) from util-linux.
 // It prompts, edits lines, and Ctrl-C leaves cleanly (disk environments are kept).
-import { spawn, spawnSync } from 'node:child_process';
 import t from 'tap';
-import { childEnv, repoRoot } from '../../helpers/cli.js';
-import { commandLine, consoleRun, seededData } from './helpers.js';
-
-const hasScript = spawnSync('script', ['--version']).status === 0;
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function onTerminal(argv: string[]) {
-  const child = spawn('script', ['-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  /** Resolves once the screen so far matches `re` (bounded by the child's timeout). */
-  const waitFor = (re: RegExp) => new Promise<void>((resolve, reject) => {
-    const check = () => { if (re.test(out)) { child.stdout.off('data', check); resolve(); } };
-    child.stdout.on('data', check);
-    void closed.then(() => (re.test(out) ? resolve() : reject(new Error(`terminal closed before ${re}; screen:\n${out}`))));
-    check();
-  });
-  return { child, waitFor, closed, screen: () => out };
-}
+import { commandLine, consoleRun, hasScript, onTerminal, seededData } from './helpers.js';
 
 t.test('prompt, commands, Ctrl-C', { skip: hasScript ? false : 'script(1) is not installed' }, async (t) => {
   const data = await seededData(t);

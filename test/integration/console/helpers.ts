@@ -1,6 +1,6 @@
 // A data directory seeded for console tests (users admin, alice, bob; alice's `debian`
-// and `plain`), and `colony console` run as a child process.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// and `plain`), and `colony console` run as a child process, piped or on a terminal.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { Catalog } from '../../../appliance/catalog/index.js';
@@ -48,3 +48,23 @@ export const commandLine = (data: string, args: string[]) => {
   const script = cliEntry;
   return [process.execPath, ...tsLoader, script, 'console', '--data', data, ...args];
 };
+
+/** Whether script(1) from util-linux is here to make a pseudo-terminal. */
+export const hasScript = spawnSync('script', ['--version']).status === 0;
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** `argv` on a pseudo-terminal made by script(1); `screen()` is everything it printed so far. */
+export function onTerminal(argv: string[]) {
+  const child = spawn('script', ['-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  /** Resolves once the screen so far matches `re` (bounded by the child's timeout). */
+  const waitFor = (re: RegExp) => new Promise<void>((resolve, reject) => {
+    const check = () => { if (re.test(out)) { child.stdout.off('data', check); resolve(); } };
+    child.stdout.on('data', check);
+    void closed.then(() => (re.test(out) ? resolve() : reject(new Error(`terminal closed before ${re}; screen:\n${out}`))));
+    check();
+  });
+  return { child, waitFor, closed, screen: () => out };
+}

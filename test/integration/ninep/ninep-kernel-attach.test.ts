@@ -2,39 +2,13 @@
 // supervisor: the mount's attach (uname=OWNER, no n_uname), then, for access=user and
 // access=client, one attach per local user with an EMPTY uname and only n_uname, all on
 // the same connection. access=<uid> and access=any use the mount's attach for everything.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { Catalog } from '../../../appliance/catalog/index.js';
-import { MemoryLog } from '../../../appliance/log.js';
 import { L_O_CREAT, L_O_RDONLY, L_O_RDWR, NinepClient } from '../../../appliance/ninep/index.js';
 import { errnoFor, E } from '../../../appliance/ninep/errno.js';
-import { importDirectory } from '../../../appliance/snapshot/index.js';
-import { BlockStore } from '../../../appliance/store/index.js';
-import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
-import { Supervisor } from '../../../appliance/supervisor/index.js';
-import { nodeIdOf } from '../../../appliance/supervisor/node-id.js';
-import { tmpDir } from '../../helpers/tmp.js';
+import { preparedData, startedSupervisor } from '../supervisor/seeded-supervisor.js';
 
 async function supervisorWithEnv(t: Test) {
-  const data = await tmpDir(t);
-  const src = join(data, 'src');
-  await mkdir(join(src, 'etc'), { recursive: true });
-  await writeFile(join(src, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n');
-  await writeFile(join(src, 'hello'), 'hello\n');
-  const store = await BlockStore.open(join(data, 'store'));
-  const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: await nodeIdOf(data) });
-  await catalog.addUser({ name: 'admin', role: 'admin' });
-  const { root } = await importDirectory(store, src);
-  await store.sync();
-  await catalog.registerName({ owner: 'admin', name: 'deb', root });
-  await catalog.close();
-  await store.close();
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, environments: { checkpointSeconds: 3600 } }, defaultConfig(false));
-  const sup = new Supervisor({ data, log: new MemoryLog(), config });
-  await sup.start();
-  t.teardown(() => sup.stop().catch(() => {}));
-  const unix = join(data, '9p.sock');
+  const { unix, tcp } = await startedSupervisor(t, await preparedData(t));
   const ctl = await NinepClient.connect(unix);
   const { fid } = await ctl.attach('ctl', 'admin');
   const f = await ctl.walkPath(fid, 'ctl');
@@ -43,7 +17,7 @@ async function supervisorWithEnv(t: Test) {
   const token = /aname: (env\/deb\/\S+)/.exec((await ctl.readAll(f)).toString())![1]!;
   ctl.close();
   const connect = async (addr: string) => { const c = await NinepClient.connect(addr, { msize: 65536 }); t.teardown(() => c.close()); return c; };
-  return { unix, tcp: sup.ninepAddresses.find((a) => a.includes(':'))!, token, connect };
+  return { unix, tcp, token, connect };
 }
 
 /** ls of the root and mkdir in it (root-owned, 0755), through `fid`. */

@@ -4,54 +4,17 @@
 // Cases that need permission checks or the environment's accounts are gated on
 // `supports`, as abstract-level's suite is.
 import type { Test } from 'tap';
-import type { Backend, Node } from '../../../appliance/ninep/backend.js';
 import {
   AT_REMOVEDIR, GETATTR_ALL, L_O_APPEND, L_O_CREAT, L_O_EXCL, L_O_RDONLY, L_O_RDWR, L_O_TRUNC, L_O_WRONLY, QTDIR, QTSYMLINK, S_IFCHR,
-  S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SETATTR_ATIME, SETATTR_GID, SETATTR_MODE, SETATTR_UID, SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, V9FS_MAGIC, XATTR_CREATE, XATTR_REPLACE,
+  S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SETATTR_ATIME, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, V9FS_MAGIC, XATTR_CREATE, XATTR_REPLACE,
 } from '../../../appliance/ninep/constants.js';
-import { E, errnoFor } from '../../../appliance/ninep/errno.js';
+import { E } from '../../../appliance/ninep/errno.js';
 import type { NinepClient } from '../../../appliance/ninep/client.js';
 import { routeTable } from '../../../appliance/ninep/router.js';
 import { serve, until } from './harness.js';
+import { chgrp, chmod, chown, errno, putFile, readFile, sizeOnly, type MakeBackend, type Supports } from './posix-ops.js';
 
-/** A fresh backend; `uid`/`gid` (default 1000) must be allowed to write in its root, as a volume enforces permissions. */
-export type MakeBackend = (t: Test) => Promise<{ backend: Backend; root: Node; uid?: number; gid?: number }>;
-
-export interface Supports {
-  /** The backend checks modes and owners (MemFs does not). */
-  permissions?: boolean;
-  /**
-   * The backend reads callers' groups from its own /etc/passwd and /etc/group, which
-   * make() seeds with alice (1000, primary group 1000, member of staff 50) and bob (1001,
-   * group 1001); uid 2000 has no account. The root directory is writable by all.
-   */
-  groups?: boolean;
-}
-
-const errno = (p: Promise<unknown>) => p.then(() => 0, errnoFor);
-
-async function readFile(c: NinepClient, dirFid: number, path: string): Promise<string> {
-  const f = await c.walkPath(dirFid, path);
-  await c.open(f, L_O_RDONLY);
-  const data = await c.readAll(f);
-  await c.clunk(f);
-  return data.toString();
-}
-
-/** Writes a file through 9P, making parent directories as needed. */
-async function putFile(c: NinepClient, rootFid: number, path: string, data: string, gid: number): Promise<void> {
-  const names = path.split('/').filter(Boolean);
-  let dir = (await c.walk(rootFid, [])).fid;
-  for (const name of names.slice(0, -1)) {
-    await c.mkdir(dir, name, 0o755, gid).catch((err) => { if (errnoFor(err) !== E.EEXIST) throw err; });
-    const next = await c.walk(dir, [name]);
-    await c.clunk(dir);
-    dir = next.fid;
-  }
-  await c.lcreate(dir, names[names.length - 1]!, L_O_RDWR | L_O_CREAT | L_O_TRUNC, 0o644, gid);
-  if (data.length) await c.write(dir, 0, Buffer.from(data));
-  await c.clunk(dir);
-}
+export type { MakeBackend, Supports };
 
 export function posixBackendSuite(t: Test, make: MakeBackend, supports: Supports = {}): void {
   let uid = 1000;
@@ -294,10 +257,6 @@ export function posixBackendSuite(t: Test, make: MakeBackend, supports: Supports
     t.equal(await readFile(c, d, 'dst'), 'new');
   });
 
-  const sizeOnly = (fid: number, size: number) => ({
-    type: 'Tsetattr' as const, fid, valid: SETATTR_SIZE, mode: 0, uid: 0, gid: 0, size, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0,
-  });
-
   t.test('ftruncate through a fid open for writing, on a file whose mode denies writing', { skip: !supports.permissions && 'no permission checks' }, async (t) => {
     const { c, at } = await mounted(t);
     const f = await at('');
@@ -311,12 +270,6 @@ export function posixBackendSuite(t: Test, make: MakeBackend, supports: Supports
     t.equal(await errno(c.rpc(sizeOnly(r, 2))), E.EACCES, 'a fid open only for reading does not count');
     t.equal((await c.getattr(r)).size, 4);
   });
-
-  const chgrp = (fid: number, g: number) => ({
-    type: 'Tsetattr' as const, fid, valid: SETATTR_GID, mode: 0, uid: 0, gid: g, size: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0,
-  });
-  const chmod = (fid: number, mode: number) => ({ ...chgrp(fid, 0), valid: SETATTR_MODE, mode });
-  const chown = (fid: number, u: number) => ({ ...chgrp(fid, 0), valid: SETATTR_UID, uid: u });
 
   t.test('supplementary groups come from the environment\'s /etc/group', { skip: !supports.groups && 'no accounts' }, async (t) => {
     const { c, as } = await mounted(t);

@@ -1,13 +1,14 @@
 // An SSH console on 127.0.0.1 (ephemeral port) over a fresh catalog with alice and bob
 // (users) and root (admin), each with an ed25519 key made by ssh-keygen and a password,
 // and the OpenSSH client to talk to it. Everything is closed when the test ends.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { Catalog } from '../../../appliance/catalog/index.js';
 import { SshConsole, type ConsoleReply, type Interpreter, type SshConsoleOptions } from '../../../appliance/console/ssh/index.js';
 import { MemoryLog } from '../../../appliance/log.js';
+import { passwordOnly, runSshClient, sshOptions, type SshResult } from '../../helpers/openssh.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { fastScrypt } from '../../unit/catalog/fixtures.js';
 
@@ -83,18 +84,16 @@ export async function sshWorld(t: Test, options: Partial<SshConsoleOptions> & { 
   return { dir, catalog, server, port: address.port, log, keys, hostKeyPath, shutdowns };
 }
 
-export interface SshResult { code: number | null; stdout: string; stderr: string }
+export type { SshResult };
 
-const COMMON = ['-F', '/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=20'];
-
-/** The OpenSSH options for a login as `user` with a key file or (through sshpass) a password. */
-export function sshArgs(w: SshWorld, user: string, how: { key?: string; password?: string; bind?: string; tty?: boolean }): { file: string; args: string[] } {
-  const base = [...COMMON, '-p', String(w.port), ...(how.bind ? ['-b', how.bind] : []), ...(how.tty ? ['-tt'] : ['-T'])];
+/**
+ * The OpenSSH options for a login as `user` with a key file or (through sshpass) a password;
+ * `logLevel` and `prefs` (PreferredAuthentications) as in ../../helpers/openssh.ts.
+ */
+export function sshArgs(w: SshWorld, user: string, how: { key?: string; password?: string; bind?: string; tty?: boolean; logLevel?: 'ERROR' | 'INFO'; prefs?: string }): { file: string; args: string[] } {
+  const base = [...sshOptions(how.logLevel), '-p', String(w.port), ...(how.bind ? ['-b', how.bind] : []), ...(how.tty ? ['-tt'] : ['-T'])];
   if (how.password !== undefined) {
-    return {
-      file: 'sshpass',
-      args: ['-p', how.password, 'ssh', ...base, '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1', `${user}@127.0.0.1`],
-    };
+    return { file: 'sshpass', args: ['-p', how.password, 'ssh', ...base, ...passwordOnly(how.prefs), `${user}@127.0.0.1`] };
   }
   return {
     file: 'ssh',
@@ -105,17 +104,7 @@ export function sshArgs(w: SshWorld, user: string, how: { key?: string; password
 /** Runs the OpenSSH client once, bounded in time; `command` words go after the host. */
 export function ssh(w: SshWorld, user: string, command: string[], how: { key?: string; password?: string; input?: string; bind?: string } = {}): Promise<SshResult> {
   const { file, args } = sshArgs(w, user, how);
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args, ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    child.stdin.end(how.input ?? '');
-  });
+  return runSshClient(file, [...args, ...command], { timeoutMs: 30_000, input: how.input ?? '' });
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -1,11 +1,11 @@
 // A lockout explains itself and spares keys: after the failed passwords from one address,
 // OpenSSH (at its default log level) prints why and until when, the right password is
 // still refused from there, and every user's valid public key still logs in from there.
-import { spawn } from 'node:child_process';
 import t from 'tap';
 import { lockoutNotice } from '../../../appliance/console/ssh/auth.js';
 import { FailureLimiter } from '../../../appliance/console/ssh/rate-limit.js';
-import { PASSWORDS, ssh, sshWorld, type SshResult, type SshWorld } from './helpers.js';
+import { runSshClient } from '../../helpers/openssh.js';
+import { PASSWORDS, ssh, sshArgs, sshWorld, type SshResult, type SshWorld } from './helpers.js';
 
 /**
  * OpenSSH with a password at LogLevel INFO (its default), where it prints banners;
@@ -13,19 +13,8 @@ import { PASSWORDS, ssh, sshWorld, type SshResult, type SshWorld } from './helpe
  * before password).
  */
 function sshPassword(w: SshWorld, user: string, password: string, bind = '127.0.0.1', prefs = 'password'): Promise<SshResult> {
-  const args = ['-p', password, 'ssh', '-F', '/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=INFO',
-    '-o', 'ConnectTimeout=20', '-o', `PreferredAuthentications=${prefs}`, '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1',
-    '-b', bind, '-p', String(w.port), '-T', `${user}@127.0.0.1`, 'whoami'];
-  return new Promise((resolve, reject) => {
-    const child = spawn('sshpass', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
+  const { file, args } = sshArgs(w, user, { password, bind, logLevel: 'INFO', prefs });
+  return runSshClient(file, [...args, 'whoami'], { timeoutMs: 30_000 });
 }
 
 t.test('the notice, as data', async (t) => {

@@ -2,44 +2,12 @@
 // the environment by its token over TCP, lose it on boom, and keep disk environments
 // across a restart.
 import { createServer } from 'node:net';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { MemoryLog } from '../../../appliance/log.js';
 import { NinepClient, L_O_RDWR } from '../../../appliance/ninep/index.js';
-import { importDirectory } from '../../../appliance/snapshot/index.js';
-import { BlockStore } from '../../../appliance/store/index.js';
-import { Catalog } from '../../../appliance/catalog/index.js';
 import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
 import { Supervisor } from '../../../appliance/supervisor/index.js';
-import { nodeIdOf } from '../../../appliance/supervisor/node-id.js';
-import { tmpDir } from '../../helpers/tmp.js';
-
-async function prepared(t: Test) {
-  const data = await tmpDir(t);
-  const src = join(data, 'src');
-  await mkdir(join(src, 'etc'), { recursive: true });
-  await writeFile(join(src, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n');
-  await writeFile(join(src, 'hello'), 'hello from colony\n');
-  const store = await BlockStore.open(join(data, 'store'));
-  const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: await nodeIdOf(data) });
-  await catalog.addUser({ name: 'admin', role: 'admin' });
-  const { root } = await importDirectory(store, src);
-  await store.sync();
-  await catalog.registerName({ owner: 'admin', name: 'deb', root });
-  await catalog.close();
-  await store.close();
-  return data;
-}
-
-async function started(t: Test, data: string) {
-  const log = new MemoryLog();
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, environments: { checkpointSeconds: 3600 } }, defaultConfig(false));
-  const sup = new Supervisor({ data, log, config });
-  await sup.start();
-  t.teardown(() => sup.stop().catch(() => {}));
-  return { sup, log, tcp: sup.ninepAddresses.find((a) => a.includes(':'))!, unix: join(data, '9p.sock') };
-}
+import { preparedData, startedSupervisor } from './seeded-supervisor.js';
 
 async function ctl(unix: string, line: string): Promise<string> {
   const c = await NinepClient.connect(unix);
@@ -63,8 +31,8 @@ async function readOver(addr: string, aname: string, path: string, uname = 'root
 }
 
 t.test('spawn over ctl, read by token over TCP, boom revokes', async (t) => {
-  const data = await prepared(t);
-  const { tcp, unix } = await started(t, data);
+  const data = await preparedData(t);
+  const { tcp, unix } = await startedSupervisor(t, data);
   const reply = await ctl(unix, 'spawn deb');
   const aname = /aname: (env\/deb\/\S+)/.exec(reply)?.[1];
   t.ok(aname, `the spawn reply names the aname: ${reply}`);
@@ -79,8 +47,8 @@ t.test('spawn over ctl, read by token over TCP, boom revokes', async (t) => {
 });
 
 t.test('a disk environment keeps its unsaved changes across a supervisor restart', async (t) => {
-  const data = await prepared(t);
-  let run = await started(t, data);
+  const data = await preparedData(t);
+  let run = await startedSupervisor(t, data);
   const aname = /aname: (env\/deb\/\S+)/.exec(await ctl(run.unix, 'spawndisk deb'))![1]!;
   const c = await NinepClient.connect(run.tcp);
   const { fid } = await c.attach(aname, 'root', 0);
@@ -89,14 +57,14 @@ t.test('a disk environment keeps its unsaved changes across a supervisor restart
   await c.write(f, 0, Buffer.from('HELLO'));
   c.close();
   await run.sup.stop();
-  run = await started(t, data);
+  run = await startedSupervisor(t, data);
   const status = await ctl(run.unix, 'status');
   t.match(status, /deb/, 'the disk environment is back');
   t.equal(await readOver(run.unix, 'env/deb', 'hello', 'admin'), 'HELLO from colony\n', 'with its unsaved change');
 });
 
 t.test('a port in use is a clear start-up error', async (t) => {
-  const data = await prepared(t);
+  const data = await preparedData(t);
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   t.teardown(() => blocker.close());
