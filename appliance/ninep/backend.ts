@@ -110,11 +110,19 @@ export interface StatFs {
  *   file are not ordered by the backend: overlapping concurrent writes land in some order.
  * - open counts a handle synchronously once its checks pass; release runs exactly once per
  *   handle, possibly while other requests on the same node are in flight.
+ * - create is open(O_CREAT), one step: the file it makes and the handle it returns are
+ *   committed together (the handle is counted inside the change), so an unlink or rename
+ *   over the name that runs next takes the name away, never the inode: the handle (and the
+ *   node returned) are the file create made, with nlink 0 until released. The session
+ *   never opens a created file by a second call. (A 9P2000 Tcreate of a directory is mkdir
+ *   then open, two calls, as mkdir+open are in POSIX: an rmdir between them can fail it.)
  * - fsync runs alongside anything; it returns once what was written before it is stable.
  * - Every call must respect its Caller's signal where it may wait long.
- * MemFs meets this by never awaiting inside a change; a volume by its namespace lock. A
- * synthetic tree's ctl writes are ordinary writes: the command behind one serialises what
- * it needs itself (the grid's verbs do).
+ * MemFs meets this by never awaiting inside a change (its create makes the inode and
+ * counts the handle in one synchronous run); a volume by its namespace lock (its create is
+ * Volume.createOpen, which counts the handle in the same commit). A synthetic tree has no
+ * create (EROFS); its ctl writes are ordinary writes: the command behind one serialises
+ * what it needs itself (the grid's verbs do).
  */
 export interface Backend {
   walk(c: Caller, dir: Node, name: string): Promise<Node>;

@@ -232,6 +232,7 @@ export class MemFs implements Backend {
       return { node: existing, handle: await this.open(c, existing, flags) };
     }
     const n = this.make(c, d, name, S_IFREG | (mode & 0o7777), gid);
+    // open runs synchronously up to counting the handle: nothing interleaves between the two.
     return { node: n, handle: await this.open(c, n, flags & ~L_O_TRUNC) };
   }
 

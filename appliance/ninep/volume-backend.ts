@@ -103,12 +103,17 @@ export class VolumeBackend implements Backend {
   }
 
   async create(c: Caller, dir: Node, name: string, flags: number, mode: number, gid: number): Promise<{ node: Node; handle: Handle }> {
-    const ino = await this.volume.create(await this.cred(c), this.ino(dir), name, 'file', mode, gid);
-    const node = await this.node(ino);
+    // One step, as open(O_CREAT): the file is made and its handle counted under the namespace
+    // lock, so an unlink or rename arriving next cannot free or swap the inode we return.
+    const ino = await this.volume.createOpen(await this.cred(c), this.ino(dir), name, mode, gid);
     const acc = flags & L_O_ACCMODE;
-    await this.volume.open({ uid: 0, gid: 0 }, ino, 0); // the creator may write whatever mode it chose (POSIX)
     const handle: VolHandle = { ino, append: (flags & L_O_APPEND) !== 0, writable: acc === 1 || acc === 2, released: false };
-    return { node, handle };
+    try {
+      return { node: await this.node(ino), handle };
+    } catch (err) {
+      await this.release(handle); // the session never saw the handle: give the open back
+      throw err;
+    }
   }
 
   async mkdir(c: Caller, dir: Node, name: string, mode: number, gid: number): Promise<Node> {

@@ -53,6 +53,15 @@ export abstract class NamespaceOps {
   create(cred: Cred, dirIno: number, name: string, kind: EntryKind, mode: number, gid: number, spec: NodeSpec = {}): Promise<number> {
     return this.namespaceLock.run(() => this.createLocked(cred, dirIno, name, kind, mode, gid, spec));
   }
+  /**
+   * open(O_CREAT) in one step: creates a regular file and counts one open handle on it
+   * (release it with `release`) in the same commit, under the lock. An unlink or rename
+   * queued behind it can take the name away, never the inode: the handle is this file's.
+   * No permission check on the open: the creator may write whatever mode it chose (POSIX).
+   */
+  createOpen(cred: Cred, dirIno: number, name: string, mode: number, gid: number): Promise<number> {
+    return this.namespaceLock.run(() => this.createLocked(cred, dirIno, name, 'file', mode, gid, {}, true));
+  }
   link(cred: Cred, dirIno: number, name: string, targetIno: number): Promise<void> {
     return this.namespaceLock.run(() => this.linkLocked(cred, dirIno, name, targetIno));
   }
@@ -96,7 +105,7 @@ export abstract class NamespaceOps {
     else node.parents.delete(dir.ino);
   }
 
-  private async createLocked(cred: Cred, dirIno: number, name: string, kind: EntryKind, mode: number, gid: number, spec: NodeSpec = {}): Promise<number> {
+  private async createLocked(cred: Cred, dirIno: number, name: string, kind: EntryKind, mode: number, gid: number, spec: NodeSpec = {}, open = false): Promise<number> {
     checkName(name);
     const dir = this.inode(dirIno);
     this.mayWriteDir(cred, dir, `create ${name}`);
@@ -115,6 +124,7 @@ export abstract class NamespaceOps {
       target: kind === 'symlink' ? spec.target! : null, major: spec.major ?? 0, minor: spec.minor ?? 0,
     };
     const node = this.newInode(entry);
+    if (open) node.opens++;
     if (node.dir) { node.dir.loaded = true; node.nlink = 2; dir.nlink++; }
     dir.dir!.children.set(name, { ino: node.ino, raw: Buffer.from(name) });
     this.addParent(node, dir.ino);
