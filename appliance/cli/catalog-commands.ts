@@ -1,34 +1,60 @@
 // `colony scores` and `colony users …`: what users can see, and who the users are.
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { fromSystemError, invalid } from '../errors.js';
+import { ColonyError, fromSystemError, invalid } from '../errors.js';
 import { formatScore } from '../store/index.js';
 import type { Command, CommandContext } from './command.js';
 import { callerPath, writeJson } from './command.js';
 import { actingUser, withDataDir } from './data-dir.js';
+import { interrupted, LineQueue, ownTerminal, unechoedLines } from './secret-input.js';
 
 const THROUGH = 'While a supervisor runs on the data directory, it runs inside the supervisor.';
 
-/** A password from standard input: the first line when piped; typed twice, unechoed, on a terminal. */
+/**
+ * A password from standard input: the first line when piped; typed twice on a terminal,
+ * without echo. On this process's terminal the echo is turned off here; for a command
+ * forwarded to the supervisor (a terminal that is the caller's), the CLI turns it off and
+ * sends only the lines (`secretStdin`, console-client.ts).
+ */
 async function readPassword(ctx: CommandContext): Promise<string> {
   const stdin = ctx.stdin as NodeJS.ReadStream;
-  if (!stdin.isTTY) {
-    const rl = createInterface({ input: stdin });
-    for await (const line of rl) { rl.close(); if (line) return line; break; }
-    throw invalid('no password on standard input');
+  const lines = new LineQueue();
+  let stop: () => void;
+  if (ownTerminal(stdin)) {
+    stop = unechoedLines(stdin, { line: lines.push, end: () => lines.finish(null), interrupt: () => lines.finish(interrupted()) });
+  } else {
+    const rl = createInterface({ input: stdin, terminal: false, crlfDelay: Infinity });
+    rl.on('line', lines.push);
+    rl.on('close', () => lines.finish(null));
+    const onAbort = () => lines.finish(ctx.signal?.reason instanceof Error ? ctx.signal.reason : interrupted());
+    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    if (ctx.signal?.aborted) onAbort();
+    stop = () => { ctx.signal?.removeEventListener('abort', onAbort); rl.close(); };
   }
-  const ask = (prompt: string) => new Promise<string>((resolve) => {
-    const out = ctx.err as NodeJS.WriteStream;
-    out.write(prompt);
-    const rl = createInterface({ input: stdin, output: undefined, terminal: false });
-    stdin.setRawMode?.(false);
-    rl.once('line', (l) => { rl.close(); out.write('\n'); resolve(l); });
-  });
-  const a = await ask('new password: ');
-  const b = await ask('again: ');
-  if (a !== b) throw invalid('the two passwords differ');
-  if (!a) throw invalid('an empty password');
-  return a;
+  try {
+    if (!stdin.isTTY) {
+      const line = await lines.next();
+      if (!line) throw invalid('no password on standard input');
+      return line;
+    }
+    const ask = async (prompt: string) => {
+      ctx.err.write(prompt);
+      try {
+        const line = await lines.next();
+        if (line === undefined) throw new ColonyError('COLONY_CLOSED', 'no password typed (end of input); nothing was changed');
+        return line;
+      } finally {
+        ctx.err.write('\n');
+      }
+    };
+    const a = await ask('new password: ');
+    const b = await ask('again: ');
+    if (a !== b) throw invalid('the two passwords differ');
+    if (!a) throw invalid('an empty password');
+    return a;
+  } finally {
+    stop();
+  }
 }
 
 const scores: Command = {
@@ -60,6 +86,7 @@ const usersAdd: Command = {
   summary: 'Add a user.',
   params: 'NAME',
   arity: [1, 1],
+  secretStdin: (values) => values['password-stdin'] === true,
   options: {
     admin: { type: 'boolean', help: 'make the user an admin' },
     key: { type: 'string', arg: 'PUBKEY_FILE', multiple: true, help: 'an OpenSSH public key file (may repeat)' },
@@ -99,6 +126,7 @@ const usersPasswd: Command = {
   summary: "Set a user's password (typed twice on a terminal, or the first line of standard input).",
   params: 'NAME',
   arity: [1, 1],
+  secretStdin: () => true,
   async run(ctx) {
     const password = await readPassword(ctx);
     return withDataDir(ctx, async (d) => {

@@ -58,6 +58,11 @@ export interface Command {
    */
   supervisor?: 'forward' | 'refuse';
   refusal?: string;
+  /**
+   * Whether the command reads a secret (a password) from standard input: on a terminal, the
+   * CLI then turns the echo off while a supervisor running the command reads it.
+   */
+  secretStdin?(values: CommandContext['values']): boolean;
   run(ctx: CommandContext): Promise<number>;
 }
 

@@ -8,6 +8,7 @@ import {
   type ExecRequest, type Failure, type Frame, type Welcome,
 } from '../console/local-protocol.js';
 import type { ConsoleReply } from '../console/index.js';
+import { interrupted, ownTerminal, unechoedLines } from './secret-input.js';
 
 type Ask = (prompt: string, o: { secret: boolean }) => Promise<string | undefined>;
 
@@ -99,10 +100,28 @@ export class LocalClient {
     }
   }
 
-  /** Runs a `colony` command in the supervisor; its output goes to `io`. Resolves with its exit status. */
-  async exec(req: ExecRequest, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: NodeJS.ReadableStream }): Promise<number> {
+  /**
+   * Runs a `colony` command in the supervisor; its output goes to `io`. Resolves with its exit
+   * status. `secretStdin`: the command reads a secret, so a terminal's echo is turned off here
+   * while it reads (the terminal is ours; the supervisor gets only the lines typed).
+   */
+  async exec(req: ExecRequest, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: NodeJS.ReadableStream }, o: { secretStdin?: boolean } = {}): Promise<number> {
     this.sock.write(jsonFrame(FRAME.EXEC, req));
     let stopStdin: (() => void) | undefined;
+    let wanted = false;
+    let ctrlC = false;
+    // A secret on our terminal: the echo is off from the start (the prompt may come before
+    // the supervisor asks for input), and the lines wait here until it does.
+    const held: Buffer[] = [];
+    const send = (frame: Buffer) => { if (!wanted) held.push(frame); else if (!this.closed) this.sock.write(frame); };
+    if (o.secretStdin && ownTerminal(io.stdin)) {
+      stopStdin = unechoedLines(io.stdin, {
+        line: (text) => send(encodeFrame(FRAME.STDIN, Buffer.from(text + '\n'))),
+        end: () => send(encodeFrame(FRAME.STDIN_END)),
+        // As Ctrl-C kills a command that echoes: the supervisor stops it when we go away.
+        interrupt: () => { ctrlC = true; io.err.write('\n'); this.sock.destroy(); },
+      });
+    }
     try {
       for (;;) {
         const f = await this.next();
@@ -115,6 +134,8 @@ export class LocalClient {
             break;
           }
           case FRAME.STDIN_WANTED:
+            wanted = true;
+            for (const frame of held.splice(0)) send(frame);
             stopStdin ??= this.pumpStdin(io.stdin);
             break;
           case FRAME.EXIT:
@@ -123,6 +144,8 @@ export class LocalClient {
             throw new ColonyError('COLONY_PROTOCOL', `frame type ${f.type} in answer to a command`);
         }
       }
+    } catch (err) {
+      throw ctrlC ? interrupted() : err;
     } finally {
       stopStdin?.();
       this.sock.destroy();

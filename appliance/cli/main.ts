@@ -81,7 +81,7 @@ async function dispatch(cmd: Command, argv: string[], ctx: CommandContext, io: I
     case 'forward': {
       const client = await LocalClient.open(sock!, undefined); // --user travels in argv
       const tty = { stdin: io.stdin.isTTY === true, stdout: io.out.isTTY === true, stderr: io.err.isTTY === true };
-      return client.exec({ argv, cwd: ctx.cwd, tty }, io);
+      return client.exec({ argv, cwd: ctx.cwd, tty }, io, { secretStdin: cmd.secretStdin?.(ctx.values) === true });
     }
   }
 }

@@ -29,6 +29,7 @@ t.test('users passwd on a terminal, through the supervisor', { skip: hasScript ?
   if (ended === 'still running') child.kill('SIGKILL');
   t.equal(ended, 0, screen);
   t.match(screen, /password set for alice/);
+  t.notMatch(screen, /typed-on-a-tty/, 'the password is not echoed');
   const check = await consoleRun(data, ['--user', 'alice'], ['passwd', 'typed-on-a-tty', 'next', 'next']);
   t.equal(check.stdout.toString(), 'password changed\n', 'the password typed on the terminal is the one set');
 });
