@@ -86,6 +86,22 @@ async function dispatch(cmd: Command, argv: string[], ctx: CommandContext, io: I
   }
 }
 
+/**
+ * A reader that goes away early (`colony scores | head -1`) closes our standard output: the
+ * next write fails with EPIPE, and an unhandled stream error would print a stack trace. We
+ * end quietly as a pipe writer killed by SIGPIPE would (status 141 = 128 + 13), not 0, so a
+ * `set -o pipefail` script still learns the command did not finish writing. Node ignores
+ * SIGPIPE itself, hence the explicit status.
+ */
+export function quietOnClosedPipe(streams: NodeJS.EventEmitter[] = [process.stdout, process.stderr], exit: (code: number) => void = (code) => process.exit(code)): void {
+  for (const s of streams) {
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') exit(141);
+      else throw err; // not a closed reader: keep today's loud failure
+    });
+  }
+}
+
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env }, place: Place = { cwd: process.cwd() }): Promise<number> {
   try {
     argv = hoistDataOption(argv);
