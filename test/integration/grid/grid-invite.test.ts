@@ -75,3 +75,24 @@ t.test('a wheel system gets wheel; one with neither gets a sys group', async (t)
   const vol = await Volume.open(w.store, r.record.root);
   t.match(await getFile(vol, 'etc/group'), /^wheel:x:10:root,carol$/m);
 });
+
+t.test('a system account or group of the tree is never made a sudoer', async (t) => {
+  const w = await openWorld(t);
+  await w.grid.spawn('alice', 'debian', { cache: 'ram' });
+  const env = w.grid.environment('alice', 'debian');
+  // daemon (uid 1), a service account with a high uid but not invite's shape, and nobody.
+  const passwd = PASSWD + 'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\npostgres:x:1005:1005:PostgreSQL:/var/lib/postgresql:/bin/bash\n';
+  const file = await env.volume.resolvePath('etc/passwd');
+  await env.volume.write({ uid: 0, gid: 0 }, file.ino, 0, Buffer.from(passwd));
+  const names = ['daemon', 'postgres', 'nobody', 'root', 'sudo'];
+  for (const name of names) await w.catalog.addUser({ name, role: 'user' });
+  for (const name of names) {
+    await t.rejects(w.grid.invite('alice', name, 'debian'), { code: 'COLONY_INVALID', message: new RegExp(`${name} is a system (account|group)`) }, `${name} is refused`);
+    t.same(w.grid.scores(name).filter((r) => r.owner === name), [], `${name} gets no snapshot`);
+  }
+  t.equal(await getFile(env.volume, 'etc/passwd'), passwd, 'nothing was written');
+  t.equal(await getFile(env.volume, 'etc/group'), GROUP, 'nor to the groups');
+  const ok = await w.grid.invite('alice', 'bob', 'debian');
+  t.equal(ok.uid, 1001, 'a new user is still invited');
+  t.equal((await w.grid.invite('alice', 'bob', 'debian')).uid, 1001, 'and an account invite made is reused');
+});
