@@ -14,7 +14,14 @@ export interface Config {
     tcpCtl: boolean;
     maxMsize: number;
   };
-  ssh: { listen: string; hostKey: string };
+  ssh: {
+    listen: string; hostKey: string;
+    /** From TCP accept to a finished login; a socket that never speaks SSH is dropped then. */
+    handshakeTimeoutSeconds: number;
+    maxConnections: number; maxPerAddress: number;
+    /** Slots past maxConnections that only a public-key login keeps. */
+    reserveConnections: number;
+  };
   store: { arenaBytes: number; cacheBytes: number };
   environments: {
     ramCacheBytes: number;
@@ -35,7 +42,7 @@ export interface Config {
 export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
   return {
     ninep: { listen: [`0.0.0.0:${isRoot ? 564 : 5640}`], tcpCtl: false, maxMsize: MiB },
-    ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key' },
+    ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key', handshakeTimeoutSeconds: 15, maxConnections: 64, maxPerAddress: 8, reserveConnections: 4 },
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
     log: { level: 'info', format: 'auto' },
@@ -66,7 +73,7 @@ const list = (item: Check): Check => (v, key) => {
 
 const SCHEMA: Record<string, Record<string, Check>> = {
   ninep: { listen: list(address), tcpCtl: bool, maxMsize: int(8192, 16 * MiB) },
-  ssh: { listen: address, hostKey: text },
+  ssh: { listen: address, hostKey: text, handshakeTimeoutSeconds: int(1, 600), maxConnections: int(1, 10_000), maxPerAddress: int(1, 10_000), reserveConnections: int(0, 1_000) },
   store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB) },
   environments: {
     ramCacheBytes: int(MiB), diskCacheBytes: int(MiB), diskHeapBytes: int(MiB), heapFraction: fraction, maxPerNode: int(1, 10_000), maxPerUser: int(1, 10_000),

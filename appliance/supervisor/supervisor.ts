@@ -163,6 +163,8 @@ export class Supervisor {
       log: log.child({ service: 'ssh' }),
       node: { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started },
       onShutdown: (by) => { log.warn({ by }, 'shutdown requested over SSH'); this.opts.onShutdown?.(by); },
+      handshakeTimeoutMs: cfg.ssh.handshakeTimeoutSeconds * 1000, maxConnections: cfg.ssh.maxConnections,
+      maxPerAddress: cfg.ssh.maxPerAddress, reserveConnections: cfg.ssh.reserveConnections,
     });
     stepping(`listening for SSH on ${cfg.ssh.listen}`);
     this.sshAddress = (await ssh.listen(cfg.ssh.listen)).address;

@@ -33,7 +33,23 @@ export interface SshConsoleOptions {
   maxConnections?: number;
   /** Time allowed for authentication after a connection opens (default 60 s). */
   loginTimeoutMs?: number;
+  /**
+   * Time from TCP accept to a finished login (default 15 s). The login timer above starts
+   * only once the client speaks SSH, so without this a socket that never speaks holds its
+   * slot for ever.
+   */
+  handshakeTimeoutMs?: number;
+  /** Most connections at once from one source address (default 8). */
+  maxPerAddress?: number;
+  /**
+   * Connections taken beyond `maxConnections` (default 4) that only a public-key login may
+   * keep, so that idle sockets filling the console never lock out a holder of a valid key.
+   */
+  reserveConnections?: number;
 }
+
+/** What the listener knows about one accepted socket until ssh2 hands us its connection. */
+interface Admission { socket: Socket; ip: string; reserve: boolean; authenticated: boolean }
 
 export interface ListenAddress { host: string; port: number }
 
@@ -54,6 +70,9 @@ export class SshConsole {
   private readonly sessions = new Set<ChannelSession>();
   private readonly sockets = new Set<Socket>();
   private readonly clients = new Set<Connection>();
+  /** By `ip|port`, the key ssh2's connection info gives back. */
+  private readonly admissions = new Map<string, Admission>();
+  private readonly perAddress = new Map<string, number>();
   private readonly node: NodeInfo;
   private net: NetServer | undefined;
   private ssh: ssh2.Server | undefined;
@@ -82,14 +101,8 @@ export class SshConsole {
     const want = parseListenAddress(address);
     this.hostKey = await loadOrCreateHostKey(this.opts.hostKeyPath);
     if (this.hostKey.created) this.log.info({ path: this.opts.hostKeyPath, fingerprint: this.hostKey.fingerprint }, 'ssh host key created');
-    const ssh = new ssh2.Server({ hostKeys: [this.hostKey.pem], ident: 'Colony' }, (client, info) => this.onClient(client, info.ip));
-    const net = createServer((socket) => {
-      if (this.closing || this.sockets.size >= (this.opts.maxConnections ?? 64)) { socket.destroy(); return; }
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-      socket.on('error', () => {});
-      ssh.injectSocket(socket);
-    });
+    const ssh = new ssh2.Server({ hostKeys: [this.hostKey.pem], ident: 'Colony' }, (client, info) => this.onClient(client, info.ip, info.port));
+    const net = createServer((socket) => this.admit(socket, ssh));
     await new Promise<void>((resolve, reject) => {
       net.once('error', (err) => reject(fromSystemError(err, `listening for SSH on ${want.host}:${want.port}`)));
       net.listen(want.port, want.host, () => resolve());
@@ -103,8 +116,45 @@ export class SshConsole {
     return { address: bound, close: () => this.close() };
   }
 
-  private onClient(client: Connection, ip: string): void {
+  /**
+   * Takes or refuses one accepted socket: per-address and global caps, the key-only
+   * reserve beyond the global cap, and the deadline from accept to a finished login.
+   */
+  private admit(socket: Socket, ssh: ssh2.Server): void {
+    const ip = socket.remoteAddress ?? '?';
+    const max = this.opts.maxConnections ?? 64;
+    const reserve = this.sockets.size >= max;
+    const fromIp = this.perAddress.get(ip) ?? 0;
+    if (this.closing || this.sockets.size >= max + (this.opts.reserveConnections ?? 4) || fromIp >= (this.opts.maxPerAddress ?? 8)) {
+      this.log.debug({ remote: ip, open: this.sockets.size, fromAddress: fromIp }, 'ssh connection refused: too many connections');
+      socket.destroy();
+      return;
+    }
+    const key = `${ip}|${socket.remotePort}`;
+    const admission: Admission = { socket, ip, reserve, authenticated: false };
+    this.sockets.add(socket);
+    this.admissions.set(key, admission);
+    this.perAddress.set(ip, fromIp + 1);
+    const deadline = setTimeout(() => {
+      if (admission.authenticated) return;
+      this.log.info({ remote: ip }, 'ssh handshake timed out');
+      socket.destroy();
+    }, this.opts.handshakeTimeoutMs ?? 15_000);
+    deadline.unref();
+    socket.once('close', () => {
+      clearTimeout(deadline);
+      this.sockets.delete(socket);
+      this.admissions.delete(key);
+      const n = (this.perAddress.get(ip) ?? 1) - 1;
+      if (n > 0) this.perAddress.set(ip, n); else this.perAddress.delete(ip);
+    });
+    socket.on('error', () => {});
+    ssh.injectSocket(socket);
+  }
+
+  private onClient(client: Connection, ip: string, port: number | undefined): void {
     const log = this.log.child({ remote: ip });
+    const admission = this.admissions.get(`${ip}|${port}`);
     // ssh2 calls us when the client's version line arrives, before it asks for the
     // authentication service, so a banner set now is sent before the first attempt.
     const notice = lockoutNotice(this.limiter, ip, Date.now());
@@ -129,12 +179,16 @@ export class SshConsole {
         ctx.prompt([], 'Colony', userNotice, () => ctx.reject(['publickey']));
         return;
       }
+      // A reserve slot (taken past the global cap) is kept only by a key: passwords there
+      // would let a guesser hold the slots kept for key holders.
+      if (admission?.reserve && ctx.method !== 'publickey') { ctx.reject(['publickey']); return; }
       const req: AuthRequest = ctx.method === 'password' ? { method: 'password', username: ctx.username, password: ctx.password }
         : ctx.method === 'publickey' ? { method: 'publickey', username: ctx.username, key: ctx.key, signature: ctx.signature, blob: ctx.blob, hashAlgo: ctx.hashAlgo }
         : { method: ctx.method, username: ctx.username };
       decide({ accounts: this.opts.catalog, limiter: this.limiter }, ip, req).then((d) => {
         if (d.verdict === 'accept') {
           user = d.user;
+          if (admission) admission.authenticated = true;
           log.info({ user: d.user, method: ctx.method }, 'ssh login');
           ctx.accept();
           return;
