@@ -7,7 +7,8 @@ import { fromSystemError, invalid } from './errors.js';
 /**
  * Creates `path` and its missing parents, one level at a time. Node's recursive mkdir
  * never returns on some paths (for example under /proc, where mkdir answers ENOENT), and
- * a supervisor given a bad data directory must fail, not spin.
+ * a supervisor given a bad data directory must fail, not spin. Made 0700 whatever the
+ * umask: what Colony keeps (password hashes, imported files) is no other user's to read.
  */
 export async function ensureDir(path: string): Promise<void> {
   const missing: string[] = [];
@@ -21,7 +22,7 @@ export async function ensureDir(path: string): Promise<void> {
     if (p === dirname(p)) break;
   }
   for (const p of missing.reverse()) {
-    await mkdir(p).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw fromSystemError(err, `creating ${p}`); });
+    await mkdir(p, 0o700).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw fromSystemError(err, `creating ${p}`); });
   }
 }
 

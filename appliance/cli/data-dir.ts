@@ -9,6 +9,7 @@ import { ensureDir } from '../files.js';
 import type { EnvironmentInfo, Grid } from '../grid/index.js';
 import { consoleLog, type Log } from '../log.js';
 import { BlockStore } from '../store/index.js';
+import { DATA_UMASK } from '../supervisor/data-modes.js';
 import { nodeIdOf } from '../supervisor/node-id.js';
 import type { CommandContext } from './command.js';
 
@@ -36,6 +37,8 @@ export interface Daemon extends DataDir {
 
 export async function openDataDir(data: string, err: NodeJS.WritableStream): Promise<DataDir> {
   const log = consoleLog(err);
+  // For the whole process: LevelDB and the arenas create files in DATA as long as it is open.
+  process.umask(DATA_UMASK);
   await ensureDir(data);
   const nodeId = await nodeIdOf(data);
   const locked = (e: unknown) => isColonyError(e, 'COLONY_LOCKED')

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createLog } from '../log.js';
 import { loadConfig, type Config } from '../supervisor/config.js';
 import { Supervisor } from '../supervisor/index.js';
+import { DATA_UMASK, repairDataModes } from '../supervisor/data-modes.js';
 import { validateConfig } from '../supervisor/config.js';
 import type { Command, CommandContext } from './command.js';
 import { writeJson } from './command.js';
@@ -51,6 +52,10 @@ log.format or COLONY_LOG_FORMAT (auto, pretty, json) forces one. COLONY_LOG_LEVE
     const { config, source } = await effectiveConfig(ctx);
     const log = createLog({ level: process.env.COLONY_LOG_LEVEL ?? config.log.level, format: config.log.format });
     log.info({ config: source, data: ctx.data }, 'starting');
+    // Everything the supervisor and LevelDB create in DATA from here on is the owner's only;
+    // what an older or careless start left readable is repaired before anything is opened.
+    process.umask(DATA_UMASK);
+    await repairDataModes(ctx.data, log);
     const served = { data: ctx.data, log, version: packageVersion(), started: Date.now() };
     const supervisor: Supervisor = new Supervisor({
       data: ctx.data, log, config, version: packageVersion(),

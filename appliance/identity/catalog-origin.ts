@@ -38,7 +38,7 @@ export async function catalogOrigin(data: string, identity: () => Promise<Identi
   if (existing !== undefined) return existing;
   const id = (await identity()).nodeId;
   try {
-    await writeFileDurably(path, id + '\n', 0o644, { exclusive: true });
+    await writeFileDurably(path, id + '\n', 0o600, { exclusive: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(err, `writing ${path}`);
     return (await readOrigin(path)) ?? id; // another process recorded it first

@@ -94,5 +94,5 @@ export async function readHealth(data: string): Promise<HealthReport> {
 
 /** Writes the record atomically (temporary file, fsync, rename), so a reader never sees half. */
 export async function writeHealth(data: string, record: HealthFile): Promise<void> {
-  await writeFileDurably(healthPath(data), JSON.stringify(record) + '\n', 0o644);
+  await writeFileDurably(healthPath(data), JSON.stringify(record) + '\n', 0o600); // like all of DATA, the owner's only
 }
