@@ -1,8 +1,9 @@
 // A tar reader: POSIX ustar and pax (path, linkpath, size, uid, gid, ns mtime,
-// SCHILY.xattr.*), GNU long names and base-256 numbers. Every header is checked (checksum,
-// field syntax, sizes), so a corrupt or truncated archive is a clear COLONY_CORRUPT_DATA
-// error; bodies stream, so memory is bounded by one leaf whatever the entry size.
-import { ColonyError, corruptData, unsupported } from '../errors.js';
+// SCHILY.xattr.*; global `g` headers too, bounded), GNU long names and base-256 numbers.
+// Every header is checked (checksum, field syntax, sizes), so a corrupt or truncated
+// archive is a clear COLONY_CORRUPT_DATA error; bodies stream, so memory is bounded by one
+// leaf whatever the entry size.
+import { ColonyError, corruptData, tooLarge, unsupported } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
 import type { Xattr } from './format.js';
 
@@ -24,6 +25,17 @@ export interface TarEntry {
 const BLOCK = 512;
 /** The most a pax or GNU long-name body may hold: headers, not data. */
 const META_MAX = 1 << 20;
+/** The most pax records (key and value bytes) that the global (`g`) headers of one archive,
+ * or the extended (`x`) headers of one entry, may hold together: without it a chain of such
+ * headers grows one map without end. */
+const PAX_TOTAL_MAX = 1 << 20;
+/** The most xattr bytes (names and values) a global header may give every entry: each entry
+ * carries them, so this bounds what one small header multiplies into. It holds one value of the
+ * largest size the format allows. */
+const GLOBAL_XATTR_MAX = 128 << 10;
+const XATTR_PREFIX = 'SCHILY.xattr.';
+/** Global keys that never apply to other entries: a name or size given to all makes no sense. */
+const NOT_GLOBAL = new Set(['path', 'linkpath', 'size']);
 
 const cstr = (b: Buffer, off: number, len: number) => {
   const f = b.subarray(off, off + len);
@@ -87,12 +99,68 @@ export function parsePax(body: Buffer): Map<string, Buffer> {
   return out;
 }
 
+/** pax records collected over one or more headers, with their size kept under a bound. */
+class PaxRecords {
+  readonly map = new Map<string, Buffer>();
+  private bytes = 0;
+  /** Key and value bytes of the SCHILY.xattr.* records alone. */
+  xattrBytes = 0;
+  constructor(private readonly what: string) {}
+
+  /** Adds a header's records; a later record replaces an earlier one with the same key. */
+  add(records: Map<string, Buffer>): void {
+    for (const [k, v] of records) {
+      const old = this.map.get(k);
+      const delta = k.length + v.length - (old ? k.length + old.length : 0);
+      this.bytes += delta;
+      if (k.startsWith(XATTR_PREFIX)) this.xattrBytes += delta;
+      this.map.set(k, v);
+    }
+    if (this.bytes > PAX_TOTAL_MAX) throw tooLarge(`tar ${this.what} hold more than ${PAX_TOTAL_MAX} bytes of pax records`);
+  }
+}
+
+/** What the global headers say, kept up to date per `g` header rather than worked out per entry. */
+class GlobalView {
+  /** Keys that apply to every entry, xattrs aside. Only read while an entry is parsed. */
+  readonly fields = new Map<string, Buffer>();
+  /** Sorted; shared by every entry without xattrs of its own, so replaced, never mutated. */
+  xattrs: readonly Xattr[] = Object.freeze([]);
+  sparse = false;
+
+  /** Applies one `g` header's records: work in that header's size plus the xattrs, not the whole map. */
+  apply(records: Map<string, Buffer>): void {
+    const changed: Xattr[] = [];
+    for (const [k, v] of records) {
+      if (NOT_GLOBAL.has(k)) continue;
+      if (k.startsWith(XATTR_PREFIX)) changed.push({ name: Buffer.from(k.slice(XATTR_PREFIX.length), 'latin1'), value: v });
+      else this.fields.set(k, v);
+      if (k.startsWith('GNU.sparse.')) this.sparse = true;
+    }
+    if (changed.length) this.xattrs = Object.freeze(mergeXattrs(this.xattrs, changed));
+  }
+}
+
+/** `own` (unique names) over `base` (sorted): one pass, sorted by name, an own value winning. */
+function mergeXattrs(base: readonly Xattr[], own: Xattr[]): Xattr[] {
+  own.sort((a, b) => Buffer.compare(a.name, b.name));
+  const out: Xattr[] = [];
+  let i = 0, j = 0;
+  while (i < base.length || j < own.length) {
+    const c = i >= base.length ? 1 : j >= own.length ? -1 : Buffer.compare(base[i]!.name, own[j]!.name);
+    if (c < 0) out.push(base[i++]!);
+    else { if (c === 0) i++; out.push(own[j++]!); }
+  }
+  return out;
+}
+
 const TYPES: Record<string, TarType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
 
 export class TarReader {
   private unread = 0;
   private pad = 0;
-  private global = new Map<string, Buffer>();
+  private readonly global = new PaxRecords('global (g) headers');
+  private readonly globalView = new GlobalView();
   private finished = false;
 
   constructor(private readonly src: ByteSource) {}
@@ -128,7 +196,7 @@ export class TarReader {
   private async nextEntry(): Promise<TarEntry | null> {
     if (this.finished) return null;
     await this.skipBody();
-    const local = new Map<string, Buffer>();
+    const local = new PaxRecords('extended (x) headers of one entry');
     let longName: Buffer | undefined;
     let longLink: Buffer | undefined;
     for (;;) {
@@ -144,8 +212,13 @@ export class TarReader {
         if (size > META_MAX) throw corruptData(`tar header at byte ${at}: a ${size}-byte extended header`);
         const body = await this.src.read(size);
         await this.src.skip(padding(size));
-        if (flag === 'x') for (const [k, v] of parsePax(body)) local.set(k, v);
-        else if (flag === 'g') for (const [k, v] of parsePax(body)) this.global.set(k, v);
+        if (flag === 'x') local.add(parsePax(body));
+        else if (flag === 'g') {
+          const records = parsePax(body);
+          this.global.add(records);
+          if (this.global.xattrBytes > GLOBAL_XATTR_MAX) throw tooLarge(`tar global (g) headers give every entry more than ${GLOBAL_XATTR_MAX} bytes of xattrs`);
+          this.globalView.apply(records);
+        }
         else if (flag === 'L') longName = cstr(body, 0, body.length);
         else longLink = cstr(body, 0, body.length);
         continue;
@@ -153,33 +226,37 @@ export class TarReader {
       if (flag === 'V') { await this.src.skip(size + padding(size)); continue; }
       let type = TYPES[flag];
       if (!type) throw flag === 'S' ? unsupported('GNU sparse tar members are not supported; archive without --sparse') : corruptData(`tar header at byte ${at}: unsupported entry type ${JSON.stringify(flag)}`);
-      const pax = new Map([...this.global].filter(([k]) => !['path', 'linkpath', 'size'].includes(k)));
-      for (const [k, v] of local) pax.set(k, v);
-      if ([...pax.keys()].some((k) => k.startsWith('GNU.sparse.'))) throw unsupported('GNU sparse tar members are not supported; archive without --sparse');
+      // The global records are looked up, not copied: an entry costs its own records only.
+      const g = this.globalView;
+      const own = local.map;
+      const paxGet = (k: string) => own.get(k) ?? g.fields.get(k);
+      if (g.sparse || [...own.keys()].some((k) => k.startsWith('GNU.sparse.'))) throw unsupported('GNU sparse tar members are not supported; archive without --sparse');
       const ustar = h.toString('latin1', 257, 263) === 'ustar\0';
       let path = cstr(h, 0, 100);
       if (ustar && h[345]) path = Buffer.concat([cstr(h, 345, 155), Buffer.from('/'), path]);
-      path = pax.get('path') ?? longName ?? path;
+      path = own.get('path') ?? longName ?? path;
       if (type === 'file' && flag === '\0' && path.at(-1) === 0x2f) type = 'dir'; // old tars mark directories by a trailing slash
       const num = (key: string, field: number, len: number) => {
-        const v = pax.get(key);
+        const v = key === 'size' ? own.get(key) : paxGet(key);
         if (v === undefined) return parseNumeric(h, field, len, key);
         if (!/^\d+$/.test(v.toString('latin1'))) throw corruptData(`tar pax header: bad ${key}`);
         return Number(v.toString('latin1'));
       };
       size = num('size', 124, 12);
       if (!Number.isSafeInteger(size)) throw corruptData(`tar header at byte ${at}: bad size`);
-      const paxTime = pax.get('mtime');
-      const xattrs: Xattr[] = [];
-      for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs.push({ name: Buffer.from(k.slice(13), 'latin1'), value: v });
-      xattrs.sort((a, b) => Buffer.compare(a.name, b.name));
+      const paxTime = paxGet('mtime');
+      const ownXattrs: Xattr[] = [];
+      for (const [k, v] of own) if (k.startsWith(XATTR_PREFIX)) ownXattrs.push({ name: Buffer.from(k.slice(XATTR_PREFIX.length), 'latin1'), value: v });
+      // Without xattrs of its own an entry shares the global array (frozen), so a big global
+      // header is never copied per entry.
+      const xattrs = ownXattrs.length ? mergeXattrs(g.xattrs, ownXattrs) : g.xattrs as Xattr[];
       const entry: TarEntry = {
         path, type,
         mode: parseNumeric(h, 100, 8, 'mode') & 0o7777,
         uid: num('uid', 108, 8), gid: num('gid', 116, 8),
         mtime: paxTime ? parsePaxTime(paxTime.toString('latin1')) : BigInt(parseNumeric(h, 136, 12, 'mtime')) * 1_000_000_000n,
         size: type === 'file' ? size : 0,
-        linkname: pax.get('linkpath') ?? longLink ?? cstr(h, 157, 100),
+        linkname: own.get('linkpath') ?? longLink ?? cstr(h, 157, 100),
         major: type === 'char' || type === 'block' ? parseNumeric(h, 329, 8, 'devmajor') : 0,
         minor: type === 'char' || type === 'block' ? parseNumeric(h, 337, 8, 'devminor') : 0,
         xattrs,
