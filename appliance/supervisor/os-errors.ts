@@ -5,9 +5,11 @@
 // stack for the report. Pure: tested as data.
 import { ColonyError, isColonyError, type ErrorCode } from '../errors.js';
 
+const NO_WRITE_ACCESS = { code: 'COLONY_PERMISSION' as ErrorCode, say: 'give the user that runs colony write access to the data directory, or choose another with --data (or $COLONY_DATA)' };
+
 const REMEDY: Record<string, { code: ErrorCode; say: string }> = {
-  EACCES: { code: 'COLONY_PERMISSION', say: 'give the user that runs colony write access to the data directory, or choose another with --data (or $COLONY_DATA)' },
-  EPERM: { code: 'COLONY_PERMISSION', say: 'give the user that runs colony write access to the data directory, or choose another with --data (or $COLONY_DATA)' },
+  EACCES: NO_WRITE_ACCESS,
+  EPERM: NO_WRITE_ACCESS,
   EROFS: { code: 'COLONY_PERMISSION', say: 'the file system is read-only: mount it read-write, or choose another data directory with --data (or $COLONY_DATA)' },
   ENOSPC: { code: 'COLONY_NO_SPACE', say: 'free some space on that disk and start again' },
   EDQUOT: { code: 'COLONY_NO_SPACE', say: 'the disk quota is used up: free some space and start again' },
