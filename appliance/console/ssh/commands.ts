@@ -22,9 +22,6 @@ export interface CommandContext {
   now?: () => number;
 }
 
-/** The registry's console verbs, for help texts that list them (syntax, text, admin only). */
-export { REGISTRY } from '../registry.js';
-
 /** Runs one line for the context's user. Never throws: failures are `error: …` replies. */
 export function dispatch(ctx: CommandContext, line: string): Promise<ConsoleReply> {
   const grid = gridOf(ctx.interpreter);
