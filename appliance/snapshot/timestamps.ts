@@ -3,10 +3,10 @@
 // calls utimensat(2) with AT_SYMLINK_NOFOLLOW for a whole list of paths. On an
 // architecture whose syscall number we do not know, Node's lutimes is the fallback
 // (about a microsecond of precision).
-import { spawn } from 'node:child_process';
 import { lutimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ColonyError, fromSystemError } from '../errors.js';
+import { fromSystemError } from '../errors.js';
+import { runPerl } from './perl.js';
 
 const UTIMENSAT: Partial<Record<string, number>> = { x64: 280, arm64: 88 };
 
@@ -43,14 +43,6 @@ export async function setTimes(cwd: string, items: TimeItem[], opts: { helper?: 
     const { s, n } = split(it.mtime);
     parts.push(Buffer.from(`${s} ${n} ./`), it.path, Buffer.from([0]));
   }
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('perl', ['-e', SCRIPT, String(nr)], { cwd, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (b: Buffer) => { if (err.length < 65536) err += b.toString(); });
-    child.stdin.on('error', () => {});
-    child.on('error', (e) => reject(new ColonyError('COLONY_UNSUPPORTED', `running perl to set file times: ${e.message}`, { cause: e })));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new ColonyError('COLONY_IO', `setting file times under ${cwd}: ${err.trim().split('\n')[0] ?? `perl exited ${code}`}`))));
-    child.stdin.end(Buffer.concat(parts));
-  });
+  await runPerl(SCRIPT, [String(nr)], Buffer.concat(parts), { purpose: 'file times', failure: `setting file times under ${cwd}`, cwd });
   return 'utimensat';
 }

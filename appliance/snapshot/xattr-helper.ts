@@ -7,10 +7,10 @@
 // The pipe protocol is length-prefixed bytes (pack 'N/a*'), so paths, names and values are
 // exact whatever they hold. In: the operation's records. Out, per path: a signed 32-bit
 // status (the attribute count, or minus the errno), then for reads `count` name/value pairs.
-import { spawn } from 'node:child_process';
 import { constants as OS } from 'node:os';
-import { ColonyError, corruptData, fromSystemError, unsupported } from '../errors.js';
+import { corruptData, fromSystemError, unsupported } from '../errors.js';
 import type { Xattr } from './format.js';
+import { runPerl } from './perl.js';
 import { xattrWriteError } from './xattr.js';
 
 /** llistxattr, lgetxattr, lsetxattr. The generic table (arm64) and x86-64's. */
@@ -56,19 +56,7 @@ const frame = (b: Buffer): Buffer[] => {
 function runHelper(op: 'read' | 'write', input: Buffer[]): Promise<Buffer> {
   const nrs = SYSCALLS[process.arch];
   if (!nrs) return Promise.reject(unsupported(`extended attributes with names that are not UTF-8 on ${process.arch}`));
-  return new Promise((resolve, reject) => {
-    const child = spawn('perl', ['-e', SCRIPT, op, ...nrs.map(String)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => { if (err.length < 65536) err += b.toString(); });
-    child.stdin.on('error', () => {}); // the exit code tells
-    child.on('error', (e) => reject(new ColonyError('COLONY_UNSUPPORTED', `running perl for extended attributes: ${e.message}`, { cause: e })));
-    child.on('close', (code) => (code === 0
-      ? resolve(Buffer.concat(out))
-      : reject(new ColonyError('COLONY_IO', `the extended-attribute helper failed: ${err.trim().split('\n')[0] ?? `perl exited ${code}`}`))));
-    child.stdin.end(Buffer.concat(input));
-  });
+  return runPerl(SCRIPT, [op, ...nrs.map(String)], Buffer.concat(input), { purpose: 'extended attributes', failure: 'the extended-attribute helper failed' });
 }
 
 /** A reader over the helper's output that refuses anything short. */
