@@ -4,7 +4,7 @@
 // either file, /etc or / changes (their inode versions), so useradd inside the
 // environment takes effect on the next request.
 import { ROOT_INO, type Volume } from './volume.js';
-import type { Cred } from './access.js';
+import { ROOT, type Cred } from './access.js';
 
 const NOBODY = 65534;
 
@@ -45,7 +45,7 @@ export function parseAccounts(passwd: string, group: string): Tables {
 /** The credential of `uid` under `tables` (pure): primary gid, supplementary groups, or "unknown" for a uid with no account. */
 export function credOf(tables: Tables, uid: number): Cred {
   const acct = tables.byUid.get(uid);
-  if (!acct) return uid === 0 ? { uid: 0, gid: 0 } : { uid, gid: uid, groupsUnknown: true };
+  if (!acct) return uid === 0 ? ROOT : { uid, gid: uid, groupsUnknown: true };
   const groups = [...new Set(tables.memberOf.get(acct.name) ?? [])].filter((g) => g !== acct.gid);
   return { uid, gid: acct.gid, groups };
 }
@@ -107,7 +107,7 @@ export class Accounts {
     const text = async (dirIno: number | undefined, name: string): Promise<[string, number | undefined]> => {
       if (dirIno === undefined) return ['', undefined];
       try {
-        const ino = await this.volume.lookup({ uid: 0, gid: 0 }, dirIno, name);
+        const ino = await this.volume.lookup(ROOT, dirIno, name);
         stamp.push([ino, this.volume.inode(ino).version]);
         const kind = this.volume.inode(ino).kind;
         return [kind === 'file' ? (await this.volume.read(ino, 0, 1 << 20)).toString() : '', ino];
