@@ -120,6 +120,8 @@ export class Supervisor {
     const first = await catalog.ensureAdmin();
     if (first.created && first.password) this.opts.onFirstAdmin?.(first.name, first.password);
 
+    const node = { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started };
+
     stepping('opening the environments');
     const firstTcp = cfg.ninep.listen[0];
     const port = firstTcp ? Number(firstTcp.split(':').pop()) : 564;
@@ -135,7 +137,7 @@ export class Supervisor {
     this.grid = grid;
     this.running.push({ name: 'grid', close: () => grid.close() });
 
-    const ninep = new NinepServer({ router: gridRouter({ grid, catalog, tcpCtl: cfg.ninep.tcpCtl, log, node: { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started } }), maxMsize: cfg.ninep.maxMsize, log: log.child({ service: '9p' }) });
+    const ninep = new NinepServer({ router: gridRouter({ grid, catalog, tcpCtl: cfg.ninep.tcpCtl, log, node }), maxMsize: cfg.ninep.maxMsize, log: log.child({ service: '9p' }) });
     this.ninep = ninep;
     this.running.push({ name: '9p', close: () => ninep.close() });
     grid.onBoom((e) => { ninep.disconnectRoute(`env/${e.name}`); });
@@ -150,7 +152,7 @@ export class Supervisor {
     stepping(`listening on ${join(data, 'console.sock')}`);
     const consoleSocket = await listenConsole(join(data, 'console.sock'), {
       grid, catalog, log: log.child({ service: 'console' }),
-      node: { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started },
+      node,
       shutdown: (by) => { log.warn({ by }, 'shutdown requested on the console socket'); this.opts.onShutdown?.(by); },
       ...(this.opts.localExec ? { exec: this.opts.localExec } : {}),
     });
@@ -161,7 +163,7 @@ export class Supervisor {
       interpreter: gridInterpreter(grid),
       hostKeyPath: isAbsolute(cfg.ssh.hostKey) ? cfg.ssh.hostKey : join(data, cfg.ssh.hostKey),
       log: log.child({ service: 'ssh' }),
-      node: { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started },
+      node,
       onShutdown: (by) => { log.warn({ by }, 'shutdown requested over SSH'); this.opts.onShutdown?.(by); },
       handshakeTimeoutMs: cfg.ssh.handshakeTimeoutSeconds * 1000, maxConnections: cfg.ssh.maxConnections,
       maxPerAddress: cfg.ssh.maxPerAddress, reserveConnections: cfg.ssh.reserveConnections,
