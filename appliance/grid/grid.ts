@@ -153,7 +153,6 @@ export class Grid {
       if (kind === 'disk') await this.records.write(this.recordOf(env));
       this.envs.set(envName, env);
       this.log.info({ env: envName, owner: user, base: `${rec.owner}/${rec.name}`, kind }, 'spawned');
-      opened = false;
       const info = this.infoOf(env, Date.now(), true);
       return { env: info, token: env.token, aname: info.aname!, mount: info.mount! };
     } finally {
