@@ -20,8 +20,13 @@ const REMEDY: Record<string, { code: ErrorCode; say: string }> = {
 /** Binding a port below 1024 without the right is EACCES too, with another remedy. */
 const LOW_PORT = { code: 'COLONY_PERMISSION' as ErrorCode, say: 'ports below 1024 need root or CAP_NET_BIND_SERVICE: grant it, or choose a port from 1024 up (ninep.listen, ssh.listen, --9p, --ssh)' };
 
+/** `err` and its causes, at most five deep. */
+function* causes(err: unknown): Generator<unknown> {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
 function isListen(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(err)) {
     if ((e as { syscall?: string }).syscall === 'listen' || /^listen E/.test((e as Error).message ?? '')) return true;
   }
   return false;
@@ -35,7 +40,7 @@ const STRERROR: Array<[RegExp, string]> = [[/No space left on device/, 'ENOSPC']
 
 /** The errno name behind `err`, looking through its causes (and LevelDB's error texts). */
 export function errnoOf(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(err)) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
     const text = (e as Error).message ?? '';
@@ -47,7 +52,7 @@ export function errnoOf(err: unknown): string | undefined {
 /** The innermost message of a cause chain: the one that names the file and the reason. */
 function innermost(err: unknown): string {
   let last = err;
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) last = e;
+  for (const e of causes(err)) last = e;
   return (last as Error).message ?? String(last);
 }
 
