@@ -12,7 +12,7 @@ import { main } from './main.js';
 /** What serve.ts knows of the supervisor it started. */
 export interface Served { data: string; log: Log; version: string; started: number }
 
-export function daemonOf(sup: Supervisor, served: Served): Daemon {
+function daemonOf(sup: Supervisor, served: Served): Daemon {
   const { store, catalog, grid } = sup;
   if (!store || !catalog || !grid) throw unsupported('the supervisor is not running');
   const { data, log, version, started } = served;

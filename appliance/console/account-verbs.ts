@@ -27,7 +27,7 @@ function noArgs(verb: keyof typeof ACCOUNT_SYNTAX, args: string[]): void {
   if (args.length) throw usage(`usage: ${ACCOUNT_SYNTAX[verb]}`);
 }
 
-export function accountsOf(ctx: ConsoleContext): Accounts {
+function accountsOf(ctx: ConsoleContext): Accounts {
   if (!ctx.accounts) throw unsupported('user accounts are not reachable from here');
   return ctx.accounts;
 }
@@ -102,7 +102,7 @@ export async function users(ctx: ConsoleContext, args: string[]): Promise<Consol
   throw usage(`usage: ${ACCOUNT_SYNTAX.users}`);
 }
 
-export function nodeReply(node: NodeInfo, now: number): ConsoleReply {
+function nodeReply(node: NodeInfo, now: number): ConsoleReply {
   const uptimeMs = now - node.started;
   const sessions = node.sessions?.();
   const lines = [`node ${node.id}`, `version ${node.version}`, `uptime ${uptimeText(uptimeMs)}`];
