@@ -132,8 +132,6 @@ export class DiskTier {
     this.counts.restored = entries.length;
   }
 
-  has(key: string): boolean { return this.map.has(key); }
-
   /** The block, checked against its score; undefined on a miss (or a slot that fails its check). */
   async get(score: Score, key = score.toString('hex')): Promise<{ type: number; data: Buffer } | undefined> {
     const e = this.map.get(key);
