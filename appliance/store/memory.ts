@@ -62,8 +62,4 @@ export class MemoryBlockSource implements BlockSource {
   async stats(): Promise<{ blocks: number; bytes: number }> {
     return { blocks: this.blocks.size, bytes: this.bytes };
   }
-
-  countOfType(type: number): number {
-    return [...this.blocks.values()].filter((b) => b.type === type).length;
-  }
 }
