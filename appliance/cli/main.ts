@@ -41,7 +41,6 @@ function overview(prefix: string[] = []): string {
   ].join('\n') + '\n';
 }
 
-/** Longest command path that prefixes argv (options may not come before the command words). */
 /** `colony --data DIR COMMAND …` means `colony COMMAND --data DIR …`: the global option may come first. */
 export function hoistDataOption(argv: string[]): string[] {
   const first = argv[0] ?? '';
@@ -52,6 +51,7 @@ export function hoistDataOption(argv: string[]): string[] {
   return [...rest.slice(0, at), ...argv.slice(0, taken), ...rest.slice(at)];
 }
 
+/** Longest command path that prefixes argv (options may not come before the command words). */
 function findCommand(argv: string[]): Command | undefined {
   let best: Command | undefined;
   for (const c of commands) {
