@@ -92,7 +92,7 @@ export async function runLine(ctx: ConsoleContext, line: string): Promise<Consol
     if (!verb) {
       // A stand-in interpreter may know verbs we do not; a real grid says "unknown command".
       if (!ctx.grid && ctx.interpreter) return await ctx.interpreter.run(ctx.user, line);
-      return { ...failureReply(usage(`unknown command '${word}' (type help for the list)`)) };
+      return failureReply(usage(`unknown command '${word}' (type help for the list)`));
     }
     if (verb.who === 'admin' && !isAdmin(ctx)) throw permission(`'${verb.name}' is for admins`);
     return await verb.run(ctx, args, line);
