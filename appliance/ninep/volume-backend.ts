@@ -13,6 +13,11 @@ interface VolHandle extends Handle { ino: number; append: boolean; writable: boo
 const qtypeOf = (kind: VolumeAttr['kind']) => (kind === 'dir' ? QTDIR : kind === 'symlink' ? QTSYMLINK : QTFILE);
 const toTime = (ns: bigint): Time => ({ sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) });
 const fromTime = (t: Time | 'now' | undefined): bigint | 'now' | undefined => (t === undefined || t === 'now' ? t : BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec));
+/** The handle of an open by `flags`, counted already by the volume. */
+function handleFor(ino: number, flags: number): VolHandle {
+  const acc = flags & L_O_ACCMODE;
+  return { ino, append: (flags & L_O_APPEND) !== 0, writable: acc === 1 || acc === 2, released: false };
+}
 /** Linux's dev_t encoding (new_encode_dev). */
 const makedev = (major: number, minor: number) => (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
 
@@ -62,9 +67,7 @@ export class VolumeBackend implements Backend {
   async open(c: Caller, node: Node, flags: number): Promise<Handle> {
     const ino = this.ino(node);
     await this.volume.open(await this.cred(c), ino, flags & (L_O_ACCMODE | L_O_TRUNC));
-    const acc = flags & L_O_ACCMODE;
-    const h: VolHandle = { ino, append: (flags & L_O_APPEND) !== 0, writable: acc === 1 || acc === 2, released: false };
-    return h;
+    return handleFor(ino, flags);
   }
 
   async read(_c: Caller, h: Handle, offset: number, count: number): Promise<Buffer> {
@@ -106,8 +109,7 @@ export class VolumeBackend implements Backend {
     // One step, as open(O_CREAT): the file is made and its handle counted under the namespace
     // lock, so an unlink or rename arriving next cannot free or swap the inode we return.
     const ino = await this.volume.createOpen(await this.cred(c), this.ino(dir), name, mode, gid);
-    const acc = flags & L_O_ACCMODE;
-    const handle: VolHandle = { ino, append: (flags & L_O_APPEND) !== 0, writable: acc === 1 || acc === 2, released: false };
+    const handle = handleFor(ino, flags);
     try {
       return { node: await this.node(ino), handle };
     } catch (err) {
