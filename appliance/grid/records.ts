@@ -4,7 +4,7 @@
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corruptData, fromSystemError } from '../errors.js';
-import { ensureDir } from '../files.js';
+import { ensureDir, syncDir } from '../files.js';
 import { formatScore, parseScore, type Score } from '../store/index.js';
 
 export interface EnvRecord {
@@ -70,11 +70,6 @@ export class EnvRecords {
     }
     return out;
   }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
 }
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;

@@ -1,9 +1,8 @@
 // The block store: venti's write-once blocks named by their BLAKE3 score, in append-only
 // arenas with a LevelDB index that can always be rebuilt. See README.md for the contract.
-import { open as openFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closed, corruptBlock, ColonyError, fromSystemError, invalid, notFound, tooLarge } from '../errors.js';
-import { ensureDir } from '../files.js';
+import { ensureDir, syncDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { Arena, listArenas } from './arena.js';
 import { BlockCache } from './cache.js';
@@ -312,9 +311,4 @@ export class BlockStore {
   private checkOpen(): void {
     if (this.isClosed) throw closed('the block store');
   }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const fh = await openFile(path, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
 }
