@@ -29,6 +29,8 @@ export function runSshClient(file: string, args: string[], opts: { timeoutMs: nu
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', (err) => { clearTimeout(timer); reject(err); });
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    // A client that exits before reading its input (a refused login) closes the pipe: EPIPE
+    // here is expected, and the exit status tells the test what happened.
+    if (opts.input !== undefined) { child.stdin!.on('error', () => {}); child.stdin!.end(opts.input); }
   });
 }
