@@ -14,7 +14,7 @@ t.test('users passwd on a terminal, through the supervisor', { skip: hasScript ?
   const data = await seededData(t);
   await serveChild(t, data);
   const argv = [process.execPath, ...tsLoader, cliEntry, 'users', 'passwd', 'alice', '--data', data];
-  const child = spawn('script', ['-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+  const child = spawn('script', ['-q', '-e', '-c', `exec ${argv.map(quote).join(' ')}`, '/dev/null'], { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
   let screen = '';
   child.stdout.on('data', (b: Buffer) => { screen += b.toString(); });
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

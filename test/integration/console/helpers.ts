@@ -55,7 +55,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** `argv` on a pseudo-terminal made by script(1); `screen()` is everything it printed so far. */
 export function onTerminal(argv: string[]) {
-  const child = spawn('script', ['-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+  const child = spawn('script', ['-q', '-e', '-c', `exec ${argv.map(quote).join(' ')}`, '/dev/null'], { cwd: repoRoot, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
   let out = '';
   child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
