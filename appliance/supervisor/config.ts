@@ -10,8 +10,6 @@ export interface Config {
   ninep: {
     /** TCP listeners, host:port. Default 0.0.0.0:564 as root, else 0.0.0.0:5640. */
     listen: string[];
-    /** Offer the grid control tree (`ctl`) over TCP too; it is always on the unix socket. */
-    tcpCtl: boolean;
     maxMsize: number;
   };
   ssh: {
@@ -41,7 +39,7 @@ export interface Config {
 
 export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
   return {
-    ninep: { listen: [`0.0.0.0:${isRoot ? 564 : 5640}`], tcpCtl: false, maxMsize: MiB },
+    ninep: { listen: [`0.0.0.0:${isRoot ? 564 : 5640}`], maxMsize: MiB },
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key', handshakeTimeoutSeconds: 15, maxConnections: 64, maxPerAddress: 8, reserveConnections: 4 },
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
@@ -72,7 +70,7 @@ const list = (item: Check): Check => (v, key) => {
 };
 
 const SCHEMA: Record<string, Record<string, Check>> = {
-  ninep: { listen: list(address), tcpCtl: bool, maxMsize: int(8192, 16 * MiB) },
+  ninep: { listen: list(address), maxMsize: int(8192, 16 * MiB) },
   ssh: { listen: address, hostKey: text, handshakeTimeoutSeconds: int(1, 600), maxConnections: int(1, 10_000), maxPerAddress: int(1, 10_000), reserveConnections: int(0, 1_000) },
   store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB) },
   environments: {
@@ -80,6 +78,12 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     checkpointSeconds: int(1, 3600), saveTimeoutSeconds: int(1, 86_400),
   },
   log: { level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('auto', 'pretty', 'json') },
+};
+
+/** Keys that were removed, and why: a file that still sets one is refused with this text. */
+const REMOVED: Record<string, string> = {
+  'ninep.tcpCtl': 'it let anyone who reached the 9P port act as any user, admin included (the attach uname is not a credential). ' +
+    'ctl is served on the unix socket DATA/9p.sock only, whose file mode is the guard; to control a node remotely use the SSH console (ssh -p 2222 USER@HOST), which authenticates. Delete the key',
 };
 
 /** Merges `input` (a parsed JSON file) over the defaults. Every mistake names its key. */
@@ -91,6 +95,8 @@ export function validateConfig(input: unknown, defaults = defaultConfig()): Conf
     if (!schema) throw invalid(`config key '${section}' is not known (known: ${Object.keys(SCHEMA).join(', ')})`);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(section, 'an object', value);
     for (const [key, v] of Object.entries(value)) {
+      const gone = REMOVED[`${section}.${key}`];
+      if (gone !== undefined) throw invalid(`config key '${section}.${key}' was removed: ${gone}`);
       const check = schema[key];
       if (!check) throw invalid(`config key '${section}.${key}' is not known (known: ${Object.keys(schema).join(', ')})`);
       out[section]![key] = check(v, `${section}.${key}`);

@@ -1,6 +1,7 @@
 // What a 9P attach name reaches on this node:
-//   ctl              the grid as files (scores, status, ctl, env/NAME/{status,ctl}); unix socket,
-//                    or TCP when ninep.tcpCtl is set. The attach's uname is the Colony user.
+//   ctl              the grid as files (scores, status, ctl, env/NAME/{status,ctl}); unix socket
+//                    only, whose 0600 mode is the credential: the attach's uname is the Colony
+//                    user, and 9P has no way to prove it over TCP (remote control is SSH's job).
 //   env/NAME/TOKEN   an environment's root, by its capability token (any transport).
 //   env/NAME         the same on the unix socket, whose 0600 mode is the guard.
 // Inside an environment, client uids are used as they are (see docs/ninep.md).
@@ -13,7 +14,7 @@ import { routeTable, SynthFs, synthDir, synthFile, type AttachRequest, type Atta
 import { VolumeBackend } from '../ninep/volume-backend.js';
 import { Accounts, type Volume } from '../volume/index.js';
 
-export interface RouteOptions { grid: Grid; catalog: Catalog; tcpCtl: boolean; log: Log; /** For the console's `node` verb on ctl. */ node?: NodeInfo }
+export interface RouteOptions { grid: Grid; catalog: Catalog; log: Log; /** For the console's `node` verb on ctl. */ node?: NodeInfo }
 
 /**
  * Who an attach acts as inside an environment (docs/ninep.md, "Users and ids"):
@@ -82,11 +83,11 @@ export function gridRouter(opts: RouteOptions): AttachRouter {
   };
   return routeTable({
     ctl: async (req) => {
-      if (req.transport.kind === 'tcp' && !opts.tcpCtl) throw permission('the grid control tree is served on the unix socket only (set ninep.tcpCtl to offer it over TCP)');
+      // Whoever reaches the unix socket passed its 0600 mode; over TCP the uname is a claim
+      // anyone can make, so ctl is refused there whatever the uname (use SSH to reach a node).
+      if (req.transport.kind !== 'unix') throw permission('the grid control tree is served on the unix socket DATA/9p.sock only; over the network use the SSH console');
       try { catalog.getUser(req.uname); } catch { throw permission(`no Colony user '${req.uname}'`); }
-      // Over TCP the uname is not authenticated: the account and node verbs answer only on
-      // the unix socket, whose 0600 mode is the guard (as for DATA/console.sock).
-      const backend = ctlTree(grid, req.uname, req.transport.kind === 'unix' ? { accounts: catalog, ...(opts.node ? { node: opts.node } : {}) } : {});
+      const backend = ctlTree(grid, req.uname, { accounts: catalog, ...(opts.node ? { node: opts.node } : {}) });
       return { backend, root: backend.root, user: { uid: 0, gid: 0, uname: req.uname } };
     },
     'env/': async (req, rest) => {

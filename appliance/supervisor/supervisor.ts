@@ -137,7 +137,7 @@ export class Supervisor {
     this.grid = grid;
     this.running.push({ name: 'grid', close: () => grid.close() });
 
-    const ninep = new NinepServer({ router: gridRouter({ grid, catalog, tcpCtl: cfg.ninep.tcpCtl, log, node }), maxMsize: cfg.ninep.maxMsize, log: log.child({ service: '9p' }) });
+    const ninep = new NinepServer({ router: gridRouter({ grid, catalog, log, node }), maxMsize: cfg.ninep.maxMsize, log: log.child({ service: '9p' }) });
     this.ninep = ninep;
     this.running.push({ name: '9p', close: () => ninep.close() });
     grid.onBoom((e) => { ninep.disconnectRoute(`env/${e.name}`); });

@@ -38,10 +38,19 @@ t.test('every mistake names its key', async (t) => {
     [{ environments: { maxPerNode: 0 } }, /'environments.maxPerNode': expected a whole number from 1/],
     [{ environments: { maxPerNode: 2.5 } }, /'environments.maxPerNode'/],
     [{ log: { level: 'loud' } }, /'log.level': expected debug \| info \| warn \| error/],
-    [{ ninep: { tcpCtl: 'yes' } }, /'ninep.tcpCtl': expected true or false/],
     [{ store: 3 }, /'store': expected an object/],
   ];
   for (const [input, msg] of cases) t.throws(() => validateConfig(input), { code: 'COLONY_INVALID', message: msg }, JSON.stringify(input));
+});
+
+t.test('ninep.tcpCtl was removed: a file that still sets it is refused with the reason and what to use', async (t) => {
+  for (const value of [true, false, 'yes']) {
+    t.throws(() => validateConfig({ ninep: { tcpCtl: value } }, defaultConfig(false)), {
+      code: 'COLONY_INVALID',
+      message: /config key 'ninep.tcpCtl' was removed: .*act as any user.*unix socket DATA\/9p\.sock.*SSH console/,
+    }, `tcpCtl: ${JSON.stringify(value)}`);
+  }
+  t.notOk('tcpCtl' in defaultConfig(false).ninep, 'the option is gone from the configuration');
 });
 
 t.test('loading: explicit files must exist and parse; the default path may be absent', async (t) => {
