@@ -20,7 +20,11 @@ export type AuthDecision =
   | { verdict: 'accept'; user: string }
   /** The key is one we would take: ask the client to sign with it (no failure counted). */
   | { verdict: 'key-ok' }
-  /** Refused. `counted` says whether it was a real failed attempt; `locked` whether a lockout refused it. */
+  /**
+   * Refused. `counted` says whether it was a real failed attempt; `locked` whether the
+   * limiter refused it unchecked (a lockout, too many attempts in flight, a full table)
+   * or this failure locked a key.
+   */
   | { verdict: 'reject'; counted: boolean; delayMs: number; locked: boolean; reason: string };
 
 export interface Authenticator {
@@ -31,6 +35,13 @@ export interface Authenticator {
 
 export const addressKey = (address: string) => `addr:${address.replace(/^::ffff:/, '')}`;
 export const userKey = (user: string) => `user:${user}`;
+
+function refusal(reason: 'locked' | 'busy' | 'full', byAddress: boolean): string {
+  const what = byAddress ? 'source address' : 'user';
+  if (reason === 'locked') return `${what} locked out for passwords`;
+  if (reason === 'busy') return `${what}: too many password attempts at once`;
+  return 'too many lockouts in force: passwords from new addresses and users refused';
+}
 
 /** True when the key blob signed `blob` (the session data) with `signature`. */
 export function verifySignature(keyData: Buffer, blob: Buffer, signature: Buffer, hashAlgo?: string): boolean {
@@ -64,12 +75,13 @@ export async function decide(a: Authenticator, address: string, req: AuthRequest
   if (req.method !== 'password' && req.method !== 'publickey') return reject(`method ${req.method} is not offered`, false);
 
   if (req.method === 'password') {
-    if (a.limiter.state(addr, now()).locked) return { verdict: 'reject', counted: false, delayMs: 0, locked: true, reason: 'source address locked out for passwords' };
-    if (a.limiter.state(who, now()).locked) return { verdict: 'reject', counted: false, delayMs: 0, locked: true, reason: 'user locked out for passwords' };
+    // The attempt counts on the address and the user from now until it is settled, so
+    // parallel guesses beyond the threshold are refused before scrypt runs.
+    const admitted = a.limiter.begin([addr, who], now());
+    if (!admitted.ok) return { verdict: 'reject', counted: false, delayMs: 0, locked: true, reason: refusal(admitted.reason, admitted.key === addr) };
     const ok = await a.accounts.checkPassword(req.username, req.password).catch(() => false);
-    if (!ok) return reject('wrong password or unknown user', true);
-    a.limiter.succeed(addr, now());
-    a.limiter.succeed(who, now());
+    const v = a.limiter.settle(admitted.ticket, ok, now());
+    if (!ok) return { verdict: 'reject', counted: true, delayMs: v.delayMs, locked: v.lockedNow, reason: 'wrong password or unknown user' };
     return { verdict: 'accept', user: req.username };
   }
 

@@ -12,15 +12,15 @@ t.test('a few free failures, then a doubling delay with a ceiling', async (t) =>
 
 t.test('lockout after the threshold, for the window, then a fresh count', async (t) => {
   const l = new FailureLimiter({ lockAfter: 3, lockMs: 1000, forgetMs: 60_000 });
-  t.same(l.state('user:alice', 0), { locked: false, until: 0, failures: 0 });
+  t.same(l.state('user:alice', 0), { locked: false, until: 0, failures: 0, pending: 0 });
   t.notOk(l.fail('user:alice', 0).lockedNow);
   t.notOk(l.fail('user:alice', 10).lockedNow);
   const third = l.fail('user:alice', 20);
   t.ok(third.lockedNow, 'the third failure locks');
-  t.same(l.state('user:alice', 500), { locked: true, until: 1020, failures: 3 });
+  t.same(l.state('user:alice', 500), { locked: true, until: 1020, failures: 3, pending: 0 });
   t.notOk(l.fail('user:alice', 600).lockedNow, 'failures during a lockout do not lock again');
   t.equal(l.state('user:alice', 1019).locked, true);
-  t.same(l.state('user:alice', 1020), { locked: false, until: 0, failures: 0 }, 'the lockout ends on time with a fresh count');
+  t.same(l.state('user:alice', 1020), { locked: false, until: 0, failures: 0, pending: 0 }, 'the lockout ends on time with a fresh count');
   t.notOk(l.state('user:bob', 500).locked, 'keys are independent');
 });
 
