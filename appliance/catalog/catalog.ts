@@ -40,6 +40,7 @@ export class Catalog {
   private readonly now: () => Date;
   private queue: Promise<unknown> = Promise.resolve();
   private open = true;
+  private readonly passwordWatchers = new Set<(name: string) => void>();
 
   private constructor(private readonly db: EventLog, state: CatalogState, readonly dir: string, options: CatalogOptions) {
     this.nodeId = options.nodeId;
@@ -114,14 +115,37 @@ export class Catalog {
     return userInfo(liveUser(this.state, name));
   }
 
-  async setPassword(name: string, password: string): Promise<void> {
+  /**
+   * Sets a user's password. An ordinary password (the default) ends a one-time one's
+   * must-change mark; `temporary` makes the new one one-time itself.
+   */
+  async setPassword(name: string, password: string, options: { temporary?: boolean } = {}): Promise<void> {
     this.check();
     liveUser(this.state, name);
     const passwordHash = await hashPassword(checkPasswordText(password), this.scrypt);
     await this.commit(() => {
       liveUser(this.state, name);
-      return { type: 'user.password', payload: { name, passwordHash } };
+      return { type: 'user.password', payload: { name, passwordHash, ...(options.temporary ? { temporary: true as const } : {}) } };
     });
+    for (const fn of this.passwordWatchers) {
+      try { fn(name); } catch (err) { this.log.warn({ user: name, err: reason(err) }, 'a password-change watcher failed'); }
+    }
+  }
+
+  /**
+   * True when the live user's password is a one-time password (the first admin's) that
+   * must be changed before anything else; false for unknown users.
+   */
+  mustChangePassword(name: string): boolean {
+    this.check();
+    const u = typeof name === 'string' ? this.state.users.get(name) : undefined;
+    return u?.alive === true && u.password?.temporary === true;
+  }
+
+  /** Calls `fn(name)` after each password set through this catalog; returns the way to stop. */
+  onPasswordChange(fn: (name: string) => void): () => void {
+    this.passwordWatchers.add(fn);
+    return () => { this.passwordWatchers.delete(fn); };
   }
 
   /** Adds an OpenSSH public key line. A key can belong to one user only. */
@@ -164,7 +188,8 @@ export class Catalog {
 
   /**
    * On first start (no live user) creates `admin` with a random password and returns
-   * that password, once. Only its scrypt hash is written.
+   * that password, once. Only its scrypt hash is written, marked one-time: the first
+   * login must choose a new one (`mustChangePassword`).
    */
   async ensureAdmin(): Promise<FirstAdmin> {
     this.check();
@@ -182,7 +207,7 @@ export class Catalog {
     await this.commit(() => {
       if (present()) return undefined;
       made = true;
-      return { type: 'user.add', payload: { name: FIRST_ADMIN, role: 'admin', keys: [], passwordHash } };
+      return { type: 'user.add', payload: { name: FIRST_ADMIN, role: 'admin', keys: [], passwordHash, temporary: true } };
     });
     if (!made) return present() ?? { created: false, name: FIRST_ADMIN };
     this.log.info({ user: FIRST_ADMIN }, 'created the first admin with a one-time password');

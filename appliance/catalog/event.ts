@@ -9,9 +9,14 @@ import { checkComment, checkMeta, checkName, checkOrigin, checkUserName } from '
 
 export type Role = 'admin' | 'user';
 
-export interface UserAdd { name: string; role: Role; passwordHash?: string; keys: string[] }
+/**
+ * `temporary: true` marks a one-time password (the first admin's): its holder must choose
+ * a new one at the next login. Absent means an ordinary password, so events written
+ * before the field existed read as they always did.
+ */
+export interface UserAdd { name: string; role: Role; passwordHash?: string; keys: string[]; temporary?: true }
 export interface UserRemove { name: string }
-export interface UserPassword { name: string; passwordHash: string }
+export interface UserPassword { name: string; passwordHash: string; temporary?: true }
 export interface UserKey { name: string; key: string }
 export interface NameRegister { owner: string; name: string; root: string; comment: string; meta: Record<string, string> }
 export interface NameGrant { owner: string; name: string; to: string }
@@ -46,6 +51,13 @@ function hash(o: Obj, k: string): string {
   const parsed = parseHash(h);
   if (typeof parsed === 'string') throw invalid(`field '${k}': ${parsed}`);
   return h;
+}
+/** `temporary` is `true` or absent: one canonical form, so equal events encode equally. */
+function temporary(o: Obj, hasPassword: boolean): { temporary?: true } {
+  if (o.temporary === undefined) return {};
+  if (o.temporary !== true) throw invalid(`field 'temporary' must be true when present`);
+  if (!hasPassword) throw invalid(`field 'temporary' needs a password hash`);
+  return { temporary: true };
 }
 const key = (line: string) => {
   const k = parsePublicKey(line);
@@ -87,12 +99,13 @@ export function parseEvent(value: unknown): CatalogEvent {
       if (!Array.isArray(p.keys) || p.keys.some((k) => typeof k !== 'string')) throw invalid(`field 'keys' must be an array of strings`);
       const payload: UserAdd = { name: checkUserName(p.name), role, keys: (p.keys as string[]).map(key) };
       if (p.passwordHash !== undefined) payload.passwordHash = hash(p, 'passwordHash');
+      Object.assign(payload, temporary(p, payload.passwordHash !== undefined));
       return { ...head, type: 'user.add', payload };
     }
     case 'user.remove':
       return { ...head, type: 'user.remove', payload: { name: checkUserName(p.name) } };
     case 'user.password':
-      return { ...head, type: 'user.password', payload: { name: checkUserName(p.name), passwordHash: hash(p, 'passwordHash') } };
+      return { ...head, type: 'user.password', payload: { name: checkUserName(p.name), passwordHash: hash(p, 'passwordHash'), ...temporary(p, true) } };
     case 'user.key':
       return { ...head, type: 'user.key', payload: { name: checkUserName(p.name), key: key(str(p, 'key')) } };
     case 'name.register': {

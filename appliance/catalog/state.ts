@@ -21,7 +21,8 @@ export interface UserEntry {
   /** The stamp of the add or remove that decided `alive` and `role`. */
   since: Stamp;
   role: Role;
-  password?: { hash: string; stamp: Stamp };
+  /** `temporary`: a one-time password, to be changed at the next login (the latest password event decides). */
+  password?: { hash: string; stamp: Stamp; temporary?: true };
   /** Keyed by the normalized line's `type base64` part; the comment is not identity. */
   keys: Map<string, { line: string; stamp: Stamp }>;
 }
@@ -76,9 +77,9 @@ function addKey(u: UserEntry, line: string, stamp: Stamp): void {
   if (!old || compareStamps(stamp, old.stamp) > 0) u.keys.set(id, { line, stamp });
 }
 
-function setPassword(u: UserEntry, hash: string, stamp: Stamp): void {
+function setPassword(u: UserEntry, hash: string, stamp: Stamp, temporary: boolean): void {
   if (compareStamps(stamp, u.since) < 0) return;
-  if (!u.password || compareStamps(stamp, u.password.stamp) > 0) u.password = { hash, stamp };
+  if (!u.password || compareStamps(stamp, u.password.stamp) > 0) u.password = temporary ? { hash, stamp, temporary: true } : { hash, stamp };
 }
 
 /** A new add/remove decision: forget what is older than it. */
@@ -98,7 +99,7 @@ export function apply(state: CatalogState, e: CatalogEvent): void {
     case 'user.add': {
       const u = userEntry(state, e.payload.name);
       if (decide(u, true, e.payload.role, stamp)) {
-        if (e.payload.passwordHash !== undefined) setPassword(u, e.payload.passwordHash, stamp);
+        if (e.payload.passwordHash !== undefined) setPassword(u, e.payload.passwordHash, stamp, e.payload.temporary === true);
         for (const k of e.payload.keys) addKey(u, k, stamp);
       }
       break;
@@ -109,7 +110,7 @@ export function apply(state: CatalogState, e: CatalogEvent): void {
       break;
     }
     case 'user.password':
-      setPassword(userEntry(state, e.payload.name), e.payload.passwordHash, stamp);
+      setPassword(userEntry(state, e.payload.name), e.payload.passwordHash, stamp, e.payload.temporary === true);
       break;
     case 'user.key':
       addKey(userEntry(state, e.payload.name), e.payload.key, stamp);
@@ -149,7 +150,7 @@ export interface StateSnapshot {
   vector: Vector;
   events: number;
   clock: string;
-  users: Array<{ name: string; alive: boolean; since: string; role: Role; password?: string; passwordSince?: string; keys: string[] }>;
+  users: Array<{ name: string; alive: boolean; since: string; role: Role; password?: string; passwordSince?: string; passwordTemporary?: true; keys: string[] }>;
   names: Array<{ owner: string; name: string; root: string; comment: string; meta: Record<string, string>; stamp: string }>;
   grants: Array<{ owner: string; name: string; to: string[] }>;
 }
@@ -163,6 +164,7 @@ export function snapshot(state: CatalogState): StateSnapshot {
     users: sorted(state.users).map((u) => ({
       name: u.name, alive: u.alive, since: stampText(u.since), role: u.role,
       ...(u.password ? { password: u.password.hash, passwordSince: stampText(u.password.stamp) } : {}),
+      ...(u.password?.temporary ? { passwordTemporary: true as const } : {}),
       keys: sorted(u.keys).map((k) => `${k.line} @${stampText(k.stamp)}`),
     })),
     names: sorted(state.names).map((n) => ({ owner: n.owner, name: n.name, root: n.root, comment: n.comment, meta: { ...n.meta }, stamp: stampText(n.stamp) })),
