@@ -2,6 +2,8 @@
 // the byte stream into frames and feeds them to a Session. Backpressure: while a
 // connection has too many requests outstanding, or its replies are not being read, we
 // stop reading its socket, so one greedy client can only fill its own buffers.
+// Strangers (no successful attach yet) get small frames, few requests and a deadline;
+// TCP connections are capped overall and per address (limits.ts).
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -9,6 +11,7 @@ import { fromSystemError, invalid } from '../errors.js';
 import { silentLog, type Log } from '../log.js';
 import type { AttachRouter, Transport } from './backend.js';
 import { FrameReader } from './codec.js';
+import { Admission, DEFAULT_LIMITS, DEFAULT_MAX_FIDS, RateLimitedWarning, type NinepLimits } from './limits.js';
 import { LockTable } from './locks.js';
 import { Session } from './session.js';
 
@@ -36,9 +39,34 @@ export interface NinepServerOptions {
   maxMsize?: number;
   /** Requests one connection may have outstanding before we stop reading it (default 64). */
   maxOutstanding?: number;
-  /** Fids one connection may hold (default 65536). */
+  /** Fids one connection may hold (default 16384); more answer EMFILE. */
   maxFids?: number;
+  /** Connection caps, pre-attach limits, timeouts and the reply queue bound; see limits.ts for defaults. */
+  limits?: Partial<NinepLimits>;
   log?: Log;
+}
+
+type ConnOptions = Required<Omit<NinepServerOptions, 'router' | 'limits'>> & { router: AttachRouter; locks: LockTable; limits: NinepLimits };
+
+/** What the server holds for its peers right now, and what it turned away; for tests and status. */
+export interface NinepUsage {
+  connections: number;
+  /** TCP connections counted against maxConnections. */
+  tcpConnections: number;
+  /** Connections without a successful attach yet. */
+  unattached: number;
+  /** Connections whose socket we stopped reading (backpressure). */
+  paused: number;
+  /** Bytes read from peers and not yet handed to a session (partial frames mostly). */
+  bufferedBytes: number;
+  /** Reply bytes queued in sockets for peers that have not read them yet. */
+  queuedReplyBytes: number;
+  /** Reply bytes the running requests may still add. */
+  reservedReplyBytes: number;
+  /** Connections closed at accept by the caps. */
+  refused: number;
+  /** Connections closed for a timeout or a bad frame. */
+  dropped: number;
 }
 
 export interface Listener {
@@ -50,13 +78,18 @@ export interface Listener {
 class Connection {
   readonly frames: FrameReader;
   readonly session: Session;
-  private paused = false;
+  paused = false;
   private readonly maxOutstanding: number;
+  private readonly limits: NinepLimits;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
   readonly closed: Promise<void>;
 
-  constructor(private server: NinepServer, readonly stream: Duplex, transport: Transport, opts: Required<Omit<NinepServerOptions, 'router'>> & { router: AttachRouter; locks: LockTable }) {
+  constructor(private server: NinepServer, readonly stream: Duplex, readonly transport: Transport, opts: ConnOptions) {
+    this.limits = opts.limits;
     this.session = new Session({
       router: opts.router, transport, maxMsize: opts.maxMsize, maxFids: opts.maxFids, locks: opts.locks, log: opts.log,
+      preAuthMaxFrame: opts.limits.preAuthMaxFrame,
       send: (parts) => {
         if (stream.destroyed) return false;
         if (parts.length === 1) return stream.write(parts[0]);
@@ -67,15 +100,23 @@ class Connection {
         stream.uncork();
         return ok;
       },
-      fail: (reason) => { opts.log.warn({ peer: transport.peer, reason }, '9p connection dropped'); this.stream.destroy(); },
+      fail: (reason) => this.drop(reason),
       idle: () => this.pump(),
     });
-    this.frames = new FrameReader(opts.maxMsize);
+    this.frames = new FrameReader(this.session.maxFrame);
+    if (this.limits.handshakeTimeoutMs > 0) {
+      this.handshakeTimer = setTimeout(() => { if (!this.session.attached) this.drop('no attach within the handshake timeout'); }, this.limits.handshakeTimeoutMs);
+      this.handshakeTimer.unref();
+    }
     stream.on('data', (chunk: Buffer) => { this.frames.push(chunk); this.pump(); });
     stream.on('drain', () => this.pump());
     stream.on('error', (err) => opts.log.debug({ err, peer: transport.peer }, '9p connection error'));
     this.closed = new Promise((resolve) => {
-      stream.once('close', () => { void this.session.close().finally(resolve); });
+      stream.once('close', () => {
+        clearTimeout(this.handshakeTimer);
+        this.stopFrameClock();
+        void this.session.close().finally(resolve);
+      });
       stream.once('end', () => stream.destroy());
     });
     this.maxOutstanding = opts.maxOutstanding;
@@ -84,23 +125,62 @@ class Connection {
   /** Starts as many buffered requests as the limits allow. Bounded by the frames buffered. */
   pump(): void {
     if (this.session.isClosed || this.stream.destroyed) return;
+    let progressed = false;
     for (;;) {
-      const busy = this.session.outstanding >= this.maxOutstanding || (this.stream as Socket).writableNeedDrain;
-      if (busy) { if (!this.paused) { this.paused = true; this.stream.pause(); } return; }
+      if (this.busy()) {
+        if (!this.paused) { this.paused = true; this.stream.pause(); }
+        // Not reading is our choice, so a frame left half-read is not the peer's delay.
+        this.stopFrameClock();
+        return;
+      }
       let frame: Buffer | undefined;
       try {
+        // A frame above the limit is refused from its size field, before its body is buffered.
         this.frames.maxSize = this.session.maxFrame;
         frame = this.frames.next();
       } catch (err) {
-        this.server.log.debug({ err }, '9p framing error; closing the connection');
-        this.stream.destroy();
+        this.drop(`framing error: ${err instanceof Error ? err.message : String(err)}`);
         return;
       }
       if (!frame) break;
+      progressed = true;
       this.session.receive(frame);
       if (this.stream.destroyed) return;
     }
     if (this.paused) { this.paused = false; this.stream.resume(); }
+    if (progressed || this.frames.bufferedBytes === 0) this.stopFrameClock();
+    if (this.frames.bufferedBytes > 0) this.startFrameClock();
+  }
+
+  /** Whether to stop reading: too many requests, or replies the peer is not taking. */
+  private busy(): boolean {
+    const s = this.session;
+    const max = s.attached ? this.maxOutstanding : Math.min(this.maxOutstanding, this.limits.preAuthMaxOutstanding);
+    if (s.outstanding >= max) return true;
+    const sock = this.stream as Partial<Socket>;
+    if (sock.writableNeedDrain) return true;
+    // Counting what running requests may still answer keeps a burst of big Treads from
+    // all starting before the first reply shows in writableLength.
+    return (sock.writableLength ?? 0) + s.reservedReplyBytes >= this.limits.maxQueuedReplyBytes;
+  }
+
+  /** A partial frame must be whole within frameTimeoutMs of its first byte being read (slowloris). */
+  private startFrameClock(): void {
+    if (this.frameTimer || this.limits.frameTimeoutMs <= 0) return;
+    this.frameTimer = setTimeout(() => { this.frameTimer = undefined; this.drop('a frame did not arrive within the frame timeout'); }, this.limits.frameTimeoutMs);
+    this.frameTimer.unref();
+  }
+
+  private stopFrameClock(): void {
+    clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+  }
+
+  /** Closes the connection for the peer's misbehaviour (warned at a bounded rate). */
+  drop(reason: string): void {
+    if (this.stream.destroyed) return;
+    this.server.noteDropped({ peer: this.transport.peer, reason });
+    this.stream.destroy();
   }
 }
 
@@ -109,14 +189,29 @@ export class NinepServer {
   readonly locks = new LockTable();
   private conns = new Set<Connection>();
   private listeners = new Set<Server>();
-  private opts: Required<Omit<NinepServerOptions, 'router'>> & { router: AttachRouter; locks: LockTable };
+  private opts: ConnOptions;
+  private readonly admission: Admission;
+  private refused = 0;
+  private dropped = 0;
+  private readonly refusedWarning: RateLimitedWarning;
+  private readonly droppedWarning: RateLimitedWarning;
 
   constructor(options: NinepServerOptions) {
     this.log = options.log ?? silentLog;
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.opts = {
       router: options.router, maxMsize: options.maxMsize ?? DEFAULT_MAX_MSIZE, maxOutstanding: options.maxOutstanding ?? 64,
-      maxFids: options.maxFids ?? 65536, log: this.log, locks: this.locks,
+      maxFids: options.maxFids ?? DEFAULT_MAX_FIDS, log: this.log, locks: this.locks, limits,
     };
+    this.admission = new Admission(limits);
+    this.refusedWarning = new RateLimitedWarning(this.log, '9p connection refused');
+    this.droppedWarning = new RateLimitedWarning(this.log, '9p connection dropped');
+  }
+
+  /** Counts and (rate-limited) logs a connection closed for misbehaving. */
+  noteDropped(fields: { peer: string; reason: string }): void {
+    this.dropped++;
+    this.droppedWarning.note(fields);
   }
 
   /** Serves one already-connected stream (a socket, or one end of a socketpair in tests). */
@@ -135,7 +230,18 @@ export class NinepServer {
       // noDelay: a 9P reply is one write the client waits for; Nagle would hold it for the peer's delayed ACK.
       // Until the socket file is 0600 nobody may be served: drop anyone who got in early.
       if (!ready) { sock.destroy(); return; }
-      this.serve(sock, a.kind === 'tcp' ? { kind: 'tcp', peer: `${sock.remoteAddress}:${sock.remotePort}` } : { kind: 'unix', peer: a.path });
+      if (a.kind === 'unix') { this.serve(sock, { kind: 'unix', peer: a.path }); return; }
+      // Only TCP is capped: the unix socket is root's (0600), and must work while TCP is flooded.
+      const ip = sock.remoteAddress ?? '?';
+      const verdict = this.admission.admit(ip);
+      if (verdict !== 'ok') {
+        this.refused++;
+        this.refusedWarning.note({ remote: ip, reason: verdict, open: this.admission.open });
+        sock.destroy();
+        return;
+      }
+      const { closed } = this.serve(sock, { kind: 'tcp', peer: `${ip}:${sock.remotePort}` });
+      void closed.then(() => this.admission.release(ip));
     });
     if (a.kind === 'unix') await removeStaleSocket(a.path);
     await new Promise<void>((resolve, reject) => {
@@ -149,6 +255,8 @@ export class NinepServer {
     }).catch((err) => { throw fromSystemError(err, `listening on ${addr}`); });
     if (a.kind === 'unix') await chmod(a.path, 0o600);
     ready = true;
+    // Accept can fail (EMFILE under a flood); without a listener that would be an uncaught error.
+    srv.on('error', (err) => this.log.error({ err, address: addr }, '9p listener error'));
     this.listeners.add(srv);
     const bound = srv.address();
     const address = a.kind === 'unix' ? a.path : typeof bound === 'object' && bound ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : addr;
@@ -175,6 +283,21 @@ export class NinepServer {
     let fids = 0, outstanding = 0;
     for (const c of this.conns) { fids += c.session.fids.size; outstanding += c.session.outstanding; }
     return { connections: this.conns.size, fids, outstanding, locks: this.locks.size };
+  }
+
+  usage(): NinepUsage {
+    const u: NinepUsage = {
+      connections: this.conns.size, tcpConnections: this.admission.open, unattached: 0, paused: 0,
+      bufferedBytes: 0, queuedReplyBytes: 0, reservedReplyBytes: 0, refused: this.refused, dropped: this.dropped,
+    };
+    for (const c of this.conns) {
+      if (!c.session.attached) u.unattached++;
+      if (c.paused) u.paused++;
+      u.bufferedBytes += c.frames.bufferedBytes;
+      u.queuedReplyBytes += c.stream.writableLength;
+      u.reservedReplyBytes += c.session.reservedReplyBytes;
+    }
+    return u;
   }
 
   /** Stops listening, drops every connection and waits until each has released its fids. */

@@ -13,6 +13,7 @@ import { E, enameFor, errnoFor, withErrno } from './errno.js';
 import { badFid, caller, isDir, need, type Fid } from './fid.js';
 import type { LockTable } from './locks.js';
 import type { AnyBody, Message } from './messages.js';
+import { replyEstimate } from './limits.js';
 import { handlers9P2000, handlers9P2000L, type Handler } from './ops.js';
 
 export interface SessionOptions {
@@ -21,9 +22,10 @@ export interface SessionOptions {
   /** Largest msize we agree to. */
   maxMsize: number;
   maxFids: number;
+  /** Largest frame taken until the first successful attach (see limits.ts). */
+  preAuthMaxFrame?: number;
   locks: LockTable;
   log: Log;
-  /** Writes one frame; returns false when the peer is not keeping up. */
   /** Writes one frame, given as pieces to be sent back to back. */
   send(parts: Buffer[]): boolean;
   /** The session found the byte stream unusable (e.g. a reused tag): drop the connection. */
@@ -37,6 +39,8 @@ interface Pending {
   abort: AbortController;
   flushed: boolean;
   done: Promise<void>;
+  /** Reply bytes reserved for this request until its reply is queued (or dropped). */
+  reserve: number;
 }
 
 /** The smallest msize we accept: room for a header, a walk and a few bytes of data. */
@@ -60,6 +64,8 @@ export class Session {
   private readonly unameOfAname = new Map<string, string>();
   private pending = new Map<number, Pending>();
   private closed = false;
+  private reserved = 0;
+  private everAttached = false;
 
   constructor(readonly opts: SessionOptions) {
     this.msize = opts.maxMsize;
@@ -67,8 +73,15 @@ export class Session {
 
   get outstanding(): number { return this.pending.size; }
   get isClosed(): boolean { return this.closed; }
+  /**
+   * Whether an attach ever succeeded here. Over TCP that needs a token, so until then the
+   * peer is a stranger and gets small frames only. It stays set across a new Tversion.
+   */
+  get attached(): boolean { return this.everAttached; }
+  /** Reply bytes the requests now running may still queue (replyEstimate of each). */
+  get reservedReplyBytes(): number { return this.reserved; }
   /** The largest frame the peer may send right now. */
-  get maxFrame(): number { return this.msize; }
+  get maxFrame(): number { return this.everAttached ? this.msize : Math.min(this.msize, this.opts.preAuthMaxFrame ?? this.msize); }
   /** Largest Rread/Rreaddir payload. */
   get maxData(): number { return this.msize - HEADER_BYTES - 4; }
   /** The lock owner prefix of this session. */
@@ -122,10 +135,12 @@ export class Session {
 
   private start(msg: Message): void {
     let settle!: () => void;
-    const p: Pending = { tag: msg.tag, abort: new AbortController(), flushed: false, done: new Promise((r) => { settle = r; }) };
+    const p: Pending = { tag: msg.tag, abort: new AbortController(), flushed: false, done: new Promise((r) => { settle = r; }), reserve: replyEstimate(msg, this.msize) };
     this.pending.set(msg.tag, p);
+    this.reserved += p.reserve;
     void this.run(msg, p).finally(() => {
       this.pending.delete(msg.tag);
+      this.reserved -= p.reserve;
       settle();
       this.opts.idle();
     });
@@ -223,6 +238,7 @@ export class Session {
     if (uname !== '' && !this.unameOfAname.has(aname)) this.unameOfAname.set(aname, uname);
     this.attachments.push(att);
     this.setFid(fid, { att, path: { node: att.root, name: '/' } });
+    this.everAttached = true;
     return { type: 'Rattach', qid: att.root.qid };
   }
 
