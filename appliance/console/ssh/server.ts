@@ -13,8 +13,8 @@ import { FailureLimiter, type LimiterOptions } from './rate-limit.js';
 import { ChannelSession } from './session.js';
 
 export interface SshConsoleOptions {
-  /** The catalog (users, keys, passwords). */
-  catalog: Accounts & { nodeId?: string };
+  /** The catalog (users, keys, passwords); `mustChangePassword` marks one-time passwords (absent: none are). */
+  catalog: Accounts & { nodeId?: string; mustChangePassword?(name: string): boolean };
   interpreter: Interpreter;
   /** Where the host key lives; made at the first start. */
   hostKeyPath: string;
@@ -237,6 +237,8 @@ export class SshConsole {
       channel, pty,
       log: this.log.child({ user }),
       banner: this.opts.banner ?? DEFAULT_BANNER,
+      // Asked when the session starts, so a password changed in another session counts.
+      mustChangePassword: this.opts.catalog.mustChangePassword?.(user) === true,
       context: {
         user,
         accounts: this.opts.catalog,

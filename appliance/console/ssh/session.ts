@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ServerChannel } from 'ssh2';
 import type { Log } from '../../log.js';
 import { dispatch, renderReply, splitJsonFlag, type CommandContext } from './commands.js';
+import { forcePasswordChange, oneTimeExecRefusal } from './first-login.js';
 import { LineEditor, type EditResult } from './line-editor.js';
 
 export const PROMPT = 'colony> ';
@@ -122,6 +123,8 @@ export interface SessionSetup {
   context: Omit<CommandContext, 'ask'>;
   log: Log;
   banner?: string;
+  /** The user logged in with a one-time password: a shell asks for a new one first, exec is refused. */
+  mustChangePassword?: boolean;
 }
 
 /** A running session as the server sees it: it can be asked to stop, and says when it has. */
@@ -194,10 +197,38 @@ export class ChannelSession {
     }
   }
 
+  /** Asks for a new password before the console starts; false when none was stored. */
+  private async replaceOneTimePassword(): Promise<boolean> {
+    const { user, accounts } = this.s.context;
+    this.busy = true;
+    try {
+      const changed = await forcePasswordChange(accounts, user, {
+        ask: async (prompt) => {
+          if (this.stopping) return undefined;
+          this.busy = false; // waiting for input: stop() may end the session now
+          const r = await this.input.read(prompt, { secret: true });
+          this.busy = true;
+          return r.kind === 'line' ? r.line : undefined;
+        },
+        say: (text) => this.err(text),
+      });
+      this.s.log.info({ user, changed }, changed ? 'one-time password replaced' : 'one-time password not replaced; session ends');
+      return changed;
+    } finally {
+      this.busy = false;
+    }
+  }
+
   /** `ssh host CMD`: one command; exit status 0, or 1 when it failed. */
   static exec(s: SessionSetup, command: string): ChannelSession {
     return new ChannelSession(s, async (self) => {
       const { line, json } = splitJsonFlag(command);
+      if (s.mustChangePassword) {
+        s.log.info({ user: s.context.user }, 'ssh exec refused: the password is one-time and must be changed first');
+        const refusal = oneTimeExecRefusal(s.context.user);
+        (json ? self.out : self.err)(`${renderReply(refusal, json)}\n`);
+        return 1;
+      }
       s.log.info({ user: s.context.user, command: line }, 'ssh exec');
       const r = await self.command(line, json);
       return r.failed ? 1 : 0;
@@ -207,6 +238,7 @@ export class ChannelSession {
   /** `ssh host`: the console, until exit, Ctrl-D, end of input or stop(). */
   static shell(s: SessionSetup): ChannelSession {
     return new ChannelSession(s, async (self) => {
+      if (s.mustChangePassword && !(await self.replaceOneTimePassword())) return 1;
       if (s.pty && s.banner) self.out(`${s.banner}\n`);
       while (!self.stopping) {
         const r = await self.input.read(s.pty ? PROMPT : '');
