@@ -11,6 +11,15 @@ export interface Config {
     /** TCP listeners, host:port. Default 0.0.0.0:564 as root, else 0.0.0.0:5640. */
     listen: string[];
     maxMsize: number;
+    /** TCP connections at once, and from one address; more are closed at accept. */
+    maxConnections: number; maxPerAddress: number;
+    /** From TCP accept to the first successful attach; until then frames are small. */
+    handshakeTimeoutSeconds: number;
+    /** A 9P message whose first bytes arrived must be whole by then (slow senders). */
+    frameTimeoutSeconds: number;
+    /** Replies one connection may have queued for a peer that is not reading them. */
+    maxQueuedReplyBytes: number;
+    maxFids: number;
   };
   ssh: {
     listen: string; hostKey: string;
@@ -39,7 +48,10 @@ export interface Config {
 
 export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
   return {
-    ninep: { listen: [`0.0.0.0:${isRoot ? 564 : 5640}`], maxMsize: MiB },
+    ninep: {
+      listen: [`0.0.0.0:${isRoot ? 564 : 5640}`], maxMsize: MiB,
+      maxConnections: 256, maxPerAddress: 32, handshakeTimeoutSeconds: 30, frameTimeoutSeconds: 60, maxQueuedReplyBytes: 4 * MiB, maxFids: 16384,
+    },
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key', handshakeTimeoutSeconds: 15, maxConnections: 64, maxPerAddress: 8, reserveConnections: 4 },
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
@@ -70,7 +82,11 @@ const list = (item: Check): Check => (v, key) => {
 };
 
 const SCHEMA: Record<string, Record<string, Check>> = {
-  ninep: { listen: list(address), maxMsize: int(8192, 16 * MiB) },
+  ninep: {
+    listen: list(address), maxMsize: int(8192, 16 * MiB),
+    maxConnections: int(1, 100_000), maxPerAddress: int(1, 100_000), handshakeTimeoutSeconds: int(1, 3600), frameTimeoutSeconds: int(1, 3600),
+    maxQueuedReplyBytes: int(64 * 1024, 1024 * MiB), maxFids: int(16, 1 << 24),
+  },
   ssh: { listen: address, hostKey: text, handshakeTimeoutSeconds: int(1, 600), maxConnections: int(1, 10_000), maxPerAddress: int(1, 10_000), reserveConnections: int(0, 1_000) },
   store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB) },
   environments: {

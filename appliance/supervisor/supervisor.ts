@@ -137,7 +137,14 @@ export class Supervisor {
     this.grid = grid;
     this.running.push({ name: 'grid', close: () => grid.close() });
 
-    const ninep = new NinepServer({ router: gridRouter({ grid, catalog, log, node }), maxMsize: cfg.ninep.maxMsize, log: log.child({ service: '9p' }) });
+    const n = cfg.ninep;
+    const ninep = new NinepServer({
+      router: gridRouter({ grid, catalog, log, node }), maxMsize: n.maxMsize, maxFids: n.maxFids, log: log.child({ service: '9p' }),
+      limits: {
+        maxConnections: n.maxConnections, maxPerAddress: n.maxPerAddress, maxQueuedReplyBytes: n.maxQueuedReplyBytes,
+        handshakeTimeoutMs: n.handshakeTimeoutSeconds * 1000, frameTimeoutMs: n.frameTimeoutSeconds * 1000,
+      },
+    });
     this.ninep = ninep;
     this.running.push({ name: '9p', close: () => ninep.close() });
     grid.onBoom((e) => { ninep.disconnectRoute(`env/${e.name}`); });
