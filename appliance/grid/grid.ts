@@ -4,13 +4,14 @@
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { checkName, type Catalog, type NameRecord } from '../catalog/index.js';
-import { closed, ColonyError, exists, invalid, isColonyError, notFound } from '../errors.js';
+import { closed, ColonyError, exists, invalid, isColonyError, notFound, permission } from '../errors.js';
 import { silentLog, type Log } from '../log.js';
 import { formatScore, parseScore, type BlockSource, type Score } from '../store/index.js';
 import type { DiskTier } from '../volume/index.js';
 import { EnvCaches } from './caches.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
+import { checkReason, Notices, type BoomNotice } from './notices.js';
 import { alreadyRunning, checkEnvName, diskRoomRefusal, planDiskRoom, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, planHeap, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
 import { EnvRecords, type EnvRecord } from './records.js';
 
@@ -28,7 +29,9 @@ export interface GridOptions {
 
 export interface SpawnOptions { cache: CacheKind; as?: string }
 export interface SpawnResult { env: EnvironmentInfo; token: string; aname: string; mount: string }
-export interface BoomResult { name: string; unsaved: boolean; warning?: string }
+export interface BoomResult { name: string; unsaved: boolean; warning?: string; /** Set when an admin boomed another user's environment. */ owner?: string }
+/** `reason` is required when an admin booms an environment that is not theirs; the owner is shown it. */
+export interface BoomOptions { reason?: string }
 export interface InviteResult { record: NameRecord; via: 'passwd' | 'meta'; uid?: number; sysGroup?: string }
 
 export class Grid {
@@ -40,6 +43,7 @@ export class Grid {
   private readonly records: EnvRecords;
   private readonly log: Log;
   private readonly boomHooks = new Set<(env: Environment) => void>();
+  private notes!: Notices;
   private timer: NodeJS.Timeout | undefined;
   private checkpointing = false;
   private closing: Promise<void> | undefined;
@@ -58,7 +62,9 @@ export class Grid {
   /** Opens the grid and brings back the disk environments recorded under DATA/envs/. */
   static async open(opts: GridOptions): Promise<Grid> {
     const grid = new Grid(opts.store, opts.catalog, opts.data, opts);
+    grid.notes = await Notices.open(join(opts.data, 'grid-notices.json'), (err) => grid.log.warn({ err: String(err) }, 'boom notices unreadable; starting without them'));
     await grid.restore();
+    await grid.reapOrphans();
     if (grid.limits.checkpointMs > 0) {
       grid.timer = setInterval(() => { void grid.checkpointAll(); }, grid.limits.checkpointMs);
       grid.timer.unref();
@@ -215,10 +221,70 @@ export class Grid {
     return { record, via, ...(uid !== undefined ? { uid } : {}), ...(sysGroup ? { sysGroup } : {}) };
   }
 
-  /** Stops the environment: its cache is freed, its token revoked; the snapshot stays. */
-  async boom(user: string, envName: string): Promise<BoomResult> {
-    const env = this.environment(user, envName, 'boom');
-    return this.stop(env, true);
+  /**
+   * Stops the environment: its cache is freed, its token revoked; the snapshot stays. An
+   * admin may boom anyone's environment with a reason, which is logged and shown to the owner
+   * in their `status` (for a week); anyone else may boom only their own.
+   */
+  async boom(user: string, envName: string, opts: BoomOptions = {}): Promise<BoomResult> {
+    this.check();
+    this.catalog.getUser(user);
+    const env = this.envs.get(envName);
+    if (!env) throw notFound(`environment ${envName}`);
+    if (env.owner === user || !this.isAdmin(user)) {
+      checkOwner(user, env, 'boom');
+      return this.stop(env, true);
+    }
+    if (opts.reason === undefined) throw new ColonyError('COLONY_USAGE', `${envName} is ${env.owner}'s: an admin booms it with \`boom ${envName} --reason TEXT\`, and ${env.owner} is shown the reason`);
+    const reason = checkReason(opts.reason);
+    const result = await this.stop(env, true);
+    this.log.warn({ env: env.name, owner: env.owner, admin: user, reason, unsaved: result.unsaved }, 'environment boomed by an admin');
+    const notice: BoomNotice = { env: env.name, owner: env.owner, by: user, reason, at: new Date().toISOString(), unsaved: result.unsaved };
+    await this.notes.add(notice).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'cannot record the boom notice'));
+    return { ...result, owner: env.owner };
+  }
+
+  /** The names of `owner`'s running environments (for an admin about to remove them). */
+  ownedBy(owner: string): string[] {
+    this.check();
+    return [...this.envs.values()].filter((e) => e.owner === owner).map((e) => e.name).sort();
+  }
+
+  /**
+   * Booms every environment of `owner`, for admin `by` (removing a user): their tokens die
+   * with them and their 9P clients are cut off. Logged with the reason; no notice is kept,
+   * since the owner is being removed.
+   */
+  async boomAllOf(by: string, owner: string, reason: string): Promise<BoomResult[]> {
+    this.check();
+    if (!this.isAdmin(by)) throw permission('only an admin may boom every environment of a user');
+    const out: BoomResult[] = [];
+    for (const env of [...this.envs.values()].filter((e) => e.owner === owner).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+      const r = await this.stop(env, true);
+      this.log.warn({ env: env.name, owner, admin: by, reason, unsaved: r.unsaved }, 'environment boomed by an admin');
+      out.push({ ...r, owner });
+    }
+    await this.notes.forget(owner).catch(() => {});
+    return out;
+  }
+
+  /** What admins told `user` about booming their environments, newest first (for `status`). */
+  notices(user: string): BoomNotice[] {
+    this.check();
+    return this.notes.of(user);
+  }
+
+  /** Booms environments whose owner is no longer a user (removed while the grid was down, or elsewhere). */
+  private async reapOrphans(): Promise<void> {
+    for (const env of [...this.envs.values()]) {
+      if (this.closing || this.envs.get(env.name) !== env || this.isUser(env.owner)) continue;
+      this.log.warn({ env: env.name, owner: env.owner }, 'the owner was removed: environment boomed');
+      await this.stop(env, true).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'cannot boom the environment of a removed user'));
+    }
+  }
+
+  private isUser(name: string): boolean {
+    try { this.catalog.getUser(name); return true; } catch { return false; }
   }
 
   private async stop(env: Environment, discard: boolean): Promise<BoomResult> {
@@ -296,7 +362,7 @@ export class Grid {
   private async checkpointAll(): Promise<void> {
     if (this.checkpointing) return;
     this.checkpointing = true;
-    try { await this.checkpointChanged(); } finally { this.checkpointing = false; }
+    try { await this.reapOrphans(); await this.checkpointChanged(); } finally { this.checkpointing = false; }
   }
 
   private async checkpointChanged(): Promise<void> {
@@ -313,7 +379,8 @@ export class Grid {
     this.check();
     const parsed = parseAname(aname);
     const env = parsed && this.envs.get(parsed.env);
-    if (!parsed || !env || !env.tokenMatches(parsed.token)) throw new ColonyError('COLONY_AUTH', 'no environment answers to that aname (wrong or revoked token)');
+    // A removed owner's environments are boomed; until then their tokens reach nothing.
+    if (!parsed || !env || !env.tokenMatches(parsed.token) || !this.isUser(env.owner)) throw new ColonyError('COLONY_AUTH', 'no environment answers to that aname (wrong or revoked token)');
     env.clients++;
     return env;
   }

@@ -1,5 +1,6 @@
 // The environments layer's public surface: spawn, save, invite, boom, status and scores.
-export { Grid, type GridOptions, type SpawnOptions, type SpawnResult, type BoomResult, type InviteResult } from './grid.js';
+export { Grid, type GridOptions, type SpawnOptions, type SpawnResult, type BoomResult, type BoomOptions, type InviteResult } from './grid.js';
+export { checkReason, noticeText, pruneNotices, NOTICE_MS, NOTICES_PER_USER, REASON_MAX, type BoomNotice } from './notices.js';
 export { Environment, anameOf, parseAname, mountLine, newToken, type EnvironmentInfo, type BaseName } from './environment.js';
 export { DEFAULT_LIMITS, resolveLimits, checkSpawn, planHeap, heapRefusal, heapOf, planDiskRoom, diskRoomRefusal, type HeapPlan, type DiskRoomPlan, checkOwner, checkEnvName, isEnvName, freeSuffix, alreadyRunning, visibleTo, type GridLimits, type CacheKind, type RunningSummary } from './policy.js';
 export { planAccount, SYS_GROUPS, type AccountPlan } from './accounts.js';
