@@ -65,7 +65,7 @@ export class RateLimitedWarning {
     const t = this.now();
     if (t - this.last < this.intervalMs) { this.held++; return; }
     this.last = t;
-    this.log.warn({ ...fields, ...(this.held ? { alsoRefusedSinceLastWarning: this.held } : {}) }, this.msg);
+    this.log.warn({ ...fields, ...(this.held ? { suppressedSinceLastWarning: this.held } : {}) }, this.msg);
     this.held = 0;
   }
 }

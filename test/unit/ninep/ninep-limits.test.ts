@@ -21,10 +21,10 @@ t.test('a flood of refusals logs one warning per interval, with how many were he
   now += 10_000;
   w.note({ remote: '10.0.0.1' });
   t.equal(log.warnings.length, 2);
-  t.match(log.warnings[1], { msg: '9p connection refused', fields: { remote: '10.0.0.1', alsoRefusedSinceLastWarning: 4999 } });
+  t.match(log.warnings[1], { msg: '9p connection refused', fields: { remote: '10.0.0.1', suppressedSinceLastWarning: 4999 } });
   now += 10_000;
   w.note({ remote: '10.0.0.2' });
-  t.notOk('alsoRefusedSinceLastWarning' in log.warnings[2]!.fields, 'nothing held back: no count');
+  t.notOk('suppressedSinceLastWarning' in log.warnings[2]!.fields, 'nothing held back: no count');
 });
 
 t.test('admission counts per address and overall, and gives slots back', async (t) => {
