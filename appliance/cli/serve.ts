@@ -7,6 +7,7 @@ import { DATA_UMASK, repairDataModes } from '../supervisor/data-modes.js';
 import { validateConfig } from '../supervisor/config.js';
 import type { Command, CommandContext } from './command.js';
 import { writeJson } from './command.js';
+import { announceFirstAdmin, watchFirstAdminFile } from './first-admin.js';
 import { localExec } from './local-exec.js';
 
 const SHUTDOWN_LIMIT_MS = 20_000;
@@ -62,10 +63,8 @@ log.format or COLONY_LOG_FORMAT (auto, pretty, json) forces one. COLONY_LOG_LEVE
       // `colony scores`, `import`, … from this machine run in here while we hold the directory.
       localExec: (req, io) => localExec(supervisor, served, req, io),
       onShutdown: () => { process.kill(process.pid, 'SIGTERM'); }, // through the same clean stop as a signal
-      onFirstAdmin: (name, password) => {
-        ctx.err.write(`\ncolony: created the first admin user '${name}' with the one-time password: ${password}\n`);
-        ctx.err.write('colony: it is shown only now and stored only as a hash.\n\n');
-      },
+      // Shown on a terminal; otherwise (the journal) written to DATA/first-admin-password, never logged.
+      onFirstAdmin: (name, password) => announceFirstAdmin(ctx.data, ctx.err, name, password),
     });
     let stopping: Promise<number> | undefined;
     const stop = (signal: string) => {
@@ -86,9 +85,11 @@ log.format or COLONY_LOG_FORMAT (auto, pretty, json) forces one. COLONY_LOG_LEVE
       await supervisor.stop().catch(() => {});
       throw err;
     }
+    const stopWatching = watchFirstAdminFile(ctx.data, supervisor.catalog, log);
     const keepAlive = setInterval(() => {}, 1 << 30);
     const code = await done;
     clearInterval(keepAlive);
+    stopWatching();
     return code;
   },
 };

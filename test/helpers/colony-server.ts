@@ -132,7 +132,7 @@ export interface ColonySupervisor {
   /** The 9P TCP port (on 127.0.0.1) and the SSH console's. */
   ninepPort: number;
   sshPort: number;
-  /** The one-time password `colony import` printed for the first admin. */
+  /** The admin's password: `colony import` printed a one-time one, replaced here with `colony users passwd` (a one-time password must be changed before `ssh host CMD` works). */
   password: string;
   pid: number;
   /** The supervisor's log so far (JSON lines; the last 200 kB). */
@@ -192,8 +192,11 @@ export async function startSupervisor(t: Teardown, opts: { seed?: string; snapsh
   const cli = (args: string[]) => runCli([...args, '--data', data], { timeoutMs: 120_000, env: { COLONY_LOG_LEVEL: 'warn' } });
   const imported = await cli(['import', seed, snapshot, '--comment', 'system test seed']);
   if (imported.code !== 0) throw new Error(`colony import failed (${imported.code}): ${imported.stderr}`);
-  const password = /one-time password: (\S+)/.exec(imported.stderr)?.[1];
-  if (!password) throw new Error(`colony import printed no one-time password: ${imported.stderr}`);
+  const oneTime = /one-time password: (\S+)/.exec(imported.stderr)?.[1];
+  if (!oneTime) throw new Error(`colony import printed no one-time password: ${imported.stderr}`);
+  const password = `sys-${oneTime}`;
+  const changed = await runCli(['users', 'passwd', 'admin', '--data', data], { timeoutMs: 120_000, input: `${password}\n`, env: { COLONY_LOG_LEVEL: 'warn' } });
+  if (changed.code !== 0) throw new Error(`colony users passwd admin failed (${changed.code}): ${changed.stderr}`);
 
   const [ninepPort, sshPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [

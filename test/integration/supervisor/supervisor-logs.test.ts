@@ -2,6 +2,8 @@
 // pseudo-terminal (script(1)) its lines are pino-pretty's readable ones; piped, they are
 // JSON lines in which no key appears twice, including an SSH login's and command's lines.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { childEnv, cliEntry, repoRoot, tsLoader } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
@@ -36,12 +38,18 @@ t.test('piped: JSON lines, no key twice', async (t) => {
   const data = await tmpDir(t);
   const s = serve(t, data);
   await waitForHealth(data, (h) => h.state === 'ready', s);
-  const password = /one-time password: (\S+)/.exec(s.stderr())?.[1];
+  // Piped, the one-time password is not in the log stream but in a 0600 file.
+  const password = readFileSync(join(data, 'first-admin-password'), 'utf8').trim();
+  t.notOk(s.stderr().includes(password), 'the one-time password is not logged');
+  t.match(s.stderr(), /its one-time password is in \S+first-admin-password/);
   const ready = s.stderr().split('\n').find((l) => l.includes('"colony supervisor ready"'));
   const port = (JSON.parse(ready!) as { ssh: { port: number } }).ssh.port;
+  const login = (pw: string, args: string[], input = '') => spawnSync('sshpass', ['-p', pw, 'ssh', '-F', '/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+    '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-p', String(port), 'admin@127.0.0.1', ...args], { encoding: 'utf8', timeout: 60_000, input });
+  // The first login replaces the one-time password (asked twice, here on a pipe).
+  t.equal(login(password, [], 'chosen-pw-1\nchosen-pw-1\n').status, 0);
   // A login and a command, so that the SSH session's lines are in the log too.
-  const r = spawnSync('sshpass', ['-p', password!, 'ssh', '-F', '/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
-    '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-p', String(port), 'admin@127.0.0.1', 'whoami'], { encoding: 'utf8', timeout: 60_000 });
+  const r = login('chosen-pw-1', ['whoami']);
   t.equal(r.stdout, 'admin (admin)\n', r.stderr);
   s.proc.kill('SIGTERM');
   t.equal(await s.exited, 0);
