@@ -10,7 +10,7 @@ export const ACCOUNT_SYNTAX = {
   whoami: 'whoami',
   passwd: 'passwd',
   keys: 'keys list | keys add LINE',
-  users: 'users list | users add NAME [--admin] | users remove NAME',
+  users: 'users list | users add NAME [--admin] | users remove NAME [--boom]',
   node: 'node',
   shutdown: 'shutdown',
 } as const;
@@ -94,12 +94,35 @@ export async function users(ctx: ConsoleContext, args: string[]): Promise<Consol
       json: { name, role, password },
     };
   }
-  if (sub === 'remove' && name !== undefined && rest.length === 0) {
-    if (name === ctx.user) throw permission('you cannot remove yourself');
-    await accounts.removeUser(name);
-    return { output: `removed user ${name}`, json: { name, removed: true } };
+  if (sub === 'remove' && name !== undefined && (rest.length === 0 || (rest.length === 1 && rest[0] === '--boom'))) {
+    return removeUser(ctx, accounts, name, rest.length === 1);
   }
   throw usage(`usage: ${ACCOUNT_SYNTAX.users}`);
+}
+
+/**
+ * Removes a user: their keys and password go with the account (their SSH sessions can run
+ * nothing more), and their environments are boomed, which revokes their tokens and cuts off
+ * their 9P clients. Environments hold unsaved work, so they are boomed only with --boom.
+ */
+async function removeUser(ctx: ConsoleContext, accounts: Accounts, name: string, boom: boolean): Promise<ConsoleReply> {
+  if (name === ctx.user) throw permission('you cannot remove yourself');
+  accounts.getUser(name);
+  const grid = ctx.grid;
+  const running = grid?.ownedBy?.(name) ?? [];
+  if (running.length && !boom) {
+    const n = running.length;
+    throw new ColonyError('COLONY_NOT_EMPTY', `${name} has ${n} environment${n === 1 ? '' : 's'} (${running.join(', ')}); \`users remove ${name} --boom\` destroys ${n === 1 ? 'it' : 'them'}, unsaved changes included`);
+  }
+  await accounts.removeUser(name);
+  // Also when none were running a moment ago: a spawn may have raced the removal.
+  const boomed = grid?.boomAllOf ? await grid.boomAllOf(ctx.user, name, `user ${name} removed by ${ctx.user}`) : undefined;
+  const lines = [`removed user ${name}`];
+  if (boomed?.length) {
+    lines.push(`boomed ${boomed.length} environment${boomed.length === 1 ? '' : 's'}: ${boomed.map((b) => b.unsaved ? `${b.name} (unsaved changes lost)` : b.name).join(', ')}`);
+  }
+  const json = { name, removed: true, ...(boomed ? { boomed: boomed.map((b) => ({ name: b.name, unsaved: b.unsaved })) } : {}) };
+  return { output: lines.join('\n'), json };
 }
 
 function nodeReply(node: NodeInfo, now: number): ConsoleReply {

@@ -6,7 +6,9 @@ import type { Grid } from '../grid/index.js';
 import type { ConsoleReply } from './reply.js';
 
 /** The verbs the console needs from a grid; a Grid has them (tests may pass a fake). */
-export type GridVerbs = Pick<Grid, 'spawn' | 'save' | 'invite' | 'boom' | 'status' | 'scores'>;
+export type GridVerbs = Pick<Grid, 'spawn' | 'save' | 'invite' | 'boom' | 'status' | 'scores'>
+  // For `status` notices and `users remove`; fakes may leave them out.
+  & Partial<Pick<Grid, 'notices' | 'ownedBy' | 'boomAllOf'>>;
 
 /** What the console asks of the catalog. */
 export type Accounts = Pick<Catalog, 'getUser' | 'checkPassword' | 'setPassword' | 'addKey' | 'listUsers' | 'addUser' | 'removeUser' | 'userForKey'>;

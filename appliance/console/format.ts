@@ -58,7 +58,8 @@ export function inviteText(user: string, env: string, r: InviteResult): string {
 }
 
 export function boomText(r: BoomResult): string {
-  return r.warning ? `boomed ${r.name}\nwarning: ${r.warning}` : `boomed ${r.name}`;
+  const head = r.owner ? `boomed ${r.owner}'s ${r.name}; ${r.owner} sees the reason in status` : `boomed ${r.name}`;
+  return r.warning ? `${head}\nwarning: ${r.warning}` : head;
 }
 
 export function statusText(list: EnvironmentInfo[]): string {

@@ -1,5 +1,6 @@
 // The grid verbs, executed: a parsed grid command in, the reply out. It touches no stream;
 // registry.ts routes lines here, so every adapter serves the same grid language.
+import { noticeText } from '../grid/index.js';
 import { formatScore } from '../store/index.js';
 import type { GridVerbs } from './context.js';
 import { boomText, inviteText, saveText, scoresText, spawnText, statusText } from './format.js';
@@ -40,12 +41,15 @@ export async function execute(grid: GridVerbs, user: string, cmd: ConsoleCommand
       return { output: inviteText(cmd.user, cmd.env, r), json: { ...r, record: { ...r.record, root: formatScore(r.record.root) } } };
     }
     case 'boom': {
-      const r = await grid.boom(user, cmd.env);
+      const r = cmd.reason !== undefined ? await grid.boom(user, cmd.env, { reason: cmd.reason }) : await grid.boom(user, cmd.env);
       return { output: boomText(r), json: r };
     }
     case 'status': {
       const list = grid.status(user);
-      return { output: statusText(list), json: list };
+      // What admins said when they boomed this user's environments (a week's worth).
+      const notices = grid.notices?.(user) ?? [];
+      const said = notices.map((n) => `notice: ${noticeText(n)}`);
+      return { output: [statusText(list), ...said].join('\n'), json: list };
     }
   }
 }

@@ -8,7 +8,7 @@ export type ConsoleCommand =
   | { verb: 'spawn'; cache: 'ram' | 'disk'; name: string; as?: string }
   | { verb: 'save'; env: string; name: string }
   | { verb: 'invite'; user: string; env: string }
-  | { verb: 'boom'; env: string }
+  | { verb: 'boom'; env: string; reason?: string }
   | { verb: 'status' }
   | { verb: 'help'; topic?: string }
   | { verb: 'exit' };
@@ -23,7 +23,7 @@ export const VERBS: Record<string, VerbHelp> = {
   save: { syntax: 'save ENV NEWNAME', text: 'save environment ENV as the new immutable name NEWNAME; ENV keeps running on it' },
   savedisk: { syntax: 'savedisk ENV NEWNAME', text: 'the same as save' },
   invite: { syntax: 'invite USER ENV', text: "add USER to ENV's users and save a snapshot that only USER sees" },
-  boom: { syntax: 'boom ENV', text: 'stop ENV and free its cache; unsaved changes are lost (the snapshot stays)' },
+  boom: { syntax: 'boom ENV [--reason TEXT]', text: "stop ENV and free its cache; unsaved changes are lost (the snapshot stays). An admin booms another user's ENV with --reason, which its owner is shown" },
   status: { syntax: 'status', text: 'your running environments: base, cache, dirty bytes, clients, uptime, how to mount' },
   help: { syntax: 'help [VERB]', text: 'this list, or one verb' },
   exit: { syntax: 'exit', text: 'leave the console (quit works too)' },
@@ -55,9 +55,13 @@ export function parse(line: string): ConsoleCommand {
     case 'invite':
       if (n !== 2) throw bad(verb);
       return { verb, user: args[0]!, env: args[1]! };
-    case 'boom':
-      if (n !== 1) throw bad(verb);
-      return { verb, env: args[0]! };
+    case 'boom': {
+      if (n === 1) return { verb, env: args[0]! };
+      // The reason is the rest of the line as written: `boom ENV --reason TEXT …`.
+      const m = /^\s*boom\s+\S+\s+--reason\s+(\S.*)$/.exec(line);
+      if (n >= 3 && args[1] === '--reason' && m) return { verb, env: args[0]!, reason: m[1]!.trim() };
+      throw bad(verb);
+    }
     case 'status':
       if (n !== 0) throw bad(verb);
       return { verb };

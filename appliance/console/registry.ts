@@ -1,7 +1,7 @@
 // The one command registry: every verb of the console language, its syntax, who may run
 // it and its handler. SSH, the console socket, `ctl`, the serial port and `colony console`
 // are thin adapters over runLine(), so they answer the same commands the same way.
-import { permission, unsupported, usage } from '../errors.js';
+import { isColonyError, permission, unsupported, usage } from '../errors.js';
 import * as account from './account-verbs.js';
 import type { ConsoleContext } from './context.js';
 import { execute } from './interpreter.js';
@@ -79,6 +79,18 @@ async function help(ctx: ConsoleContext, args: string[], line: string): Promise<
 }
 
 /**
+ * A user removed while a session of theirs was open runs nothing more, whatever the verb:
+ * the reply ends the session (SSH, the console socket and `colony console` leave on `exit`).
+ */
+function removedReply(ctx: ConsoleContext): ConsoleReply | undefined {
+  if (!ctx.accounts) return undefined;
+  try { ctx.accounts.getUser(ctx.user); return undefined; } catch (err) {
+    if (!isColonyError(err, 'COLONY_NOT_FOUND')) throw err;
+    return { output: `error: the account '${ctx.user}' was removed; this session ends`, error: 'COLONY_AUTH', exit: true };
+  }
+}
+
+/**
  * Runs one line as ctx.user. Never throws: a mistake is an `error: …` reply with its code.
  * Lines on one context run one at a time in the adapters; verbs may run concurrently
  * across contexts, as the grid and the catalog allow.
@@ -88,6 +100,8 @@ export async function runLine(ctx: ConsoleContext, line: string): Promise<Consol
   const [word, ...args] = words;
   try {
     if (word === undefined || word.startsWith('#')) return { output: '' };
+    const gone = removedReply(ctx);
+    if (gone) return gone;
     const verb = findVerb(word);
     if (!verb) {
       // A stand-in interpreter may know verbs we do not; a real grid says "unknown command".

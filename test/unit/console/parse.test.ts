@@ -45,6 +45,6 @@ t.test('mistakes are COLONY_USAGE with the syntax', async (t) => {
 t.test('help lists every verb; help VERB explains one', async (t) => {
   const all = helpText();
   for (const v of ['scores', 'spawn NAME', 'spawndisk', 'save ENV', 'savedisk', 'invite USER ENV', 'boom ENV', 'status', 'help', 'exit']) t.match(all, v);
-  t.match(helpText('boom'), /^boom ENV\n  stop ENV/);
+  t.match(helpText('boom'), /^boom ENV \[--reason TEXT\]\n  stop ENV/);
   t.throws(() => helpText('frob'), { code: 'COLONY_USAGE' });
 });
