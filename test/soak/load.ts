@@ -2,14 +2,17 @@
 // guest would) with content derived from the seed, and record a file only after Rfsync. The
 // console worker saves environments over SSH and records a save only after `saved …`, with
 // the files acknowledged in that environment before the line was sent: exactly what the
-// snapshot must hold. A reader lists directories and reads acknowledged files back live.
+// snapshot must hold. Past `filesPerEnv` a writer removes its oldest file, so a long run
+// checks a bounded tree: a file leaves the ledger before its Tremove is sent, and a save only
+// expects the files none started removing before its reply. A reader lists directories and
+// reads acknowledged files back live.
 // Everything stops at a kill (the gate closes) and waits for the soak to reopen it.
 import { createHash } from 'node:crypto';
 import { NinepClient, L_O_CREAT, L_O_RDONLY, L_O_WRONLY } from '../../appliance/ninep/index.js';
 import { mulberry32 } from '../helpers/random.js';
 import { sleep, type SoakServer } from './server.js';
 
-export interface FileRec { path: string; n: number; size: number }
+export interface FileRec { path: string; n: number; size: number; removing?: boolean }
 export interface Env { name: string; disk: boolean; aname: string; files: FileRec[]; next: number }
 export interface SaveRec { name: string; env: string; files: FileRec[] }
 
@@ -24,7 +27,7 @@ export function contentOf(seed: number, env: string, n: number, size: number): B
   return out;
 }
 
-export interface Counters { writes: number; bytesWritten: number; saves: number; liveReads: number; liveBytes: number; consoleLines: number; errors: string[]; losses: string[] }
+export interface Counters { writes: number; bytesWritten: number; saves: number; liveReads: number; liveBytes: number; consoleLines: number; removes: number; errors: string[]; losses: string[] }
 
 /** Open while the supervisor serves; workers wait at it during a kill and restart. */
 export class Gate {
@@ -51,12 +54,12 @@ export class Gate {
 }
 
 export class Load {
-  readonly c: Counters = { writes: 0, bytesWritten: 0, saves: 0, liveReads: 0, liveBytes: 0, consoleLines: 0, errors: [], losses: [] };
+  readonly c: Counters = { writes: 0, bytesWritten: 0, saves: 0, liveReads: 0, liveBytes: 0, consoleLines: 0, removes: 0, errors: [], losses: [] };
   readonly saves: SaveRec[] = [];
   private saveNo = 0;
   private rand: () => number;
 
-  constructor(readonly server: SoakServer, readonly envs: Env[], readonly gate: Gate, readonly seed: number, readonly maxFileBytes: number) {
+  constructor(readonly server: SoakServer, readonly envs: Env[], readonly gate: Gate, readonly seed: number, readonly maxFileBytes: number, readonly filesPerEnv: number) {
     this.rand = mulberry32(seed ^ 0x5eed);
   }
 
@@ -93,6 +96,12 @@ export class Load {
         this.c.writes++;
         this.c.bytesWritten += size;
         await client.clunk(f);
+        if (env.files.length > this.filesPerEnv) {
+          const old = env.files.shift()!;
+          old.removing = true;
+          await client.remove((await client.walk(root, [old.path])).fid);
+          this.c.removes++;
+        }
       }, this.c.errors);
       if (!ok) { client?.close(); client = undefined; }
     }
@@ -109,7 +118,7 @@ export class Load {
           const files = [...env.files];
           const r = await this.server.ssh(`save ${env.name} ${name}`);
           if (r.code !== 0 || !/^saved /m.test(r.stdout)) throw new Error(`ssh save exited ${r.code}: ${r.stdout}${r.stderr}`.trim());
-          this.saves.push({ name, env: env.name, files });
+          this.saves.push({ name, env: env.name, files: files.filter((f) => !f.removing) });
           this.c.saves++;
         }, this.c.errors);
       } else {
@@ -133,13 +142,15 @@ export class Load {
           const { fid } = await c.attach(env.aname, 'root', 0);
           const d = (await c.walk(fid, [])).fid;
           await c.open(d, L_O_RDONLY);
+          const before = [...env.files];
           const names = new Set((await c.readdir(d)).map((e) => e.name));
-          const acked = env.files.length;
-          for (let i = 0; i < acked; i++) if (!names.has(env.files[i]!.path)) throw new Error(`listing of ${env.name} lacks ${env.files[i]!.path}`);
-          if (acked === 0) return;
-          const rec = env.files[Math.floor(this.rand() * acked)]!;
-          const got = await readFileOver(c, fid, rec.path);
-          if (!got.equals(contentOf(this.seed, env.name, rec.n, rec.size))) this.c.losses.push(`live read of ${env.name}/${rec.path} differs`);
+          for (const rec of before) if (!rec.removing && !names.has(rec.path)) throw new Error(`listing of ${env.name} lacks ${rec.path}`);
+          if (before.length === 0) return;
+          const rec = before[Math.floor(this.rand() * before.length)]!;
+          const got = await readFileOver(c, fid, rec.path).catch((err: unknown) => { if (rec.removing) return undefined; throw err; });
+          if (!got) return;
+          // A file removed while it was read may come back short; only a whole one is judged.
+          if (!got.equals(contentOf(this.seed, env.name, rec.n, rec.size)) && !rec.removing) this.c.losses.push(`live read of ${env.name}/${rec.path} differs`);
           this.c.liveReads++;
           this.c.liveBytes += got.length;
         } finally { c.close(); }

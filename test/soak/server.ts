@@ -1,7 +1,7 @@
 // The soak's supervisor: one `colony serve` child on a data directory that outlives it,
 // started again on the same ports after every SIGKILL. Also the three ways the soak talks
-// to it: the ctl file on DATA/9p.sock (as admin, no password), the OpenSSH client with a key
-// the soak adds to admin through ctl (so the first-admin password flow does not matter), and
+// to it: the ctl file on DATA/9p.sock (no password there), the OpenSSH client with the key of
+// the soak's own admin (so the first admin's one-time password does not matter), and
 // the CLI (`colony export`, forwarded to the running supervisor).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +18,8 @@ export class SoakServer {
   private logTail = '';
   /** Peak VmRSS of any supervisor process so far, in bytes, and the samples taken. */
   peakRss = 0;
+  /** Peak VmRSS of the current (or last) process. */
+  lifePeakRss = 0;
   samples = 0;
   private sampler: NodeJS.Timeout | undefined;
 
@@ -51,6 +53,7 @@ export class SoakServer {
       if (Date.now() > deadline) throw new Error(`colony serve not ready after 120 s (${h.state}): ${this.logTail.slice(-3000)}`);
       await sleep(100);
     }
+    this.lifePeakRss = 0;
     this.sampleRss();
     this.sampler = setInterval(() => this.sampleRss(), 2000);
   }
@@ -62,6 +65,7 @@ export class SoakServer {
       const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(s)?.[1] ?? 0);
       this.samples++;
       this.peakRss = Math.max(this.peakRss, kb * 1024);
+      this.lifePeakRss = Math.max(this.lifePeakRss, kb * 1024);
     }, () => {});
   }
 
@@ -84,11 +88,11 @@ export class SoakServer {
     clearTimeout(timer);
   }
 
-  /** One console line through the ctl file as admin; throws on a failed write or `error:`. */
+  /** One console line through the ctl file as the soak's user; throws on a failed write or `error:`. */
   async ctl(line: string): Promise<string> {
     const c = await NinepClient.connect(this.unix);
     try {
-      const { fid } = await c.attach('ctl', 'admin');
+      const { fid } = await c.attach('ctl', SOAK_USER);
       const f = await c.walkPath(fid, 'ctl');
       await c.open(f, L_O_RDWR);
       await c.write(f, 0, Buffer.from(line));
@@ -98,10 +102,10 @@ export class SoakServer {
     } finally { c.close(); }
   }
 
-  /** One console line as admin through the OpenSSH client with the soak's key, 60 s at most. */
+  /** One console line as the soak's user through the OpenSSH client with the soak's key, 60 s at most. */
   ssh(line: string): Promise<SshResult> {
     const args = [...sshOptions(), '-T', '-i', this.sshKey, '-o', 'IdentitiesOnly=yes', '-o', 'PreferredAuthentications=publickey',
-      '-o', 'BatchMode=yes', '-p', String(this.sshPort), 'admin@127.0.0.1', line];
+      '-o', 'BatchMode=yes', '-p', String(this.sshPort), `${SOAK_USER}@127.0.0.1`, line];
     return runSshClient('ssh', args, { timeoutMs: 60_000 });
   }
 
@@ -109,5 +113,8 @@ export class SoakServer {
     return runCli([...args, '--data', this.data], { timeoutMs: 300_000, env: { COLONY_LOG_LEVEL: 'warn' } });
   }
 }
+
+/** The admin the soak works as: made with `colony users add --admin --key`, no password. */
+export const SOAK_USER = 'soak';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NinepClient } from '../../appliance/ninep/index.js';
 import { contentOf, readFileOver, type Env, type FileRec, type SaveRec } from './load.js';
-import type { SoakServer } from './server.js';
+import { SOAK_USER, type SoakServer } from './server.js';
 
 export interface Tally { files: number; saves: number; bytes: number; losses: string[] }
 
@@ -54,7 +54,7 @@ export class Verifier {
     const dir = await mkdtemp(join(this.scratch, 'export-'));
     const dest = join(dir, s.name);
     try {
-      const r = await this.server.cli(['export', s.name, dest, '--user', 'admin']);
+      const r = await this.server.cli(['export', s.name, dest, '--user', SOAK_USER]);
       if (r.code !== 0) { this.tally.losses.push(`save ${s.name}: colony export exited ${r.code}: ${r.stderr.trim()}`); return; }
       const hello = await readFile(join(dest, 'hello')).catch(() => undefined);
       this.check(`save ${s.name}/hello`, hello, Buffer.from(SEED_HELLO));
