@@ -32,19 +32,26 @@ export async function diff(store: BlockReader, a: Score, b: Score): Promise<Chan
   const out: Change[] = [];
   if (a.equals(b)) return out;
   const [ra, rb] = await Promise.all([readRoot(store, a), readRoot(store, b)]);
-  async function compare(path: Buffer, ea: Entry, eb: Entry): Promise<void> {
+  // Iterative: one frame per pair of directories being merged, the innermost last, so a
+  // deep tree needs no deep stack. A frame is pushed where the recursion would descend,
+  // which keeps the output in walk order.
+  const stack: Array<{ path: Buffer; la: Entry[]; lb: Entry[]; i: number; j: number }> = [];
+  const enter = async (path: Buffer, ea: Entry, eb: Entry) => {
     if (entryDiffers(ea, eb)) out.push({ path, kind: 'modified', before: ea, after: eb });
     if (ea.kind !== 'dir' || eb.kind !== 'dir') return;
     if (ea.size === eb.size && ea.score.equals(eb.score) && ra.blockSize === rb.blockSize) return;
     const [la, lb] = await Promise.all([readDirectory(store, ea, ra.blockSize), readDirectory(store, eb, rb.blockSize)]);
-    let i = 0, j = 0;
-    while (i < la.length || j < lb.length) {
-      const c = i >= la.length ? 1 : j >= lb.length ? -1 : Buffer.compare(la[i]!.name, lb[j]!.name);
-      if (c < 0) { out.push({ path: joinPath(path, la[i]!.name), kind: 'removed', before: la[i]! }); i++; }
-      else if (c > 0) { out.push({ path: joinPath(path, lb[j]!.name), kind: 'added', after: lb[j]! }); j++; }
-      else { await compare(joinPath(path, la[i]!.name), la[i]!, lb[j]!); i++; j++; }
-    }
+    stack.push({ path, la, lb, i: 0, j: 0 });
+  };
+  await enter(Buffer.alloc(0), ra.top, rb.top);
+  while (stack.length > 0) {
+    const f = stack.at(-1)!;
+    const { la, lb } = f;
+    if (f.i >= la.length && f.j >= lb.length) { stack.pop(); continue; }
+    const c = f.i >= la.length ? 1 : f.j >= lb.length ? -1 : Buffer.compare(la[f.i]!.name, lb[f.j]!.name);
+    if (c < 0) { out.push({ path: joinPath(f.path, la[f.i]!.name), kind: 'removed', before: la[f.i]! }); f.i++; }
+    else if (c > 0) { out.push({ path: joinPath(f.path, lb[f.j]!.name), kind: 'added', after: lb[f.j]! }); f.j++; }
+    else { const a = la[f.i++]!, b = lb[f.j++]!; await enter(joinPath(f.path, a.name), a, b); }
   }
-  await compare(Buffer.alloc(0), ra.top, rb.top);
   return out;
 }

@@ -10,7 +10,11 @@ import { DEFAULT_BLOCK_SIZE, FORMAT_VERSION, ROOT, blankEntry, checkBlockSize, e
 /** A node: an entry without its name. Hard links are several names sharing one node. */
 export interface TreeNode {
   entry: Entry;
-  /** Directories only: children by name (the name's bytes as a latin1 string, which sorts as bytes). */
+  /**
+   * Open directories only: children by name (the name's bytes as a latin1 string, which
+   * sorts as bytes). A directory without it is already written: its entry's score and size
+   * are final (tar imports write directories as they complete).
+   */
   children?: Map<string, TreeNode>;
   /** How many names in the tree refer to this node. */
   refs: number;
@@ -24,20 +28,37 @@ export function newNode(kind: EntryKind): TreeNode {
 
 const sortedKeys = (m: Map<string, TreeNode>) => [...m.keys()].sort();
 
-/** Assigns link-group numbers 1, 2, ... to multiply-referenced nodes in walk order (pre-order, names sorted). */
+/**
+ * Assigns link-group numbers 1, 2, ... to multiply-referenced nodes in walk order (pre-order,
+ * names sorted). Iterative: a tree thousands of levels deep must not need a deep stack. A
+ * directory already written (no `children`) holds no link group: see tar-tree.ts.
+ */
 export function numberLinks(top: TreeNode): number {
   let next = 0;
   const seen = new Set<TreeNode>();
-  const visit = (dir: TreeNode) => {
-    for (const k of sortedKeys(dir.children!)) {
-      const child = dir.children!.get(k)!;
-      if (child.children) visit(child);
-      else if (child.refs > 1 && !seen.has(child)) { seen.add(child); child.entry.link = ++next; }
-      else if (child.refs <= 1) child.entry.link = 0;
-    }
-  };
-  visit(top);
+  const stack = [{ dir: top, keys: sortedKeys(top.children!), i: 0 }];
+  while (stack.length > 0) {
+    const f = stack.at(-1)!;
+    if (f.i >= f.keys.length) { stack.pop(); continue; }
+    const child = f.dir.children!.get(f.keys[f.i++]!)!;
+    if (child.children) stack.push({ dir: child, keys: sortedKeys(child.children), i: 0 });
+    else if (child.entry.kind === 'dir') continue;
+    else if (child.refs > 1 && !seen.has(child)) { seen.add(child); child.entry.link = ++next; }
+    else if (child.refs <= 1) child.entry.link = 0;
+  }
   return next;
+}
+
+/**
+ * Encodes and stores one directory whose children are all leaves or written directories,
+ * and sets its entry's score and size. Link numbers must already be set (numberLinks).
+ */
+export async function writeDirNode(store: BlockWriter, dir: TreeNode, blockSize: number): Promise<void> {
+  const entries: Entry[] = [];
+  for (const k of sortedKeys(dir.children!)) entries.push({ ...dir.children!.get(k)!.entry, name: Buffer.from(k, 'latin1') });
+  const { score, size } = await writeDirectory(store, entries, blockSize);
+  dir.entry.score = score;
+  dir.entry.size = size;
 }
 
 export interface RootOptions {
@@ -57,24 +78,22 @@ export function createdNs(created: RootOptions['created']): bigint {
   return BigInt(Math.trunc(ms)) * 1_000_000n;
 }
 
-/** Writes every directory bottom-up and then the root block; returns the root score. */
+/** Writes every open directory bottom-up and then the root block; returns the root score. */
 export async function writeTree(store: BlockWriter, top: TreeNode, opts: RootOptions, counts?: { dirs: number }): Promise<Score> {
   const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
   checkBlockSize(blockSize);
   numberLinks(top);
-  const writeDir = async (dir: TreeNode): Promise<void> => {
-    const entries: Entry[] = [];
-    for (const k of sortedKeys(dir.children!)) {
-      const child = dir.children!.get(k)!;
-      if (child.children) await writeDir(child);
-      entries.push({ ...child.entry, name: Buffer.from(k, 'latin1') });
-    }
-    const { score, size } = await writeDirectory(store, entries, blockSize);
-    dir.entry.score = score;
-    dir.entry.size = size;
+  // Every open directory, parents before children; written in reverse, so children first.
+  const order: TreeNode[] = [];
+  for (const stack = [top]; stack.length > 0;) {
+    const dir = stack.pop()!;
+    order.push(dir);
+    for (const child of dir.children!.values()) if (child.children) stack.push(child);
+  }
+  for (let i = order.length - 1; i >= 0; i--) {
+    await writeDirNode(store, order[i]!, blockSize);
     if (counts) counts.dirs++;
-  };
-  await writeDir(top);
+  }
   const root = encodeRoot({
     version: FORMAT_VERSION, blockSize, top: { ...top.entry, name: Buffer.alloc(0), link: 0 },
     parent: opts.parent ?? null, created: createdNs(opts.created), comment: opts.comment ?? '', meta: opts.meta ?? {},

@@ -24,20 +24,37 @@ export const joinPath = (dir: Buffer, name: Buffer) => (dir.length ? Buffer.conc
 /**
  * Every entry in walk order: the top first (path empty), then depth-first with each
  * directory's entries sorted by name, a directory before its contents. This order also
- * numbers hard-link groups.
+ * numbers hard-link groups. Iterative, with one frame per open directory holding its
+ * entries, and only names on the path (a path is built per item, so a deep chain of long names
+ * does not keep every prefix alive): memory is bounded by depth times the widest directory.
  */
 export async function* walk(store: BlockReader, root: Score | Root): AsyncGenerator<WalkItem> {
   const r = Buffer.isBuffer(root) ? await readRoot(store, root) : root;
   yield { path: Buffer.alloc(0), entry: r.top };
-  yield* walkDir(store, r.top, Buffer.alloc(0), r.blockSize);
+  const stack: Array<{ entries: Entry[]; next: number }> = [{ entries: await readDirectory(store, r.top, r.blockSize), next: 0 }];
+  const names: Buffer[] = [];
+  while (stack.length > 0) {
+    const f = stack.at(-1)!;
+    if (f.next >= f.entries.length) { stack.pop(); names.pop(); continue; } // the top's frame pops nothing
+    const entry = f.entries[f.next++]!;
+    names.push(entry.name);
+    const path = pathOf(names);
+    names.pop();
+    yield { path, entry };
+    if (entry.kind === 'dir') {
+      const entries = await readDirectory(store, entry, r.blockSize);
+      stack.push({ entries, next: 0 });
+      names.push(entry.name);
+    }
+  }
 }
 
-async function* walkDir(store: BlockReader, dir: Entry, path: Buffer, blockSize: number): AsyncGenerator<WalkItem> {
-  for (const entry of await readDirectory(store, dir, blockSize)) {
-    const p = joinPath(path, entry.name);
-    yield { path: p, entry };
-    if (entry.kind === 'dir') yield* walkDir(store, entry, p, blockSize);
-  }
+/** Components joined by "/". */
+function pathOf(names: Buffer[]): Buffer {
+  if (names.length === 1) return names[0]!;
+  const parts: Buffer[] = [];
+  names.forEach((n, i) => { if (i > 0) parts.push(SLASH); parts.push(n); });
+  return Buffer.concat(parts);
 }
 
 /**
@@ -73,11 +90,14 @@ export async function* closure(store: BlockReader, root: Score): AsyncGenerator<
   const r = await readRoot(store, root);
   fresh(root);
   yield root;
-  async function* tree(e: Entry): AsyncGenerator<Score> {
-    if (isZeroScore(e.score) || seen.has(e.score.toString('hex'))) return;
+  // Iterative pre-order: the entries still to visit, the next one last.
+  const todo: Entry[] = [r.top];
+  while (todo.length > 0) {
+    const e = todo.pop()!;
+    if (isZeroScore(e.score) || seen.has(e.score.toString('hex'))) continue;
     yield* contentScores(store, e.score, e.size, r.blockSize, fresh);
-    if (e.kind !== 'dir') return;
-    for (const child of await readDirectory(store, e, r.blockSize)) yield* tree(child);
+    if (e.kind !== 'dir') continue;
+    const children = await readDirectory(store, e, r.blockSize);
+    for (let i = children.length - 1; i >= 0; i--) todo.push(children[i]!);
   }
-  yield* tree(r.top);
 }
