@@ -12,6 +12,7 @@ import { BlockStore } from '../store/index.js';
 import { DATA_UMASK } from '../supervisor/data-modes.js';
 import { nodeIdOf } from '../supervisor/node-id.js';
 import type { CommandContext } from './command.js';
+import { announceFirstAdmin } from './first-admin.js';
 
 export { nodeIdOf };
 
@@ -53,10 +54,8 @@ export async function openDataDir(data: string, err: NodeJS.WritableStream): Pro
     throw locked(e);
   }
   const first = await catalog.ensureAdmin();
-  if (first.created) {
-    err.write(`colony: created the first admin user '${first.name}' with the one-time password: ${first.password}\n`);
-    err.write('colony: it is shown only now and stored only as a hash; change it with `colony users passwd admin`\n');
-  }
+  // Whichever command makes the data directory, the password goes where `colony serve` puts it.
+  if (first.created) announceFirstAdmin(data, err, first.name, first.password!);
   return {
     data, store, catalog, nodeId, log,
     async close() { await catalog.close(); await store.close(); },

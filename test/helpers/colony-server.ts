@@ -9,6 +9,7 @@
 //   'env/test', so `server.disconnectRoute` cuts the guest off as a boom does). Attach
 //   identities come from `attachIdentity`, as in the supervisor's wiring. Closed at teardown.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -192,9 +193,7 @@ export async function startSupervisor(t: Teardown, opts: { seed?: string; snapsh
   const cli = (args: string[]) => runCli([...args, '--data', data], { timeoutMs: 120_000, env: { COLONY_LOG_LEVEL: 'warn' } });
   const imported = await cli(['import', seed, snapshot, '--comment', 'system test seed']);
   if (imported.code !== 0) throw new Error(`colony import failed (${imported.code}): ${imported.stderr}`);
-  const oneTime = /one-time password: (\S+)/.exec(imported.stderr)?.[1];
-  if (!oneTime) throw new Error(`colony import printed no one-time password: ${imported.stderr}`);
-  const password = `sys-${oneTime}`;
+  const password = `sys-${randomBytes(12).toString('hex')}`;
   const changed = await runCli(['users', 'passwd', 'admin', '--data', data], { timeoutMs: 120_000, input: `${password}\n`, env: { COLONY_LOG_LEVEL: 'warn' } });
   if (changed.code !== 0) throw new Error(`colony users passwd admin failed (${changed.code}): ${changed.stderr}`);
 
