@@ -83,7 +83,8 @@ export class VolumeBackend implements Backend {
   }
 
   async readdir(_c: Caller, h: Handle, cookie: number, count: number): Promise<DirEntry[]> {
-    const entries = await this.volume.readdir((h as VolHandle).ino, cookie, Number.MAX_SAFE_INTEGER);
+    // Only this page is read and given inode numbers (see Volume.readdir): O(page), not O(directory).
+    const entries = await this.volume.readdir((h as VolHandle).ino, cookie, Number.MAX_SAFE_INTEGER, count);
     return pageEntries(entries.map((e) => ({ name: e.name, qid: { type: qtypeOf(e.kind), version: 0, path: e.ino }, type: dtypeOf(e.kind), cookie: e.cookie })), cookie, count);
   }
 

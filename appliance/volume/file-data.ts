@@ -87,6 +87,25 @@ export class Budget {
     return block;
   }
 
+  /**
+   * Estimated heap of the inode table and directory entries (volume.ts charges it). It
+   * shares the budget with dirty data, which can always spill to the store; metadata cannot,
+   * so past the whole budget new names are refused (ENOSPC) rather than the heap growing
+   * without bound (200k directories took 498 MB in a 100 MiB environment).
+   */
+  metaBytes = 0;
+
+  chargeMeta(bytes: number): void {
+    this.metaBytes += bytes;
+    if (bytes > 0) this.clean.resize(this.cleanBudget);
+  }
+
+  /** Whether metadata has used up the budget: new names are refused. */
+  get metaFull(): boolean { return this.metaBytes >= this.cacheBytes; }
+
+  /** Dirty data plus metadata: what the spill thresholds compare with the budget. */
+  private get heldBytes(): number { return this.dirtyBytes + this.metaBytes; }
+
   markDirty(file: FileData, index: number, grew: number): void {
     const key = dirtyKey(file, index);
     this.dirty.delete(key);
@@ -96,7 +115,7 @@ export class Budget {
   }
 
   private get cleanBudget(): number {
-    return this.cacheBytes - this.dirtyBytes - (this.spare.length + this.cooling.length) * this.blockSize;
+    return this.cacheBytes - this.dirtyBytes - this.metaBytes - (this.spare.length + this.cooling.length) * this.blockSize;
   }
 
   /** A blockSize buffer for a new dirty leaf; its contents are garbage until the caller fills it. */
@@ -133,16 +152,16 @@ export class Budget {
    * spill, and sees its error (a full disk, say); nothing is lost either way.
    */
   async spillIfNeeded(): Promise<void> {
-    if (this.dirtyBytes <= this.cacheBytes * 0.75) return;
+    if (this.heldBytes <= this.cacheBytes * 0.75 || this.dirtyBytes === 0) return;
     const run = (this.spillRun ??= this.spillOldest().finally(() => { this.spillRun = undefined; }));
-    if (this.dirtyBytes > this.cacheBytes) await run;
+    if (this.heldBytes > this.cacheBytes) await run;
     else run.catch(() => {}); // a later write over the budget waits for a spill and sees its error
   }
 
   private async spillOldest(): Promise<void> {
     try {
       for (const [key, { file, index }] of this.dirty) {
-        if (this.dirtyBytes <= this.cacheBytes * 0.625) break;
+        if (this.heldBytes <= this.cacheBytes * 0.625) break;
         this.dirty.delete(key);
         await file.spill(index);
       }

@@ -4,5 +4,5 @@ export { ROOT as ROOT_CRED, allowed, type Cred } from './access.js';
 export { Accounts, parseAccounts, credOf } from './accounts.js';
 export type { SetAttrs, NodeSpec } from './namespace.js';
 export type { SaveOptions } from './save.js';
-export { kindOfMode, typeBits, S_IFMT } from './inode.js';
+export { kindOfMode, typeBits, S_IFMT, DIR_DEPTH_MAX, INODE_META_BYTES } from './inode.js';
 export { DiskTier, type DiskTierOptions, type DiskTierStats } from './disk-tier.js';

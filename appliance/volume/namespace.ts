@@ -3,7 +3,8 @@
 import { exists, invalid, notFound, posixError } from '../errors.js';
 import { blankEntry, type Entry, type EntryKind } from '../snapshot/index.js';
 import { check, checkSticky, isOwner, mayBeInGroup, modeAfterChown, modeAfterWrite, modeForChmod, W, R, type Cred } from './access.js';
-import { nowNs, type Child, type Inode } from './inode.js';
+import type { Budget } from './file-data.js';
+import { childMetaBytes, nowNs, type Child, type Inode } from './inode.js';
 import { Mutex } from './mutex.js';
 
 export interface SetAttrs {
@@ -23,11 +24,14 @@ export function checkName(name: string): void {
 }
 
 const noDir = () => posixError('COLONY_NOT_DIRECTORY', 'ENOTDIR', 'not a directory');
+const noRoom = (name: string) => posixError('COLONY_NO_SPACE', 'ENOSPC', `no room for ${name}: the environment's inodes and names fill its memory budget`);
 
 export abstract class NamespaceOps {
   protected readonly inodes = new Map<number, Inode>();
   protected nextIno = 2;
   protected changes = 0;
+  protected maxDepth = 0;
+  abstract readonly budget: Budget;
 
   abstract inode(ino: number): Inode;
   abstract get blockSize(): number;
@@ -97,9 +101,21 @@ export abstract class NamespaceOps {
     this.dirtyDir(dir.ino);
   }
 
+  /** Adds a name to a directory's map and listing, charging its estimated heap. */
+  protected addChild(dir: Inode, name: string, child: Omit<Child, 'cookie'>): void {
+    const d = dir.dir!;
+    d.children.set(name, { ...child, cookie: d.list.add(name) });
+    this.budget.chargeMeta(childMetaBytes(name, child));
+  }
+
   private detach(dir: Inode, name: string, node: Inode): void {
-    dir.dir!.children.delete(name);
-    dir.dir!.cookies.delete(name);
+    const d = dir.dir!;
+    const child = d.children.get(name);
+    if (child) {
+      d.children.delete(name);
+      d.list.remove(child.cookie);
+      this.budget.chargeMeta(-childMetaBytes(name, child));
+    }
     const n = (node.parents.get(dir.ino) ?? 1) - 1;
     if (n > 0) node.parents.set(dir.ino, n);
     else node.parents.delete(dir.ino);
@@ -110,6 +126,8 @@ export abstract class NamespaceOps {
     const dir = this.inode(dirIno);
     this.mayWriteDir(cred, dir, `create ${name}`);
     if (await this.childOf(dir, name)) throw exists(name);
+    if (this.budget.metaFull) throw noRoom(name);
+    if (kind === 'dir') this.checkDepth(this.depthOf(dir) + 1, name);
     if ((kind === 'char' || kind === 'block') && cred.uid !== 0) throw posixError('COLONY_PERMISSION', 'EPERM', 'only root may create device nodes');
     if (kind === 'symlink' && (!spec.target || spec.target.length === 0 || spec.target.length > 4095)) {
       throw posixError('COLONY_INVALID', spec.target?.length ? 'ENAMETOOLONG' : 'ENOENT', 'a symlink target is 1 to 4095 bytes');
@@ -126,7 +144,7 @@ export abstract class NamespaceOps {
     const node = this.newInode(entry);
     if (open) node.opens++;
     if (node.dir) { node.dir.loaded = true; node.nlink = 2; dir.nlink++; }
-    dir.dir!.children.set(name, { ino: node.ino, raw: Buffer.from(name) });
+    this.addChild(dir, name, { ino: node.ino, raw: Buffer.from(name) });
     this.addParent(node, dir.ino);
     this.touch(node);
     this.dirChanged(dir);
@@ -140,8 +158,9 @@ export abstract class NamespaceOps {
     if (target.dir) throw posixError('COLONY_PERMISSION', 'EPERM', 'directories cannot be hard-linked');
     this.mayWriteDir(cred, dir, `link ${name}`);
     if (await this.childOf(dir, name)) throw exists(name);
+    if (this.budget.metaFull) throw noRoom(name);
     await this.attachAllLinks(target);
-    dir.dir!.children.set(name, { ino: target.ino, raw: Buffer.from(name) });
+    this.addChild(dir, name, { ino: target.ino, raw: Buffer.from(name) });
     this.addParent(target, dir.ino);
     target.nlink++;
     // A file gaining its first extra name joins a new link group: every directory naming it changes.
@@ -183,6 +202,7 @@ export abstract class NamespaceOps {
     if (src.dir) {
       if (from !== to) check(cred, src, W, `move directory ${oldName}`);
       if (this.isAncestor(src, to)) throw invalid(`cannot move ${oldName} into its own subtree`);
+      if (from !== to) this.checkDepth(this.depthOf(to) + 1 + this.heightOf(src), newName);
     }
     if (dst) {
       if (src.dir && !dst.dir) throw noDir();
@@ -197,7 +217,7 @@ export abstract class NamespaceOps {
       this.reap(dst);
     }
     this.detach(from, oldName, src);
-    to.dir!.children.set(newName, { ino: src.ino, raw: Buffer.from(newName) });
+    this.addChild(to, newName, { ino: src.ino, raw: Buffer.from(newName) });
     this.addParent(src, to.ino);
     if (src.dir && from !== to) { from.nlink--; to.nlink++; }
     src.ctime = nowNs();
@@ -206,9 +226,43 @@ export abstract class NamespaceOps {
     if (to !== from) this.dirChanged(to);
   }
 
+  /** Levels below the root: 0 for the root. */
+  protected depthOf(dir: Inode): number {
+    let depth = 0;
+    for (let d: Inode | undefined = dir; d && depth <= this.inodes.size; depth++) {
+      const up = d.parents.keys().next().value as number | undefined;
+      if (up === undefined || up === d.ino) return depth;
+      d = this.inode(up);
+    }
+    return depth;
+  }
+
+  /**
+   * Levels of directories below `dir` that are in memory (explicit stack: trees may be deep).
+   * A base subtree never loaded is not counted; snapshot import bounds its depth.
+   */
+  private heightOf(dir: Inode): number {
+    let height = 0;
+    const stack: Array<[Inode, number]> = [[dir, 0]];
+    for (let steps = 0; stack.length && steps <= this.inodes.size; steps++) {
+      const [d, h] = stack.pop()!;
+      height = Math.max(height, h);
+      for (const c of d.dir!.children.values()) {
+        const n = c.ino === undefined ? undefined : this.inode(c.ino);
+        if (n?.dir) stack.push([n, h + 1]);
+      }
+    }
+    return height;
+  }
+
+  private checkDepth(depth: number, name: string): void {
+    if (depth > this.maxDepth) throw posixError('COLONY_INVALID', 'ENAMETOOLONG', `${name} would be ${depth} directories deep; the limit is ${this.maxDepth}`);
+  }
+
   /** Whether directory `a` is `b` or one of b's ancestors. */
   protected isAncestor(a: Inode, b: Inode): boolean {
-    for (let d: Inode | undefined = b, hops = 0; d && hops < 4096; hops++) {
+    // Bounded by the table: a chain longer than it would be a cycle.
+    for (let d: Inode | undefined = b, hops = 0; d && hops <= this.inodes.size; hops++) {
       if (d.ino === a.ino) return true;
       const up = d.parents.keys().next().value as number | undefined;
       d = up === undefined || up === d.ino ? undefined : this.inode(up);

@@ -4,6 +4,7 @@
 // subtrees are reused by score without being read. After the store syncs, inodes that did
 // not change meanwhile take the saved tree as their new base.
 import { FORMAT_VERSION, INLINE_MAX, ROOT, ZERO_SCORE, blankEntry, encodeRoot, isAllZero, leafCount, leafLength, rewriteLeaves, writeDirectory, type Entry, type Root } from '../snapshot/index.js';
+import { internal } from '../errors.js';
 import type { Score } from '../store/index.js';
 import { FileData, type FileCapture } from './file-data.js';
 import { nowNs, type Inode } from './inode.js';
@@ -19,8 +20,13 @@ const SAVE_BATCH_BYTES = 8 << 20;
 
 export interface SaveOptions { comment?: string; meta?: Record<string, string> }
 
-/** The whole tree as it is at this instant. Must not await. */
-function capture(vol: Volume, newLinks: Map<number, number>, nextLink: { n: number }): Spec {
+type NodeSpec = Extract<Spec, { node: Inode }>;
+
+/**
+ * The whole tree as it is at this instant. Must not await. An explicit stack, not
+ * recursion: a 10,000-level tree overflowed the call stack and every checkpoint failed.
+ */
+function capture(vol: Volume, newLinks: Map<number, number>, nextLink: { n: number }): { top: Spec; count: number } {
   const describe = (node: Inode): Spec => {
     if (node.base) return { reuse: node.base };
     let link = 0;
@@ -35,17 +41,26 @@ function capture(vol: Volume, newLinks: Map<number, number>, nextLink: { n: numb
       target: node.target, major: node.major, minor: node.minor,
     };
     if (node.file) return { node, attrs, file: node.file.capture() };
-    if (node.dir) {
-      const children: Array<{ raw: Buffer; spec: Spec }> = [];
-      for (const child of node.dir.children.values()) {
-        children.push({ raw: child.raw, spec: child.ino !== undefined ? describe(vol.inode(child.ino)) : { reuse: child.entry! } });
-      }
-      children.sort((a, b) => Buffer.compare(a.raw, b.raw));
-      return { node, attrs, children };
-    }
+    if (node.dir) return { node, attrs, children: [] }; // filled by the loop below
     return { node, attrs };
   };
-  return describe(vol.inode(ROOT_INO));
+  const top = describe(vol.inode(ROOT_INO));
+  const stack: NodeSpec[] = 'children' in top ? [top as NodeSpec] : [];
+  let count = 1;
+  // Each directory is pushed once (directories have one name), so the table bounds the loop.
+  for (let steps = 0; stack.length; steps++) {
+    if (steps > vol.inodeCount) throw internal('save: the directory tree has a cycle');
+    const spec = stack.pop()!;
+    const children = spec.children!;
+    for (const child of spec.node.dir!.children.values()) {
+      const c = child.ino !== undefined ? describe(vol.inode(child.ino)) : { reuse: child.entry! };
+      children.push({ raw: child.raw, spec: c });
+      count++;
+      if ('node' in c && c.children) stack.push(c);
+    }
+    children.sort((a, b) => Buffer.compare(a.raw, b.raw));
+  }
+  return { top, count };
 }
 
 async function fileContent(vol: Volume, cap: FileCapture): Promise<Pick<Entry, 'size' | 'score' | 'inline'>> {
@@ -82,21 +97,46 @@ async function fileContent(vol: Volume, cap: FileCapture): Promise<Pick<Entry, '
   return { size: cap.size, score, inline: null };
 }
 
-/** Writes a captured subtree; returns its entry (name filled in by the caller) and records what was written. */
-async function write(vol: Volume, spec: Spec, written: Map<Inode, Entry>): Promise<Entry> {
-  if ('reuse' in spec) return spec.reuse;
-  const name = Buffer.alloc(0);
+/** Writes one captured node whose children (if a directory) are written already; records it. */
+async function writeNode(vol: Volume, spec: NodeSpec, entries: Entry[], written: Map<Inode, Entry>): Promise<Entry> {
   let content: Pick<Entry, 'size' | 'score' | 'inline'> = { size: 0, score: ZERO_SCORE, inline: null };
   if (spec.file) content = await fileContent(vol, spec.file);
   if (spec.children) {
-    const entries: Entry[] = [];
-    for (const c of spec.children) entries.push({ ...(await write(vol, c.spec, written)), name: c.raw });
     const dir = await writeDirectory(vol.store, entries, vol.blockSize);
     content = { size: dir.size, score: dir.score, inline: null };
   }
-  const entry: Entry = { ...blankEntry(spec.attrs.kind), ...spec.attrs, ...content, name };
+  const entry: Entry = { ...blankEntry(spec.attrs.kind), ...spec.attrs, ...content, name: Buffer.alloc(0) };
   written.set(spec.node, entry);
   return entry;
+}
+
+/**
+ * Writes a captured tree bottom-up and returns the top's entry (name empty). Depth first
+ * with an explicit stack of the directories on the current path, each with the entries of
+ * its children written so far: memory is one path, and any depth works.
+ */
+async function write(vol: Volume, { top, count }: { top: Spec; count: number }, written: Map<Inode, Entry>): Promise<Entry> {
+  if ('reuse' in top) return top.reuse;
+  type Frame = { spec: NodeSpec; raw: Buffer; entries: Entry[]; next: number };
+  const stack: Frame[] = [{ spec: top, raw: Buffer.alloc(0), entries: [], next: 0 }];
+  // Each step takes one of the `count` nodes or finishes one; the bound is only a guard.
+  for (let steps = 0; steps <= 2 * count; steps++) {
+    const f = stack[stack.length - 1]!;
+    const kids = f.spec.children ?? [];
+    if (f.next < kids.length) {
+      const { raw, spec } = kids[f.next++]!;
+      if ('reuse' in spec) f.entries.push({ ...spec.reuse, name: raw });
+      else if (spec.children) stack.push({ spec, raw, entries: [], next: 0 });
+      else f.entries.push({ ...(await writeNode(vol, spec, [], written)), name: raw });
+      continue;
+    }
+    stack.pop();
+    const entry = await writeNode(vol, f.spec, f.entries, written);
+    const up = stack[stack.length - 1];
+    if (!up) return entry;
+    up.entries.push({ ...entry, name: f.raw });
+  }
+  throw internal('save: the captured tree has more nodes than were captured');
 }
 
 export async function saveVolume(vol: Volume, opts: SaveOptions = {}): Promise<{ root: Score; rootBlock: Root }> {

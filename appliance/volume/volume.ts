@@ -6,7 +6,8 @@ import { readRoot, readDirectory, walk, type Entry, type Root } from '../snapsho
 import type { BlockSource, Score } from '../store/index.js';
 import { allowed, check, modeAfterWrite, X, W, R, type Cred } from './access.js';
 import { Budget, FileData, type VolumeCounters } from './file-data.js';
-import { nowNs, typeBits, type Child, type Inode } from './inode.js';
+import { DirList } from './dir-list.js';
+import { DIR_DEPTH_MAX, INODE_META_BYTES, nowNs, typeBits, type Child, type Inode } from './inode.js';
 import { NamespaceOps } from './namespace.js';
 import { saveVolume, type SaveOptions } from './save.js';
 
@@ -16,6 +17,8 @@ export const NAME_MAX = 255;
 export interface VolumeOptions {
   /** Bytes of leaves kept in memory, dirty and clean together (100 MiB for `spawn`). */
   cacheBytes?: number;
+  /** Levels below the root a directory may be (DIR_DEPTH_MAX); tests raise it. */
+  maxDepth?: number;
 }
 
 export interface VolumeAttr {
@@ -41,6 +44,7 @@ export class Volume extends NamespaceOps {
   private constructor(readonly store: BlockSource, public rootScore: Score, public root: Root, opts: VolumeOptions) {
     super();
     this.budget = new Budget(opts.cacheBytes ?? 100 << 20, store, root.blockSize, this.counters);
+    this.maxDepth = opts.maxDepth ?? DIR_DEPTH_MAX;
     const top = this.newInode(root.top, ROOT_INO);
     top.nlink = 2;
   }
@@ -61,8 +65,9 @@ export class Volume extends NamespaceOps {
       base: e, baseLink: e.link, parents: new Map(), version: 0, changedAt: 0, opens: 0,
     };
     if (e.kind === 'file') node.file = new FileData(ino, this.budget, e.score, e.size, e.inline);
-    if (e.kind === 'dir') node.dir = { loaded: false, children: new Map(), cookies: new Map(), nextCookie: 3 };
+    if (e.kind === 'dir') node.dir = { loaded: false, children: new Map(), list: new DirList() };
     this.inodes.set(ino, node);
+    this.budget.chargeMeta(INODE_META_BYTES);
     return node;
   }
 
@@ -71,6 +76,7 @@ export class Volume extends NamespaceOps {
     for (const n of this.inodes.values()) n.file?.drop();
     this.inodes.clear();
     this.budget.clean.clear();
+    this.budget.metaBytes = 0;
     this.closed = true;
   }
 
@@ -91,7 +97,7 @@ export class Volume extends NamespaceOps {
     if (dir.dir.loaded) return; // another request loaded it meanwhile
     for (const e of entries) {
       const name = e.name.toString('utf8');
-      if (!dir.dir.children.has(name)) dir.dir.children.set(name, { entry: e, raw: e.name });
+      if (!dir.dir.children.has(name)) this.addChild(dir, name, { entry: e, raw: e.name });
       if (e.kind === 'dir') dir.nlink++;
     }
     dir.dir.loaded = true;
@@ -170,7 +176,8 @@ export class Volume extends NamespaceOps {
 
   /** Marks a directory and every ancestor as needing a new encoding (and as changed now, for rebasing). */
   protected dirtyDir(ino: number): void {
-    for (let d = this.inodes.get(ino), hops = 0; d && hops < 4096; hops++) {
+    // Bounded by the table: a chain longer than it would be a cycle.
+    for (let d = this.inodes.get(ino), hops = 0; d && hops <= this.inodes.size; hops++) {
       d.changedAt = ++this.changes;
       d.base = null;
       const up = d.ino === ROOT_INO ? undefined : (d.parents.keys().next().value as number | undefined);
@@ -234,31 +241,52 @@ export class Volume extends NamespaceOps {
     return n.file.read(offset, length);
   }
 
-  async readdir(ino: number, cookie: number, max: number): Promise<VolumeDirEntry[]> {
+  /**
+   * Up to `max` entries after `cookie`, in cookie order, stopping before their names plus 24
+   * bytes each (a 9P dirent) would pass `bytes`, after at least one. One page costs
+   * O(log n + page), not a sort of the directory, and only its entries get inode numbers.
+   */
+  async readdir(ino: number, cookie: number, max: number, bytes = Infinity): Promise<VolumeDirEntry[]> {
     const dir = this.inode(ino);
     if (!dir.dir) throw posixError('COLONY_NOT_DIRECTORY', 'ENOTDIR', 'not a directory');
     await this.loadDir(dir);
     const d = dir.dir;
-    for (const name of [...d.children.keys()].sort()) if (!d.cookies.has(name)) d.cookies.set(name, d.nextCookie++);
-    const parent = dir.parents.keys().next().value ?? ROOT_INO;
-    const all: VolumeDirEntry[] = [
-      { name: '.', ino: dir.ino, kind: 'dir', cookie: 1 },
-      { name: '..', ino: parent, kind: 'dir', cookie: 2 },
-    ];
-    for (const [name, child] of d.children) {
-      const kind = child.ino !== undefined ? this.inode(child.ino).kind : child.entry!.kind;
+    const out: VolumeDirEntry[] = [];
+    let used = 0;
+    let taken = 0;
+    const fits = (name: string) => {
+      if (taken >= max) return false;
+      used += 24 + Buffer.byteLength(name);
+      if (taken > 0 && used > bytes) return false;
+      taken++;
+      return true;
+    };
+    if (cookie < 1 && fits('.')) out.push({ name: '.', ino: dir.ino, kind: 'dir', cookie: 1 });
+    if (cookie < 2 && fits('..')) out.push({ name: '..', ino: dir.parents.keys().next().value ?? ROOT_INO, kind: 'dir', cookie: 2 });
+    const page: Array<{ name: string; cookie: number }> = [];
+    for (const e of d.list.after(Math.max(cookie, 2))) {
+      if (!fits(e.name)) break;
+      page.push(e);
+    }
+    for (const { name, cookie: c } of page) {
+      const child = d.children.get(name);
+      if (!child || child.cookie !== c) continue; // removed while an earlier entry was looked up
       // An entry not looked up yet has no inode number; give it one now so readdir and walk agree.
       const node = await this.materialize(dir, name, child);
-      all.push({ name, ino: node.ino, kind, cookie: d.cookies.get(name)! });
+      out.push({ name, ino: node.ino, kind: node.kind, cookie: c });
     }
-    return all.filter((e) => e.cookie > cookie).sort((a, b) => a.cookie - b.cookie).slice(0, max);
+    return out;
   }
+
+  /** Positions of directory listings stepped over since the volume opened (tests check listing is O(n)). */
+  listingSteps(ino: number): number { return this.inode(ino).dir?.list.scanned ?? 0; }
 
   // ---- for save.ts ----
 
   /** Bumped by every change: compare two readings to know whether anything changed between them. */
   get changeCount(): number { return this.changes; }
   has(ino: number): boolean { return this.inodes.has(ino); }
+  get inodeCount(): number { return this.inodes.size; }
   allInodes(): IterableIterator<Inode> { return this.inodes.values(); }
   baseLinkGroups() { return this.linkGroups(); }
   maxBaseLink(groups: Map<number, unknown>): number { return Math.max(0, ...groups.keys()); }
@@ -313,7 +341,7 @@ export class Volume extends NamespaceOps {
   protected reap(n: Inode): void {
     if (n.ino === ROOT_INO || n.nlink > (n.dir ? 1 : 0) || n.opens > 0 || n.parents.size > 0) return;
     n.file?.drop();
-    this.inodes.delete(n.ino);
+    if (this.inodes.delete(n.ino)) this.budget.chargeMeta(-INODE_META_BYTES);
   }
 
   protected mayWriteDir(cred: Cred, dir: Inode, what: string): void {
