@@ -79,6 +79,7 @@ export class TarTree {
   constructor(
     private readonly store: BlockReader & BlockWriter, private readonly blockSize: number, private readonly stats: ImportStats,
     private readonly readBody: (node: TreeNode, size: number) => Promise<void>,
+    private readonly pendingBudget = PENDING_BYTES,
   ) {
     checkBlockSize(blockSize);
     stats.dirs++; // the top; every other directory is counted when made, once, however often it is written
@@ -205,7 +206,7 @@ export class TarTree {
     this.pending.set(dir, stream);
     this.pendingBytes += stream.length;
     this.closedEarly++;
-    while (this.pendingBytes > PENDING_BYTES) await this.flush(this.pending.keys().next().value!);
+    while (this.pendingBytes > this.pendingBudget) await this.flush(this.pending.keys().next().value!);
   }
 
   /** Stores a pending directory's stream and gives its entry the score. */
