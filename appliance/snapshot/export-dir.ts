@@ -9,7 +9,7 @@ import fs, { constants as C } from 'node:fs';
 import net from 'node:net';
 import { lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { ColonyError, fromSystemError } from '../errors.js';
+import { ColonyError, fromSystemError, tooLarge } from '../errors.js';
 import type { Score } from '../store/index.js';
 import { readLeaves, type BlockReader } from './content.js';
 import type { Entry, Xattr } from './format.js';
@@ -30,6 +30,13 @@ export interface ExportDirOptions extends ExportOptions {
 
 const run = promisify(execFile);
 
+/** Linux's PATH_MAX, with its NUL: every call here takes a whole path. */
+const PATH_MAX = 4096;
+const tooDeep = (p: Buffer) => {
+  const s = JSON.stringify(p.toString());
+  return tooLarge(`${s.slice(0, 80)}…${s.slice(-40)} would be a path of ${p.length} bytes, over Linux's ${PATH_MAX - 1}: export this snapshot to a tar instead`);
+};
+
 export async function exportDirectory(store: BlockReader, root: Score, dest: string, opts: ExportDirOptions = {}): Promise<ExportStats> {
   const r = await readRoot(store, root);
   const base = await prepare(dest, opts.force ?? false);
@@ -44,6 +51,7 @@ export async function exportDirectory(store: BlockReader, root: Score, dest: str
     for await (const { path, entry: e } of walk(store, r)) {
       if (path.length === 0) { made.push({ path, entry: e }); continue; }
       const p = abs(path);
+      if (p.length >= PATH_MAX) throw tooDeep(p);
       const kept = opts.force ? await clear(p, e) : false;
       const first = e.link ? firstOfGroup.get(e.link) : undefined;
       try {

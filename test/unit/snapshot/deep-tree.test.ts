@@ -1,10 +1,13 @@
 // Deep trees (issue 12, finding 6): a tar deeper than the import limit is a clear
 // COLONY_TOO_LARGE error, not a RangeError; a tree thousands of levels deep that did get in
-// walks, diffs, closes over and exports to a tar (and back to the same root).
+// walks, diffs, closes over and exports to a tar (and back to the same root), and to a
+// directory as deep as Linux paths allow (deeper is a clear COLONY_TOO_LARGE).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { isColonyError } from '../../../appliance/errors.js';
-import { closure, diff, exportTar, importTar, walk } from '../../../appliance/snapshot/index.js';
+import { closure, diff, exportDirectory, exportTar, importTar, walk } from '../../../appliance/snapshot/index.js';
 import { MAX_TAR_DEPTH } from '../../../appliance/snapshot/tar-tree.js';
 import { END_OF_ARCHIVE, encodeTarHeader, padding, type TarHeader } from '../../../appliance/snapshot/tar-write.js';
 import { MemoryBlockSource } from '../../../appliance/store/index.js';
@@ -65,4 +68,19 @@ t.test('a 3000-level snapshot walks, diffs, closes over and exports to a tar tha
   const stats = await exportTar(store, a, out);
   t.same([stats.dirs, stats.files], [levels + 1, 1]);
   t.same((await importTar(store, [bytes()], { created: 0n })).root, a, 'the exported tar imports to the same root');
+});
+
+t.test('a deep snapshot exports to a directory while its paths fit PATH_MAX, and is a clear error past it', async (t) => {
+  const store = await MemoryBlockSource.create();
+  const fits = (await importTar(store, [deepTar(1500)], { created: 0n })).root;
+  const dest = t.testdir();
+  const stats = await exportDirectory(store, fits, join(dest, 'fits'));
+  t.same([stats.dirs, stats.files], [1500, 1]);
+  t.equal(readFileSync(join(dest, 'fits', 'd/'.repeat(1500) + 'f'), 'utf8'), 'bottom\n');
+
+  const deep = (await importTar(store, [deepTar(3000)], { created: 0n })).root;
+  const err = await exportDirectory(store, deep, join(dest, 'deep')).catch((e: unknown) => e);
+  t.ok(isColonyError(err, 'COLONY_TOO_LARGE'), String(err).slice(0, 300));
+  t.match((err as Error).message, /over Linux's 4095: export this snapshot to a tar instead/);
+  t.ok((err as Error).message.length < 400, 'the path is shortened in the message');
 });
