@@ -9,7 +9,7 @@ import { fromSystemError, invalid, unsupported } from '../errors.js';
 import type { BlockSource, Score } from '../store/index.js';
 import { ContentBuilder, type BlockWriter } from './content.js';
 import { DATA, INLINE_MAX, type EntryKind } from './format.js';
-import { newNode, writeTree, type RootOptions, type TreeNode } from './tree.js';
+import { newNode, writeDirNode, writeTree, type RootOptions, type TreeNode } from './tree.js';
 import { ImportCache, fingerprint, present, type Fingerprint } from './import-cache.js';
 import { XattrAddress, readXattrsSync } from './xattr.js';
 import { readXattrsByHelper } from './xattr-helper.js';
@@ -96,16 +96,16 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
     if (!topSt.isDirectory()) throw invalid(`${dir} is not a directory`);
     const started = BigInt(Date.now()) * 1_000_000n;
     const cache = opts.cache ? await ImportCache.load(opts.cache, blockSize) : undefined;
-    const files: FileToRead[] = [];
+    const progress = { done: 0 };
+    const readFiles = (files: FileToRead[]) => readContents(store, files, blockSize, stats, progress, opts.onProgress, cache);
     setAttrs(top, topSt);
     try {
       xattrs?.read(top, Buffer.from(abs));
-      await scanTree(Buffer.from(abs), top, files, stats, xattrs);
+      await scanTree(store, Buffer.from(abs), top, blockSize, stats, readFiles, xattrs);
     } finally {
       xattrs?.close();
     }
     await xattrs?.readDeferred();
-    await readContents(store, files, blockSize, stats, opts.onProgress, cache);
     const score = await writeTree(store, top, { ...opts, blockSize }, stats);
     if (cache) await cache.save(opts.cache!, started);
     return score;
@@ -121,26 +121,58 @@ function setAttrs(node: TreeNode, st: BigIntStats): void {
 }
 
 /**
- * Scans the tree breadth-first. Metadata calls are synchronous within one directory:
- * lstat through the thread pool costs three to four times the CPU of lstatSync here, and a
- * scan is nothing but such calls. The event loop gets a turn between directories.
+ * Scans the tree depth-first, one directory at a time: its metadata, then its files'
+ * content, then its subdirectories; a directory is written as soon as its subdirectories
+ * are, so memory follows depth times the widest directory, not the entry count. A
+ * directory stays open until the end when it holds a file with other names (link groups
+ * are numbered tree-wide), an entry whose xattrs wait for the helper, or an open
+ * subdirectory. Metadata calls are synchronous within one directory: lstat through the
+ * thread pool costs three to four times the CPU of lstatSync here, and a scan is nothing
+ * but such calls.
  */
-async function scanTree(top: Buffer, topNode: TreeNode, files: FileToRead[], stats: ImportStats, xattrs?: ScanXattrs): Promise<void> {
+async function scanTree(
+  store: BlockWriter, top: Buffer, topNode: TreeNode, blockSize: number, stats: ImportStats,
+  readFiles: (files: FileToRead[]) => Promise<void>, xattrs?: ScanXattrs,
+): Promise<void> {
   const inodes = new Map<string, TreeNode>();
-  const queue: Array<[Buffer, TreeNode]> = [[top, topNode]];
-  for (let i = 0; i < queue.length; i++) {
-    const [path, node] = queue[i]!;
+  const linked = new Set<TreeNode>(); // files with other names: their directories stay open
+  const stack: Array<{ node: TreeNode; subdirs: Array<[Buffer, TreeNode]>; next: number }> = [];
+  const enter = async (path: Buffer, node: TreeNode) => {
+    const files: FileToRead[] = [];
+    const subdirs: Array<[Buffer, TreeNode]> = [];
     try {
-      scanDir(path, node, inodes, files, stats, queue, xattrs);
+      scanDir(path, node, inodes, linked, files, stats, subdirs, xattrs);
     } catch (err) {
       throw fromSystemError(err, `reading ${(err as { path?: string }).path ?? path}`);
     }
-    if (i % 16 === 15) await new Promise<void>((resolve) => setImmediate(resolve));
+    await readFiles(files);
+    stack.push({ node, subdirs, next: 0 });
+  };
+  await enter(top, topNode);
+  for (let n = 1; stack.length > 0; n++) {
+    const f = stack.at(-1)!;
+    if (f.next < f.subdirs.length) {
+      const [path, node] = f.subdirs[f.next++]!;
+      await enter(path, node);
+    } else {
+      stack.pop();
+      if (stack.length > 0 && canClose(f.node, linked, xattrs)) {
+        await writeDirNode(store, f.node, blockSize);
+        f.node.children = undefined;
+        stats.dirs++;
+      }
+    }
+    if (n % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
+function canClose(dir: TreeNode, linked: Set<TreeNode>, xattrs?: ScanXattrs): boolean {
+  for (const child of dir.children!.values()) if (child.children || linked.has(child) || xattrs?.waiting(child)) return false;
+  return true;
+}
+
 function scanDir(
-  dirPath: Buffer, dir: TreeNode, inodes: Map<string, TreeNode>,
+  dirPath: Buffer, dir: TreeNode, inodes: Map<string, TreeNode>, linked: Set<TreeNode>,
   files: FileToRead[], stats: ImportStats, subdirs: Array<[Buffer, TreeNode]>, xattrs?: ScanXattrs,
 ): void {
   const base = dirPath.at(-1) === 0x2f ? dirPath : Buffer.concat([dirPath, SLASH]); // "/" itself ends in a slash
@@ -157,7 +189,7 @@ function scanDir(
       node = newNode(kind);
       setAttrs(node, st);
       xattrs?.read(node, path);
-      if (key) inodes.set(key, node);
+      if (key) { inodes.set(key, node); linked.add(node); }
       if (kind === 'dir') subdirs.push([path, node]);
       else if (kind === 'file') { stats.files++; node.entry.size = Number(st.size); files.push({ path, node, fp: fingerprint(st) }); }
       else if (kind === 'symlink') { stats.symlinks++; node.entry.target = fs.readlinkSync(path, { encoding: 'buffer' }); }
@@ -179,13 +211,17 @@ function scanDir(
 class ScanXattrs {
   private readonly address = new XattrAddress();
   private readonly deferred: Array<{ node: TreeNode; path: Buffer }> = [];
+  private readonly deferredNodes = new Set<TreeNode>();
 
   read(node: TreeNode, path: Buffer): void {
     const at = this.address.of(path);
     const found = at === undefined ? null : readXattrsSync(at, path);
     if (found) node.entry.xattrs = found;
-    else this.deferred.push({ node, path });
+    else { this.deferred.push({ node, path }); this.deferredNodes.add(node); }
   }
+
+  /** Whether the node's xattrs wait for the helper (its directory cannot be written yet). */
+  waiting(node: TreeNode): boolean { return this.deferredNodes.has(node); }
 
   close(): void { this.address.close(); }
 
@@ -197,12 +233,13 @@ class ScanXattrs {
 
 interface FileToRead { path: Buffer; node: TreeNode; fp: Fingerprint }
 
+/** Reads the content of one directory's files; `progress.done` counts files over the whole import. */
 async function readContents(
   store: SnapshotStore, all: FileToRead[], blockSize: number, stats: ImportStats,
-  onProgress?: (p: ImportProgress) => void, cache?: ImportCache,
+  progress: { done: number }, onProgress?: (p: ImportProgress) => void, cache?: ImportCache,
 ): Promise<void> {
+  if (all.length === 0) return;
   let files = all;
-  let done = 0;
   if (cache) {
     const found = all.map((f) => cache.candidate(f.path, f.fp));
     const hits = all.flatMap((f, i) => (found[i] ? [i] : []));
@@ -212,7 +249,7 @@ async function readContents(
       const { score, inline, size } = found[i]!;
       Object.assign(all[i]!.node.entry, { score, inline, size });
       stats.bytes += size;
-      done++;
+      progress.done++;
     }
     stats.reused = reused.size;
     files = all.filter((_, i) => !reused.has(i));
@@ -222,10 +259,10 @@ async function readContents(
     const buf = Buffer.allocUnsafe(Math.max(READ_CHUNK - (READ_CHUNK % blockSize), blockSize));
     while (next < files.length) {
       const { path, node, fp } = files[next++]!;
-      await readFile(store, path, node, buf, blockSize, (n) => { stats.bytes += n; onProgress?.({ bytes: stats.bytes, files: done }); });
+      await readFile(store, path, node, buf, blockSize, (n) => { stats.bytes += n; onProgress?.({ bytes: stats.bytes, files: progress.done }); });
       cache?.remember(path, fp, node.entry);
-      done++;
-      onProgress?.({ bytes: stats.bytes, files: done });
+      progress.done++;
+      onProgress?.({ bytes: stats.bytes, files: progress.done });
     }
   };
   await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, files.length) }, worker));
