@@ -46,6 +46,7 @@ export class Budget {
     readonly counters: VolumeCounters,
   ) {
     this.clean = new BlockCache(cacheBytes);
+    this.metaLimit = cacheBytes;
   }
 
   /**
@@ -89,22 +90,31 @@ export class Budget {
 
   /**
    * Estimated heap of the inode table and directory entries (volume.ts charges it). It
-   * shares the budget with dirty data, which can always spill to the store; metadata cannot,
-   * so past the whole budget new names are refused (ENOSPC) rather than the heap growing
-   * without bound (200k directories took 498 MB in a 100 MiB environment).
+   * shrinks the clean cache and counts with dirty data towards the spill thresholds.
+   * `grownBytes` is the part the environment made (new names and inodes, net of removals):
+   * past `metaLimit` new names are refused (ENOSPC) rather than the heap growing without
+   * bound (200k new directories took 498 MB in a 100 MiB environment). What loading the
+   * base costs is bounded by the snapshot, and a lookup is never refused.
    */
   metaBytes = 0;
+  grownBytes = 0;
+  /** Bytes of metadata the environment may add; the whole budget unless the volume was told otherwise. */
+  metaLimit: number;
 
-  chargeMeta(bytes: number): void {
+  chargeMeta(bytes: number, grown = false): void {
     this.metaBytes += bytes;
+    if (grown) this.grownBytes += bytes;
     if (bytes > 0) this.clean.resize(this.cleanBudget);
   }
 
-  /** Whether metadata has used up the budget: new names are refused. */
-  get metaFull(): boolean { return this.metaBytes >= this.cacheBytes; }
+  /** Whether the environment's own metadata has used up its share: new names are refused. */
+  get metaFull(): boolean { return this.grownBytes >= this.metaLimit; }
 
-  /** Dirty data plus metadata: what the spill thresholds compare with the budget. */
-  private get heldBytes(): number { return this.dirtyBytes + this.metaBytes; }
+  /**
+   * Dirty data plus metadata, as the spill thresholds see it. Metadata counts up to half the
+   * budget: past that, dirty data would spill as soon as it is written.
+   */
+  private get heldBytes(): number { return this.dirtyBytes + Math.min(this.metaBytes, this.cacheBytes / 2); }
 
   markDirty(file: FileData, index: number, grew: number): void {
     const key = dirtyKey(file, index);

@@ -4,7 +4,7 @@ import { exists, invalid, notFound, posixError } from '../errors.js';
 import { blankEntry, type Entry, type EntryKind } from '../snapshot/index.js';
 import { check, checkSticky, isOwner, mayBeInGroup, modeAfterChown, modeAfterWrite, modeForChmod, W, R, type Cred } from './access.js';
 import type { Budget } from './file-data.js';
-import { childMetaBytes, nowNs, type Child, type Inode } from './inode.js';
+import { childMetaBytes, INODE_META_BYTES, nowNs, type Child, type Inode } from './inode.js';
 import { Mutex } from './mutex.js';
 
 export interface SetAttrs {
@@ -104,8 +104,9 @@ export abstract class NamespaceOps {
   /** Adds a name to a directory's map and listing, charging its estimated heap. */
   protected addChild(dir: Inode, name: string, child: Omit<Child, 'cookie'>): void {
     const d = dir.dir!;
-    d.children.set(name, { ...child, cookie: d.list.add(name) });
-    this.budget.chargeMeta(childMetaBytes(name, child));
+    // One shape for every child (no spread): V8 keeps them small.
+    d.children.set(name, { ino: child.ino, entry: child.entry, raw: child.raw, cookie: d.list.add(name) });
+    this.budget.chargeMeta(childMetaBytes(name, child), !child.entry);
   }
 
   private detach(dir: Inode, name: string, node: Inode): void {
@@ -114,7 +115,7 @@ export abstract class NamespaceOps {
     if (child) {
       d.children.delete(name);
       d.list.remove(child.cookie);
-      this.budget.chargeMeta(-childMetaBytes(name, child));
+      this.budget.chargeMeta(-childMetaBytes(name, child), !child.entry);
     }
     const n = (node.parents.get(dir.ino) ?? 1) - 1;
     if (n > 0) node.parents.set(dir.ino, n);
@@ -142,6 +143,8 @@ export abstract class NamespaceOps {
       target: kind === 'symlink' ? spec.target! : null, major: spec.major ?? 0, minor: spec.minor ?? 0,
     };
     const node = this.newInode(entry);
+    node.grown = true;
+    this.budget.grownBytes += INODE_META_BYTES; // newInode charged the total; this part is the environment's own
     if (open) node.opens++;
     if (node.dir) { node.dir.loaded = true; node.nlink = 2; dir.nlink++; }
     this.addChild(dir, name, { ino: node.ino, raw: Buffer.from(name) });
@@ -216,8 +219,11 @@ export abstract class NamespaceOps {
       dst.version++;
       this.reap(dst);
     }
+    // A base name keeps its snapshot entry (unused once looked up), so a rename moves its
+    // charge rather than counting it as metadata the environment grew.
+    const entry = from.dir!.children.get(oldName)?.entry;
     this.detach(from, oldName, src);
-    this.addChild(to, newName, { ino: src.ino, raw: Buffer.from(newName) });
+    this.addChild(to, newName, { ino: src.ino, raw: Buffer.from(newName), entry });
     this.addParent(src, to.ino);
     if (src.dir && from !== to) { from.nlink--; to.nlink++; }
     src.ctime = nowNs();

@@ -17,6 +17,8 @@ export const NAME_MAX = 255;
 export interface VolumeOptions {
   /** Bytes of leaves kept in memory, dirty and clean together (100 MiB for `spawn`). */
   cacheBytes?: number;
+  /** Metadata the environment may add before new names are ENOSPC (default: cacheBytes). */
+  metaBytes?: number;
   /** Levels below the root a directory may be (DIR_DEPTH_MAX); tests raise it. */
   maxDepth?: number;
 }
@@ -45,6 +47,7 @@ export class Volume extends NamespaceOps {
     super();
     this.budget = new Budget(opts.cacheBytes ?? 100 << 20, store, root.blockSize, this.counters);
     this.maxDepth = opts.maxDepth ?? DIR_DEPTH_MAX;
+    if (opts.metaBytes !== undefined) this.budget.metaLimit = opts.metaBytes;
     const top = this.newInode(root.top, ROOT_INO);
     top.nlink = 2;
   }
@@ -62,7 +65,7 @@ export class Volume extends NamespaceOps {
     const node: Inode = {
       ino, kind: e.kind, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, ctime: e.mtime, atime: e.mtime, nlink: 1,
       major: e.major, minor: e.minor, target: e.target, xattrs: new Map(e.xattrs.map((x) => [x.name.toString('utf8'), x.value])),
-      base: e, baseLink: e.link, parents: new Map(), version: 0, changedAt: 0, opens: 0,
+      base: e, baseLink: e.link, parents: new Map(), version: 0, changedAt: 0, opens: 0, grown: false,
     };
     if (e.kind === 'file') node.file = new FileData(ino, this.budget, e.score, e.size, e.inline);
     if (e.kind === 'dir') node.dir = { loaded: false, children: new Map(), list: new DirList() };
@@ -77,6 +80,7 @@ export class Volume extends NamespaceOps {
     this.inodes.clear();
     this.budget.clean.clear();
     this.budget.metaBytes = 0;
+    this.budget.grownBytes = 0;
     this.closed = true;
   }
 
@@ -341,7 +345,7 @@ export class Volume extends NamespaceOps {
   protected reap(n: Inode): void {
     if (n.ino === ROOT_INO || n.nlink > (n.dir ? 1 : 0) || n.opens > 0 || n.parents.size > 0) return;
     n.file?.drop();
-    if (this.inodes.delete(n.ino)) this.budget.chargeMeta(-INODE_META_BYTES);
+    if (this.inodes.delete(n.ino)) this.budget.chargeMeta(-INODE_META_BYTES, n.grown);
   }
 
   protected mayWriteDir(cred: Cred, dir: Inode, what: string): void {

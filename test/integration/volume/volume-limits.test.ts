@@ -1,7 +1,7 @@
 // Issue 12, findings 6 and 9: deep trees save (iteratively) and mkdir stops at a clear
 // depth limit; a big directory lists in O(n) total work; metadata counts against the
 // environment's budget, so a flood of names ends in ENOSPC rather than an unbounded heap.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -119,14 +119,39 @@ t.test('inodes and names are charged to the budget; past it new names are ENOSPC
   }
   t.match(err, { code: 'COLONY_NO_SPACE', posix: 'ENOSPC' });
   t.ok(made > 500 && made < 1100, `${made} directories fit in 1 MiB`);
-  t.ok(volume.budget.metaBytes >= 1 << 20 && volume.budget.metaBytes < (1 << 20) + 2 * INODE_META_BYTES);
+  t.ok(volume.budget.grownBytes >= 1 << 20 && volume.budget.grownBytes < (1 << 20) + 2 * INODE_META_BYTES, 'refused once what was made fills the budget');
+  t.ok(volume.budget.metaBytes >= volume.budget.grownBytes);
   for (let i = 0; i < 10; i++) await volume.unlink(root, dir, `d${i}`, true);
-  t.ok(volume.budget.metaBytes < 1 << 20, 'unlinking gave the room back');
+  t.ok(volume.budget.grownBytes < 1 << 20, 'unlinking gave the room back');
   await volume.create(root, dir, 'again', 'file', 0o644, 0);
   t.pass('a new name fits again');
   // Data still works in what is left: writes spill to the store instead of failing.
   const fd = await volume.createOpen(root, dir, 'data', 0o644, 0);
   await volume.write(root, fd, 0, Buffer.alloc(2 << 20, 1));
   t.equal((await volume.read(fd, (2 << 20) - 3, 3)).toString('hex'), '010101');
-  t.ok(volume.budget.dirtyBytes + volume.budget.metaBytes <= (1 << 20) + volume.blockSize, 'dirty data and metadata stay within the budget');
+  // Metadata takes at most half of the budget from dirty data, so writes are not all write-through.
+  t.ok(volume.budget.dirtyBytes <= (1 << 19) + volume.blockSize, `dirty data stays within what metadata leaves (${volume.budget.dirtyBytes})`);
+  t.ok(volume.stats().cleanBytes === 0 || volume.stats().cleanBytes + volume.budget.metaBytes <= 1 << 20, 'the clean cache gave way to metadata');
+});
+
+t.test("looking up a large base counts in the budget but is never refused, and does not use up the environment's room for new names", async (t) => {
+  const store = await MemoryBlockSource.create();
+  const src = await mkdtemp(join(tmpdir(), 'colony-vol-limits-'));
+  t.teardown(() => rm(src, { recursive: true, force: true }));
+  await mkdir(join(src, 'base'));
+  for (let i = 0; i < 1500; i++) await writeFile(join(src, 'base', `f${i}`), '');
+  const volume = await Volume.open(store, (await importDirectory(store, src)).root, { cacheBytes: 1 << 20 });
+  const dir = (await volume.resolvePath('base')).ino;
+  for (let i = 0; i < 1500; i++) await volume.lookup(root, dir, `f${i}`);
+  t.ok(volume.budget.metaBytes > 1 << 20, `the base's inodes and names are counted (${volume.budget.metaBytes})`);
+  t.equal(volume.budget.grownBytes, 0, "none of it is the environment's own");
+  // Renaming base names moves their charge; it does not grow the environment's share.
+  for (let i = 0; i < 100; i++) await volume.rename(root, dir, `f${i}`, ROOT_INO, `g${i}`);
+  t.equal(volume.budget.grownBytes, 0);
+  await volume.create(root, dir, 'new', 'file', 0o644, 0);
+  t.ok(volume.budget.grownBytes > 0, 'a new name fits and is counted');
+  // A raised allowance (metaBytes) lets more be made than cacheBytes.
+  const roomy = await Volume.open(store, (await importDirectory(store, src)).root, { cacheBytes: 1 << 20, metaBytes: 4 << 20 });
+  for (let i = 0; i < 2000; i++) await roomy.create(root, ROOT_INO, `n${i}`, 'file', 0o644, 0);
+  t.ok(roomy.budget.grownBytes > 1 << 20);
 });
