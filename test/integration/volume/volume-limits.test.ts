@@ -96,6 +96,8 @@ t.test('listing a 20,000-entry directory in 9P pages steps over O(n) entries in 
   for (; pages < 2 * n; pages++) {
     const page = await be.readdir(c, h, cookie, 8192);
     if (page.length === 0) break;
+    const bytes = page.reduce((sum, e) => sum + 24 + Buffer.byteLength(e.name), 0);
+    if (bytes > 8192) t.fail(`a page of ${bytes} bytes for a count of 8192`);
     for (const e of page) names.push(e.name);
     cookie = page[page.length - 1]!.cookie;
   }
