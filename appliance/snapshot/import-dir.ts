@@ -74,6 +74,8 @@ const kindOf = (st: BigIntStats): EntryKind | undefined => {
 
 const READ_CHUNK = 4 * 1024 * 1024;
 const FILES_IN_FLIGHT = 4;
+/** Files (or finished directories) gathered across directories before their content is read. */
+const READ_BATCH = 256;
 const SLASH = Buffer.from('/');
 
 /** Counts new blocks around an import when the store can tell. */
@@ -121,14 +123,15 @@ function setAttrs(node: TreeNode, st: BigIntStats): void {
 }
 
 /**
- * Scans the tree depth-first, one directory at a time: its metadata, then its files'
- * content, then its subdirectories; a directory is written as soon as its subdirectories
- * are, so memory follows depth times the widest directory, not the entry count. A
- * directory stays open until the end when it holds a file with other names (link groups
- * are numbered tree-wide), an entry whose xattrs wait for the helper, or an open
- * subdirectory. Metadata calls are synchronous within one directory: lstat through the
- * thread pool costs three to four times the CPU of lstatSync here, and a scan is nothing
- * but such calls.
+ * Scans the tree depth-first, one directory at a time (its metadata, then its
+ * subdirectories), reading file content in batches across directories so small
+ * directories still keep several files in flight. A directory is written once its files
+ * are read and its subdirectories written, so memory follows depth times the widest
+ * directory, not the entry count. A directory stays open until the end when it holds a
+ * file with other names (link groups are numbered tree-wide), an entry whose xattrs wait
+ * for the helper, or an open subdirectory. Metadata calls are synchronous within one
+ * directory: lstat through the thread pool costs three to four times the CPU of lstatSync
+ * here, and a scan is nothing but such calls.
  */
 async function scanTree(
   store: BlockWriter, top: Buffer, topNode: TreeNode, blockSize: number, stats: ImportStats,
@@ -137,37 +140,45 @@ async function scanTree(
   const inodes = new Map<string, TreeNode>();
   const linked = new Set<TreeNode>(); // files with other names: their directories stay open
   const stack: Array<{ node: TreeNode; subdirs: Array<[Buffer, TreeNode]>; next: number }> = [];
-  const enter = async (path: Buffer, node: TreeNode) => {
-    const files: FileToRead[] = [];
+  /** Files not yet read, and the directories (children first) to write once they are. */
+  const batch: FileToRead[] = [];
+  const ready = new Set<TreeNode>();
+  const drain = async () => {
+    await readFiles(batch.splice(0));
+    for (const dir of ready) {
+      await writeDirNode(store, dir, blockSize);
+      dir.children = undefined;
+      stats.dirs++;
+    }
+    ready.clear();
+  };
+  const enter = (path: Buffer, node: TreeNode) => {
     const subdirs: Array<[Buffer, TreeNode]> = [];
     try {
-      scanDir(path, node, inodes, linked, files, stats, subdirs, xattrs);
+      scanDir(path, node, inodes, linked, batch, stats, subdirs, xattrs);
     } catch (err) {
       throw fromSystemError(err, `reading ${(err as { path?: string }).path ?? path}`);
     }
-    await readFiles(files);
     stack.push({ node, subdirs, next: 0 });
   };
-  await enter(top, topNode);
+  enter(top, topNode);
   for (let n = 1; stack.length > 0; n++) {
     const f = stack.at(-1)!;
     if (f.next < f.subdirs.length) {
       const [path, node] = f.subdirs[f.next++]!;
-      await enter(path, node);
+      enter(path, node);
     } else {
       stack.pop();
-      if (stack.length > 0 && canClose(f.node, linked, xattrs)) {
-        await writeDirNode(store, f.node, blockSize);
-        f.node.children = undefined;
-        stats.dirs++;
-      }
+      if (stack.length > 0 && canClose(f.node, linked, ready, xattrs)) ready.add(f.node);
     }
-    if (n % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (batch.length >= READ_BATCH || ready.size >= READ_BATCH) await drain();
+    else if (n % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  await drain();
 }
 
-function canClose(dir: TreeNode, linked: Set<TreeNode>, xattrs?: ScanXattrs): boolean {
-  for (const child of dir.children!.values()) if (child.children || linked.has(child) || xattrs?.waiting(child)) return false;
+function canClose(dir: TreeNode, linked: Set<TreeNode>, ready: Set<TreeNode>, xattrs?: ScanXattrs): boolean {
+  for (const child of dir.children!.values()) if ((child.children && !ready.has(child)) || linked.has(child) || xattrs?.waiting(child)) return false;
   return true;
 }
 
