@@ -23,6 +23,14 @@ export interface NinepLimits {
    * what its running requests may still answer: beyond it no new request is read.
    */
   maxQueuedReplyBytes: number;
+  /**
+   * What all connections together may hold (queued replies, running requests' frames and
+   * expected replies, buffered input). Past it, a connection holding more than
+   * `fairShareBytes` is not read until the total falls; one holding less always is, so
+   * every client keeps moving and a few greedy ones cannot fill the board's memory.
+   */
+  maxHeldBytes: number;
+  fairShareBytes: number;
 }
 
 export const DEFAULT_LIMITS: NinepLimits = {
@@ -33,6 +41,8 @@ export const DEFAULT_LIMITS: NinepLimits = {
   handshakeTimeoutMs: 30_000,
   frameTimeoutMs: 60_000,
   maxQueuedReplyBytes: 4 * 1024 * 1024,
+  maxHeldBytes: 64 * 1024 * 1024,
+  fairShareBytes: 256 * 1024,
 };
 
 /** Fids one connection may hold unless told otherwise (about 200 bytes each). */

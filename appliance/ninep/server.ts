@@ -101,7 +101,7 @@ class Connection {
         return ok;
       },
       fail: (reason) => this.drop(reason),
-      idle: () => this.pump(),
+      idle: () => { this.pump(); server.wakeHeld(this); },
     });
     this.frames = new FrameReader(this.session.maxFrame);
     if (this.limits.handshakeTimeoutMs > 0) {
@@ -109,7 +109,7 @@ class Connection {
       this.handshakeTimer.unref();
     }
     stream.on('data', (chunk: Buffer) => { this.frames.push(chunk); this.pump(); });
-    stream.on('drain', () => this.pump());
+    stream.on('drain', () => { this.pump(); server.wakeHeld(this); });
     stream.on('error', (err) => opts.log.debug({ err, peer: transport.peer }, '9p connection error'));
     this.closed = new Promise((resolve) => {
       stream.once('close', () => {
@@ -127,7 +127,9 @@ class Connection {
     if (this.session.isClosed || this.stream.destroyed) return;
     let progressed = false;
     for (;;) {
-      if (this.busy()) {
+      const busy = this.busy();
+      if (busy) {
+        if (busy === 'server') this.server.holdBack(this);
         if (!this.paused) { this.paused = true; this.stream.pause(); }
         // Not reading is our choice, so a frame left half-read is not the peer's delay.
         this.stopFrameClock();
@@ -152,16 +154,30 @@ class Connection {
     if (this.frames.bufferedBytes > 0) this.startFrameClock();
   }
 
-  /** Whether to stop reading: too many requests, or replies the peer is not taking. */
-  private busy(): boolean {
+  /** What this connection holds: queued replies, running requests (frames and expected replies), buffered input. */
+  heldBytes(): number {
+    return (this.stream.writableLength ?? 0) + this.session.reservedReplyBytes + this.frames.bufferedBytes;
+  }
+
+  /**
+   * Whether to stop reading, and why: too many requests or replies the peer is not taking
+   * ('self'), or the server as a whole holds too much and this connection more than its
+   * fair share ('server').
+   */
+  private busy(): false | 'self' | 'server' {
     const s = this.session;
     const max = s.attached ? this.maxOutstanding : Math.min(this.maxOutstanding, this.limits.preAuthMaxOutstanding);
-    if (s.outstanding >= max) return true;
+    if (s.outstanding >= max) return 'self';
     const sock = this.stream as Partial<Socket>;
-    if (sock.writableNeedDrain) return true;
+    if (sock.writableNeedDrain) return 'self';
     // Counting what running requests may still answer keeps a burst of big Treads from
     // all starting before the first reply shows in writableLength.
-    return (sock.writableLength ?? 0) + s.reservedReplyBytes >= this.limits.maxQueuedReplyBytes;
+    const own = (sock.writableLength ?? 0) + s.reservedReplyBytes;
+    if (own >= this.limits.maxQueuedReplyBytes) return 'self';
+    // Buffered input is not ours to count here: a connection with little running must always
+    // start its next request, or connections holding only input could wait on each other.
+    if (own > this.limits.fairShareBytes && this.server.heldBytes() >= this.limits.maxHeldBytes) return 'server';
+    return false;
   }
 
   /** A partial frame must be whole within frameTimeoutMs of its first byte being read (slowloris). */
@@ -208,6 +224,29 @@ export class NinepServer {
     this.droppedWarning = new RateLimitedWarning(this.log, '9p connection dropped');
   }
 
+  /** Connections paused because the server held too much; woken when any connection lets go. */
+  private readonly heldBack = new Set<Connection>();
+
+  /** The bytes all connections hold (see NinepLimits.maxHeldBytes). O(connections): asked only past a fair share. */
+  heldBytes(): number {
+    let n = 0;
+    for (const c of this.conns) n += c.heldBytes();
+    return n;
+  }
+
+  holdBack(conn: Connection): void { this.heldBack.add(conn); }
+
+  /** A connection let go of something: retry those held back for the server's sake (not `from`, already pumped). */
+  wakeHeld(from: Connection): void {
+    if (this.heldBack.size === 0 || this.heldBytes() >= this.opts.limits.maxHeldBytes) return;
+    const waiting = [...this.heldBack].filter((c) => c !== from);
+    // Each one holds itself back again (pump → holdBack) if the total rises past the limit.
+    for (const c of waiting) {
+      this.heldBack.delete(c);
+      if (!c.stream.destroyed) c.pump();
+    }
+  }
+
   /** Counts and (rate-limited) logs a connection closed for misbehaving. */
   noteDropped(fields: { peer: string; reason: string }): void {
     this.dropped++;
@@ -218,7 +257,7 @@ export class NinepServer {
   serve(stream: Duplex, transport: Transport): { session: Session; closed: Promise<void> } {
     const conn = new Connection(this, stream, transport, this.opts);
     this.conns.add(conn);
-    void conn.closed.then(() => this.conns.delete(conn));
+    void conn.closed.then(() => { this.conns.delete(conn); this.heldBack.delete(conn); this.wakeHeld(conn); });
     return { session: conn.session, closed: conn.closed };
   }
 

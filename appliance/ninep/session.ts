@@ -39,7 +39,7 @@ interface Pending {
   abort: AbortController;
   flushed: boolean;
   done: Promise<void>;
-  /** Reply bytes reserved for this request until its reply is queued (or dropped). */
+  /** The request's frame plus its expected reply, held until the reply is queued (or dropped). */
   reserve: number;
 }
 
@@ -130,12 +130,14 @@ export class Session {
       return;
     }
     if (this.pending.has(msg.tag)) { this.opts.fail(`tag ${msg.tag} reused while outstanding`); return; }
-    this.start(msg);
+    this.start(msg, frame.length);
   }
 
-  private start(msg: Message): void {
+  private start(msg: Message, frameBytes: number): void {
     let settle!: () => void;
-    const p: Pending = { tag: msg.tag, abort: new AbortController(), flushed: false, done: new Promise((r) => { settle = r; }), reserve: replyEstimate(msg, this.msize) };
+    // The request's own frame stays referenced while it runs (a Twrite's payload), so it counts too.
+    const reserve = replyEstimate(msg, this.msize) + frameBytes;
+    const p: Pending = { tag: msg.tag, abort: new AbortController(), flushed: false, done: new Promise((r) => { settle = r; }), reserve };
     this.pending.set(msg.tag, p);
     this.reserved += p.reserve;
     void this.run(msg, p).finally(() => {

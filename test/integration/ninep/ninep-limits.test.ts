@@ -150,6 +150,41 @@ t.test('a peer that sends big Treads and never reads: reading stops, queued repl
   await until(() => server.usage().connections === 0, 'the connection to go');
 });
 
+t.test('many peers that never read: the server-wide bound holds, and a reading client still gets its data', async (t) => {
+  const maxHeld = 3 * MiB;
+  const { server, fs, addr } = await tcpServer(t, { limits: { maxQueuedReplyBytes: 8 * MiB, maxHeldBytes: maxHeld, fairShareBytes: 256 * 1024 } });
+  fs.writeFile('big', Buffer.alloc(MiB, 7));
+  const greedy: NinepClient[] = [];
+  for (let i = 0; i < 6; i++) {
+    const c = await NinepClient.connect(addr, { msize: MiB });
+    t.teardown(() => c.close());
+    const root = await c.attach('mem');
+    const f = await c.walk(root.fid, ['big']);
+    await c.open(f.fid);
+    c.stream.pause();
+    c.stream.write(Buffer.concat(Array.from({ length: 30 }, (_, j) => encode({ type: 'Tread', tag: 1000 + j, fid: f.fid, offset: 0, count: MiB }))));
+    greedy.push(c);
+  }
+  await until(() => server.usage().paused === 6 && server.stats().outstanding === 0, 'all six to be paused with nothing running');
+  const u = server.usage();
+  // Each may pass the total by at most what it held when it was last let through: its fair
+  // share plus one reply (1 MiB) and one request; six per-connection bounds would be 48 MiB.
+  const held = u.queuedReplyBytes + u.reservedReplyBytes;
+  t.ok(held <= maxHeld + 6 * (256 * 1024 + MiB + 64), `held ${held} bytes`);
+  // An honest client, with little of its own in flight, is still served while they hold on.
+  const honest = await NinepClient.connect(addr, { msize: 64 * 1024 });
+  t.teardown(() => honest.close());
+  const root = await honest.attach('mem');
+  const f = await honest.walk(root.fid, ['big']);
+  await honest.open(f.fid);
+  const data = await honest.read(f.fid, 0, 32 * 1024);
+  t.equal(data.length, 32 * 1024, 'it reads');
+  // When the greedy ones go, nothing stays held.
+  for (const c of greedy) c.stream.destroy();
+  await until(() => server.usage().connections === 1, 'the greedy connections to go');
+  t.equal(server.usage().queuedReplyBytes, 0);
+});
+
 t.test('fids per connection are capped (EMFILE)', async (t) => {
   const { addr } = await tcpServer(t, { maxFids: 8 });
   const c = await NinepClient.connect(addr);
