@@ -31,6 +31,8 @@ export interface NinepLimits {
    */
   maxHeldBytes: number;
   fairShareBytes: number;
+  /** Fids all connections may hold together (a few hundred bytes each); past it walks answer EMFILE. */
+  maxTotalFids: number;
 }
 
 export const DEFAULT_LIMITS: NinepLimits = {
@@ -43,6 +45,7 @@ export const DEFAULT_LIMITS: NinepLimits = {
   maxQueuedReplyBytes: 4 * 1024 * 1024,
   maxHeldBytes: 64 * 1024 * 1024,
   fairShareBytes: 256 * 1024,
+  maxTotalFids: 131072,
 };
 
 /** Fids one connection may hold unless told otherwise (about 200 bytes each). */

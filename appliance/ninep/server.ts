@@ -13,7 +13,7 @@ import type { AttachRouter, Transport } from './backend.js';
 import { FrameReader } from './codec.js';
 import { Admission, DEFAULT_LIMITS, DEFAULT_MAX_FIDS, RateLimitedWarning, type NinepLimits } from './limits.js';
 import { LockTable } from './locks.js';
-import { Session } from './session.js';
+import { Session, type FidPool } from './session.js';
 
 /** 9P's registered port when we may bind it (root), else 5640. */
 export const DEFAULT_PORT_ROOT = 564;
@@ -46,7 +46,7 @@ export interface NinepServerOptions {
   log?: Log;
 }
 
-type ConnOptions = Required<Omit<NinepServerOptions, 'router' | 'limits'>> & { router: AttachRouter; locks: LockTable; limits: NinepLimits };
+type ConnOptions = Required<Omit<NinepServerOptions, 'router' | 'limits'>> & { router: AttachRouter; locks: LockTable; limits: NinepLimits; fidPool: FidPool };
 
 /** What the server holds for its peers right now, and what it turned away; for tests and status. */
 export interface NinepUsage {
@@ -88,7 +88,7 @@ class Connection {
   constructor(private server: NinepServer, readonly stream: Duplex, readonly transport: Transport, opts: ConnOptions) {
     this.limits = opts.limits;
     this.session = new Session({
-      router: opts.router, transport, maxMsize: opts.maxMsize, maxFids: opts.maxFids, locks: opts.locks, log: opts.log,
+      router: opts.router, transport, maxMsize: opts.maxMsize, maxFids: opts.maxFids, fidPool: opts.fidPool, locks: opts.locks, log: opts.log,
       preAuthMaxFrame: opts.limits.preAuthMaxFrame,
       send: (parts) => {
         if (stream.destroyed) return false;
@@ -217,7 +217,7 @@ export class NinepServer {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.opts = {
       router: options.router, maxMsize: options.maxMsize ?? DEFAULT_MAX_MSIZE, maxOutstanding: options.maxOutstanding ?? 64,
-      maxFids: options.maxFids ?? DEFAULT_MAX_FIDS, log: this.log, locks: this.locks, limits,
+      maxFids: options.maxFids ?? DEFAULT_MAX_FIDS, log: this.log, locks: this.locks, limits, fidPool: { used: 0, max: limits.maxTotalFids },
     };
     this.admission = new Admission(limits);
     this.refusedWarning = new RateLimitedWarning(this.log, '9p connection refused');

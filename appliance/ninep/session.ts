@@ -22,6 +22,8 @@ export interface SessionOptions {
   /** Largest msize we agree to. */
   maxMsize: number;
   maxFids: number;
+  /** Fids all sessions of the server hold together, and the most they may (shared, counted here). */
+  fidPool?: FidPool;
   /** Largest frame taken until the first successful attach (see limits.ts). */
   preAuthMaxFrame?: number;
   locks: LockTable;
@@ -33,6 +35,9 @@ export interface SessionOptions {
   /** A request finished, so there may be room for more. */
   idle(): void;
 }
+
+/** The server-wide fid count: each fid costs a few hundred bytes, so many connections at their own cap add up. */
+export interface FidPool { used: number; max: number }
 
 interface Pending {
   tag: number;
@@ -97,9 +102,12 @@ export class Session {
     if (n === NOFID) throw badFid('NOFID cannot name a file');
     const old = this.fids.get(n);
     if (!old && this.fids.size >= this.opts.maxFids) throw new ColonyError('COLONY_LIMIT', `more than ${this.opts.maxFids} fids on one connection`);
+    const pool = this.opts.fidPool;
+    if (!old && pool && pool.used >= pool.max) throw new ColonyError('COLONY_LIMIT', `the server holds ${pool.max} fids, its limit`);
     // Replacing a fid (a walk or xattrwalk onto itself) must not strand what it had open.
     if (old?.handle) throw badFid(`fid ${n} is open`);
     this.fids.set(n, f);
+    if (!old && pool) pool.used++;
   }
 
   /**
@@ -248,6 +256,7 @@ export class Session {
   async clunk(n: number, signal: AbortSignal): Promise<void> {
     const f = this.fid(n);
     this.fids.delete(n);
+    if (this.opts.fidPool) this.opts.fidPool.used--;
     await this.releaseFid(f, signal);
   }
 
@@ -274,6 +283,7 @@ export class Session {
   private async releaseAll(): Promise<void> {
     const all = [...this.fids.values()];
     this.fids.clear();
+    if (this.opts.fidPool) this.opts.fidPool.used -= all.length;
     const signal = AbortSignal.abort();
     for (const f of all) {
       f.removeOnClunk = false; // ORCLOSE is for a clunk the client asked for, not a lost connection

@@ -20,6 +20,7 @@ export interface Config {
     /** Replies one connection may have queued for a peer that is not reading them. */
     maxQueuedReplyBytes: number;
     maxHeldBytes: number;
+    maxTotalFids: number;
     maxFids: number;
   };
   ssh: {
@@ -51,7 +52,7 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
   return {
     ninep: {
       listen: [`0.0.0.0:${isRoot ? 564 : 5640}`], maxMsize: MiB,
-      maxConnections: 256, maxPerAddress: 32, handshakeTimeoutSeconds: 30, frameTimeoutSeconds: 60, maxQueuedReplyBytes: 4 * MiB, maxHeldBytes: 64 * MiB, maxFids: 16384,
+      maxConnections: 256, maxPerAddress: 32, handshakeTimeoutSeconds: 30, frameTimeoutSeconds: 60, maxQueuedReplyBytes: 4 * MiB, maxHeldBytes: 64 * MiB, maxFids: 16384, maxTotalFids: 131072,
     },
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key', handshakeTimeoutSeconds: 15, maxConnections: 64, maxPerAddress: 8, reserveConnections: 4 },
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
@@ -86,7 +87,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
   ninep: {
     listen: list(address), maxMsize: int(8192, 16 * MiB),
     maxConnections: int(1, 100_000), maxPerAddress: int(1, 100_000), handshakeTimeoutSeconds: int(1, 3600), frameTimeoutSeconds: int(1, 3600),
-    maxQueuedReplyBytes: int(64 * 1024, 1024 * MiB), maxHeldBytes: int(MiB, 16 * 1024 * MiB), maxFids: int(16, 1 << 24),
+    maxQueuedReplyBytes: int(64 * 1024, 1024 * MiB), maxHeldBytes: int(MiB, 16 * 1024 * MiB), maxFids: int(16, 1 << 24), maxTotalFids: int(16, 1 << 26),
   },
   ssh: { listen: address, hostKey: text, handshakeTimeoutSeconds: int(1, 600), maxConnections: int(1, 10_000), maxPerAddress: int(1, 10_000), reserveConnections: int(0, 1_000) },
   store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB) },

@@ -141,7 +141,7 @@ export class Supervisor {
     const ninep = new NinepServer({
       router: gridRouter({ grid, catalog, log, node }), maxMsize: n.maxMsize, maxFids: n.maxFids, log: log.child({ service: '9p' }),
       limits: {
-        maxConnections: n.maxConnections, maxPerAddress: n.maxPerAddress, maxQueuedReplyBytes: n.maxQueuedReplyBytes, maxHeldBytes: n.maxHeldBytes,
+        maxConnections: n.maxConnections, maxPerAddress: n.maxPerAddress, maxQueuedReplyBytes: n.maxQueuedReplyBytes, maxHeldBytes: n.maxHeldBytes, maxTotalFids: n.maxTotalFids,
         handshakeTimeoutMs: n.handshakeTimeoutSeconds * 1000, frameTimeoutMs: n.frameTimeoutSeconds * 1000,
       },
     });

@@ -194,6 +194,22 @@ t.test('fids per connection are capped (EMFILE)', async (t) => {
   await t.rejects(c.walk(root.fid, []), { code: 'COLONY_LIMIT', message: /EMFILE/ });
 });
 
+t.test('fids are capped across connections too, and a closed connection gives its fids back', async (t) => {
+  const { server, addr } = await tcpServer(t, { maxFids: 8, limits: { maxTotalFids: 12 } });
+  const a = await NinepClient.connect(addr);
+  const ra = await a.attach('mem');
+  for (let i = 0; i < 7; i++) await a.walk(ra.fid, []); // a holds 8, its own cap
+  const b = await NinepClient.connect(addr);
+  t.teardown(() => b.close());
+  const rb = await b.attach('mem');
+  for (let i = 0; i < 3; i++) await b.walk(rb.fid, []); // 12 in all
+  await t.rejects(b.walk(rb.fid, []), { code: 'COLONY_LIMIT', message: /EMFILE/ }, 'b is under its own cap, the server is at its');
+  await a.close();
+  await until(() => server.stats().fids === 4, 'a\'s fids to go');
+  await b.walk(rb.fid, []);
+  t.equal(server.stats().fids, 5, 'room again once a closed');
+});
+
 t.test('pre-attach a peer gets only a few requests in flight', async (t) => {
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
