@@ -1,6 +1,6 @@
 // The environments of one node: spawn, save, invite, boom, status and scores, each
-// checking who is asking. Decisions live in policy.ts; this class holds the running
-// environments and does the I/O (volumes, catalog, records).
+// checking who is asking. Decisions live in policy.ts, what a boom does in boom.ts; this
+// class holds the running environments and does the I/O (volumes, catalog, records).
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { checkName, type Catalog, type NameRecord } from '../catalog/index.js';
@@ -8,12 +8,16 @@ import { closed, ColonyError, exists, invalid, isColonyError, notFound, permissi
 import { silentLog, type Log } from '../log.js';
 import { formatScore, parseScore, type BlockSource, type Score } from '../store/index.js';
 import type { DiskTier } from '../volume/index.js';
+import { boomAll, boomAsAdmin, reapOrphans, stopEnvironment, type BoomResult, type BoomState } from './boom.js';
 import { EnvCaches } from './caches.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
-import { checkReason, Notices, type BoomNotice } from './notices.js';
+import { Notices, type BoomNotice } from './notices.js';
 import { alreadyRunning, checkEnvName, diskRoomRefusal, planDiskRoom, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, planHeap, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
-import { EnvRecords, type EnvRecord } from './records.js';
+import { settles, timed } from './queue.js';
+import { EnvRecords, recordOf } from './records.js';
+
+export type { BoomResult } from './boom.js';
 
 export interface GridOptions {
   /** The data directory; disk environments are recorded in DATA/envs/. */
@@ -29,7 +33,6 @@ export interface GridOptions {
 
 export interface SpawnOptions { cache: CacheKind; as?: string }
 export interface SpawnResult { env: EnvironmentInfo; token: string; aname: string; mount: string }
-export interface BoomResult { name: string; unsaved: boolean; warning?: string; /** Set when an admin boomed another user's environment. */ owner?: string }
 /** `reason` is required when an admin booms an environment that is not theirs; the owner is shown it. */
 export interface BoomOptions { reason?: string }
 export interface InviteResult { record: NameRecord; via: 'passwd' | 'meta'; uid?: number; sysGroup?: string }
@@ -49,6 +52,7 @@ export class Grid {
   private closing: Promise<void> | undefined;
   private readonly host: string;
   private readonly port: number;
+  private readonly boomState: BoomState;
 
   private constructor(readonly store: BlockSource, readonly catalog: Catalog, data: string, opts: GridOptions) {
     this.limits = resolveLimits({ memBytes: totalmem(), ...opts.limits });
@@ -57,6 +61,10 @@ export class Grid {
     this.caches = new EnvCaches(join(data, 'envs'), store, this.limits, this.log);
     this.host = opts.host ?? 'HOST';
     this.port = opts.port ?? 564;
+    this.boomState = {
+      envs: this.envs, starting: this.starting, hooks: this.boomHooks, records: this.records, caches: this.caches,
+      log: this.log, limits: this.limits, summaryOf: (e) => this.summaryOf(e.name, e.owner, e.kind),
+    };
   }
 
   /** Opens the grid and brings back the disk environments recorded under DATA/envs/. */
@@ -156,7 +164,7 @@ export class Grid {
       opened = true;
       this.check();
       const env = new Environment(envName, user, kind, { owner: rec.owner, name: rec.name, root: rec.root }, volume, newToken(), new Date());
-      if (kind === 'disk') await this.records.write(this.recordOf(env));
+      if (kind === 'disk') await this.records.write(recordOf(env));
       this.envs.set(envName, env);
       this.log.info({ env: envName, owner: user, base: `${rec.owner}/${rec.name}`, kind }, 'spawned');
       const info = this.infoOf(env, Date.now(), true);
@@ -235,13 +243,7 @@ export class Grid {
       checkOwner(user, env, 'boom');
       return this.stop(env, true);
     }
-    if (opts.reason === undefined) throw new ColonyError('COLONY_USAGE', `${envName} is ${env.owner}'s: an admin booms it with \`boom ${envName} --reason TEXT\`, and ${env.owner} is shown the reason`);
-    const reason = checkReason(opts.reason);
-    const result = await this.stop(env, true);
-    this.log.warn({ env: env.name, owner: env.owner, admin: user, reason, unsaved: result.unsaved }, 'environment boomed by an admin');
-    const notice: BoomNotice = { env: env.name, owner: env.owner, by: user, reason, at: new Date().toISOString(), unsaved: result.unsaved };
-    await this.notes.add(notice).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'cannot record the boom notice'));
-    return { ...result, owner: env.owner };
+    return boomAsAdmin(this.boomState, this.notes, env, user, opts.reason);
   }
 
   /** The names of `owner`'s running environments (for an admin about to remove them). */
@@ -258,14 +260,7 @@ export class Grid {
   async boomAllOf(by: string, owner: string, reason: string): Promise<BoomResult[]> {
     this.check();
     if (!this.isAdmin(by)) throw permission('only an admin may boom every environment of a user');
-    const out: BoomResult[] = [];
-    for (const env of [...this.envs.values()].filter((e) => e.owner === owner).sort((x, y) => (x.name < y.name ? -1 : 1))) {
-      const r = await this.stop(env, true);
-      this.log.warn({ env: env.name, owner, admin: by, reason, unsaved: r.unsaved }, 'environment boomed by an admin');
-      out.push({ ...r, owner });
-    }
-    await this.notes.forget(owner).catch(() => {});
-    return out;
+    return boomAll(this.boomState, this.notes, by, owner, reason);
   }
 
   /** What admins told `user` about booming their environments, newest first (for `status`). */
@@ -275,49 +270,13 @@ export class Grid {
   }
 
   /** Booms environments whose owner is no longer a user (removed while the grid was down, or elsewhere). */
-  private async reapOrphans(): Promise<void> {
-    for (const env of [...this.envs.values()]) {
-      if (this.closing || this.envs.get(env.name) !== env || this.isUser(env.owner)) continue;
-      this.log.warn({ env: env.name, owner: env.owner }, 'the owner was removed: environment boomed');
-      await this.stop(env, true).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'cannot boom the environment of a removed user'));
-    }
-  }
+  private reapOrphans(): Promise<void> { return reapOrphans(this.boomState, () => this.closing !== undefined, (u) => this.isUser(u)); }
 
   private isUser(name: string): boolean {
     try { this.catalog.getUser(name); return true; } catch { return false; }
   }
 
-  private async stop(env: Environment, discard: boolean): Promise<BoomResult> {
-    const unsaved = env.unsaved;
-    this.envs.delete(env.name);
-    for (const err of [...env.revoke(), ...this.fire(env)]) this.log.warn({ env: env.name, err: String(err) }, 'a boom hook failed');
-    if (discard) {
-      // The name stays taken until the record is gone, so a new spawn's record is never removed.
-      this.starting.set(env.name, this.summaryOf(env.name, env.owner, env.kind));
-      try {
-        if (env.kind === 'disk') {
-          // A checkpoint in flight may still write the record: wait for the queue (bounded, so
-          // a stuck store cannot hang a boom), then remove it.
-          if (!(await this.settles(env.idle()))) this.log.warn({ env: env.name }, 'boom: a save is still running; removing the record anyway');
-          await this.records.remove(env.name);
-          await this.caches.drop(env.name, true);
-        }
-      } finally {
-        this.starting.delete(env.name);
-      }
-      env.volume.close();
-      this.log.info({ env: env.name, owner: env.owner, unsaved }, 'boomed');
-    }
-    const result: BoomResult = { name: env.name, unsaved };
-    if (unsaved) result.warning = `${env.name} had unsaved changes; they are gone (save before boom to keep them)`;
-    return result;
-  }
-
-  private fire(env: Environment): unknown[] {
-    const errors: unknown[] = [];
-    for (const hook of this.boomHooks) { try { hook(env); } catch (err) { errors.push(err); } }
-    return errors;
-  }
+  private stop(env: Environment, discard: boolean): Promise<BoomResult> { return stopEnvironment(this.boomState, env, discard); }
 
   /** The running environments `user` may see: their own; an admin sees all (tokens only for their own). */
   status(user: string): EnvironmentInfo[] {
@@ -399,7 +358,7 @@ export class Grid {
       if (this.timer) clearInterval(this.timer);
       for (const env of [...this.envs.values()]) {
         if (env.kind === 'disk') await this.checkpointEnv(env).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'final checkpoint failed'));
-        else await this.settles(env.idle());
+        else await settles(env.idle(), this.limits.saveTimeoutMs);
         await this.stop(env, false);
         await this.caches.drop(env.name, false);
       }
@@ -416,41 +375,12 @@ export class Grid {
     }
   }
 
-  /** Whether `p` settles within saveTimeoutMs. */
-  private async settles(p: Promise<unknown>): Promise<boolean> {
-    const ms = this.limits.saveTimeoutMs;
-    if (ms <= 0) { await p; return true; }
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
-    try { return await Promise.race([p.then(() => true, () => true), late]); } finally { clearTimeout(timer); }
-  }
-
-  /** Runs `fn` in the environment's queue; COLONY_TIMEOUT when it passes saveTimeoutMs (the work itself is not undone). */
-  private timed<T>(env: Environment, what: string, fn: () => Promise<T>): Promise<T> {
-    const work = env.exclusive(fn);
-    const ms = this.limits.saveTimeoutMs;
-    if (ms <= 0) return work;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ColonyError('COLONY_TIMEOUT', `${what} took longer than ${Math.round(ms / 1000)} s; nothing was named`)), ms);
-    });
-    work.catch(() => {});
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-  }
+  private timed<T>(env: Environment, what: string, fn: () => Promise<T>): Promise<T> { return timed(env, what, this.limits.saveTimeoutMs, fn); }
 
   /** Writes a disk environment's record, in its queue, unless it was boomed meanwhile (boom waits for the queue, then removes it). */
   private persist(env: Environment): Promise<void> {
     return env.exclusive(async () => {
-      if (env.kind === 'disk' && !env.boomed) await this.records.write(this.recordOf(env));
+      if (env.kind === 'disk' && !env.boomed) await this.records.write(recordOf(env));
     });
-  }
-
-  private recordOf(env: Environment): EnvRecord {
-    return {
-      version: 1, name: env.name, owner: env.owner, kind: 'disk',
-      base: { owner: env.base.owner, name: env.base.name, root: formatScore(env.base.root) },
-      token: env.token, head: formatScore(env.head), unsaved: env.unsaved,
-      created: env.started.toISOString(), checkpointed: new Date().toISOString(),
-    };
   }
 }

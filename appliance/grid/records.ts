@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { corruptData, fromSystemError } from '../errors.js';
 import { ensureDir, syncDir } from '../files.js';
 import { formatScore, parseScore, type Score } from '../store/index.js';
+import type { Environment } from './environment.js';
 
 export interface EnvRecord {
   version: 1;
@@ -85,3 +86,13 @@ export function parseRecord(text: string, where: string): EnvRecord {
 }
 
 export const scoreText = (s: Score) => formatScore(s);
+
+/** The record of a running disk environment, as checkpointed now. */
+export function recordOf(env: Environment): EnvRecord {
+  return {
+    version: 1, name: env.name, owner: env.owner, kind: 'disk',
+    base: { owner: env.base.owner, name: env.base.name, root: formatScore(env.base.root) },
+    token: env.token, head: formatScore(env.head), unsaved: env.unsaved,
+    created: env.started.toISOString(), checkpointed: new Date().toISOString(),
+  };
+}
