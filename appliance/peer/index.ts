@@ -1,0 +1,5 @@
+// The peer layer: libp2p wrapped, pairing, membership. Import from here, never from libp2p.
+export { startPeerNode, dialAddress, PEER_PORT, DEFAULT_LISTEN, type PeerNode, type PeerNodeOptions, type PeerHandler, type HandleOptions } from './node.js';
+export type { PeerStream } from './stream.js';
+export { Membership } from './membership.js';
+export { pairingCode } from './pairing.js';
