@@ -1,7 +1,8 @@
 // The block store's public surface.
 export type { BlockSource } from './block-source.js';
 export { MemoryBlockSource, type MemoryBlockSourceOptions } from './memory.js';
-export { BlockStore, STORE_DEFAULTS, type StoreOptions, type StoreStats, type StoredBlock } from './store.js';
+export { BlockStore, STORE_DEFAULTS, type StoreOptions, type StoreStats, type StoredBlock, type AppendEvent, type AppendListener } from './store.js';
+export { LOG_PAGE_DEFAULT, LOG_PAGE_MAX, type LogEntry, type LogPage } from './log.js';
 export { formatScore, parseScore, isScoreText, SCORE_BYTES, type Score } from './score.js';
 export { loadHash, type HashBackend } from './hash.js';
 export { MAX_BLOCK_TYPE, ARENA_STRIDE, arenaOf, offsetOf } from './record.js';

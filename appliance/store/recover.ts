@@ -33,6 +33,8 @@ export interface Recovered {
   dropped: number;
   /** The newest arena is sealed (its successor was torn while being created): writes go to a new arena. */
   lastSealed: boolean;
+  /** The log ended before the stored checkpoint: durable records were lost, and their positions will be reused. */
+  shortened: boolean;
 }
 
 /** Opens every arena, the last one writable. A last arena too short to hold its header was torn while being created. */
@@ -131,7 +133,8 @@ export async function recover(ctx: RecoveryContext): Promise<Recovered> {
   const tail = lastArena ? logPosition(lastArena.number, lastArena.size) : 0;
   let dropped = 0;
   const dels: Buffer[] = [];
-  if (stored && stored.checkpoint > tail) {
+  const shortened = stored !== undefined && stored.checkpoint > tail;
+  if (shortened) {
     // The log is shorter than the index believes: someone cut synced data away. Entries
     // that point past the end would name blocks we no longer have.
     for await (const [score, loc] of ctx.index.entries()) {
@@ -146,5 +149,5 @@ export async function recover(ctx: RecoveryContext): Promise<Recovered> {
   meta.checkpoint = tail;
   await ctx.index.commit([...puts.values()], dels, meta, true);
   if (reindexed > 0) ctx.log.info({ reindexed }, 'indexed records found after the checkpoint');
-  return { arenas, meta, reindexed, cut, dropped, lastSealed };
+  return { arenas, meta, reindexed, cut, dropped, lastSealed, shortened };
 }

@@ -7,10 +7,12 @@ import { silentLog, type Log } from '../log.js';
 import { Arena, listArenas } from './arena.js';
 import { BlockCache } from './cache.js';
 import { loadHash, type HashBackend } from './hash.js';
+import { loadEpoch } from './epoch.js';
 import { BlockIndex, type IndexMeta } from './index-db.js';
 import { ARENA_HEADER_BYTES, arenaOf, logPosition, MAX_BLOCK_TYPE, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, encodeRecordHeader, type Location } from './record.js';
+import { readLog, type LogPage } from './log.js';
 import { recover } from './recover.js';
-import { formatScore, type Score } from './score.js';
+import { formatScore, SCORE_BYTES, type Score } from './score.js';
 import { scanArena } from './scan.js';
 import { verifyStore, type VerifyProgress, type VerifyReport } from './verify.js';
 
@@ -36,6 +38,10 @@ export interface StoreStats {
   hash: HashBackend;
 }
 
+/** What a sync that moved the durable head tells `onAppend` listeners: the head before and after. */
+export interface AppendEvent { from: number; head: number }
+export type AppendListener = (event: AppendEvent) => void;
+
 /** A put waiting for the next sync; `data` is kept until its bytes reach the file. */
 interface Pending { score: Score; loc: Location; data: Buffer | undefined }
 
@@ -49,6 +55,7 @@ export class BlockStore {
   private newArenas = false;
   private isClosed = false;
   private readonly cache: BlockCache;
+  private readonly appendListeners = new Set<AppendListener>();
 
   private constructor(
     readonly dir: string,
@@ -60,6 +67,8 @@ export class BlockStore {
     private meta: IndexMeta,
     private readonly hash: (b: Uint8Array) => Buffer,
     readonly hashBackend: HashBackend,
+    /** Names this log (32 hex digits); replication cursors are (epoch, log position). See epoch.ts. */
+    readonly epoch: string,
   ) {
     this.cache = new BlockCache(opts.cacheBytes);
     this.writeBuffer = Buffer.allocUnsafe(opts.writeBufferBytes);
@@ -86,7 +95,9 @@ export class BlockStore {
         got.arenas.set(next, active);
         await syncDir(arenaDir);
       }
-      return new BlockStore(dir, opts, log, index, got.arenas, active, got.meta, hash, name);
+      const firstArena = [...got.arenas.values()].reduce((a, b) => (b.number < a.number ? b : a));
+      const epoch = await loadEpoch(dir, { firstArena: firstArena.number, created: firstArena.created }, got.shortened, log);
+      return new BlockStore(dir, opts, log, index, got.arenas, active, got.meta, hash, name, epoch);
     } catch (err) {
       await index.close();
       throw err;
@@ -103,10 +114,29 @@ export class BlockStore {
 
   /** Stores `data` and returns its score. Bytes the store already has are not written again. */
   async put(type: number, data: Uint8Array): Promise<Score> {
+    this.checkPut(type, data);
+    return this.putHashed(type, data, this.hash(data));
+  }
+
+  /**
+   * `put` for bytes that must be the block `expected` (a block from a peer): when they hash
+   * to anything else, COLONY_CORRUPT_BLOCK and nothing is stored.
+   */
+  async putVerified(type: number, data: Uint8Array, expected: Score): Promise<Score> {
+    this.checkPut(type, data);
+    if (expected.length !== SCORE_BYTES) throw invalid(`an expected score of ${expected.length} bytes (a score has ${SCORE_BYTES})`);
+    const score = this.hash(data);
+    if (!score.equals(expected)) throw new ColonyError('COLONY_CORRUPT_BLOCK', `block ${formatScore(expected)} was given bytes that hash to ${formatScore(score)}; not stored`);
+    return this.putHashed(type, data, score);
+  }
+
+  private checkPut(type: number, data: Uint8Array): void {
     this.checkOpen();
     if (!Number.isInteger(type) || type < 0 || type > MAX_BLOCK_TYPE) throw invalid(`block type ${type} is out of range 0..${MAX_BLOCK_TYPE}`);
     if (data.length > this.opts.maxBlockBytes) throw tooLarge(`a block of ${data.length} bytes is over the limit of ${this.opts.maxBlockBytes}`);
-    const score = this.hash(data);
+  }
+
+  private async putHashed(type: number, data: Uint8Array, score: Score): Promise<Score> {
     if (this.known(score)) return score;
     return this.exclusive(async () => {
       if (this.known(score)) return score;
@@ -173,6 +203,39 @@ export class BlockStore {
     }
   }
 
+  /**
+   * The durable head: the log position just past the last record that `sync` made durable.
+   * Records past it (put, not yet synced) are never handed to replication.
+   */
+  logHead(): number {
+    this.checkOpen();
+    return this.meta.checkpoint;
+  }
+
+  /**
+   * Index entries (pos, end, score, type, size) in log order from `position` (0, a head, an
+   * entry's `pos` or `end`, or a page's `next`), at most `limit`, all before the durable
+   * head read at the call. A position inside a record or past the head is COLONY_INVALID.
+   * Runs alongside puts and syncs; see log.ts.
+   */
+  async entriesSince(position: number, options: { limit?: number } = {}): Promise<LogPage> {
+    this.checkOpen();
+    const view = { arenas: this.arenas, head: this.meta.checkpoint, locate: (s: Score) => this.index.get(s), maxBlockBytes: this.opts.maxBlockBytes };
+    return readLog(view, position, options.limit);
+  }
+
+  /**
+   * Calls `listener` after every sync that moved the durable head (explicit, automatic or
+   * at close), with the head before and after, before that sync resolves. Listeners run
+   * synchronously in the write path and in registration order: they must only note the new
+   * head and schedule their work (a throw is logged and ignored). Returns the unsubscribe.
+   */
+  onAppend(listener: AppendListener): () => void {
+    this.checkOpen();
+    this.appendListeners.add(listener);
+    return () => { this.appendListeners.delete(listener); };
+  }
+
   /** A full scan: every record against its score, every index entry against its record. */
   async verify(progress?: (p: VerifyProgress) => void): Promise<VerifyReport> {
     this.checkOpen();
@@ -206,6 +269,7 @@ export class BlockStore {
       await this.exclusive(() => this.syncLocked());
     } finally {
       this.isClosed = true;
+      this.appendListeners.clear();
       for (const arena of this.arenas.values()) await arena.close();
       await this.index.close();
     }
@@ -272,9 +336,11 @@ export class BlockStore {
       bytes: this.meta.bytes + this.pendingBytes,
     };
     await this.index.commit(entries.map((p) => [p.score, p.loc]), [], meta, true);
+    const from = this.meta.checkpoint;
     this.meta = meta;
     this.pending.clear();
     this.pendingBytes = 0;
+    if (meta.checkpoint > from) this.notifyAppend({ from, head: meta.checkpoint });
     if (this.lostWrites) {
       const err = this.lostWrites;
       this.lostWrites = undefined;
@@ -306,6 +372,12 @@ export class BlockStore {
       throw corruptBlock(formatScore(score), where);
     }
     return data;
+  }
+
+  private notifyAppend(event: AppendEvent): void {
+    for (const listener of [...this.appendListeners]) {
+      try { listener(event); } catch (err) { this.log.error({ err: String(err) }, 'an append listener threw; ignored'); }
+    }
   }
 
   private checkOpen(): void {
