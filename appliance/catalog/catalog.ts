@@ -6,8 +6,11 @@ import { ensureDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { formatScore, SCORE_BYTES, type Score } from '../store/index.js';
 import { EventLog } from './event-log.js';
-import { encodeEvent, parseEvent, reason, type CatalogEvent, type EventBody, type Role, type Vector } from './event.js';
+import { checkAddresses, checkPeerId, parseEvent, reason, type CatalogEvent, type EventBody, type Role, type Vector } from './event.js';
 import { checkParams, checkPasswordText, hashPassword, randomPassword, SCRYPT_DEFAULTS, verifyPassword, type ScryptParams } from './password.js';
+import { members, type Member } from './membership.js';
+import { freshEvents, parseBatch } from './replication.js';
+import { signEvent, type Signer } from './signing.js';
 import { keyOf, parsePublicKey, type PublicKey } from './ssh-key.js';
 import { apply, emptyState, keyId, nameKey, nextTime, snapshot, vectorOf, type CatalogState, type StateSnapshot } from './state.js';
 import { checkComment, checkMeta, checkName, checkOrigin, checkUserName } from './syntax.js';
@@ -16,6 +19,12 @@ import { canSee, findName, listNames, liveUser, recordOf, resolveName, userForKe
 export interface CatalogOptions {
   /** The origin of the events this node creates. */
   nodeId: string;
+  /**
+   * The node key (appliance/identity) that signs the events this node creates; on open it
+   * also signs this origin's older unsigned events. Without it (one-shot CLI tools, some
+   * tests) new events are unsigned: they stay local until a node with a signer opens.
+   */
+  signer?: Signer;
   log?: Log;
   /** Cost of new password hashes; tests lower it. Stored hashes carry their own. */
   scrypt?: ScryptParams;
@@ -38,6 +47,7 @@ export class Catalog {
   private readonly log: Log;
   private readonly scrypt: ScryptParams;
   private readonly now: () => Date;
+  private readonly signer: Signer | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private open = true;
   private readonly passwordWatchers = new Set<(name: string) => void>();
@@ -48,6 +58,7 @@ export class Catalog {
     this.log = options.log ?? silentLog;
     this.scrypt = options.scrypt ?? SCRYPT_DEFAULTS;
     this.now = options.now ?? (() => new Date());
+    this.signer = options.signer;
   }
 
   /** Opens (creating if needed) the catalog in `dir` and replays its log into memory. */
@@ -58,6 +69,9 @@ export class Catalog {
     const db = await EventLog.open(dir);
     const state = emptyState();
     try {
+      const { signer } = options;
+      // This node's own history was never sent unsigned (peers refuse that), so signing it now changes nothing anyone holds.
+      if (signer) await db.rewriteOrigin(options.nodeId, (e) => (e.sig === undefined ? signEvent(e, signer) : undefined));
       for await (const e of db.readAll()) apply(state, e);
     } catch (err) {
       await db.close().catch(() => {});
@@ -295,6 +309,8 @@ export class Catalog {
       if (!Number.isSafeInteger(after) || after < 0) throw invalid(`vector entry for ${origin} must be a non-negative integer`);
       if (after >= head || left === 0) continue;
       const got = await this.db.since(origin, after, left);
+      const unsigned = got.findIndex((e) => e.sig === undefined); // never sent: peers would refuse them
+      if (unsigned >= 0) got.length = unsigned;
       out.push(...got);
       left -= got.length;
     }
@@ -303,51 +319,50 @@ export class Catalog {
 
   /**
    * Applies events from a peer. Idempotent (held events are skipped after checking they
-   * are the same bytes) and order-tolerant within an origin; a gap after what is held
-   * refuses the whole batch, and nothing is written.
+   * are the same bytes) and order-tolerant within an origin; a gap after what is held, or
+   * an event not signed by its origin's key (COLONY_AUTH), refuses the whole batch, and
+   * nothing is written.
    */
   async applyRemote(events: unknown[]): Promise<ApplyResult> {
     this.check();
-    if (!Array.isArray(events)) throw invalid('applyRemote takes an array of events');
-    const byOrigin = new Map<string, Map<number, CatalogEvent>>();
-    events.forEach((raw, i) => {
-      let e: CatalogEvent;
-      try { e = parseEvent(raw); } catch (err) { throw invalid(`remote event ${i}: ${reason(err)}`, err); }
-      let m = byOrigin.get(e.origin);
-      if (!m) byOrigin.set(e.origin, (m = new Map()));
-      const twin = m.get(e.seq);
-      if (twin && !encodeEvent(twin).equals(encodeEvent(e))) throw invalid(`two different events ${e.origin}#${e.seq} in one batch`);
-      m.set(e.seq, e);
-    });
+    const batch = parseBatch(events);
     return this.exclusive(async () => {
       this.check();
-      const fresh: CatalogEvent[] = [];
-      let skipped = 0;
-      for (const [origin, m] of byOrigin) {
-        const head = this.state.vector.get(origin) ?? 0;
-        let next = head + 1;
-        for (const e of [...m.values()].sort((a, b) => a.seq - b.seq)) {
-          if (e.seq <= head) {
-            const ours = await this.db.getRaw(origin, e.seq);
-            if (!ours || !ours.equals(encodeEvent(e))) throw exists(`event ${origin}#${e.seq} with different content`);
-            skipped++;
-          } else if (e.seq !== next) {
-            throw invalid(`events from ${origin} have a gap: this catalog holds up to #${next - 1} and the batch continues at #${e.seq}`);
-          } else {
-            fresh.push(e);
-            next++;
-          }
-        }
-      }
+      const { fresh, skipped } = await freshEvents(this.db, this.state, batch);
       await this.db.append(fresh);
       for (const e of fresh) {
-        if (e.type === 'name.register' && this.state.names.has(nameKey(e.payload.owner, e.payload.name))) {
-          this.log.warn({ owner: e.payload.owner, name: e.payload.name, origin: e.origin }, 'a name was registered twice; the earliest registration wins');
+        if (e.type === 'name.register' && this.state.registrations.has(nameKey(e.payload.owner, e.payload.name))) {
+          this.log.warn({ owner: e.payload.owner, name: e.payload.name, origin: e.origin }, 'a name was registered twice; the earliest keeps it, a later one with another root shows as name@origin');
         }
         apply(this.state, e);
       }
       return { applied: fresh.length, skipped };
     });
+  }
+
+  // --- membership -------------------------------------------------------------------
+
+  /** Admits a peer node to the grid (`by`: the admin doing it). Pairing a member again updates its addresses. */
+  async pair(peer: string, options: { by: string; addresses?: string[] }): Promise<void> {
+    this.check();
+    const payload = { peer: checkPeerId(peer), addresses: checkAddresses(options.addresses ?? []), by: checkUserName(options.by) };
+    await this.commit(() => ({ type: 'peer.pair', payload }));
+  }
+
+  /** Removes a peer from the grid; COLONY_NOT_FOUND when it is not a member. */
+  async unpair(peer: string, options: { by: string }): Promise<void> {
+    this.check();
+    const payload = { peer: checkPeerId(peer), by: checkUserName(options.by) };
+    await this.commit(() => {
+      if (!this.state.peers.get(peer)?.paired) throw notFound(`member '${peer}'`);
+      return { type: 'peer.unpair', payload };
+    });
+  }
+
+  /** The paired peers, in id order: what the peer layer's connection gater admits. */
+  members(): Member[] {
+    this.check();
+    return members(this.state);
   }
 
   // --- introspection -----------------------------------------------------------------
@@ -400,8 +415,9 @@ export class Catalog {
       const seq = (this.state.vector.get(this.nodeId) ?? 0) + 1;
       const e = parseEvent({ origin: this.nodeId, seq, time: nextTime(this.state, this.now()), ...body });
       if (e.type !== body.type) throw internal('an event changed type while being checked');
-      await this.db.append([e]);
-      apply(this.state, e);
+      const signed = this.signer ? signEvent(e, this.signer) : e;
+      await this.db.append([signed]);
+      apply(this.state, signed);
     });
   }
 }

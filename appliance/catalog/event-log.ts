@@ -3,7 +3,7 @@
 // is on stable storage.
 import type { ClassicLevel } from 'classic-level';
 import { openLevel } from '../level.js';
-import { corruptData, fromSystemError, unsupported } from '../errors.js';
+import { corruptData, fromSystemError, internal, unsupported } from '../errors.js';
 import { allEventsRange, decodeEventKey, describeKey, encodeEvent, eventKey, META_PREFIX, originRange, parseEvent, reason, type CatalogEvent } from './event.js';
 
 const FORMAT = 1;
@@ -41,6 +41,26 @@ export class EventLog {
   async append(events: CatalogEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.write(events.map((e) => ({ type: 'put' as const, key: eventKey(e.origin, e.seq), value: encodeEvent(e) })));
+  }
+
+  /**
+   * Replaces some of one origin's events in place: `change` returns the new event (same
+   * origin and seq) or undefined to keep it. Batches of 1000, each atomic and durable.
+   * Returns how many were replaced.
+   */
+  async rewriteOrigin(origin: string, change: (e: CatalogEvent) => CatalogEvent | undefined): Promise<number> {
+    let after = 0;
+    let count = 0;
+    for (;;) {
+      const batch = await this.since(origin, after, 1000);
+      if (batch.length === 0) return count;
+      const changed = batch.map(change).filter((e): e is CatalogEvent => e !== undefined);
+      const seqs = new Set(batch.map((e) => e.seq));
+      if (changed.some((e) => e.origin !== origin || !seqs.has(e.seq))) throw internal('rewriteOrigin: an event changed its origin or seq');
+      await this.append(changed);
+      count += changed.length;
+      after = batch[batch.length - 1]!.seq;
+    }
   }
 
   /** The stored bytes of one event, for comparing a re-sent event with ours. */

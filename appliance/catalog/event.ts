@@ -5,6 +5,7 @@ import { ColonyError, invalid } from '../errors.js';
 import { isScoreText } from '../store/index.js';
 import { parseHash } from './password.js';
 import { parsePublicKey } from './ssh-key.js';
+import { publicKeyOfPeerId } from '../identity/index.js';
 import { checkComment, checkMeta, checkName, checkOrigin, checkUserName } from './syntax.js';
 
 export type Role = 'admin' | 'user';
@@ -20,6 +21,9 @@ export interface UserPassword { name: string; passwordHash: string; temporary?: 
 export interface UserKey { name: string; key: string }
 export interface NameRegister { owner: string; name: string; root: string; comment: string; meta: Record<string, string> }
 export interface NameGrant { owner: string; name: string; to: string }
+/** An admin (`by`, a user name) admits a peer node; `addresses` are dial hints (multiaddrs or host:port). */
+export interface PeerPair { peer: string; addresses: string[]; by: string }
+export interface PeerUnpair { peer: string; by: string }
 
 export type EventBody =
   | { type: 'user.add'; payload: UserAdd }
@@ -27,12 +31,21 @@ export type EventBody =
   | { type: 'user.password'; payload: UserPassword }
   | { type: 'user.key'; payload: UserKey }
   | { type: 'name.register'; payload: NameRegister }
-  | { type: 'name.grant'; payload: NameGrant };
+  | { type: 'name.grant'; payload: NameGrant }
+  | { type: 'peer.pair'; payload: PeerPair }
+  | { type: 'peer.unpair'; payload: PeerUnpair };
 
 export type EventType = EventBody['type'];
 
+/**
+ * The origin's signature (signing.ts): `signer` is the peer id of the Ed25519 key, `sig`
+ * its signature (base64) over the event without `sig`. Both or neither: events written
+ * before signing existed have neither, and only the local log may hold such events.
+ */
+export interface EventSignature { signer: string; sig: string }
+
 /** One change. (origin, seq) identifies it; seq counts from 1 per origin with no gaps. */
-export type CatalogEvent = { origin: string; seq: number; time: string } & EventBody;
+export type CatalogEvent = { origin: string; seq: number; time: string } & EventBody & Partial<EventSignature>;
 
 /** How far a replica has read each origin's events: origin → highest seq held. */
 export type Vector = Record<string, number>;
@@ -80,12 +93,43 @@ export function checkSeq(seq: unknown): number {
   return seq;
 }
 
+/** A peer id of an Ed25519 key ("12D3KooW…"), the only kind of node id a grid uses. */
+export function checkPeerId(v: unknown, field = 'peer'): string {
+  if (typeof v !== 'string' || v.length > 128) throw invalid(`field '${field}' must be a peer id`);
+  try { publicKeyOfPeerId(v); } catch { throw invalid(`field '${field}' is not an Ed25519 peer id`); }
+  return v;
+}
+
+const ADDRESS = /^[\x21-\x7e]{1,256}$/;
+export const MAX_ADDRESSES = 16;
+export function checkAddresses(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length > MAX_ADDRESSES || v.some((a) => typeof a !== 'string' || !ADDRESS.test(a))) {
+    throw invalid(`field 'addresses' must be at most ${MAX_ADDRESSES} printable addresses without spaces`);
+  }
+  return [...(v as string[])];
+}
+
+function signature(value: Obj): Partial<EventSignature> {
+  if (value.signer === undefined && value.sig === undefined) return {};
+  const signer = checkPeerId(value.signer, 'signer');
+  const sig = value.sig;
+  if (typeof sig !== 'string' || Buffer.from(sig, 'base64').length !== 64 || Buffer.from(sig, 'base64').toString('base64') !== sig) {
+    throw invalid(`field 'sig' must be a 64-byte Ed25519 signature in base64`);
+  }
+  return { signer, sig };
+}
+
 /**
  * Parses an untrusted value into an event in canonical form (fixed field order, no
- * extra fields), or throws COLONY_INVALID saying which field is wrong.
+ * extra fields), or throws COLONY_INVALID saying which field is wrong. It checks the
+ * signature's form only; signing.ts checks that it is right.
  */
 export function parseEvent(value: unknown): CatalogEvent {
   if (!isObj(value)) throw invalid('an event must be an object');
+  return { ...parseBody(value), ...signature(value) };
+}
+
+function parseBody(value: Obj): CatalogEvent {
   const origin = checkOrigin(value.origin);
   const seq = checkSeq(value.seq);
   const time = checkTime(value.time);
@@ -118,6 +162,10 @@ export function parseEvent(value: unknown): CatalogEvent {
     }
     case 'name.grant':
       return { ...head, type: 'name.grant', payload: { owner: checkUserName(p.owner), name: checkName(p.name), to: checkUserName(p.to) } };
+    case 'peer.pair':
+      return { ...head, type: 'peer.pair', payload: { peer: checkPeerId(p.peer), addresses: checkAddresses(p.addresses), by: checkUserName(p.by) } };
+    case 'peer.unpair':
+      return { ...head, type: 'peer.unpair', payload: { peer: checkPeerId(p.peer), by: checkUserName(p.by) } };
     default:
       throw invalid(`unknown event type ${JSON.stringify(value.type)}`);
   }
@@ -125,7 +173,7 @@ export function parseEvent(value: unknown): CatalogEvent {
 
 /** The one byte encoding of an event; parseEvent(JSON.parse(encode(e))) gives e back. */
 export const encodeEvent = (e: CatalogEvent): Buffer =>
-  Buffer.from(JSON.stringify({ origin: e.origin, seq: e.seq, time: e.time, type: e.type, payload: e.payload }));
+  Buffer.from(JSON.stringify({ origin: e.origin, seq: e.seq, time: e.time, type: e.type, payload: e.payload, ...(e.sig !== undefined ? { signer: e.signer, sig: e.sig } : {}) }));
 
 // Keys: 0x01, the origin's bytes, 0x00, seq as uint64 big-endian. One origin's events
 // are one contiguous range in seq order, so "origin X after seq N" is a single range read.

@@ -4,6 +4,8 @@ export type { NameRecord, UserInfo, UserKeyInfo } from './view.js';
 export { nameMatcher } from './view.js';
 export type { CatalogEvent, EventType, Role, Vector } from './event.js';
 export type { StateSnapshot } from './state.js';
+export type { Signer } from './signing.js';
+export type { Member } from './membership.js';
 export { SCRYPT_DEFAULTS, type ScryptParams } from './password.js';
 export { parsePublicKey, type PublicKey } from './ssh-key.js';
 export { checkName, checkUserName } from './syntax.js';

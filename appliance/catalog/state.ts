@@ -2,16 +2,14 @@
 // the state it is given (copying per event would make replay quadratic).
 //
 // Events from different origins reach replicas in different orders, so `apply` gives
-// the same state for the same SET of events whatever their order:
-// - every event has a stamp (time, origin, seq), a total order; a node stamps its own
-//   events later than any event it has seen, so a stamp follows cause and effect;
-// - whether a user exists, and its role, come from its latest add/remove; its password
-//   from the latest password-bearing event not older than that; its keys are those
-//   added since then;
-// - a name keeps its earliest registration (names are immutable; a later one from a
-//   node that had not heard of the first loses);
-// - grants only accumulate.
+// the same state for the same SET of events whatever their order. Every event has a
+// stamp (time, origin, seq), a total order; a node stamps its own events later than any
+// event it has seen, so a stamp follows cause and effect. The rules for users and names
+// changed on two nodes at once are in conflicts.ts, for membership in membership.ts;
+// grants only accumulate.
+import { deriveUser, emptyFacts, factAdd, factKey, factPassword, factRemove, registerName, type UserFacts } from './conflicts.js';
 import type { CatalogEvent, Role, Vector } from './event.js';
+import { applyPeer, type PeerEntry } from './membership.js';
 
 export interface Stamp { time: string; origin: string; seq: number }
 
@@ -25,6 +23,8 @@ export interface UserEntry {
   password?: { hash: string; stamp: Stamp; temporary?: true };
   /** Keyed by the normalized line's `type base64` part; the comment is not identity. */
   keys: Map<string, { line: string; stamp: Stamp }>;
+  /** The events the fields above are derived from (conflicts.ts). */
+  facts: UserFacts;
 }
 
 export interface NameEntry {
@@ -35,12 +35,22 @@ export interface NameEntry {
   comment: string;
   meta: Record<string, string>;
   stamp: Stamp;
+  /** Set on a conflict copy: the name it was registered as (`name` is then `name@origin`). */
+  conflictOf?: string;
 }
 
 export interface CatalogState {
   users: Map<string, UserEntry>;
-  /** Keyed by `owner/name`. */
+  /** Keyed by `owner/name`: the names as users see them, conflict copies included. */
   names: Map<string, NameEntry>;
+  /** `owner/name` → every registration of it, earliest first. */
+  registrations: Map<string, NameEntry[]>;
+  /** `owner/name` → the keys of its conflict copies in `names`. */
+  copies: Map<string, string[]>;
+  /** Peer id → its latest pair/unpair. */
+  peers: Map<string, PeerEntry>;
+  /** Origin → the signer of its event #1 (what its later events must be signed by). */
+  signers: Map<string, string>;
   /** `owner/name` → the users it is granted to. */
   grants: Map<string, Set<string>>;
   vector: Map<string, number>;
@@ -51,7 +61,10 @@ export interface CatalogState {
 
 const NEVER: Stamp = { time: '', origin: '', seq: 0 };
 
-export const emptyState = (): CatalogState => ({ users: new Map(), names: new Map(), grants: new Map(), vector: new Map(), clock: '', events: 0 });
+export const emptyState = (): CatalogState => ({
+  users: new Map(), names: new Map(), registrations: new Map(), copies: new Map(), peers: new Map(), signers: new Map(),
+  grants: new Map(), vector: new Map(), clock: '', events: 0,
+});
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Event times are fixed-width ISO text, so text order is time order. */
@@ -64,63 +77,40 @@ export const keyId = (line: string) => line.split(' ', 2).join(' ');
 function userEntry(state: CatalogState, name: string): UserEntry {
   let u = state.users.get(name);
   if (!u) {
-    u = { name, alive: false, since: NEVER, role: 'user', keys: new Map() };
+    u = { name, alive: false, since: NEVER, role: 'user', keys: new Map(), facts: emptyFacts() };
     state.users.set(name, u);
   }
   return u;
 }
 
-function addKey(u: UserEntry, line: string, stamp: Stamp): void {
-  if (compareStamps(stamp, u.since) < 0) return;
-  const id = keyId(line);
-  const old = u.keys.get(id);
-  if (!old || compareStamps(stamp, old.stamp) > 0) u.keys.set(id, { line, stamp });
-}
-
-function setPassword(u: UserEntry, hash: string, stamp: Stamp, temporary: boolean): void {
-  if (compareStamps(stamp, u.since) < 0) return;
-  if (!u.password || compareStamps(stamp, u.password.stamp) > 0) u.password = temporary ? { hash, stamp, temporary: true } : { hash, stamp };
-}
-
-/** A new add/remove decision: forget what is older than it. */
-function decide(u: UserEntry, alive: boolean, role: Role, stamp: Stamp): boolean {
-  if (compareStamps(stamp, u.since) <= 0) return false;
-  u.alive = alive;
-  u.role = role;
-  u.since = stamp;
-  for (const [id, k] of u.keys) if (compareStamps(k.stamp, stamp) < 0) u.keys.delete(id);
-  if (u.password && compareStamps(u.password.stamp, stamp) < 0) delete u.password;
-  return true;
+function applyUser(state: CatalogState, name: string, record: (f: UserFacts) => void): void {
+  const u = userEntry(state, name);
+  record(u.facts);
+  deriveUser(u, u.facts);
 }
 
 export function apply(state: CatalogState, e: CatalogEvent): void {
   const stamp = stampOf(e);
   switch (e.type) {
     case 'user.add': {
-      const u = userEntry(state, e.payload.name);
-      if (decide(u, true, e.payload.role, stamp)) {
-        if (e.payload.passwordHash !== undefined) setPassword(u, e.payload.passwordHash, stamp, e.payload.temporary === true);
-        for (const k of e.payload.keys) addKey(u, k, stamp);
-      }
+      const { role, passwordHash, temporary, keys } = e.payload;
+      applyUser(state, e.payload.name, (f) => factAdd(f, { stamp, role, keys: [...keys], ...(passwordHash !== undefined ? { passwordHash } : {}), ...(temporary ? { temporary } : {}) }));
       break;
     }
-    case 'user.remove': {
-      const u = userEntry(state, e.payload.name);
-      decide(u, false, u.role, stamp);
+    case 'user.remove':
+      applyUser(state, e.payload.name, (f) => factRemove(f, stamp));
+      break;
+    case 'user.password': {
+      const { passwordHash: hash, temporary } = e.payload;
+      applyUser(state, e.payload.name, (f) => factPassword(f, { stamp, hash, ...(temporary ? { temporary } : {}) }));
       break;
     }
-    case 'user.password':
-      setPassword(userEntry(state, e.payload.name), e.payload.passwordHash, stamp, e.payload.temporary === true);
-      break;
     case 'user.key':
-      addKey(userEntry(state, e.payload.name), e.payload.key, stamp);
+      applyUser(state, e.payload.name, (f) => factKey(f, { stamp, line: e.payload.key }));
       break;
-    case 'name.register': {
-      const k = nameKey(e.payload.owner, e.payload.name);
-      const old = state.names.get(k);
-      if (!old || compareStamps(stamp, old.stamp) < 0) state.names.set(k, { ...e.payload, meta: { ...e.payload.meta }, stamp });
+    case 'name.register':
+      registerName(state, { ...e.payload, meta: { ...e.payload.meta }, stamp });
       break;
-    }
     case 'name.grant': {
       const k = nameKey(e.payload.owner, e.payload.name);
       let to = state.grants.get(k);
@@ -128,7 +118,14 @@ export function apply(state: CatalogState, e: CatalogEvent): void {
       to.add(e.payload.to);
       break;
     }
+    case 'peer.pair':
+      applyPeer(state, true, e.payload, stamp);
+      break;
+    case 'peer.unpair':
+      applyPeer(state, false, e.payload, stamp);
+      break;
   }
+  if (e.seq === 1 && e.signer !== undefined) state.signers.set(e.origin, e.signer);
   state.vector.set(e.origin, Math.max(state.vector.get(e.origin) ?? 0, e.seq));
   if (e.time > state.clock) state.clock = e.time;
   state.events++;
@@ -151,8 +148,9 @@ export interface StateSnapshot {
   events: number;
   clock: string;
   users: Array<{ name: string; alive: boolean; since: string; role: Role; password?: string; passwordSince?: string; passwordTemporary?: true; keys: string[] }>;
-  names: Array<{ owner: string; name: string; root: string; comment: string; meta: Record<string, string>; stamp: string }>;
+  names: Array<{ owner: string; name: string; root: string; comment: string; meta: Record<string, string>; stamp: string; conflictOf?: string }>;
   grants: Array<{ owner: string; name: string; to: string[] }>;
+  peers: Array<{ peer: string; paired: boolean; addresses: string[]; by: string; stamp: string }>;
 }
 
 export function snapshot(state: CatalogState): StateSnapshot {
@@ -167,10 +165,13 @@ export function snapshot(state: CatalogState): StateSnapshot {
       ...(u.password?.temporary ? { passwordTemporary: true as const } : {}),
       keys: sorted(u.keys).map((k) => `${k.line} @${stampText(k.stamp)}`),
     })),
-    names: sorted(state.names).map((n) => ({ owner: n.owner, name: n.name, root: n.root, comment: n.comment, meta: { ...n.meta }, stamp: stampText(n.stamp) })),
+    names: sorted(state.names).map((n) => ({
+      owner: n.owner, name: n.name, root: n.root, comment: n.comment, meta: { ...n.meta }, stamp: stampText(n.stamp), ...(n.conflictOf !== undefined ? { conflictOf: n.conflictOf } : {}),
+    })),
     grants: [...state.grants].sort(([a], [b]) => cmp(a, b)).map(([k, to]) => {
       const slash = k.indexOf('/');
       return { owner: k.slice(0, slash), name: k.slice(slash + 1), to: [...to].sort(cmp) };
     }),
+    peers: sorted(state.peers).map((p) => ({ peer: p.peer, paired: p.paired, addresses: [...p.addresses], by: p.by, stamp: stampText(p.stamp) })),
   };
 }

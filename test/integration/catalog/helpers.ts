@@ -3,10 +3,13 @@ import type { Test } from 'tap';
 import { Catalog, type CatalogOptions } from '../../../appliance/catalog/index.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { fastScrypt } from '../../unit/catalog/fixtures.js';
+import { signerFor } from '../../unit/catalog/signers.js';
 
 export async function openCatalog(t: Test, dir?: string, options: Partial<CatalogOptions> = {}): Promise<{ catalog: Catalog; dir: string }> {
   const d = dir ?? (await tmpDir(t));
-  const catalog = await Catalog.open(d, { nodeId: 'node-a', scrypt: fastScrypt, ...options });
+  // Signed like a real node (its key follows from the node id), so replicas accept its events.
+  const nodeId = options.nodeId ?? 'node-a';
+  const catalog = await Catalog.open(d, { nodeId, scrypt: fastScrypt, signer: signerFor(nodeId), ...options });
   t.teardown(() => catalog.close());
   return { catalog, dir: d };
 }

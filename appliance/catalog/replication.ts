@@ -1,0 +1,53 @@
+// Checking a batch of events from a peer before any of it is written: parse, group by
+// origin, skip what is held (after checking it is the same bytes), refuse gaps, and check
+// every new event's signature. Throws on the first problem, so a batch is all or nothing.
+import { exists, invalid } from '../errors.js';
+import type { EventLog } from './event-log.js';
+import { encodeEvent, parseEvent, reason, type CatalogEvent } from './event.js';
+import { verifyEvent } from './signing.js';
+import type { CatalogState } from './state.js';
+
+export type Batch = Map<string, Map<number, CatalogEvent>>;
+
+/** Parses and groups a batch by origin; duplicates must be the same event. No I/O, no state. */
+export function parseBatch(events: unknown[]): Batch {
+  if (!Array.isArray(events)) throw invalid('applyRemote takes an array of events');
+  const byOrigin: Batch = new Map();
+  events.forEach((raw, i) => {
+    let e: CatalogEvent;
+    try { e = parseEvent(raw); } catch (err) { throw invalid(`remote event ${i}: ${reason(err)}`, err); }
+    let m = byOrigin.get(e.origin);
+    if (!m) byOrigin.set(e.origin, (m = new Map()));
+    const twin = m.get(e.seq);
+    if (twin && !encodeEvent(twin).equals(encodeEvent(e))) throw invalid(`two different events ${e.origin}#${e.seq} in one batch`);
+    m.set(e.seq, e);
+  });
+  return byOrigin;
+}
+
+/** The batch's new events, each origin's in seq order and continuing what is held, all signatures checked. */
+export async function freshEvents(db: EventLog, state: CatalogState, batch: Batch): Promise<{ fresh: CatalogEvent[]; skipped: number }> {
+  const fresh: CatalogEvent[] = [];
+  let skipped = 0;
+  const keys = new Map();
+  for (const [origin, m] of batch) {
+    const head = state.vector.get(origin) ?? 0;
+    let bound = state.signers.get(origin);
+    let next = head + 1;
+    for (const e of [...m.values()].sort((a, b) => a.seq - b.seq)) {
+      if (e.seq <= head) {
+        const ours = await db.getRaw(origin, e.seq);
+        if (!ours || !ours.equals(encodeEvent(e))) throw exists(`event ${origin}#${e.seq} with different content`);
+        skipped++;
+      } else if (e.seq !== next) {
+        throw invalid(`events from ${origin} have a gap: this catalog holds up to #${next - 1} and the batch continues at #${e.seq}`);
+      } else {
+        verifyEvent(e, bound, keys);
+        if (e.seq === 1) bound = e.signer;
+        fresh.push(e);
+        next++;
+      }
+    }
+  }
+  return { fresh, skipped };
+}
