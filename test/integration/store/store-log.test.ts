@@ -205,3 +205,29 @@ t.test('putVerified stores bytes that hash to the expected score and refuses oth
   t.equal((await store.stats()).blocks, 1);
   await t.rejects(store.putVerified(3, good, Buffer.alloc(5)), { code: 'COLONY_INVALID' });
 });
+
+t.test('a reader following onAppend sees every entry once, in order, while puts, syncs and arena rolls go on', async (t) => {
+  const { store } = await tmpStore(t, { arenaBytes: 4 << 20, autoSyncBytes: 1 << 20 });
+  const got: string[] = [];
+  let cursor = 0;
+  let head = 0;
+  let reading: Promise<void> | undefined;
+  const follow = async () => {
+    for (let i = 0; i < 10_000 && cursor < head; i++) {
+      const page = await store.entriesSince(cursor, { limit: 5 });
+      got.push(...page.entries.map(hex));
+      cursor = page.next;
+    }
+  };
+  store.onAppend((e) => { head = e.head; reading ??= follow().finally(() => { reading = undefined; }); });
+  const put: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    put.push(formatScore(await store.put(1, Buffer.alloc(30_000, i % 256).fill(i >> 8, 0, 1))));
+    if (i % 37 === 0) await store.sync();
+  }
+  await store.sync();
+  for (let i = 0; i < 100 && (reading || cursor < head); i++) await (reading ?? follow());
+  t.ok((await store.stats()).arenas >= 3);
+  t.equal(cursor, store.logHead());
+  t.same(got, put);
+});
