@@ -21,7 +21,11 @@ export interface NameRecord {
 }
 
 export interface UserKeyInfo { line: string; type: string; comment: string; fingerprint: string }
-export interface UserInfo { name: string; role: Role; hasPassword: boolean; keys: UserKeyInfo[]; since: string }
+export interface UserInfo {
+  name: string; role: Role; hasPassword: boolean; keys: UserKeyInfo[]; since: string;
+  /** The add that made this account, `origin#seq`: a user removed and added again is a new account. */
+  account: string;
+}
 
 export const recordOf = (n: NameEntry): NameRecord => ({
   owner: n.owner, name: n.name, root: parseScore(n.root), created: n.stamp.time, origin: n.stamp.origin, comment: n.comment, meta: { ...n.meta },
@@ -32,7 +36,7 @@ export function userInfo(u: UserEntry): UserInfo {
     const k = parsePublicKey(line);
     return { line, type: k.type, comment: k.comment, fingerprint: fingerprint(k.blob) };
   }).sort((a, b) => (a.line < b.line ? -1 : 1));
-  return { name: u.name, role: u.role, hasPassword: u.password !== undefined, keys, since: u.since.time };
+  return { name: u.name, role: u.role, hasPassword: u.password !== undefined, keys, since: u.since.time, account: `${u.since.origin}#${u.since.seq}` };
 }
 
 export function liveUser(state: CatalogState, name: string): UserEntry {

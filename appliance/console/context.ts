@@ -30,6 +30,12 @@ export interface NodeInfo {
 export interface ConsoleContext {
   /** The Colony user the line runs as; the adapter has authenticated them. */
   user: string;
+  /**
+   * The account the session logged in as (`UserInfo.account`, from `loginAccount`): a user
+   * removed and added again under the same name is a new account, which an old session
+   * must not act as. Unset: only whether `user` exists is checked.
+   */
+  account?: string;
   grid?: GridVerbs;
   /** Takes grid lines when there is no `grid`. */
   interpreter?: Interpreter;

@@ -1,7 +1,7 @@
 // The console's public surface: one command registry and the adapters' shared pieces.
 export { parse, helpText, VERBS, type ConsoleCommand, type VerbHelp } from './parse.js';
 export { run, execute } from './interpreter.js';
-export { runLine, findVerb, REGISTRY, type Verb } from './registry.js';
+export { runLine, findVerb, loginAccount, REGISTRY, type Verb } from './registry.js';
 export { failureReply, renderReply, replyJson, splitJsonFlag, type ConsoleReply } from './reply.js';
 export type { Accounts, ConsoleContext, GridVerbs, Interpreter, NodeInfo } from './context.js';
 export { Session, type SessionOptions, type SessionEnd } from './session.js';

@@ -3,7 +3,7 @@
 // are thin adapters over runLine(), so they answer the same commands the same way.
 import { isColonyError, permission, unsupported, usage } from '../errors.js';
 import * as account from './account-verbs.js';
-import type { ConsoleContext } from './context.js';
+import type { Accounts, ConsoleContext } from './context.js';
 import { execute } from './interpreter.js';
 import { helpText as gridHelpText, parse, VERBS as GRID_VERBS } from './parse.js';
 import { failureReply, type ConsoleReply } from './reply.js';
@@ -79,15 +79,28 @@ async function help(ctx: ConsoleContext, args: string[], line: string): Promise<
 }
 
 /**
- * A user removed while a session of theirs was open runs nothing more, whatever the verb:
- * the reply ends the session (SSH, the console socket and `colony console` leave on `exit`).
+ * The account `user` logs in as now, for ConsoleContext.account; '' when there is none (the
+ * user was removed meanwhile), which no account matches. Undefined when `accounts` does not
+ * tell accounts apart (a fake).
+ */
+export function loginAccount(accounts: Accounts | undefined, user: string): string | undefined {
+  if (!accounts) return undefined;
+  try { return accounts.getUser(user).account; } catch (err) {
+    if (!isColonyError(err, 'COLONY_NOT_FOUND')) throw err;
+    return '';
+  }
+}
+
+/**
+ * A user removed while a session of theirs was open runs nothing more, whatever the verb,
+ * even once a user of that name is added again (a new account): the reply ends the session
+ * (SSH, the console socket and `colony console` leave on `exit`).
  */
 function removedReply(ctx: ConsoleContext): ConsoleReply | undefined {
   if (!ctx.accounts) return undefined;
-  try { ctx.accounts.getUser(ctx.user); return undefined; } catch (err) {
-    if (!isColonyError(err, 'COLONY_NOT_FOUND')) throw err;
-    return { output: `error: the account '${ctx.user}' was removed; this session ends`, error: 'COLONY_AUTH', exit: true };
-  }
+  const now = loginAccount(ctx.accounts, ctx.user);
+  if (now !== '' && (ctx.account === undefined || now === ctx.account)) return undefined;
+  return { output: `error: the account '${ctx.user}' was removed; this session ends`, error: 'COLONY_AUTH', exit: true };
 }
 
 /**

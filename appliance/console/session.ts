@@ -6,7 +6,7 @@
 import { createInterface, type Interface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { ConsoleContext, GridVerbs } from './context.js';
-import { runLine } from './registry.js';
+import { loginAccount, runLine } from './registry.js';
 import { renderReply, replyJson, splitJsonFlag, type ConsoleReply } from './reply.js';
 
 type Ask = NonNullable<ConsoleContext['ask']>;
@@ -110,7 +110,10 @@ export class Session {
 
   private answerer(): (line: string, ask: Ask) => Promise<ConsoleReply> {
     if (this.opts.answer) return this.opts.answer;
-    const base = this.opts.context ?? { user: this.opts.user ?? 'admin', ...(this.opts.grid ? { grid: this.opts.grid } : {}) };
+    const given = this.opts.context ?? { user: this.opts.user ?? 'admin', ...(this.opts.grid ? { grid: this.opts.grid } : {}) };
+    // The account is pinned when the session starts, so a user removed and added again is not this session's.
+    const account = given.account ?? loginAccount(given.accounts, given.user);
+    const base = account === undefined ? given : { ...given, account };
     return (line, ask) => runLine({ ...base, ask }, line);
   }
 

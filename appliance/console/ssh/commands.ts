@@ -12,6 +12,8 @@ export type { Accounts, Interpreter, NodeInfo } from '../context.js';
 
 export interface CommandContext {
   user: string;
+  /** The account logged in as (ConsoleContext.account). */
+  account?: string;
   accounts: Accounts;
   interpreter: Interpreter;
   node: NodeInfo;

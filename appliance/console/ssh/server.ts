@@ -10,6 +10,7 @@ import { decide, lockoutNotice, METHODS, userLockNotice, type AuthRequest } from
 import type { Accounts, Interpreter, NodeInfo } from './commands.js';
 import { loadOrCreateHostKey, type HostKey } from './host-key.js';
 import { FailureLimiter, type LimiterOptions } from './rate-limit.js';
+import { loginAccount } from '../registry.js';
 import { ChannelSession } from './session.js';
 
 export interface SshConsoleOptions {
@@ -160,6 +161,8 @@ export class SshConsole {
     const notice = lockoutNotice(this.limiter, ip, Date.now());
     if (notice && !setLoginBanner(client, notice)) log.warn({}, 'cannot send the lockout banner with this ssh2 version');
     let user: string | undefined;
+    /** The account logged in as, pinned now: every channel of this connection acts as it alone. */
+    let account: string | undefined;
     let failures = 0;
     const maxFailures = this.opts.maxAuthFailures ?? 6;
     const timer = setTimeout(() => { if (!user) { log.info({}, 'ssh login timed out'); client.end(); } }, this.opts.loginTimeoutMs ?? 60_000);
@@ -188,6 +191,7 @@ export class SshConsole {
       decide({ accounts: this.opts.catalog, limiter: this.limiter }, ip, req).then((d) => {
         if (d.verdict === 'accept') {
           user = d.user;
+          account = loginAccount(this.opts.catalog, d.user);
           if (admission) admission.authenticated = true;
           log.info({ user: d.user, method: ctx.method }, 'ssh login');
           ctx.accept();
@@ -223,8 +227,8 @@ export class SshConsole {
         session.on('x11', (_accept, reject) => reject?.());
         session.on('auth-agent', (_accept, reject) => reject?.());
         session.on('signal', (accept) => accept?.());
-        session.on('exec', (accept, _reject, info) => this.start(accept(), user!, pty !== undefined, info.command));
-        session.on('shell', (accept) => this.start(accept(), user!, pty !== undefined));
+        session.on('exec', (accept, _reject, info) => this.start(accept(), user!, account, pty !== undefined, info.command));
+        session.on('shell', (accept) => this.start(accept(), user!, account, pty !== undefined));
       });
       client.on('tcpip', (_accept, reject) => reject());
       client.on('openssh.streamlocal', (_accept, reject) => reject());
@@ -232,7 +236,7 @@ export class SshConsole {
     });
   }
 
-  private start(channel: ServerChannel, user: string, pty: boolean, command?: string): void {
+  private start(channel: ServerChannel, user: string, account: string | undefined, pty: boolean, command?: string): void {
     const setup = {
       channel, pty,
       log: this.log.child({ user }),
@@ -241,6 +245,7 @@ export class SshConsole {
       mustChangePassword: this.opts.catalog.mustChangePassword?.(user) === true,
       context: {
         user,
+        ...(account !== undefined ? { account } : {}),
         accounts: this.opts.catalog,
         interpreter: this.opts.interpreter,
         node: this.node,
