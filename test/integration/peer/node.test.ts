@@ -148,3 +148,44 @@ t.test('stop closes the listener and is idempotent', async (t) => {
   });
   t.equal(outcome, 'ECONNREFUSED');
 });
+
+t.test('a handler that throws resets its stream; the node carries on', async (t) => {
+  const [a, b] = [await start(t), await start(t)];
+  pair(a, b);
+  let calls = 0;
+  await a.node.handle('/colony/test-throw/1', async (stream) => {
+    calls++;
+    for await (const chunk of stream) if (chunk.length) throw new Error('handler broke');
+  });
+  await t.rejects(b.node.newStream(a.node.peerId, '/colony/test-throw/1'), { code: 'COLONY_IO', message: /no valid addresses/ }, 'no connection and no known address');
+  await b.node.dial(a.node.peerId, a.node.addresses());
+  const s = await b.node.newStream(a.node.peerId, '/colony/test-throw/1');
+  const outcome = (async () => { await s.write(Buffer.from('boom')); return readAll(s); })().catch((err: Error) => err);
+  const result = await outcome;
+  t.ok(result instanceof Error || result.length === 0, 'the stream ended without an answer');
+  t.equal(calls, 1);
+  t.ok(await eventually(() => a.logged.some((e) => e.msg === 'a peer protocol handler failed')), 'the failure was logged');
+  // The connection is still good for other streams.
+  const echo = await b.node.newStream(a.node.peerId, PROTOCOL);
+  await echo.write(Buffer.from('still here'));
+  await echo.end();
+  t.equal((await readAll(echo)).toString(), 'still here');
+});
+
+t.test('dial failures are Colony errors', async (t) => {
+  const [a, b] = [await start(t), await start(t)];
+  pair(a, b);
+  const port = Number(/\/tcp\/(\d+)\//.exec(b.node.addresses()[0]!)![1]);
+  await b.node.stop();
+  await t.rejects(a.node.dial(b.node.peerId, [`/ip4/127.0.0.1/tcp/${port}`]), { code: 'COLONY_IO', message: /dialling/ });
+  const aborted = AbortSignal.abort();
+  await t.rejects(a.node.dial(b.node.peerId, [`/ip4/127.0.0.1/tcp/${port}`], { signal: aborted }), { code: 'COLONY_TIMEOUT' });
+});
+
+t.test('a key that does not give the node id is refused', async (t) => {
+  const dir = await tmpDir(t);
+  const identity = await loadOrCreateIdentity(dir);
+  const other = await loadOrCreateIdentity(await tmpDir(t));
+  await t.rejects(startPeerNode({ identity: { path: identity.path, nodeId: other.nodeId }, listen: LOOPBACK, isMember: () => true, log: recordingLog([]) }),
+    { code: 'COLONY_INTERNAL', message: /is not the node id/ });
+});
