@@ -114,7 +114,7 @@ export class Supervisor {
     this.catalogOrigin = await catalogOrigin(data, async () => identity);
 
     stepping('opening the catalog');
-    const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: this.catalogOrigin, log: log.child({ service: 'catalog' }) });
+    const catalog = await Catalog.open(join(data, 'catalog'), { nodeId: this.catalogOrigin, signer: identity, log: log.child({ service: 'catalog' }) });
     this.catalog = catalog;
     this.running.push({ name: 'catalog', close: () => catalog.close() });
     const first = await catalog.ensureAdmin();
