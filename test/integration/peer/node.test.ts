@@ -189,3 +189,22 @@ t.test('a key that does not give the node id is refused', async (t) => {
   await t.rejects(startPeerNode({ identity: { path: identity.path, nodeId: other.nodeId }, listen: LOOPBACK, isMember: () => true, log: recordingLog([]) }),
     { code: 'COLONY_INTERNAL', message: /is not the node id/ });
 });
+
+t.test('stop with a stream open ends it on both sides', async (t) => {
+  const [a, b] = [await start(t), await start(t)];
+  pair(a, b);
+  let release = () => {};
+  const held = new Promise<void>((r) => { release = r; });
+  await a.node.handle('/colony/test-hold/1', async (stream) => {
+    await stream.write(Buffer.from('hi'));
+    await held; // keeps the stream open until the test lets go
+  });
+  await b.node.dial(a.node.peerId, a.node.addresses());
+  const s = await b.node.newStream(a.node.peerId, '/colony/test-hold/1');
+  const reading = readAll(s).catch((err: Error) => err);
+  await a.node.stop();
+  release();
+  const result = await reading;
+  t.ok(result instanceof Error || result.toString() === 'hi', "b's read ended");
+  t.ok(await eventually(() => b.node.connectedPeers().length === 0), 'b saw the connection go');
+});
