@@ -10,7 +10,7 @@ import { createServer, type Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Catalog } from '../catalog/index.js';
-import { failureReply, runLine, type ConsoleContext, type NodeInfo } from '../console/index.js';
+import { failureReply, loginAccount, runLine, type ConsoleContext, type NodeInfo } from '../console/index.js';
 import {
   CHUNK, FRAME, FrameReader, jsonFrame, encodeFrame, parseJson, PROTOCOL, PROTOCOL_VERSION,
   type ExecRequest, type Frame, type Hello,
@@ -45,6 +45,8 @@ export interface ConsoleSocketOptions {
 class LocalConnection {
   private readonly reader = new FrameReader();
   private user: string | undefined;
+  /** The account the hello logged in as: a user removed and added again is not this connection's. */
+  private account: string | undefined;
   private busy = false;
   private answer: ((text: string | undefined) => void) | undefined;
   private stdin: Readable | undefined;
@@ -105,13 +107,14 @@ class LocalConnection {
     const user = h.user ?? catalog.listUsers().find((u) => u.role === 'admin')?.name ?? '';
     try { catalog.getUser(user); } catch { throw new ColonyError('COLONY_NOT_FOUND', `no Colony user '${user}'`); }
     this.user = user;
+    this.account = loginAccount(catalog, user);
     this.send(jsonFrame(FRAME.WELCOME, { user, node: this.opts.node?.id ?? catalog.nodeId }));
   }
 
   private context(): ConsoleContext {
     const { grid, catalog, node, shutdown } = this.opts;
     return {
-      user: this.user!, grid, accounts: catalog, ...(node ? { node } : {}), ...(shutdown ? { shutdown } : {}),
+      user: this.user!, ...(this.account !== undefined ? { account: this.account } : {}), grid, accounts: catalog, ...(node ? { node } : {}), ...(shutdown ? { shutdown } : {}),
       ask: (prompt, o) => new Promise((resolve) => {
         if (this.done) { resolve(undefined); return; }
         this.answer = resolve;
