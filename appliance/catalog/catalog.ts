@@ -9,7 +9,7 @@ import { EventLog } from './event-log.js';
 import { checkAddresses, checkPeerId, parseEvent, reason, type CatalogEvent, type EventBody, type Role, type Vector } from './event.js';
 import { checkParams, checkPasswordText, hashPassword, randomPassword, SCRYPT_DEFAULTS, verifyPassword, type ScryptParams } from './password.js';
 import { members, type Member } from './membership.js';
-import { freshEvents, parseBatch } from './replication.js';
+import { eventsSince, freshEvents, parseBatch } from './replication.js';
 import { signEvent, type Signer } from './signing.js';
 import { keyOf, parsePublicKey, type PublicKey } from './ssh-key.js';
 import { apply, emptyState, keyId, nameKey, nextTime, snapshot, vectorOf, type CatalogState, type StateSnapshot } from './state.js';
@@ -301,20 +301,7 @@ export class Catalog {
   /** The events a replica at `vector` lacks, by origin then seq; at most `limit`, each origin's part contiguous. */
   async eventsSince(vector: Vector, options: { limit?: number } = {}): Promise<CatalogEvent[]> {
     this.check();
-    let left = options.limit ?? SINCE_LIMIT;
-    if (!Number.isSafeInteger(left) || left < 1) throw invalid(`limit must be a positive integer, not ${left}`);
-    const out: CatalogEvent[] = [];
-    for (const [origin, head] of Object.entries(vectorOf(this.state))) {
-      const after = vector[origin] ?? 0;
-      if (!Number.isSafeInteger(after) || after < 0) throw invalid(`vector entry for ${origin} must be a non-negative integer`);
-      if (after >= head || left === 0) continue;
-      const got = await this.db.since(origin, after, left);
-      const unsigned = got.findIndex((e) => e.sig === undefined); // never sent: peers would refuse them
-      if (unsigned >= 0) got.length = unsigned;
-      out.push(...got);
-      left -= got.length;
-    }
-    return out;
+    return eventsSince(this.db, this.state, vector, options.limit ?? SINCE_LIMIT);
   }
 
   /**

@@ -1,11 +1,30 @@
-// Checking a batch of events from a peer before any of it is written: parse, group by
+// The catalog's side of replication. Sending: the events a peer lacks, never unsigned
+// ones. Receiving: a batch is checked before any of it is written: parse, group by
 // origin, skip what is held (after checking it is the same bytes), refuse gaps, and check
 // every new event's signature. Throws on the first problem, so a batch is all or nothing.
 import { exists, invalid } from '../errors.js';
 import type { EventLog } from './event-log.js';
-import { encodeEvent, parseEvent, reason, type CatalogEvent } from './event.js';
+import { encodeEvent, parseEvent, reason, type CatalogEvent, type Vector } from './event.js';
 import { verifyEvent } from './signing.js';
-import type { CatalogState } from './state.js';
+import { vectorOf, type CatalogState } from './state.js';
+
+/** The events a replica at `vector` lacks, by origin then seq; at most `limit`, each origin's part contiguous. */
+export async function eventsSince(db: EventLog, state: CatalogState, vector: Vector, limit: number): Promise<CatalogEvent[]> {
+  let left = limit;
+  if (!Number.isSafeInteger(left) || left < 1) throw invalid(`limit must be a positive integer, not ${left}`);
+  const out: CatalogEvent[] = [];
+  for (const [origin, head] of Object.entries(vectorOf(state))) {
+    const after = vector[origin] ?? 0;
+    if (!Number.isSafeInteger(after) || after < 0) throw invalid(`vector entry for ${origin} must be a non-negative integer`);
+    if (after >= head || left === 0) continue;
+    const got = await db.since(origin, after, left);
+    const unsigned = got.findIndex((e) => e.sig === undefined); // kept local: peers refuse them
+    if (unsigned >= 0) got.length = unsigned;
+    out.push(...got);
+    left -= got.length;
+  }
+  return out;
+}
 
 export type Batch = Map<string, Map<number, CatalogEvent>>;
 
