@@ -73,7 +73,7 @@ export function deriveUser(u: UserEntry, f: UserFacts): void {
     return;
   }
   u.alive = true;
-  u.since = newest.stamp;
+  u.since = born.stamp;
   u.role = newest.role;
   const live = (s: Stamp) => compareStamps(s, born.stamp) >= 0;
   const keys: KeyFact[] = [...f.adds.flatMap((a) => a.keys.map((line) => ({ stamp: a.stamp, line }))), ...f.keys.filter((k) => live(k.stamp))];

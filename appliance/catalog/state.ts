@@ -16,7 +16,11 @@ export interface Stamp { time: string; origin: string; seq: number }
 export interface UserEntry {
   name: string;
   alive: boolean;
-  /** The stamp of the add or remove that decided `alive` and `role`. */
+  /**
+   * Alive: the add that began the user's current life (the earliest since the latest
+   * remove), so a concurrent second add merged in later does not make a new account.
+   * Removed: the remove that ended it.
+   */
   since: Stamp;
   role: Role;
   /** `temporary`: a one-time password, to be changed at the next login (the latest password event decides). */

@@ -134,3 +134,17 @@ t.test('conflict copies stay distinct with short origins that differ only early'
   t.same([...s.names.keys()].sort(), ['root/img', 'root/img@00000002', 'root/img@aa-0000000000000001', 'root/img@bb-0000000000000001']);
   t.equal(JSON.stringify(snapshot(run([...es].reverse()))), JSON.stringify(snapshot(s)));
 });
+
+t.test("a user's account is the add that began its life: a concurrent add merged in later keeps it", async (t) => {
+  const first = ev('a', 60, { type: 'user.add', payload: { name: 'dave', role: 'user', keys: [] } });
+  const second = ev('b', 61, { type: 'user.add', payload: { name: 'dave', role: 'admin', keys: [] } });
+  const s = run([first]);
+  t.same(s.users.get('dave')!.since, { time: at(60), origin: 'a', seq: first.seq });
+  apply(s, second);
+  t.same(s.users.get('dave')!.since, { time: at(60), origin: 'a', seq: first.seq }, 'still the first add');
+  t.equal(s.users.get('dave')!.role, 'admin', 'the role is the later add\'s');
+  apply(s, ev('c', 62, { type: 'user.remove', payload: { name: 'dave' } }));
+  const again = ev('a', 63, { type: 'user.add', payload: { name: 'dave', role: 'user', keys: [] } });
+  apply(s, again);
+  t.same(s.users.get('dave')!.since, { time: at(63), origin: 'a', seq: again.seq }, 'a re-add after a removal is a new account');
+});
