@@ -9,7 +9,7 @@ import { EventLog } from './event-log.js';
 import { checkAddresses, checkPeerId, parseEvent, reason, type CatalogEvent, type EventBody, type Role, type Vector } from './event.js';
 import { checkParams, checkPasswordText, hashPassword, randomPassword, SCRYPT_DEFAULTS, verifyPassword, type ScryptParams } from './password.js';
 import { members, type Member } from './membership.js';
-import { eventsSince, freshEvents, parseBatch } from './replication.js';
+import { eventsSince, freshEvents, parseBatch, signOwnHistory } from './replication.js';
 import { signEvent, type Signer } from './signing.js';
 import { keyOf, parsePublicKey, type PublicKey } from './ssh-key.js';
 import { apply, emptyState, keyId, nameKey, nextTime, snapshot, vectorOf, type CatalogState, type StateSnapshot } from './state.js';
@@ -68,17 +68,20 @@ export class Catalog {
     await ensureDir(dir);
     const db = await EventLog.open(dir);
     const state = emptyState();
+    let signed = 0;
     try {
-      const { signer } = options;
-      // This node's own history was never sent unsigned (peers refuse that), so signing it now changes nothing anyone holds.
-      if (signer) await db.rewriteOrigin(options.nodeId, (e) => (e.sig === undefined ? signEvent(e, signer) : undefined));
-      for await (const e of db.readAll()) apply(state, e);
+      let unsigned = 0;
+      for await (const e of db.readAll()) {
+        apply(state, e);
+        if (e.sig === undefined && e.origin === options.nodeId) unsigned++;
+      }
+      if (options.signer && unsigned > 0) signed = await signOwnHistory(db, state, options.nodeId, options.signer);
     } catch (err) {
       await db.close().catch(() => {});
       throw err;
     }
     const c = new Catalog(db, state, dir, options);
-    c.log.info({ dir, events: state.events, users: c.stats().users, names: state.names.size }, 'catalog open');
+    c.log.info({ dir, events: state.events, users: c.stats().users, names: state.names.size, ...(signed ? { signed } : {}) }, 'catalog open');
     return c;
   }
 

@@ -5,7 +5,7 @@
 import { exists, invalid } from '../errors.js';
 import type { EventLog } from './event-log.js';
 import { encodeEvent, parseEvent, reason, type CatalogEvent, type Vector } from './event.js';
-import { verifyEvent } from './signing.js';
+import { signEvent, verifyEvent, type Signer } from './signing.js';
 import { vectorOf, type CatalogState } from './state.js';
 
 /** The events a replica at `vector` lacks, by origin then seq; at most `limit`, each origin's part contiguous. */
@@ -69,4 +69,17 @@ export async function freshEvents(db: EventLog, state: CatalogState, batch: Batc
     }
   }
   return { fresh, skipped };
+}
+
+/**
+ * Signs this node's own unsigned events (written before signing existed, or by a tool
+ * that opened the catalog without the key) in place; returns how many. Safe because no
+ * peer holds an unsigned copy: eventsSince never sends one and peers refuse them. The
+ * state does not change, except that the origin is now bound to the key of its #1.
+ */
+export async function signOwnHistory(db: EventLog, state: CatalogState, origin: string, signer: Signer): Promise<number> {
+  const n = await db.rewriteOrigin(origin, (e) => (e.sig === undefined ? signEvent(e, signer) : undefined));
+  const [first] = await db.since(origin, 0, 1);
+  if (first?.signer) state.signers.set(origin, first.signer);
+  return n;
 }

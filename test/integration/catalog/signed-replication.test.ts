@@ -83,6 +83,10 @@ t.test('history written before signing stays local until a signing node opens it
   t.same(await b.applyRemote(signed), { applied: 2, skipped: 0 });
   await reopened.addUser({ name: 'carol', role: 'user' });
   t.same(await sync(reopened, b), { applied: 1, skipped: 0 }, 'later events verify under the key event #1 bound');
+  const mallory = (await openCatalog(t, undefined, { nodeId: 'legacy', signer: signerFor('mallory') })).catalog;
+  for (let i = 0; i < 4; i++) await mallory.addUser({ name: `m${i}`, role: 'user' });
+  const [, , , fourth] = await mallory.eventsSince({});
+  await t.rejects(reopened.applyRemote([fourth]), { code: 'COLONY_AUTH', message: /legacy#4 refused: it is signed by .*, but legacy's events are signed by/ }, 'its own origin is bound to its key too');
   t.same(b.getName('alice', 'deb').root, score(3));
 });
 
