@@ -10,11 +10,11 @@ import type { EnvironmentInfo, Grid } from '../grid/index.js';
 import { consoleLog, type Log } from '../log.js';
 import { BlockStore } from '../store/index.js';
 import { DATA_UMASK } from '../supervisor/data-modes.js';
-import { nodeIdOf } from '../supervisor/node-id.js';
+import { catalogOrigin, loadOrCreateIdentity } from '../identity/index.js';
 import type { CommandContext } from './command.js';
 import { announceFirstAdmin } from './first-admin.js';
 
-export { nodeIdOf };
+export { nodeIdOf } from '../supervisor/node-id.js';
 
 export interface DataDir { data: string; store: BlockStore; catalog: Catalog; nodeId: string; log: Log; close(): Promise<void> }
 
@@ -41,14 +41,16 @@ export async function openDataDir(data: string, err: NodeJS.WritableStream): Pro
   // For the whole process: LevelDB and the arenas create files in DATA as long as it is open.
   process.umask(DATA_UMASK);
   await ensureDir(data);
-  const nodeId = await nodeIdOf(data);
+  // The node key signs what this command adds to the catalog, as the supervisor's would.
+  const identity = await loadOrCreateIdentity(data);
+  const nodeId = await catalogOrigin(data, async () => identity);
   const locked = (e: unknown) => isColonyError(e, 'COLONY_LOCKED')
     ? new ColonyError('COLONY_LOCKED', `${data} is in use by another Colony process that does not answer on console.sock (a supervisor still starting, or another command); try again when it is done`, { cause: e })
     : e;
   const store = await BlockStore.open(join(data, 'store'), { log }).catch((e) => { throw locked(e); });
   let catalog: Catalog;
   try {
-    catalog = await Catalog.open(join(data, 'catalog'), { nodeId, log });
+    catalog = await Catalog.open(join(data, 'catalog'), { nodeId, signer: identity, log });
   } catch (e) {
     await store.close();
     throw locked(e);
