@@ -26,6 +26,8 @@ export interface SupervisorStatus {
   /** Where 9P and SSH listen. */
   ninep: string[];
   ssh?: string;
+  /** The peer network: this node's peer id and where it listens (absent when it is off). */
+  peer?: { id: string; listen: string[] };
   /** The environments the asking user may see (all of them for an admin). */
   environments: EnvironmentInfo[];
 }

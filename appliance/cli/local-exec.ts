@@ -25,6 +25,7 @@ function daemonOf(sup: Supervisor, served: Served): Daemon {
       node: { id: sup.nodeId, version, started: new Date(started).toISOString(), uptimeMs: Date.now() - started },
       ninep: sup.ninepAddresses,
       ...(sup.sshAddress ? { ssh: `${sup.sshAddress.host}:${sup.sshAddress.port}` } : {}),
+      ...(sup.peers ? { peer: { id: sup.peers.self, listen: sup.peers.addresses() } } : {}),
       environments: grid.status(user),
     }),
   };

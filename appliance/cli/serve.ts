@@ -27,6 +27,7 @@ const configOptions = {
   config: { type: 'string' as const, arg: 'FILE', help: 'a JSON config file (default: $COLONY_CONFIG, else /etc/colony/colony.json if present)' },
   '9p': { type: 'string' as const, arg: 'ADDR', multiple: true, help: '9P TCP listener host:port (repeatable; replaces ninep.listen)' },
   ssh: { type: 'string' as const, arg: 'ADDR', help: 'SSH console listener host:port (replaces ssh.listen)' },
+  peer: { type: 'string' as const, arg: 'ADDR', multiple: true, help: 'peer network listener host:port (repeatable; replaces peer.listen; default 0.0.0.0:17034)' },
 };
 
 /** The config in effect: the file (or defaults), then the command line's overrides. */
@@ -35,6 +36,7 @@ async function effectiveConfig(ctx: CommandContext): Promise<{ config: Config; s
   const overrides: Record<string, Record<string, unknown>> = {};
   if (ctx.values['9p']) overrides.ninep = { listen: ctx.values['9p'] };
   if (ctx.values.ssh) overrides.ssh = { listen: ctx.values.ssh };
+  if (ctx.values.peer) overrides.peer = { listen: ctx.values.peer };
   return { config: validateConfig(overrides, config), source: Object.keys(overrides).length ? `${source} + command line` : source };
 }
 

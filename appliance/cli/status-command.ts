@@ -35,6 +35,7 @@ runs it says so in one line and exits 1.`,
       `data     ${d.data}`,
       `9p       ${s.ninep.join(' ') || '-'}`,
       `ssh      ${s.ssh ?? '-'}`,
+      `peer     ${s.peer ? s.peer.listen.join(' ') || '-' : 'off'}`,
       '',
       statusText(s.environments),
     ].join('\n') + '\n');

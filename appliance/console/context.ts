@@ -18,6 +18,31 @@ export interface Interpreter {
   run(user: string, line: string): Promise<ConsoleReply>;
 }
 
+export type PeerState = 'connected' | 'unreachable' | 'refused';
+
+/** One line of `peers`. */
+export interface PeerRow {
+  id: string;
+  paired: boolean;
+  /** Where it is dialled (pairing record and config), or where a refused one came from. */
+  addresses: string[];
+  state: PeerState;
+  /** ISO time it was last connected (or, for a refused one, last refused); absent: never. */
+  lastSeen?: string;
+  /** ISO time since when a paired peer has been unreachable. */
+  unreachableSince?: string;
+  /** The last dial's failure, for the admin. */
+  error?: string;
+}
+
+/** The peer network, for `peers`, `pair` and `unpair` (appliance/supervisor/peers.ts has one). */
+export interface PeerControl {
+  self: string;
+  list(): PeerRow[];
+  pair(id: string, address: string | undefined, by: string): Promise<{ code: string }>;
+  unpair(id: string, by: string): Promise<void>;
+}
+
 export interface NodeInfo {
   id: string;
   version: string;
@@ -25,6 +50,8 @@ export interface NodeInfo {
   started: number;
   /** Open SSH sessions. */
   sessions?: () => number;
+  /** The peer network; absent when it is off (peer.listen is []) or out of reach. */
+  peers?: PeerControl;
 }
 
 export interface ConsoleContext {

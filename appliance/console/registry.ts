@@ -3,6 +3,7 @@
 // are thin adapters over runLine(), so they answer the same commands the same way.
 import { isColonyError, permission, unsupported, usage } from '../errors.js';
 import * as account from './account-verbs.js';
+import * as peer from './peer-verbs.js';
 import type { Accounts, ConsoleContext } from './context.js';
 import { execute } from './interpreter.js';
 import { helpText as gridHelpText, parse, VERBS as GRID_VERBS } from './parse.js';
@@ -38,6 +39,7 @@ export const REGISTRY: readonly Verb[] = [
   consoleVerb('users', 'the appliance users (admin)', 'admin', account.users),
   consoleVerb('node', 'node id, version and uptime (admin)', 'admin', account.node),
   consoleVerb('shutdown', 'stop the appliance cleanly (admin)', 'admin', account.shutdown),
+  ...(['peers', 'pair', 'unpair'] as const).map((name): Verb => ({ name, ...peer.PEER_VERBS[name], who: 'admin', kind: 'console', run: peer[name] })),
 ];
 
 const ALIASES: Record<string, string> = { quit: 'exit', '?': 'help' };

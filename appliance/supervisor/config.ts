@@ -3,6 +3,7 @@
 // without a dependency and every editor checks it. Validation is pure and names the key.
 import { readFile } from 'node:fs/promises';
 import { ColonyError, fromSystemError, invalid } from '../errors.js';
+import { publicKeyOfPeerId } from '../identity/index.js';
 
 const MiB = 1 << 20;
 
@@ -44,6 +45,15 @@ export interface Config {
     checkpointSeconds: number;
     saveTimeoutSeconds: number;
   };
+  /** The grid's peer network (appliance/peer): libp2p on TCP 17034. */
+  peer: {
+    /** TCP listeners, host:port; [] turns the peer network off. */
+    listen: string[];
+    /** Static addresses of members (host:port or a multiaddr), dialled besides those in the pairing records. */
+    peers: Array<{ id: string; address: string }>;
+    /** A paired peer unreachable this long turns the health state to `degraded`. */
+    unreachableDegradedSeconds: number;
+  };
   /** `format`: `auto` is readable on a terminal and JSON lines otherwise (journald, pipes). */
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'pretty' | 'json' };
 }
@@ -57,6 +67,7 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key', handshakeTimeoutSeconds: 15, maxConnections: 64, maxPerAddress: 8, reserveConnections: 4 },
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
+    peer: { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300 },
     log: { level: 'info', format: 'auto' },
   };
 }
@@ -83,6 +94,15 @@ const list = (item: Check): Check => (v, key) => {
   return v.map((x, i) => item(x, `${key}[${i}]`));
 };
 
+// A static peer: its node id and one address (host:port, or a multiaddr starting with /).
+const staticPeer: Check = (v, key) => {
+  const o = v as Record<string, unknown>;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(o).some((k) => k !== 'id' && k !== 'address')) throw fail(key, '{ "id": NODE-ID, "address": ADDRESS }', v);
+  try { publicKeyOfPeerId(o.id as string); } catch { throw fail(`${key}.id`, 'a node id (12D3KooW…)', o.id); }
+  if (typeof o.address !== 'string' || !(o.address.startsWith('/') ? /^[\x21-\x7e]{2,256}$/.test(o.address) : address(o.address, `${key}.address`))) throw fail(`${key}.address`, 'host:port or a multiaddr', o.address);
+  return { id: o.id, address: o.address };
+};
+
 const SCHEMA: Record<string, Record<string, Check>> = {
   ninep: {
     listen: list(address), maxMsize: int(8192, 16 * MiB),
@@ -95,6 +115,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     ramCacheBytes: int(MiB), diskCacheBytes: int(MiB), diskHeapBytes: int(MiB), heapFraction: fraction, maxPerNode: int(1, 10_000), maxPerUser: int(1, 10_000),
     checkpointSeconds: int(1, 3600), saveTimeoutSeconds: int(1, 86_400),
   },
+  peer: { listen: list(address), peers: list(staticPeer), unreachableDegradedSeconds: int(1, 30 * 86_400) },
   log: { level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('auto', 'pretty', 'json') },
 };
 

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from '../files.js';
 
-export type HealthState = 'booting' | 'ready' | 'stopping' | 'stopped' | 'error';
+/** `degraded`: serving, but a paired peer has been unreachable longer than peer.unreachableDegradedSeconds. */
+export type HealthState = 'booting' | 'ready' | 'degraded' | 'stopping' | 'stopped' | 'error';
 
 export interface HealthFile {
   state: HealthState;
@@ -18,7 +19,7 @@ export interface HealthFile {
   pidStart?: string;
   started: string;
   updated: string;
-  /** With `error`: the one line that says what went wrong. */
+  /** With `error` (or `degraded`): the one line that says what went wrong. */
   error?: string;
 }
 
@@ -70,7 +71,7 @@ export function processAlive(pid: number, pidStart: string | undefined): boolean
  * `ready`, `stopping`) with no such process means the supervisor died without stopping.
  */
 export function judgeHealth(file: HealthFile, alive: boolean): HealthReport {
-  const claimsRunning = file.state === 'booting' || file.state === 'ready' || file.state === 'stopping';
+  const claimsRunning = file.state === 'booting' || file.state === 'ready' || file.state === 'degraded' || file.state === 'stopping';
   return { ...file, state: claimsRunning && !alive ? 'dead' : file.state, written: file.state, alive };
 }
 

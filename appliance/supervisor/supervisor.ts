@@ -19,6 +19,7 @@ import { defaultConfig, type Config } from './config.js';
 import { listenConsole, type LocalExec } from './console-socket.js';
 import { processStart, writeHealth, type HealthState } from './health.js';
 import { gridRouter } from './ninep-routes.js';
+import { PeerService } from './peers.js';
 import { explainOsError, loggable, unwritableDataDir } from './os-errors.js';
 
 export type { HealthState };
@@ -59,6 +60,8 @@ export class Supervisor {
   private starting: Promise<void> | undefined;
   private readonly pidStart = processStart(process.pid);
   sshAddress: ListenAddress | undefined;
+  /** The peer network (appliance/peer), unless peer.listen is []. */
+  peers: PeerService | undefined;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.config = opts.config ?? defaultConfig();
@@ -120,7 +123,18 @@ export class Supervisor {
     const first = await catalog.ensureAdmin();
     if (first.created && first.password) this.opts.onFirstAdmin?.(first.name, first.password);
 
-    const node = { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started };
+    if (cfg.peer.listen.length > 0) {
+      stepping(`listening for peers on ${cfg.peer.listen.join(', ')}`);
+      const peers = await PeerService.start({
+        identity, catalog, listen: cfg.peer.listen, staticPeers: cfg.peer.peers, log: log.child({ service: 'peer' }),
+        unreachableDegradedMs: cfg.peer.unreachableDegradedSeconds * 1000,
+        onUnreachable: (ids) => { void this.peerHealth(ids); },
+      });
+      this.peers = peers;
+      this.running.push({ name: 'peer', close: () => peers.stop() });
+    }
+
+    const node = { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}) };
 
     stepping('opening the environments');
     const firstTcp = cfg.ninep.listen[0];
@@ -182,7 +196,18 @@ export class Supervisor {
     stepping('writing the health file');
     await this.writeHealth('ready');
     const origin = this.catalogOrigin === this.nodeId ? {} : { catalogOrigin: this.catalogOrigin };
-    log.info({ node: this.nodeId, ...origin, ninep: this.ninepAddresses, ssh: this.sshAddress, environments: grid.status(first.name).length }, 'colony supervisor ready');
+    log.info({ node: this.nodeId, ...origin, ...(this.peers ? { peer: this.peers.addresses() } : {}), ninep: this.ninepAddresses, ssh: this.sshAddress, environments: grid.status(first.name).length }, 'colony supervisor ready');
+  }
+
+  /** `degraded` while a paired peer has been unreachable too long (peers.ts decides), `ready` again once none is. */
+  private async peerHealth(unreachable: string[]): Promise<void> {
+    if (this.state === 'ready' && unreachable.length > 0) {
+      this.opts.log.warn({ peers: unreachable }, 'paired peers unreachable too long: degraded');
+      await this.writeHealth('degraded', `paired peers unreachable: ${unreachable.join(', ')}`).catch(() => {});
+    } else if (this.state === 'degraded' && unreachable.length === 0) {
+      this.opts.log.info({}, 'every paired peer is reachable again: ready');
+      await this.writeHealth('ready').catch(() => {});
+    }
   }
 
   /** Register a service started from outside (the SSH console), to be closed before the grid. */

@@ -200,7 +200,7 @@ export async function startSupervisor(t: Teardown, opts: { seed?: string; snapsh
   const [ninepPort, sshPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [
     '--initial-old-space-size=64', ...tsLoader, cliEntry, 'serve', '--data', data,
-    '--9p', `127.0.0.1:${ninepPort}`, '--ssh', `127.0.0.1:${sshPort}`,
+    '--9p', `127.0.0.1:${ninepPort}`, '--ssh', `127.0.0.1:${sshPort}`, '--peer', '127.0.0.1:0',
   ], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: process.env.COLONY_LOG_LEVEL ?? 'info' }) });
   let log = '';
   child.stderr.setEncoding('utf8');

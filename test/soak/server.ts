@@ -38,7 +38,7 @@ export class SoakServer {
   async start(): Promise<void> {
     const child = spawn(process.execPath, [
       '--initial-old-space-size=64', ...tsLoader, cliEntry, 'serve', '--data', this.data,
-      '--9p', this.tcp, '--ssh', `127.0.0.1:${this.sshPort}`,
+      '--9p', this.tcp, '--ssh', `127.0.0.1:${this.sshPort}`, '--peer', '127.0.0.1:0',
     ], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: 'warn' }) });
     this.child = child;
     child.stderr!.setEncoding('utf8');

@@ -88,6 +88,7 @@ export class SshConsole {
       version: opts.node?.version ?? '0.0.0',
       started: opts.node?.started ?? Date.now(),
       sessions: opts.node?.sessions ?? (() => this.sessions.size),
+      ...(opts.node?.peers ? { peers: opts.node.peers } : {}),
     };
   }
 

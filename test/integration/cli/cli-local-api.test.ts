@@ -31,7 +31,7 @@ async function run(argv: string[], opts: { input?: Buffer | string; cwd?: string
 /** A seeded data directory served by an in-process Supervisor whose local API runs `colony` commands. */
 async function inProcess(t: Test, options: { version?: string } = {}) {
   const data = await seededData(t);
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'] } }, defaultConfig(false));
   const log = new MemoryLog();
   const served = { data, log, version: '9.9.9', started: Date.now() };
   const sup: Supervisor = new Supervisor({ data, log, config, ...options, localExec: (req, io) => localExec(sup, served, req, io) });

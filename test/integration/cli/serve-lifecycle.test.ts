@@ -20,7 +20,7 @@ async function waitFor(check: () => Promise<boolean>, ms = 30_000): Promise<void
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   t.test(`serve becomes ready and stops cleanly on ${signal}`, async (t) => {
     const data = await tmpDir(t);
-    const proc = spawn(process.execPath, [...tsLoader, cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: 'info' }) });
+    const proc = spawn(process.execPath, [...tsLoader, cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0', '--peer', '127.0.0.1:0'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: 'info' }) });
     t.teardown(() => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
     let log = '';
     proc.stderr.on('data', (b) => { log += b; });

@@ -19,7 +19,7 @@ t.test('the console reaches a running supervisor through DATA/console.sock', asy
   await catalog.addUser({ name: 'admin', role: 'admin' });
   await catalog.addUser({ name: 'alice', role: 'user' });
   await catalog.close();
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'] } }, defaultConfig(false));
   const sup = new Supervisor({ data, log: new MemoryLog(), config });
   await sup.start();
   t.teardown(() => sup.stop());
@@ -38,7 +38,7 @@ t.test('the console reaches a running supervisor through DATA/console.sock', asy
 
 t.test('the local API refuses what breaks its rules, in one FAIL frame, and goes on serving', async (t) => {
   const data = await tmpDir(t);
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' } }, defaultConfig(false));
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'] } }, defaultConfig(false));
   const sup = new Supervisor({ data, log: new MemoryLog(), config });
   await sup.start();
   t.teardown(() => sup.stop());

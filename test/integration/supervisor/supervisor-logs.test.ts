@@ -14,7 +14,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 t.test('on a terminal: readable lines', { skip: hasScript ? false : 'script(1) is not installed' }, async (t) => {
   const data = await tmpDir(t);
-  const argv = [process.execPath, ...tsLoader, cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0'];
+  const argv = [process.execPath, ...tsLoader, cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0', '--peer', '127.0.0.1:0'];
   // `exec`: script(1) runs the command through $SHELL, and a shell that stays as the parent
   // (dash does) would take the Ctrl-C itself and die of it.
   const child = spawn('script', ['-q', '-e', '-c', `exec ${argv.map(quote).join(' ')}`, '/dev/null'], { cwd: repoRoot, env: childEnv({ COLONY_LOG_LEVEL: 'info' }), stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 });

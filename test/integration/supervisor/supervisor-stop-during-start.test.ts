@@ -15,6 +15,7 @@ t.test('stop during start', async (t) => {
   const config = defaultConfig(false);
   config.ninep.listen = ['127.0.0.1:0'];
   config.ssh.listen = '127.0.0.1:0';
+  config.peer.listen = ['127.0.0.1:0'];
   const sup = new Supervisor({ data, log: new MemoryLog(), config });
   const started = sup.start();
   const stopped = sup.stop();
