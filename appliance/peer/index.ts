@@ -3,3 +3,4 @@ export { startPeerNode, dialAddress, PEER_PORT, DEFAULT_LISTEN, type PeerNode, t
 export type { PeerStream } from './stream.js';
 export { Membership } from './membership.js';
 export { pairingCode } from './pairing.js';
+export { startBlockReplication, type BlockReplication, type BlockReplicationOptions } from './block-replication.js';

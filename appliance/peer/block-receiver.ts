@@ -1,0 +1,219 @@
+// The receiving side of `/colony/blocks/1`, one per peer: open a session, check the saved
+// cursor against the peer's hello (cursorCheck), then page its log, plan (planWants),
+// fetch, putVerified, sync, and only then move and save the cursor (advanceCursor). When
+// caught up, wait for the peer's `head` notice or the poll interval, whichever is first.
+// A block that hashes wrong is rejected (nothing of it stored), the session with that
+// peer is closed and a warning names the peer and the score. A session that fails for any
+// reason (timeout, protocol, the peer left) is retried with backoff until stop().
+//
+// Concurrency contract:
+// - One receiver per peer (startBlockReplication keeps that); a receiver runs one session
+//   at a time and one request at a time within it.
+// - Receivers share one in-flight set (score keys requested from any peer and not yet
+//   stored): a block two peers list is fetched once (the mesh rule, block-wants.ts). A key
+//   is added when planned and removed once the block is stored or the request failed.
+// - Receivers share one CursorFile; each saves only its own peer's cursor.
+// - stop() aborts the open stream (a pending read fails at once), waits for the loop to
+//   end, and leaves the store open (it is the caller's). Blocks put but not synced before
+//   a stop are not under a saved cursor: the next run re-asks at most that page, and
+//   hasMany skips what was synced at close.
+// Bounds: a page of `pageLimit` entries, requests of the planner's sizes, one block frame
+// in memory at a time, `requestTimeoutMs` for each awaited frame of an answer.
+import { ColonyError, isColonyError } from '../errors.js';
+import type { Log } from '../log.js';
+import { formatScore, type BlockStore } from '../store/index.js';
+import type { CursorFile } from './block-cursors.js';
+import {
+  BLOCK_PROTOCOL, BLOCK_PROTOCOL_VERSION, FrameReader, pageFromWire, protocolError, remoteError, writeFrame, type Frame,
+} from './block-protocol.js';
+import { advanceCursor, cursorCheck, planWants, scoreKey, type Want } from './block-wants.js';
+import type { PeerNode } from './node.js';
+import type { PeerStream } from './stream.js';
+
+export type ReceiverStore = Pick<BlockStore, 'hasMany' | 'putVerified' | 'sync'>;
+
+export const RECEIVER_DEFAULTS = {
+  pageLimit: 1024,
+  /** Each awaited frame of an answer; a silent peer ends the session. */
+  requestTimeoutMs: 30_000,
+  /** When caught up and no `head` notice came. */
+  pollMs: 30_000,
+  /** Wait after a page whose blocks another peer is fetching. */
+  elsewhereWaitMs: 250,
+  backoffMinMs: 1_000,
+  backoffMaxMs: 60_000,
+  maxScores: undefined as number | undefined,
+  maxBytes: undefined as number | undefined,
+};
+export type ReceiverOptions = Partial<typeof RECEIVER_DEFAULTS>;
+
+export interface ReceiverStats { sessions: number; pages: number; fetched: number; fetchedBytes: number; gaveUp: number; rejected: number }
+
+export interface BlockReceiver {
+  readonly peer: string;
+  stats(): ReceiverStats;
+  stop(): Promise<void>;
+}
+
+interface Deps { node: PeerNode; store: ReceiverStore; cursors: CursorFile; inFlight: Set<string>; log: Log; options?: ReceiverOptions }
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  if (signal.aborted) { resolve(); return; }
+  const timer = setTimeout(done, ms);
+  function done() { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); }
+  signal.addEventListener('abort', done);
+});
+
+export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
+  const o = { ...RECEIVER_DEFAULTS, ...deps.options };
+  const { node, store, cursors, inFlight } = deps;
+  const log = deps.log.child({ subsystem: 'blocks-receiver', peer });
+  const stats: ReceiverStats = { sessions: 0, pages: 0, fetched: 0, fetchedBytes: 0, gaveUp: 0, rejected: 0 };
+  const stopper = new AbortController();
+  let stream: PeerStream | undefined;
+
+  /** The next frame of an answer, with `head` notices noted on the way (bounded by the timeout per frame). */
+  async function answer(reader: FrameReader, remote: { epoch: string; head: number }): Promise<Frame> {
+    for (;;) {
+      const f = await reader.next(o.requestTimeoutMs);
+      if (f === 'timeout') throw new ColonyError('COLONY_TIMEOUT', `${peer} did not answer in ${o.requestTimeoutMs} ms`);
+      if (f === undefined) throw new ColonyError('COLONY_IO', `${peer} ended the session`);
+      if (f.msg.t === 'error') throw remoteError(f.msg, peer);
+      if (f.msg.t !== 'head') return f;
+      notice(f.msg, remote);
+    }
+  }
+
+  function notice(m: { epoch: string; head: number }, remote: { epoch: string; head: number }) {
+    // A new epoch mid-session: the peer's store was replaced. End; the next hello rescans.
+    if (m.epoch !== remote.epoch) throw new ColonyError('COLONY_INVALID', `${peer}'s store changed epoch during the session`);
+    remote.head = Math.max(remote.head, m.head);
+  }
+
+  /** Fetches one batch; returns the keys the peer cannot serve. A wrong block throws. */
+  async function fetchBatch(s: PeerStream, reader: FrameReader, remote: { epoch: string; head: number }, batch: Want[], gaveUp: Set<string>) {
+    await writeFrame(s, { t: 'fetch', scores: batch.map((w) => scoreKey(w.score)) });
+    for (const w of batch) {
+      const key = scoreKey(w.score);
+      const { msg, body } = await answer(reader, remote);
+      if ((msg.t !== 'block' && msg.t !== 'missing') || msg.score !== key) throw protocolError(`${peer} answered out of order (expected block ${key})`);
+      if (msg.t === 'missing') {
+        stats.gaveUp++;
+        gaveUp.add(key);
+        log.warn({ score: formatScore(w.score), code: msg.code }, 'the peer cannot serve a block; moving past it');
+        continue;
+      }
+      try {
+        await store.putVerified(msg.type, body, w.score);
+      } catch (err) {
+        if (isColonyError(err, 'COLONY_CORRUPT_BLOCK')) {
+          stats.rejected++;
+          log.warn({ peer, score: formatScore(w.score) }, 'a peer sent a block whose bytes do not match its score; rejected, session closed');
+        }
+        throw err;
+      }
+      stats.fetched++;
+      stats.fetchedBytes += body.length;
+    }
+    const end = await answer(reader, remote);
+    if (end.msg.t !== 'done') throw protocolError(`${peer} sent '${end.msg.t}' where 'done' was due`);
+  }
+
+  async function session(signal: AbortSignal): Promise<void> {
+    const s = await node.newStream(peer, BLOCK_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(o.requestTimeoutMs)]) });
+    stream = s;
+    if (signal.aborted) { s.abort(new Error('stopped')); return; }
+    stats.sessions++;
+    try {
+      const reader = new FrameReader(s);
+      const first = await answer(reader, { epoch: '', head: 0 });
+      if (first.msg.t !== 'hello' || first.msg.v !== BLOCK_PROTOCOL_VERSION) throw protocolError(`${peer} did not say hello in version ${BLOCK_PROTOCOL_VERSION}`);
+      const remote = { epoch: first.msg.epoch, head: first.msg.head };
+      const saved = await cursors.get(peer);
+      const verdict = cursorCheck(saved, remote);
+      if (verdict === 'rescan') log.warn({ saved, remote }, 'the saved cursor is past the peer\'s head in the same epoch; rescanning its log');
+      else if (verdict === 'rescan-from-zero' && saved) log.info({ saved: saved.epoch, epoch: remote.epoch }, 'the peer has a new store epoch; rescanning its log from 0');
+      let cursor = verdict === 'resume' ? saved!.pos : 0;
+      // Each round reads one page or waits once; stop() or a failure ends the loop.
+      while (!signal.aborted) {
+        if (cursor >= remote.head) {
+          // Caught up: a head notice or the poll interval, whichever comes first.
+          const f = await reader.next(o.pollMs);
+          if (f === undefined) throw new ColonyError('COLONY_IO', `${peer} ended the session`);
+          if (f !== 'timeout') {
+            if (f.msg.t !== 'head') throw protocolError(`${peer} sent '${f.msg.t}' unasked`);
+            notice(f.msg, remote);
+            continue;
+          }
+        }
+        await writeFrame(s, { t: 'entries', from: cursor, limit: o.pageLimit });
+        const got = await answer(reader, remote);
+        if (got.msg.t !== 'page') throw protocolError(`${peer} sent '${got.msg.t}' where a page was due`);
+        const page = pageFromWire(got.msg);
+        remote.head = Math.max(remote.head, page.head);
+        stats.pages++;
+        const scores = page.entries.map((e) => e.score);
+        const plan = planWants({ entries: page.entries, local: await store.hasMany(scores), inFlight, maxScores: o.maxScores, maxBytes: o.maxBytes });
+        const planned = plan.batches.flat().map((w) => scoreKey(w.score));
+        for (const k of planned) inFlight.add(k);
+        const gaveUp = new Set<string>();
+        try {
+          // Another receiver may have stored one of these between our hasMany and the plan.
+          const now = await store.hasMany(plan.batches.flat().map((w) => w.score));
+          const held = new Set(planned.filter((_, i) => now[i]));
+          for (const batch of plan.batches) {
+            const todo = batch.filter((w) => !held.has(scoreKey(w.score)));
+            if (todo.length > 0) await fetchBatch(s, reader, remote, todo, gaveUp);
+          }
+          await store.sync();
+        } finally {
+          for (const k of planned) inFlight.delete(k);
+        }
+        const settled = (await store.hasMany(scores)).map((has, i) => has || gaveUp.has(scoreKey(scores[i]!)));
+        const next = advanceCursor(cursor, page, settled);
+        if (next !== cursor) {
+          cursor = next;
+          await cursors.save(peer, { epoch: remote.epoch, pos: cursor });
+        } else if (page.entries.length > 0) {
+          // Another peer is fetching what holds our cursor back (or a block would not settle): not a busy loop.
+          await sleep(o.elsewhereWaitMs, signal);
+        } else {
+          remote.head = Math.min(remote.head, page.next); // nothing past here yet: wait for a notice
+        }
+      }
+      await s.end().catch(() => {});
+    } catch (err) {
+      s.abort(err as Error);
+      throw err;
+    } finally {
+      stream = undefined;
+    }
+  }
+
+  const loop = (async () => {
+    let backoff = o.backoffMinMs;
+    // One session per round; stop() ends the loop.
+    while (!stopper.signal.aborted) {
+      const before = stats.pages;
+      try {
+        await session(stopper.signal);
+      } catch (err) {
+        if (stopper.signal.aborted) break;
+        log.info({ err: (err as Error).message, code: (err as ColonyError).code, retryInMs: backoff }, 'block session with the peer ended; retrying later');
+      }
+      if (stats.pages > before + 1) backoff = o.backoffMinMs; // it did work: start the backoff over
+      await sleep(backoff, stopper.signal);
+      backoff = Math.min(backoff * 2, o.backoffMaxMs);
+    }
+  })();
+
+  return {
+    peer,
+    stats: () => ({ ...stats }),
+    async stop() {
+      stopper.abort();
+      stream?.abort(new ColonyError('COLONY_CLOSED', 'block replication stopped'));
+      await loop;
+    },
+  };
+}
