@@ -4,3 +4,5 @@ export type { PeerStream } from './stream.js';
 export { Membership } from './membership.js';
 export { pairingCode } from './pairing.js';
 export { startBlockReplication, type BlockReplication, type BlockReplicationOptions } from './block-replication.js';
+export { startCatalogReplication, type CatalogReplication, type CatalogReplicationOptions, type ReplicatedCatalog } from './catalog-sync.js';
+export { CATALOG_PROTOCOL } from './catalog-protocol.js';
