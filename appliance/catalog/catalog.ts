@@ -51,6 +51,7 @@ export class Catalog {
   private queue: Promise<unknown> = Promise.resolve();
   private open = true;
   private readonly passwordWatchers = new Set<(name: string) => void>();
+  private readonly eventWatchers = new Set<(events: CatalogEvent[]) => void>();
 
   private constructor(private readonly db: EventLog, state: CatalogState, readonly dir: string, options: CatalogOptions) {
     this.nodeId = options.nodeId;
@@ -163,6 +164,23 @@ export class Catalog {
   onPasswordChange(fn: (name: string) => void): () => void {
     this.passwordWatchers.add(fn);
     return () => { this.passwordWatchers.delete(fn); };
+  }
+
+  /**
+   * Calls `fn(events)` after events are written and applied, local or from a peer (the
+   * replication's push notice); returns the way to stop. `fn` runs inside the write
+   * queue: it must be quick and must not wait on the catalog.
+   */
+  onEvent(fn: (events: CatalogEvent[]) => void): () => void {
+    this.eventWatchers.add(fn);
+    return () => { this.eventWatchers.delete(fn); };
+  }
+
+  private announce(events: CatalogEvent[]): void {
+    if (events.length === 0) return;
+    for (const fn of this.eventWatchers) {
+      try { fn(events); } catch (err) { this.log.warn({ err: reason(err) }, 'an event watcher failed'); }
+    }
   }
 
   /** Adds an OpenSSH public key line. A key can belong to one user only. */
@@ -326,6 +344,7 @@ export class Catalog {
         }
         apply(this.state, e);
       }
+      this.announce(fresh);
       return { applied: fresh.length, skipped };
     });
   }
@@ -408,6 +427,7 @@ export class Catalog {
       const signed = this.signer ? signEvent(e, this.signer) : e;
       await this.db.append([signed]);
       apply(this.state, signed);
+      this.announce([signed]);
     });
   }
 }
