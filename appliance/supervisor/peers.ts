@@ -78,7 +78,7 @@ export class PeerService implements PeerControl {
 
   static async start(opts: PeerServiceOptions): Promise<PeerService> {
     let service: PeerService | undefined;
-    const members = new Set(opts.catalog.members().map((m) => m.peer));
+    const members = new Set(opts.catalog.members().map((m) => m.peer).filter((id) => id !== opts.identity.nodeId));
     const node = await startPeerNode({
       identity: opts.identity,
       listen: opts.listen.map(toMultiaddr),
@@ -159,7 +159,8 @@ export class PeerService implements PeerControl {
     const run = async () => {
       const now = this.now();
       let current: Set<string>;
-      try { current = new Set(this.opts.catalog.members().map((m) => m.peer)); } catch { return; } // closing
+      // A replicated record may pair this very node (another admin admitted it): not a peer.
+      try { current = new Set(this.opts.catalog.members().map((m) => m.peer).filter((id) => id !== this.self)); } catch { return; } // closing
       const removed = [...this.members].some((id) => !current.has(id));
       this.members = current;
       if (removed) await this.node.enforceMembership();

@@ -76,6 +76,11 @@ t.test('two admins pair their nodes; a third is refused; unpair disconnects', as
   await until(b.sup, (rows) => stateOf(rows, a.id) === 'unreachable', 'B losing A');
   await until(a.sup, (rows) => stateOf(rows, b.id) === 'refused', 'A refusing B\'s redial');
   t.same(a.sup.catalog!.members(), [], 'A has no members');
+
+  // A record pairing A itself (as one replicated from a member whose admin admitted A) is not a peer to dial.
+  await a.sup.catalog!.pair(a.id, { by: 'admin', addresses: [a.address] });
+  await a.sup.peers!.tick();
+  t.notOk(a.sup.peers!.list().some((r) => r.id === a.id), 'this node is never its own peer');
 });
 
 t.test('colony serve --peer, the ready line and colony status name the peer id and address', async (t) => {
