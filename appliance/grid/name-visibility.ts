@@ -1,0 +1,156 @@
+// No name before its blocks. A name replicated from a peer can arrive before the blocks
+// of its tree; until every block of its closure is local it is *pending*: listed apart by
+// `scores` and refused by `spawn`. A name saved here is always complete (the save synced
+// its blocks before registering it), so the local origin's names are never walked.
+//
+// Closure walks are expensive (every directory and pointer block is read), so
+// NameCompleteness keeps, per root score, "complete" for good (blocks are not removed
+// while a name points at them) or the last progress seen, and re-walks pending roots only
+// when the store's durable head has moved since their last walk (store.onAppend), one
+// walk at a time. Reads of the cache are synchronous and never wait for a walk.
+import type { NameRecord } from '../catalog/index.js';
+import { isColonyError } from '../errors.js';
+import type { Log } from '../log.js';
+import { closure } from '../snapshot/index.js';
+import { formatScore, parseScore, type BlockSource, type Score } from '../store/index.js';
+
+/** How far a pending root is: `total` is unknown while some tree (root, directory, pointer) block is missing. */
+export interface Progress { local: number; total?: number }
+export interface PendingName { record: NameRecord; progress: Progress }
+export interface NameView { visible: NameRecord[]; pending: PendingName[] }
+
+const UNKNOWN: Progress = { local: 0 };
+
+/**
+ * Splits names into those that may be shown and spawned and those still waiting for
+ * blocks. `status(record)` answers from a cache: true when complete, else the progress
+ * (undefined: not walked yet). Pure; keeps the input order in both lists.
+ */
+export function nameVisibility(names: NameRecord[], status: (r: NameRecord) => true | Progress | undefined, localOrigin: string): NameView {
+  const view: NameView = { visible: [], pending: [] };
+  for (const r of names) {
+    const s = r.origin === localOrigin ? true : status(r);
+    if (s === true) view.visible.push(r);
+    else view.pending.push({ record: r, progress: s ?? UNKNOWN });
+  }
+  return view;
+}
+
+/** What `scores` prints for a pending name. */
+export const pendingText = (p: Progress): string =>
+  p.total === undefined ? 'pending: blocks arriving' : `pending: ${p.local} of ${p.total} blocks`;
+
+type LocalBlocks = Pick<BlockSource, 'getBlock' | 'hasMany'>;
+const HAS_BATCH = 1024;
+
+/**
+ * How many blocks of `root`'s closure are in `store`. A missing tree block stops the walk
+ * (its subtree's size is unknown): then `total` is undefined. `store` must be the local
+ * store, never one that fetches from peers on a miss.
+ */
+export async function closureProgress(store: LocalBlocks, root: Score): Promise<Progress> {
+  let local = 0;
+  let total = 0;
+  let batch: Score[] = [];
+  const flush = async () => {
+    const held = await store.hasMany(batch);
+    local += held.filter(Boolean).length;
+    total += batch.length;
+    batch = [];
+  };
+  try {
+    for await (const s of closure(store, root)) {
+      batch.push(s);
+      if (batch.length >= HAS_BATCH) await flush();
+    }
+    await flush();
+  } catch (err) {
+    if (isColonyError(err, 'COLONY_NOT_FOUND')) return { local: local + (await store.hasMany(batch)).filter(Boolean).length };
+    throw err;
+  }
+  return { local, total };
+}
+
+export interface NameCompletenessOptions {
+  store: LocalBlocks & { onAppend(listener: () => void): () => void };
+  /** The names to keep checked (the catalog's, every origin's). */
+  names(): NameRecord[];
+  localOrigin: string;
+  log: Log;
+  /** The walk (tests count calls); closureProgress by default. */
+  walk?: (store: LocalBlocks, root: Score) => Promise<Progress>;
+}
+
+export class NameCompleteness {
+  private readonly complete = new Set<string>();
+  private readonly pending = new Map<string, { progress?: Progress; walkedAt: number }>();
+  private generation = 0;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly unsubscribe: () => void;
+  private readonly walk: (store: LocalBlocks, root: Score) => Promise<Progress>;
+
+  constructor(private readonly opts: NameCompletenessOptions) {
+    this.walk = opts.walk ?? closureProgress;
+    this.unsubscribe = opts.store.onAppend(() => { this.generation++; this.refresh(); });
+  }
+
+  /** Cached only: true when complete, the last progress when pending, undefined before the first walk. */
+  status(r: NameRecord): true | Progress | undefined {
+    const key = formatScore(r.root);
+    if (this.complete.has(key)) return true;
+    const p = this.pending.get(key);
+    if (!p) { this.pending.set(key, { walkedAt: -1 }); this.refresh(); }
+    return p?.progress;
+  }
+
+  view(names: NameRecord[]): NameView {
+    return nameVisibility(names, (r) => this.status(r), this.opts.localOrigin);
+  }
+
+  /** Walks the pending roots the store has moved under since their last walk; coalesced, one pass at a time. */
+  refresh(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) { this.again = true; return this.running; }
+    this.running = (async () => {
+      try {
+        for (let pass = 0; pass < 100 && !this.stopped; pass++) { // bounded: a pass per head move
+          this.again = false;
+          await this.pass();
+          if (!this.again) break;
+        }
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message }, 'checking which names have all their blocks failed');
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    for (const r of this.opts.names()) {
+      const key = formatScore(r.root);
+      if (r.origin !== this.opts.localOrigin && !this.complete.has(key) && !this.pending.has(key)) this.pending.set(key, { walkedAt: -1 });
+    }
+    for (const [key, p] of [...this.pending]) {
+      if (this.stopped) return;
+      if (p.walkedAt === this.generation) continue;
+      const at = this.generation;
+      const progress = await this.walk(this.opts.store, parseScore(key));
+      if (progress.total !== undefined && progress.local === progress.total) {
+        this.pending.delete(key);
+        this.complete.add(key);
+      } else {
+        this.pending.set(key, { progress, walkedAt: at });
+      }
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    return this.running ?? Promise.resolve();
+  }
+}
