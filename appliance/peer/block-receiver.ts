@@ -147,7 +147,17 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
           }
         }
         await writeFrame(s, { t: 'entries', from: cursor, limit: o.pageLimit });
-        const got = await answer(reader, remote);
+        let got: Frame;
+        try {
+          got = await answer(reader, remote);
+        } catch (err) {
+          // The peer says our position is not one of its log's (a damaged cursor file, say):
+          // read its log from 0 instead (always valid), at a cost of entries, not blocks.
+          if (!isColonyError(err, 'COLONY_INVALID') || cursor === 0) throw err;
+          log.warn({ pos: cursor, err: (err as Error).message }, 'the peer refused our cursor; rescanning its log from 0');
+          cursor = 0;
+          continue;
+        }
         if (got.msg.t !== 'page') throw protocolError(`${peer} sent '${got.msg.t}' where a page was due`);
         const page = pageFromWire(got.msg);
         remote.head = Math.max(remote.head, page.head);

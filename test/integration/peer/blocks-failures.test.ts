@@ -3,7 +3,7 @@
 // the sender cannot read is answered 'missing' and the cursor moves past it; a silent
 // sender ends the session by timeout and a later session finishes; a replaced store (new
 // epoch) is rescanned from 0.
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import t from 'tap';
 import { ColonyError } from '../../../appliance/errors.js';
 import { startBlockReplication } from '../../../appliance/peer/index.js';
@@ -122,4 +122,21 @@ t.test('a replaced store (new epoch) is rescanned from 0', async (t) => {
     const c = JSON.parse(await readFile(cursorsPath, 'utf8')).peers[a.node.peerId];
     return c.epoch === store.epoch && c.pos === store.logHead();
   }), 'the cursor names the new epoch at its head');
+});
+
+t.test('a saved cursor the peer refuses (not a position of its log) falls back to a rescan from 0', async (t) => {
+  const [a, b] = [await site(t), await site(t)];
+  await pair(a, b);
+  const scores = await fill(a.store, 30, 'a');
+  const inside = (await a.store.entriesSince(0, { limit: 30 })).entries[10]!.pos + 5; // inside a record
+  const cursorsPath = `${b.data}/peer/cursors.json`;
+  await mkdir(`${b.data}/peer`, { recursive: true });
+  await writeFile(cursorsPath, JSON.stringify({ version: 1, peers: { [a.node.peerId]: { epoch: a.store.epoch, pos: inside } } }));
+  const ra = await startBlockReplication({ node: a.node, store: a.store, cursorsPath: `${a.data}/peer/cursors.json`, log: a.log, peers: () => [] });
+  t.teardown(() => ra.stop());
+  const rb = await startBlockReplication({ node: b.node, store: b.store, cursorsPath, log: b.log, peers: () => b.node.connectedPeers(), receiver: FAST_RETRY });
+  t.teardown(() => rb.stop());
+  t.ok(await eventually(() => allHeld(b.store, scores)), 'every block reached B');
+  t.ok(b.logged.some((l) => l.level === 'warn' && l.msg.includes('refused our cursor')), 'logged');
+  t.equal(rb.stats().receivers[a.node.peerId]!.sessions, 1, 'in the same session');
 });
