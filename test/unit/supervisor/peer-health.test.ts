@@ -46,3 +46,10 @@ t.test('peer.* config keys', async (t) => {
   t.throws(() => validateConfig({ peer: { unreachableDegradedSeconds: 0 } }, d), /unreachableDegradedSeconds/);
   t.throws(() => validateConfig({ peer: { listen: ['x'] } }, d), /peer.listen\[0\]/);
 });
+
+t.test('a degraded record claims a running process: dead when its pid is gone', async (t) => {
+  const { judgeHealth } = await import('../../../appliance/supervisor/health.js');
+  const file = { state: 'degraded' as const, pid: 1, started: at(0), updated: at(1), error: 'paired peers unreachable: x' };
+  t.equal(judgeHealth(file, false).state, 'dead');
+  t.equal(judgeHealth(file, true).state, 'degraded');
+});
