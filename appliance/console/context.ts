@@ -8,7 +8,7 @@ import type { ConsoleReply } from './reply.js';
 /** The verbs the console needs from a grid; a Grid has them (tests may pass a fake). */
 export type GridVerbs = Pick<Grid, 'spawn' | 'save' | 'invite' | 'boom' | 'status' | 'scores'>
   // For `status` notices and `users remove`; fakes may leave them out.
-  & Partial<Pick<Grid, 'notices' | 'ownedBy' | 'boomAllOf'>>;
+  & Partial<Pick<Grid, 'notices' | 'ownedBy' | 'boomAllOf' | 'pendingScores'>>;
 
 /** What the console asks of the catalog. */
 export type Accounts = Pick<Catalog, 'getUser' | 'checkPassword' | 'setPassword' | 'addKey' | 'listUsers' | 'addUser' | 'removeUser' | 'userForKey'>;

@@ -1,6 +1,6 @@
 // How the console shows what the grid answers: plain text, one line per thing, no colour.
 import type { NameRecord } from '../catalog/index.js';
-import type { BoomResult, EnvironmentInfo, InviteResult, SpawnResult } from '../grid/index.js';
+import { pendingText, type BoomResult, type EnvironmentInfo, type InviteResult, type PendingName, type SpawnResult } from '../grid/index.js';
 import { formatScore } from '../store/index.js';
 
 export function bytes(n: number): string {
@@ -29,12 +29,19 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-export function scoresText(list: NameRecord[]): string {
-  if (!list.length) return 'no names';
-  return table([
+/** The names, then (apart, and not spawnable yet) the names whose blocks are still arriving. */
+export function scoresText(list: NameRecord[], pending: PendingName[] = []): string {
+  const shown = list.length ? table([
     ['NAME', 'CREATED', 'ROOT', 'COMMENT'],
     ...list.map((r) => [`${r.owner}/${r.name}`, r.created.slice(0, 19).replace('T', ' '), short(formatScore(r.root)), r.comment]),
-  ]);
+  ]) : 'no names';
+  if (!pending.length) return shown;
+  return `${shown}
+
+${table([
+    ['PENDING', 'CREATED', 'ROOT', 'BLOCKS'],
+    ...pending.map(({ record: r, progress }) => [`${r.owner}/${r.name}`, r.created.slice(0, 19).replace('T', ' '), short(formatScore(r.root)), pendingText(progress)]),
+  ])}`;
 }
 
 export function spawnText(r: SpawnResult): string {

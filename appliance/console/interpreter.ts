@@ -26,7 +26,9 @@ export async function execute(grid: GridVerbs, user: string, cmd: ConsoleCommand
       return { output: '', exit: true };
     case 'scores': {
       const list = grid.scores(user, cmd.filter);
-      return { output: scoresText(list), json: list.map((r) => ({ ...r, root: formatScore(r.root) })) };
+      const pending = grid.pendingScores?.(user, cmd.filter) ?? [];
+      const json = [...list.map((r) => ({ ...r, root: formatScore(r.root) })), ...pending.map((p) => ({ ...p.record, root: formatScore(p.record.root), pending: p.progress }))];
+      return { output: scoresText(list, pending), json };
     }
     case 'spawn': {
       const r = await grid.spawn(user, cmd.name, { cache: cmd.cache, ...(cmd.as !== undefined ? { as: cmd.as } : {}) });

@@ -12,6 +12,7 @@ import { boomAll, boomAsAdmin, reapOrphans, stopEnvironment, type BoomResult, ty
 import { EnvCaches } from './caches.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
 import { addAccount } from './invite.js';
+import { pendingText, type NameView, type PendingName } from './name-visibility.js';
 import { Notices, type BoomNotice } from './notices.js';
 import { alreadyRunning, checkEnvName, diskRoomRefusal, planDiskRoom, isEnvName, checkOwner, checkSpawn, freeSuffix, heapOf, planHeap, resolveLimits, visibleTo, type CacheKind, type GridLimits, type RunningSummary } from './policy.js';
 import { settles, timed } from './queue.js';
@@ -29,6 +30,8 @@ export interface GridOptions {
   /** How clients reach this node, for the mount line (default HOST) and the 9P port (564). */
   host?: string;
   port?: number;
+  /** Which names have all their blocks (a NameCompleteness); without it every name does (one node). */
+  names?: { view(names: NameRecord[]): NameView };
 }
 
 export interface SpawnOptions { cache: CacheKind; as?: string }
@@ -53,6 +56,7 @@ export class Grid {
   private readonly host: string;
   private readonly port: number;
   private readonly boomState: BoomState;
+  private readonly names: GridOptions['names'];
 
   private constructor(readonly store: BlockSource, readonly catalog: Catalog, data: string, opts: GridOptions) {
     this.limits = resolveLimits({ memBytes: totalmem(), ...opts.limits });
@@ -61,6 +65,7 @@ export class Grid {
     this.caches = new EnvCaches(join(data, 'envs'), store, this.limits, this.log);
     this.host = opts.host ?? 'HOST';
     this.port = opts.port ?? 564;
+    this.names = opts.names;
     this.boomState = {
       envs: this.envs, starting: this.starting, hooks: this.boomHooks, records: this.records, caches: this.caches,
       log: this.log, limits: this.limits, summaryOf: (e) => this.summaryOf(e.name, e.owner, e.kind),
@@ -144,6 +149,8 @@ export class Grid {
     const kind = opts.cache;
     if (kind !== 'ram' && kind !== 'disk') throw invalid(`cache must be ram or disk, got ${String(kind)}`);
     const rec = this.catalog.resolve(user, nameText);
+    const waiting = this.names?.view([rec]).pending[0];
+    if (waiting) throw new ColonyError('COLONY_NOT_FOUND', `${rec.owner}/${rec.name} is not here yet: its blocks are still arriving (${pendingText(waiting.progress)})`);
     if (opts.as === undefined && !isEnvName(rec.name)) {
       throw invalid(`${rec.name} cannot name an environment; use \`${kind === 'disk' ? 'spawndisk' : 'spawn'} ${nameText} as ENV\``);
     }
@@ -290,7 +297,14 @@ export class Grid {
 
   scores(user: string, filter?: string): NameRecord[] {
     this.check();
-    return this.catalog.scores(user, filter);
+    const all = this.catalog.scores(user, filter);
+    return this.names ? this.names.view(all).visible : all;
+  }
+
+  /** The names `user` could see whose blocks have not all arrived yet (replicated before their blocks). */
+  pendingScores(user: string, filter?: string): PendingName[] {
+    this.check();
+    return this.names ? this.names.view(this.catalog.scores(user, filter)).pending : [];
   }
 
   /**
