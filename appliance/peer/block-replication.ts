@@ -58,14 +58,20 @@ export async function startBlockReplication(options: BlockReplicationOptions): P
   const receivers = new Map<string, BlockReceiver>();
   let stopped = false;
 
+  const leaving = new Set<Promise<void>>();
   const scan = () => {
     if (stopped) return;
-    const want = new Set(options.peers().filter((p) => p !== node.peerId));
+    let listed: string[];
+    try { listed = options.peers(); } catch (err) { log.warn({ err: (err as Error).message }, 'listing the peers to replicate from failed'); return; }
+    const want = new Set(listed.filter((p) => p !== node.peerId));
     for (const p of want) {
       if (!receivers.has(p)) receivers.set(p, startBlockReceiver(p, { node, store, cursors, inFlight, log, options: options.receiver }));
     }
     for (const [p, r] of receivers) {
-      if (!want.has(p)) { receivers.delete(p); void r.stop(); }
+      if (want.has(p)) continue;
+      receivers.delete(p);
+      const done = r.stop().finally(() => leaving.delete(done));
+      leaving.add(done);
     }
   };
   scan();
@@ -81,7 +87,7 @@ export async function startBlockReplication(options: BlockReplicationOptions): P
       clearInterval(timer);
       if (slot!.sender === sender) slot!.sender = undefined;
       sender.stop();
-      await Promise.all([...receivers.values()].map((r) => r.stop()));
+      await Promise.all([...receivers.values()].map((r) => r.stop()).concat([...leaving]));
       receivers.clear();
     },
   };

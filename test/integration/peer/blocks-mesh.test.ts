@@ -31,3 +31,22 @@ t.test('a mesh A, B → C fetches each block once', async (t) => {
   t.equal(sent, all.length, `${all.length} blocks sent in all (A ${ra.stats().sender.blocksSent}, B ${rb.stats().sender.blocksSent})`);
   t.ok(ra.stats().sender.blocksSent >= onlyA.length && rb.stats().sender.blocksSent >= onlyB.length);
 });
+
+t.test('receivers follow peers(): a peer that leaves has its receiver stopped; a throwing peers() is logged', async (t) => {
+  const [a, c] = [await site(t), await site(t)];
+  await pair(a, c);
+  const scores = await fill(a.store, 20, 'a');
+  const ra = await startBlockReplication({ node: a.node, store: a.store, cursorsPath: `${a.data}/peer/cursors.json`, log: a.log, peers: () => [] });
+  t.teardown(() => ra.stop());
+  let listed: () => string[] = () => [a.node.peerId];
+  const rc = await startBlockReplication({ node: c.node, store: c.store, cursorsPath: `${c.data}/peer/cursors.json`, log: c.log, peers: () => listed(), scanMs: 20, receiver: { pollMs: 600_000 } });
+  t.teardown(() => rc.stop());
+  t.ok(await eventually(() => allHeld(c.store, scores)));
+  t.equal(rc.receivers().size, 1);
+  listed = () => { throw new Error('catalog closed (test)'); };
+  t.ok(await eventually(() => c.logged.some((l) => l.msg.includes('listing the peers'))), 'logged, not thrown');
+  t.equal(rc.receivers().size, 1, 'a failed listing changes nothing');
+  listed = () => [];
+  t.ok(await eventually(() => rc.receivers().size === 0), 'the receiver of a peer no longer listed is stopped');
+  await rc.stop();
+});
