@@ -31,7 +31,7 @@ export interface GridOptions {
   host?: string;
   port?: number;
   /** Which names have all their blocks (a NameCompleteness); without it every name does (one node). */
-  names?: { view(names: NameRecord[]): NameView };
+  names?: { view(names: NameRecord[]): NameView; refresh?(): Promise<void> };
 }
 
 export interface SpawnOptions { cache: CacheKind; as?: string }
@@ -149,7 +149,12 @@ export class Grid {
     const kind = opts.cache;
     if (kind !== 'ram' && kind !== 'disk') throw invalid(`cache must be ram or disk, got ${String(kind)}`);
     const rec = this.catalog.resolve(user, nameText);
-    const waiting = this.names?.view([rec]).pending[0];
+    let waiting = this.names?.view([rec]).pending[0];
+    if (waiting && this.names?.refresh) { // its blocks may have come since the last walk: look now
+      await this.names.refresh();
+      this.check();
+      waiting = this.names.view([rec]).pending[0];
+    }
     if (waiting) throw new ColonyError('COLONY_NOT_FOUND', `${rec.owner}/${rec.name} is not here yet: its blocks are still arriving (${pendingText(waiting.progress)})`);
     if (opts.as === undefined && !isEnvName(rec.name)) {
       throw invalid(`${rec.name} cannot name an environment; use \`${kind === 'disk' ? 'spawndisk' : 'spawn'} ${nameText} as ENV\``);

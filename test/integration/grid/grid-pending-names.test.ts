@@ -60,3 +60,19 @@ t.test('a replicated name is pending until its blocks are local', async (t) => {
   const spawned = await grid.spawn('alice', 'far', { cache: 'ram' });
   t.equal(spawned.env.name, 'far', 'complete: spawns');
 });
+
+t.test('a name whose blocks came first spawns at once: spawn looks again before refusing', async (t) => {
+  const world = await openWorld(t);
+  const { catalog: b } = await openCatalog(t, undefined, { nodeId: 'node-b' });
+  await b.addUser({ name: 'alice', role: 'user' });
+  await b.registerName({ owner: 'alice', name: 'copy', root: world.roots.plain }); // its blocks are all here
+  await world.catalog.applyRemote(await b.eventsSince({}));
+  await world.grid.close();
+  const names = new NameCompleteness({ store: world.store, names: () => world.catalog.allNames(), localOrigin: world.catalog.nodeId, log: silentLog });
+  const grid = await Grid.open({ data: world.data, store: world.store, catalog: world.catalog, limits: { checkpointMs: 0 }, names });
+  t.teardown(async () => { await grid.close(); await names.stop(); });
+  const spawned = await grid.spawn('alice', 'copy', { cache: 'ram' });
+  t.equal(spawned.env.base.name, 'copy');
+  t.same(grid.pendingScores('alice'), []);
+});
+
