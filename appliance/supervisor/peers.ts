@@ -9,7 +9,7 @@
 // the timer. The gater's isMember reads a Set rebuilt on each membership check, never the
 // catalog from inside libp2p's callbacks after the catalog closed.
 import type { Catalog } from '../catalog/index.js';
-import { invalid } from '../errors.js';
+import { ColonyError, invalid, isColonyError } from '../errors.js';
 import { publicKeyOfPeerId } from '../identity/index.js';
 import type { Log } from '../log.js';
 import { pairingCode, startPeerNode, type PeerNode } from '../peer/index.js';
@@ -88,6 +88,11 @@ export class PeerService implements PeerControl {
         return ok;
       },
       log: opts.log,
+    }).catch((err: unknown) => {
+      if (isColonyError(err)) throw err;
+      // libp2p says only that "some configured addresses failed"; the operator needs the remedy.
+      throw new ColonyError('COLONY_IO', `listening for peers on ${opts.listen.join(', ')}: ${(err as Error).message.split('\n')[0]} ` +
+        `(another program may listen there, or the address is not this machine's): choose another with peer.listen or --peer, or set peer.listen to [] to turn the peer network off`, { cause: err });
     });
     service = new PeerService(opts, node);
     service.members = members;

@@ -1,6 +1,7 @@
 // Pairing between real supervisors on loopback: admins pair each other through the console
 // (`colony console` over DATA/console.sock), both see the other connected with the same
 // pairing code; an unpaired third node is refused and goes `degraded`; unpair disconnects.
+import { createServer, type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { MemoryLog } from '../../../appliance/log.js';
 import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
@@ -97,4 +98,16 @@ t.test('colony serve --peer, the ready line and colony status name the peer id a
   t.match(JSON.parse(json.stdout.toString()), { peer: { id: line.node, listen: [/\/p2p\//] } });
   s.proc.kill('SIGTERM');
   t.equal(await s.exited, 0);
+});
+
+t.test('a taken peer port fails the start with one line naming peer.listen', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as AddressInfo).port;
+  const data = await tmpDir(t);
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: [`127.0.0.1:${port}`] } }, defaultConfig(false));
+  const sup = new Supervisor({ data, log: new MemoryLog(), config });
+  await t.rejects(sup.start(), { code: 'COLONY_IO', message: new RegExp(`127\\.0\\.0\\.1:${port}.*peer\\.listen or --peer`) });
+  t.match(await readHealth(data), { state: 'error', error: /peer\.listen/ });
 });
