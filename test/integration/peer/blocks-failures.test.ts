@@ -3,11 +3,11 @@
 // the sender cannot read is answered 'missing' and the cursor moves past it; a silent
 // sender ends the session by timeout and a later session finishes; a replaced store (new
 // epoch) is rescanned from 0.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import t from 'tap';
 import { ColonyError } from '../../../appliance/errors.js';
 import { startBlockReplication } from '../../../appliance/peer/index.js';
-import { BlockStore, formatScore } from '../../../appliance/store/index.js';
+import { BlockStore, formatScore, offsetOf } from '../../../appliance/store/index.js';
 import { allHeld, eventually, fill, pair, site, wrapStore } from './blocks-helpers.js';
 
 const FAST_RETRY = { pollMs: 600_000, backoffMinMs: 50, backoffMaxMs: 200 };
@@ -139,4 +139,32 @@ t.test('a saved cursor the peer refuses (not a position of its log) falls back t
   t.ok(await eventually(() => allHeld(b.store, scores)), 'every block reached B');
   t.ok(b.logged.some((l) => l.level === 'warn' && l.msg.includes('refused our cursor')), 'logged');
   t.equal(rb.stats().receivers[a.node.peerId]!.sessions, 1, 'in the same session');
+});
+
+t.test('a block corrupt on the sender\'s disk is answered missing; B gets the rest and its cursor reaches the head', async (t) => {
+  const [a, b] = [await site(t), await site(t)];
+  await pair(a, b);
+  const scores = await fill(a.store, 30, 'a');
+  const victim = (await a.store.entriesSince(0, { limit: 30 })).entries[12]!;
+  await a.store.close();
+  const arena = `${a.dir}/arenas/${(await readdir(`${a.dir}/arenas`))[0]}`;
+  const fh = await open(arena, 'r+');
+  const at = offsetOf(victim.pos) + 44 + 100; // inside the block's data, past the 44-byte record header
+  const one = Buffer.alloc(1);
+  await fh.read(one, 0, 1, at);
+  one[0] = one[0]! ^ 0xff;
+  await fh.write(one, 0, 1, at);
+  await fh.close();
+  const store = await BlockStore.open(a.dir);
+  t.teardown(() => store.close());
+  const ra = await startBlockReplication({ node: a.node, store, cursorsPath: `${a.data}/peer/cursors.json`, log: a.log, peers: () => [] });
+  t.teardown(() => ra.stop());
+  const cursorsPath = `${b.data}/peer/cursors.json`;
+  const rb = await startBlockReplication({ node: b.node, store: b.store, cursorsPath, log: b.log, peers: () => b.node.connectedPeers(), receiver: FAST_RETRY });
+  t.teardown(() => rb.stop());
+  t.ok(await eventually(() => allHeld(b.store, scores.filter((s) => !s.equals(victim.score)))), 'every intact block reached B');
+  t.ok(await eventually(async () => JSON.parse(await readFile(cursorsPath, 'utf8').catch(() => '{}')).peers?.[a.node.peerId]?.pos === store.logHead()), 'the cursor reached A\'s head');
+  t.notOk(await b.store.has(victim.score), 'the corrupt block is not on B');
+  t.equal(ra.stats().sender.missing, 1);
+  t.ok(a.logged.some((l) => l.level === 'warn' && l.score === formatScore(victim.score) && l.code === 'COLONY_CORRUPT_BLOCK'), 'A says which block it could not serve');
 });
