@@ -12,7 +12,7 @@ import type { BlockStore } from '../store/index.js';
 import { CursorFile } from './block-cursors.js';
 import { BLOCK_PROTOCOL, protocolError } from './block-protocol.js';
 import { startBlockReceiver, type BlockReceiver, type ReceiverOptions, type ReceiverStats } from './block-receiver.js';
-import { createBlockSender, type BlockSender, type SenderStats, type SenderStore } from './block-sender.js';
+import { createBlockSender, type BlockSender, type SenderOptions, type SenderStats, type SenderStore } from './block-sender.js';
 import type { PeerNode } from './node.js';
 
 export interface BlockReplicationOptions {
@@ -25,6 +25,7 @@ export interface BlockReplicationOptions {
   peers(): string[];
   scanMs?: number;
   receiver?: ReceiverOptions;
+  sender?: SenderOptions;
   /** What is served; the store by default (tests wrap it). */
   serveStore?: SenderStore;
 }
@@ -41,7 +42,7 @@ const current = new WeakMap<PeerNode, { sender?: BlockSender }>();
 export async function startBlockReplication(options: BlockReplicationOptions): Promise<BlockReplication> {
   const { node, store } = options;
   const log = options.log.child({ subsystem: 'blocks' });
-  const sender = createBlockSender({ store: options.serveStore ?? store, log });
+  const sender = createBlockSender({ ...options.sender, store: options.serveStore ?? store, log });
   let slot = current.get(node);
   if (!slot) {
     const fresh: { sender?: BlockSender } = {};

@@ -9,9 +9,10 @@
 // within a session requests are served one at a time, and every write (answers and
 // notices) goes through one chain, so frames never interleave. A notice is coalesced:
 // at most one is queued per session. Memory per session: one page or one block at a
-// time, written with the stream's backpressure. stop() aborts every open session and
-// refuses new ones; the store is the caller's and stays open.
-import { isColonyError } from '../errors.js';
+// time, written with the stream's backpressure; a frame that cannot be queued within
+// writeTimeoutMs (the receiver stopped reading) ends the session. stop() aborts every
+// open session and refuses new ones; the store is the caller's and stays open.
+import { ColonyError, isColonyError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { AppendListener, LogPage, Score } from '../store/index.js';
 import {
@@ -39,11 +40,23 @@ export interface BlockSender {
 
 /** A silent receiver ends its session after this (it has nothing in flight with us). */
 export const SENDER_IDLE_MS = 10 * 60_000;
+/** A receiver that stops reading ends its session after a frame waits this long to be queued. */
+export const SENDER_WRITE_TIMEOUT_MS = 60_000;
 
-export function createBlockSender(options: { store: SenderStore; log: Log; idleMs?: number }): BlockSender {
+/** `p`, or COLONY_TIMEOUT after `ms`. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new ColonyError('COLONY_TIMEOUT', `${what} waited ${ms} ms`)), ms); });
+  try { return await Promise.race([p, timeout]); } finally { clearTimeout(timer); }
+}
+
+export interface SenderOptions { idleMs?: number; writeTimeoutMs?: number }
+
+export function createBlockSender(options: { store: SenderStore; log: Log } & SenderOptions): BlockSender {
   const { store } = options;
   const log = options.log.child({ subsystem: 'blocks-sender' });
   const idleMs = options.idleMs ?? SENDER_IDLE_MS;
+  const writeTimeoutMs = options.writeTimeoutMs ?? SENDER_WRITE_TIMEOUT_MS;
   const stats: SenderStats = { sessions: 0, entriesRequests: 0, fetchRequests: 0, blocksSent: 0, bytesSent: 0, missing: 0 };
   const open = new Set<PeerStream>();
   let stopped = false;
@@ -55,8 +68,9 @@ export function createBlockSender(options: { store: SenderStore; log: Log; idleM
     open.add(stream);
     let chain: Promise<void> = Promise.resolve();
     let failed: Error | undefined;
+    const write = (msg: Message, body?: Uint8Array) => within(writeFrame(stream, msg, body), writeTimeoutMs, `a frame to ${peer}`);
     const send = (msg: Message, body?: Uint8Array): Promise<void> => {
-      chain = chain.then(() => (failed ? undefined : writeFrame(stream, msg, body))).catch((err) => { failed ??= err as Error; });
+      chain = chain.then(() => (failed ? undefined : write(msg, body))).catch((err) => { failed ??= err as Error; });
       return chain;
     };
     let noticeQueued = false;
@@ -66,7 +80,7 @@ export function createBlockSender(options: { store: SenderStore; log: Log; idleM
       // Read the head when the notice is written, not now: coalesced notices say the latest.
       chain = chain.then(async () => {
         noticeQueued = false;
-        if (!failed) await writeFrame(stream, { t: 'head', epoch: store.epoch, head: store.logHead() });
+        if (!failed) await write({ t: 'head', epoch: store.epoch, head: store.logHead() });
       }).catch((err) => { failed ??= err as Error; });
     });
     try {
@@ -101,11 +115,12 @@ export function createBlockSender(options: { store: SenderStore; log: Log; idleM
               continue;
             }
             await send({ t: 'block', score: hex, type: block.type }, block.data);
-            if (failed) throw failed;
+            if (failed) throw failed; // the receiver left or stopped reading: end here
             stats.blocksSent++;
             stats.bytesSent += block.data.length;
           }
           await send({ t: 'done' });
+          if (failed) throw failed;
         } else {
           throw protocolError(`a '${msg.t}' message is not a request`);
         }

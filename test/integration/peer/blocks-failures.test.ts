@@ -7,8 +7,11 @@ import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import t from 'tap';
 import { ColonyError } from '../../../appliance/errors.js';
 import { startBlockReplication } from '../../../appliance/peer/index.js';
+import { BLOCK_PROTOCOL, encodeFrame } from '../../../appliance/peer/block-protocol.js';
+import { createBlockSender } from '../../../appliance/peer/block-sender.js';
+import type { PeerStream } from '../../../appliance/peer/index.js';
 import { BlockStore, formatScore, offsetOf } from '../../../appliance/store/index.js';
-import { allHeld, eventually, fill, pair, site, wrapStore } from './blocks-helpers.js';
+import { allHeld, eventually, fill, pair, recordingLog, site, wrapStore, type Logged } from './blocks-helpers.js';
 
 const FAST_RETRY = { pollMs: 600_000, backoffMinMs: 50, backoffMaxMs: 200 };
 
@@ -167,4 +170,27 @@ t.test('a block corrupt on the sender\'s disk is answered missing; B gets the re
   t.notOk(await b.store.has(victim.score), 'the corrupt block is not on B');
   t.equal(ra.stats().sender.missing, 1);
   t.ok(a.logged.some((l) => l.level === 'warn' && l.score === formatScore(victim.score) && l.code === 'COLONY_CORRUPT_BLOCK'), 'A says which block it could not serve');
+});
+
+t.test('a receiver that stops reading ends its session on the sender by the write timeout', async (t) => {
+  const { store } = await site(t);
+  const scores = await fill(store, 4, 'a');
+  // A stream whose writes stop completing after the hello, as when the remote stops reading.
+  let writes = 0;
+  let aborted: Error | undefined;
+  const request = Buffer.concat(encodeFrame({ t: 'fetch', scores: scores.map((x) => x.toString('hex')) }));
+  const stream: PeerStream = {
+    remotePeer: 'test-peer',
+    protocol: BLOCK_PROTOCOL,
+    write: () => (++writes === 1 ? Promise.resolve() : new Promise(() => {})),
+    end: async () => {},
+    abort: (err) => { aborted = err; },
+    async *[Symbol.asyncIterator]() { yield request; await new Promise(() => {}); },
+  };
+  const logged: Logged[] = [];
+  const sender = createBlockSender({ store, log: recordingLog(logged), writeTimeoutMs: 200 });
+  await sender.serve(stream); // returns: the session ended
+  t.match(aborted, { code: 'COLONY_TIMEOUT' }, 'the stream was aborted by the timeout');
+  t.equal(sender.stats().blocksSent, 0);
+  t.ok(logged.some((l) => l.msg.includes('block session ended')));
 });
