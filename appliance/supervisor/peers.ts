@@ -12,7 +12,8 @@ import type { Catalog } from '../catalog/index.js';
 import { ColonyError, invalid, isColonyError } from '../errors.js';
 import { publicKeyOfPeerId } from '../identity/index.js';
 import type { Log } from '../log.js';
-import { pairingCode, startPeerNode, type PeerNode } from '../peer/index.js';
+import { pairingCode, startBlockReplication, startCatalogReplication, startPeerNode, type PeerNode } from '../peer/index.js';
+import type { BlockStore } from '../store/index.js';
 import type { PeerControl, PeerRow } from '../console/context.js';
 
 export type { PeerControl, PeerRow };
@@ -52,6 +53,9 @@ interface Track { lastSeen?: number; unreachableSince: number; failures: number;
 export interface PeerServiceOptions {
   identity: { nodeId: string; path: string };
   catalog: Catalog;
+  /** The local store, replicated to and from members; its cursors are kept at `cursorsPath`. */
+  store: BlockStore;
+  cursorsPath: string;
   listen: string[];
   staticPeers: Array<{ id: string; address: string }>;
   log: Log;
@@ -70,6 +74,7 @@ export class PeerService implements PeerControl {
   private ticking: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
+  private replication: Replication | undefined;
 
   private constructor(private readonly opts: PeerServiceOptions, readonly node: PeerNode) {
     this.self = node.peerId;
@@ -96,7 +101,7 @@ export class PeerService implements PeerControl {
     });
     service = new PeerService(opts, node);
     service.members = members;
-    startReplication(node, opts);
+    service.replication = await startReplication(node, opts, () => [...service!.members]);
     service.schedule(0);
     return service;
   }
@@ -199,16 +204,28 @@ export class PeerService implements PeerControl {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking?.catch(() => {});
+    // The protocols first: their sessions end before the connections under them do.
+    await this.replication?.stop().catch((err: unknown) => this.opts.log.warn({ err }, 'stopping replication failed'));
     await this.node.stop();
   }
 }
 
+/** The replication protocols running over the peer node; stopped before the node. */
+interface Replication { stop(): Promise<void> }
+
 /**
- * THE place where the grid's replication protocols start (issue 13: `/colony/catalog/1`,
- * `/colony/blocks/1`, …). They are written elsewhere and wired here: each registers its
- * handler with `node.handle` and opens streams to members with `node.newStream`. Nothing
- * is started yet.
+ * Where the grid's replication protocols start (issue 13), each registering its handler with
+ * `node.handle` and talking only to `members()`: the catalog's events (`/colony/catalog/1`)
+ * and the store's blocks (`/colony/blocks/1`).
  */
-export function startReplication(_node: PeerNode, _opts: Pick<PeerServiceOptions, 'catalog' | 'log'>): void {
-  // Intentionally empty until the replication protocols land.
+async function startReplication(node: PeerNode, opts: Pick<PeerServiceOptions, 'catalog' | 'store' | 'cursorsPath' | 'log'>, members: () => string[]): Promise<Replication> {
+  const catalog = await startCatalogReplication({ node, catalog: opts.catalog, log: opts.log.child({ protocol: 'catalog' }), peers: members });
+  let blocks;
+  try {
+    blocks = await startBlockReplication({ node, store: opts.store, cursorsPath: opts.cursorsPath, log: opts.log.child({ protocol: 'blocks' }), peers: members });
+  } catch (err) {
+    await catalog.stop();
+    throw err;
+  }
+  return { stop: async () => { await blocks.stop(); await catalog.stop(); } };
 }

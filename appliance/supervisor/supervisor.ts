@@ -10,7 +10,7 @@ import { isAbsolute, join } from 'node:path';
 import { Catalog } from '../catalog/index.js';
 import { SshConsole, gridInterpreter, type ListenAddress } from '../console/ssh/index.js';
 import { ensureDir } from '../files.js';
-import { Grid } from '../grid/index.js';
+import { Grid, NameCompleteness } from '../grid/index.js';
 import { catalogOrigin, loadOrCreateIdentity, type Identity } from '../identity/index.js';
 import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
@@ -126,13 +126,18 @@ export class Supervisor {
     if (cfg.peer.listen.length > 0) {
       stepping(`listening for peers on ${cfg.peer.listen.join(', ')}`);
       const peers = await PeerService.start({
-        identity, catalog, listen: cfg.peer.listen, staticPeers: cfg.peer.peers, log: log.child({ service: 'peer' }),
+        identity, catalog, store, cursorsPath: join(data, 'peer', 'cursors.json'), listen: cfg.peer.listen, staticPeers: cfg.peer.peers, log: log.child({ service: 'peer' }),
         unreachableDegradedMs: cfg.peer.unreachableDegradedSeconds * 1000,
         onUnreachable: (ids) => { void this.peerHealth(ids); },
       });
       this.peers = peers;
       this.running.push({ name: 'peer', close: () => peers.stop() });
     }
+
+    // A name replicated from a peer is shown (and spawnable) only once its blocks are here.
+    const names = new NameCompleteness({ store, names: () => catalog.allNames(), localOrigin: catalog.nodeId, log: log.child({ service: 'names' }) });
+    const unwatchNames = catalog.onEvent((events) => { if (events.some((e) => e.type === 'name.register')) void names.refresh(); });
+    this.running.push({ name: 'names', close: async () => { unwatchNames(); await names.stop(); } });
 
     const node = { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}) };
 
@@ -141,7 +146,7 @@ export class Supervisor {
     const port = firstTcp ? Number(firstTcp.split(':').pop()) : 564;
     const env = cfg.environments;
     const grid = await Grid.open({
-      data, store, catalog, log: log.child({ service: 'grid' }), port,
+      data, store, catalog, names, log: log.child({ service: 'grid' }), port,
       limits: {
         perNode: env.maxPerNode, perUser: env.maxPerUser, ramCacheBytes: env.ramCacheBytes, diskCacheBytes: env.diskCacheBytes,
         diskHeapBytes: env.diskHeapBytes, heapFraction: env.heapFraction, heapReservedBytes: cfg.store.cacheBytes,
