@@ -15,24 +15,11 @@ import { BlockStore } from '../../../appliance/store/index.js';
 import { nodeIdOf } from '../../../appliance/supervisor/node-id.js';
 import { childEnv, cliEntry, repoRoot, runCli, tsLoader } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { tarOf } from './ustar.js';
 
 const MiB = 2 ** 20;
 const isRoot = process.getuid?.() === 0;
 
-function tarOf(name: string, body: Buffer): Buffer {
-  const b = Buffer.alloc(512);
-  b.write(name, 0, 'latin1');
-  b.write('0000644\0', 100); b.write('0000000\0', 108); b.write('0000000\0', 116);
-  b.write(body.length.toString(8).padStart(11, '0') + '\0', 124);
-  b.write('00000000000\0', 136);
-  b.write('0', 156);
-  b.write('ustar\x0000', 257, 'latin1');
-  b.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const c of b) sum += c;
-  b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-  return Buffer.concat([b, body, Buffer.alloc((512 - (body.length % 512)) % 512), Buffer.alloc(1024)]);
-}
 
 /** `colony import - NAME` fed `input`; the child may stop reading early (it fails), so EPIPE is expected. */
 function importStdin(env: NodeJS.ProcessEnv, name: string, input: Buffer): Promise<{ code: number | null; stderr: string }> {

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import { childEnv, tsLoader } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { ustarHeader } from './ustar.js';
 
 const child = fileURLToPath(new URL('./import-stdin-child.ts', import.meta.url));
 const MiB = 2 ** 20;
@@ -46,21 +47,6 @@ function importInChild(storeDir: string, members: Buffer[]): Promise<Outcome> {
   });
 }
 
-/** A ustar header for a regular file of `size` bytes. */
-function fileHeader(name: string, size: number): Buffer {
-  const b = Buffer.alloc(512);
-  b.write(name, 0, 'latin1');
-  b.write('0000644\0', 100); b.write('0000000\0', 108); b.write('0000000\0', 116);
-  b.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  b.write('00000000000\0', 136);
-  b.write('0', 156);
-  b.write('ustar\x0000', 257, 'latin1');
-  b.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const c of b) sum += c;
-  b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-  return b;
-}
 
 const zeros64 = gzipSync(Buffer.alloc(64 * MiB), { level: 9 });
 const repeat = (n: number) => Array.from({ length: n }, () => zeros64);
@@ -68,7 +54,7 @@ const repeat = (n: number) => Array.from({ length: n }, () => zeros64);
 t.test('a 1 GiB file of zeros in 1 MiB of gzip imports with bounded memory, and stays sparse', { timeout: 120_000 }, async (t) => {
   const store = await tmpDir(t);
   const size = GiB;
-  const members = [gzipSync(fileHeader('./bomb', size)), ...repeat(size / (64 * MiB)), gzipSync(Buffer.alloc(1024))];
+  const members = [gzipSync(ustarHeader('./bomb', size)), ...repeat(size / (64 * MiB)), gzipSync(Buffer.alloc(1024))];
   const gz = members.reduce((n, m) => n + m.length, 0);
   t.ok(gz < 2 * MiB, `the bomb is ${(gz / MiB).toFixed(1)} MiB of gzip for ${size / GiB} GiB of tar`);
   const r = await importInChild(store, members);
@@ -81,7 +67,7 @@ t.test('a 1 GiB file of zeros in 1 MiB of gzip imports with bounded memory, and 
 t.test('a bomb that inflates into one header-sized record is refused before it is buffered', { timeout: 60_000 }, async (t) => {
   const store = await tmpDir(t);
   // A pax header claiming 1 GiB of records: the reader refuses it from its size field.
-  const pax = fileHeader('./PaxHeaders/x', GiB);
+  const pax = ustarHeader('./PaxHeaders/x', GiB);
   pax[156] = 'x'.charCodeAt(0);
   pax.fill(0x20, 148, 156);
   let sum = 0;

@@ -20,6 +20,7 @@ import { childEnv, cliEntry, repoRoot, runCli, tsLoader } from '../../helpers/cl
 import { tmpDir } from '../../helpers/tmp.js';
 import { preparedData } from '../supervisor/seeded-supervisor.js';
 import { serve, waitForHealth } from '../supervisor/serve-helpers.js';
+import { ustarHeader } from './ustar.js';
 
 const MiB = 2 ** 20;
 
@@ -49,21 +50,7 @@ function chunk(i: number): Buffer {
   return b;
 }
 
-function ustar(name: string, size: number): Buffer {
-  const b = Buffer.alloc(512);
-  b.write(name, 0, 'latin1');
-  b.write('0000644\0', 100); b.write('0000000\0', 108); b.write('0000000\0', 116);
-  b.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  b.write('00000000000\0', 136);
-  b.write('0', 156);
-  b.write('ustar\x0000', 257, 'latin1');
-  b.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const c of b) sum += c;
-  b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-  return b;
-}
-const smallTar = Buffer.concat([ustar('./hello', 6), Buffer.from('hello\n'), Buffer.alloc(506), Buffer.alloc(1024)]);
+const smallTar = Buffer.concat([ustarHeader('./hello', 6), Buffer.from('hello\n'), Buffer.alloc(506), Buffer.alloc(1024)]);
 
 async function openData(data: string) {
   const store = await BlockStore.open(join(data, 'store'));
@@ -88,7 +75,7 @@ t.test('colony import - killed with half the tarball read: the store verifies an
   proc.stdin.on('error', () => {});
   const exited = new Promise<NodeJS.Signals | number | null>((r) => proc.on('close', (code, signal) => r(signal ?? code)));
   // A 256 MiB file of which 32 MiB is sent; stdin stays open, so the import waits mid-file.
-  proc.stdin.write(ustar('./big', 256 * MiB));
+  proc.stdin.write(ustarHeader('./big', 256 * MiB));
   for (let i = 0; i < 32; i++) if (!proc.stdin.write(chunk(i))) await new Promise((r) => proc.stdin.once('drain', r));
   await until(async () => (await arenaBytes(storeDir)) >= start + 8 * MiB, () => proc.exitCode !== null, `8 MiB of blocks in the store: ${stderr}`);
   proc.kill('SIGKILL');
