@@ -4,12 +4,12 @@
 // admin booms another user's environment with a reason that is logged and shown to the owner.
 import { join } from 'node:path';
 import t from 'tap';
-import { Client, type ClientChannel } from 'ssh2';
 import { Catalog } from '../../../appliance/catalog/index.js';
 import { NinepClient, L_O_RDWR } from '../../../appliance/ninep/index.js';
 import { nodeIdOf } from '../../../appliance/supervisor/node-id.js';
 import { fastScrypt } from '../../unit/catalog/fixtures.js';
 import { preparedData, startedSupervisor } from '../supervisor/seeded-supervisor.js';
+import { consoleShell, passwordLogin } from '../../helpers/ssh2-client.js';
 
 const PASSWORD = { alice: 'alice-pass-123', bob: 'bob-pass-456' };
 
@@ -26,28 +26,6 @@ async function ctl(unix: string, uname: string, line: string): Promise<{ ok: boo
   } finally { c.close(); }
 }
 
-function sshLogin(port: number, username: string, password: string): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const c = new Client();
-    c.on('ready', () => resolve(c)).on('error', reject);
-    c.connect({ host: '127.0.0.1', port, username, password, tryKeyboard: false, readyTimeout: 30_000, hostVerifier: () => true });
-  });
-}
-
-/** A console shell without a pty: write lines, read what comes back. */
-async function shell(c: Client) {
-  const ch = await new Promise<ClientChannel>((resolve, reject) => c.shell(false, (err, s) => (err ? reject(err) : resolve(s))));
-  let out = '';
-  let closed = false;
-  ch.on('data', (b: Buffer) => { out += b.toString(); });
-  ch.stderr.on('data', (b: Buffer) => { out += b.toString(); });
-  ch.on('close', () => { closed = true; });
-  const until = async (ok: () => boolean, what: string) => {
-    for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
-    if (!ok()) throw new Error(`never saw ${what}; got ${JSON.stringify(out)}`);
-  };
-  return { ch, text: () => out, closed: () => closed, until };
-}
 
 t.test('users remove --boom, live sessions, and an admin boom with a reason', async (t) => {
   const data = await preparedData(t);
@@ -75,9 +53,9 @@ t.test('users remove --boom, live sessions, and an admin boom with a reason', as
 
   // alice's SSH console session.
   const sshPort = sup.sshAddress!.port;
-  const aliceSsh = await sshLogin(sshPort, 'alice', PASSWORD.alice);
+  const aliceSsh = await passwordLogin(sshPort, 'alice', PASSWORD.alice);
   t.teardown(() => aliceSsh.end());
-  const sh = await shell(aliceSsh);
+  const sh = await consoleShell(aliceSsh);
   sh.ch.write('whoami\n');
   await sh.until(() => /alice \(user\)/.test(sh.text()), 'whoami');
 
@@ -101,7 +79,7 @@ t.test('users remove --boom, live sessions, and an admin boom with a reason', as
   sh.ch.write('status\n');
   await sh.until(() => sh.closed(), 'the session end');
   t.match(sh.text(), /error: the account 'alice' was removed; this session ends/, 'her open session ran nothing and ended');
-  await t.rejects(sshLogin(sshPort, 'alice', PASSWORD.alice), 'she cannot log in again');
+  await t.rejects(passwordLogin(sshPort, 'alice', PASSWORD.alice), 'she cannot log in again');
 
   // An admin booms bob's environment: a reason is required, logged, and shown to bob.
   const noReason = await ctl(unix, 'admin', 'boom b1');
