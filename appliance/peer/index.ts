@@ -6,3 +6,4 @@ export { pairingCode } from './pairing.js';
 export { startBlockReplication, type BlockReplication, type BlockReplicationOptions } from './block-replication.js';
 export { startCatalogReplication, type CatalogReplication, type CatalogReplicationOptions, type ReplicatedCatalog } from './catalog-sync.js';
 export { CATALOG_PROTOCOL } from './catalog-protocol.js';
+export { PeerBlockSource, FETCH_SOURCE_TIMEOUT_MS, type PeerBlockSourceOptions, type FetchStats } from './fetch-source.js';

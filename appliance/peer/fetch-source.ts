@@ -1,0 +1,180 @@
+// Fetch on demand: a BlockSource over the local store that, on a local miss, asks the
+// member peers for the block over `/colony/blocks/1` (a single-score `fetch`), verifies it
+// with putVerified (which stores it) and answers. Peers are asked one at a time, in the
+// order peers() lists them; a peer that says `missing`, fails, or sends bytes that do not
+// hash to the score (rejected, nothing stored, a warning) passes the question to the next.
+//
+// Outcomes of a miss: the block; COLONY_NOT_FOUND when there are no peers or every peer
+// answered `missing` (the block exists nowhere we can see); COLONY_IO (EIO over 9P) when a
+// peer failed, lied, or the whole fetch ran past timeoutMs, so a volume read never hangs.
+// COLONY_IO rather than COLONY_TIMEOUT because the latter maps to ETIMEDOUT, and a read
+// the appliance cannot satisfy is an EIO to the 9P client.
+//
+// Concurrency contract: every method may run alongside any other. Concurrent misses for
+// one score share one fetch (the in-flight map, keyed by score hex; an entry is removed
+// when its fetch settles, so a later miss asks again). Bounds: one stream per fetch at a
+// time, one block frame in memory, timeoutMs overall per fetch (the open stream is aborted
+// when it passes).
+import { ColonyError, isColonyError } from '../errors.js';
+import type { Log } from '../log.js';
+import { formatScore, type BlockSource, type BlockStore, type Score } from '../store/index.js';
+import { BLOCK_PROTOCOL, BLOCK_PROTOCOL_VERSION, FrameReader, protocolError, remoteError, writeFrame, type Frame } from './block-protocol.js';
+import type { PeerNode } from './node.js';
+
+export const FETCH_SOURCE_TIMEOUT_MS = 10_000;
+
+export type FetchLocalStore = Pick<BlockStore, 'put' | 'putVerified' | 'getBlock' | 'has' | 'hasMany' | 'sync' | 'maxBlockBytes'>;
+
+export interface PeerBlockSourceOptions {
+  local: FetchLocalStore;
+  node: PeerNode;
+  /** Member peers to ask, in order (connected ones, typically). */
+  peers(): string[];
+  /** The whole fetch of one block, across all peers. */
+  timeoutMs?: number;
+  log: Log;
+}
+
+export interface FetchStats { fetches: number; fetched: number; rejected: number; failed: number }
+
+/** What one peer said about one score. */
+type Answer = { t: 'block'; type: number; data: Buffer } | { t: 'missing' };
+
+export class PeerBlockSource implements BlockSource {
+  private readonly local: FetchLocalStore;
+  private readonly node: PeerNode;
+  private readonly peers: () => string[];
+  private readonly timeoutMs: number;
+  private readonly log: Log;
+  private readonly inFlight = new Map<string, Promise<{ type: number; data: Buffer }>>();
+  private readonly counts: FetchStats = { fetches: 0, fetched: 0, rejected: 0, failed: 0 };
+
+  constructor(o: PeerBlockSourceOptions) {
+    this.local = o.local;
+    this.node = o.node;
+    this.peers = o.peers;
+    this.timeoutMs = o.timeoutMs ?? FETCH_SOURCE_TIMEOUT_MS;
+    this.log = o.log.child({ subsystem: 'blocks-fetch' });
+  }
+
+  get maxBlockBytes(): number { return this.local.maxBlockBytes; }
+  stats(): FetchStats { return { ...this.counts }; }
+  put(type: number, data: Uint8Array): Promise<Score> { return this.local.put(type, data); }
+  has(score: Score): Promise<boolean> { return this.local.has(score); }
+  hasMany(scores: Score[]): Promise<boolean[]> { return this.local.hasMany(scores); }
+  sync(): Promise<void> { return this.local.sync(); }
+
+  async get(score: Score): Promise<Buffer> {
+    return (await this.getBlock(score)).data;
+  }
+
+  async getBlock(score: Score): Promise<{ type: number; data: Buffer }> {
+    try {
+      return await this.local.getBlock(score);
+    } catch (err) {
+      if (!isColonyError(err, 'COLONY_NOT_FOUND')) throw err;
+      const key = score.toString('hex');
+      let p = this.inFlight.get(key);
+      if (!p) {
+        p = this.fetch(score, err).finally(() => this.inFlight.delete(key));
+        this.inFlight.set(key, p);
+      }
+      return p;
+    }
+  }
+
+  /** Asks the peers in turn, within timeoutMs overall; `notFound` is the local miss. */
+  private async fetch(score: Score, notFound: ColonyError): Promise<{ type: number; data: Buffer }> {
+    const peers = this.peers();
+    if (peers.length === 0) throw notFound;
+    this.counts.fetches++;
+    const stop = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new ColonyError('COLONY_IO', `block ${formatScore(score)} is not here and no peer served it in ${this.timeoutMs} ms (timed out)`);
+        stop.abort(err);
+        reject(err);
+      }, this.timeoutMs);
+    });
+    try {
+      return await Promise.race([this.askAll(score, peers, notFound, stop.signal), timedOut]);
+    } catch (err) {
+      this.counts.failed++;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      stop.abort(new ColonyError('COLONY_CLOSED', 'fetch settled'));
+    }
+  }
+
+  private async askAll(score: Score, peers: string[], notFound: ColonyError, signal: AbortSignal): Promise<{ type: number; data: Buffer }> {
+    let failures = 0;
+    // One round per listed peer; the list is finite.
+    for (const peer of peers) {
+      if (signal.aborted) break;
+      let answer: Answer;
+      try {
+        answer = await this.ask(peer, score, signal);
+      } catch (err) {
+        failures++;
+        if (!signal.aborted) this.log.info({ peer, score: formatScore(score), err: (err as Error).message }, 'a peer could not answer a block fetch; asking the next');
+        continue;
+      }
+      if (answer.t === 'missing') continue;
+      try {
+        await this.local.putVerified(answer.type, answer.data, score);
+      } catch (err) {
+        failures++;
+        if (isColonyError(err, 'COLONY_CORRUPT_BLOCK')) {
+          this.counts.rejected++;
+          this.log.warn({ peer, score: formatScore(score) }, 'a peer sent a block whose bytes do not match its score; rejected, asking the next');
+          continue;
+        }
+        throw err;
+      }
+      this.counts.fetched++;
+      return { type: answer.type, data: answer.data };
+    }
+    if (failures > 0) throw new ColonyError('COLONY_IO', `block ${formatScore(score)} is not here and ${failures} peer(s) failed to serve it`);
+    throw notFound;
+  }
+
+  /** One session with one peer: hello, a single-score fetch, its answer and `done`. */
+  private async ask(peer: string, score: Score, signal: AbortSignal): Promise<Answer> {
+    const s = await this.node.newStream(peer, BLOCK_PROTOCOL, { signal });
+    const onAbort = () => s.abort(signal.reason as Error);
+    signal.addEventListener('abort', onAbort);
+    try {
+      if (signal.aborted) throw signal.reason;
+      const reader = new FrameReader(s);
+      const key = score.toString('hex');
+      // Each read waits at most timeoutMs; the overall timer aborts the stream sooner.
+      const next = async (): Promise<Frame> => {
+        for (let i = 0; i < 1000; i++) {
+          const f = await reader.next(this.timeoutMs);
+          if (f === 'timeout') throw new ColonyError('COLONY_TIMEOUT', `${peer} did not answer`);
+          if (f === undefined) throw new ColonyError('COLONY_IO', `${peer} ended the session`);
+          if (f.msg.t === 'error') throw remoteError(f.msg, peer);
+          if (f.msg.t !== 'head') return f;
+        }
+        throw protocolError(`${peer} sent only head notices`);
+      };
+      const hello = await next();
+      if (hello.msg.t !== 'hello' || hello.msg.v !== BLOCK_PROTOCOL_VERSION) throw protocolError(`${peer} did not say hello in version ${BLOCK_PROTOCOL_VERSION}`);
+      await writeFrame(s, { t: 'fetch', scores: [key] });
+      const got = await next();
+      if ((got.msg.t !== 'block' && got.msg.t !== 'missing') || got.msg.score !== key) throw protocolError(`${peer} answered out of order (expected block ${key})`);
+      const answer: Answer = got.msg.t === 'block' ? { t: 'block', type: got.msg.type, data: got.body } : { t: 'missing' };
+      const end = await next();
+      if (end.msg.t !== 'done') throw protocolError(`${peer} sent '${end.msg.t}' where 'done' was due`);
+      await s.end().catch(() => {});
+      return answer;
+    } catch (err) {
+      s.abort(err as Error);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
