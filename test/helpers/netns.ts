@@ -64,7 +64,7 @@ function pidAlive(pid: number): boolean {
 /** Deletes namespaces left by runs whose process is gone (never another live run's). */
 function removeStale(): void {
   let names: string[];
-  try { names = ip(['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter(Boolean); } catch { return; }
+  try { names = ip(['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean); } catch { return; }
   for (const name of names) {
     const m = /^colony-(\d+)-/.exec(name);
     if (m && !pidAlive(Number(m[1]))) { try { ip(['netns', 'del', name]); } catch { /* already gone */ } }
