@@ -1,5 +1,5 @@
-// The wire of `/colony/blocks/1`: frames of a small JSON header and raw bytes after it.
-//
+// The wire of `/colony/blocks/1`: frames (frames.ts) of a small JSON header and raw bytes
+// after it:
 //   frame = u32 BE header length | u32 BE body length | header (UTF-8 JSON) | body
 //
 // Only a `block` frame has a body (the block's bytes, sent as stored: the receiver hashes
@@ -18,6 +18,7 @@
 //   either              error  { code, message }              the request (or session) failed
 import { ColonyError, type ErrorCode } from '../errors.js';
 import type { RemoteEntry, RemotePage } from './block-wants.js';
+import { encodeFrame as encodeAnyFrame, FrameReader as FramesReader, writeFrame as writeAnyFrame, type Frame as AnyFrame } from './frames.js';
 import type { PeerStream } from './stream.js';
 
 export const BLOCK_PROTOCOL = '/colony/blocks/1';
@@ -42,22 +43,15 @@ export type Message =
   | { t: 'head'; epoch: string; head: number }
   | { t: 'error'; code: string; message: string };
 
-export interface Frame { msg: Message; body: Buffer }
+export type Frame = AnyFrame<Message>;
 
 export const protocolError = (detail: string) => new ColonyError('COLONY_PROTOCOL', detail);
 
-export function encodeFrame(msg: Message, body?: Uint8Array): Buffer[] {
-  const header = Buffer.from(JSON.stringify(msg));
-  const prefix = Buffer.alloc(8);
-  prefix.writeUInt32BE(header.length, 0);
-  prefix.writeUInt32BE(body?.length ?? 0, 4);
-  return body && body.length > 0 ? [Buffer.concat([prefix, header]), Buffer.from(body.buffer, body.byteOffset, body.byteLength)] : [Buffer.concat([prefix, header])];
-}
+/** One frame of this protocol as the parts to write (frames.ts's layout). */
+export const encodeFrame = (msg: Message, body?: Uint8Array): Buffer[] => encodeAnyFrame(msg, body);
 
 /** Writes one frame, awaiting the stream's backpressure. */
-export async function writeFrame(stream: PeerStream, msg: Message, body?: Uint8Array): Promise<void> {
-  for (const part of encodeFrame(msg, body)) await stream.write(part);
-}
+export const writeFrame = (stream: PeerStream, msg: Message, body?: Uint8Array): Promise<void> => writeAnyFrame(stream, msg, body);
 
 const isHex = (s: unknown, len: number) => typeof s === 'string' && s.length === len && /^[0-9a-f]+$/.test(s);
 const isPos = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
@@ -96,66 +90,9 @@ export function remoteError(m: Extract<Message, { t: 'error' }>, peer: string): 
   return new ColonyError(code, `${peer}: ${m.message}`);
 }
 
-/**
- * Reads frames off a stream. Holds at most one frame plus one chunk in memory. `next(ms)`
- * gives up waiting after `ms` without losing the frame being read: the next call picks
- * up the same pending read. One caller at a time.
- */
-export class FrameReader {
-  private readonly it: AsyncIterator<Uint8Array>;
-  private buf: Buffer = Buffer.alloc(0);
-  private pending: Promise<Frame | undefined> | undefined;
-
-  constructor(stream: AsyncIterable<Uint8Array>, private readonly maxBody = MAX_BODY_BYTES) {
-    this.it = stream[Symbol.asyncIterator]();
-  }
-
-  /** The next frame, undefined at the end of the stream, or 'timeout' after `ms`. */
-  async next(ms: number): Promise<Frame | undefined | 'timeout'> {
-    this.pending ??= this.read();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms); });
-    try {
-      const got = await Promise.race([this.pending, timeout]);
-      if (got !== 'timeout') this.pending = undefined;
-      return got;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async fill(n: number): Promise<boolean> {
-    if (this.buf.length >= n) return true;
-    // Chunks are joined once, when enough arrived (no quadratic copying for a large block).
-    // Each round adds one chunk, and the stream ends; so this ends.
-    const parts = [this.buf];
-    let have = this.buf.length;
-    while (have < n) {
-      const r = await this.it.next();
-      if (r.done) { this.buf = Buffer.concat(parts); return false; }
-      parts.push(Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength));
-      have += r.value.byteLength;
-    }
-    this.buf = Buffer.concat(parts);
-    return true;
-  }
-
-  private async read(): Promise<Frame | undefined> {
-    if (!(await this.fill(8))) {
-      if (this.buf.length === 0) return undefined;
-      throw protocolError('the stream ended inside a frame');
-    }
-    const headerLen = this.buf.readUInt32BE(0);
-    const bodyLen = this.buf.readUInt32BE(4);
-    if (headerLen > MAX_HEADER_BYTES || bodyLen > this.maxBody) throw protocolError(`a frame of ${headerLen} + ${bodyLen} bytes is over the limit`);
-    if (!(await this.fill(8 + headerLen + bodyLen))) throw protocolError('the stream ended inside a frame');
-    let parsed: unknown;
-    try { parsed = JSON.parse(this.buf.subarray(8, 8 + headerLen).toString('utf8')); } catch { throw protocolError('a frame header that is not JSON'); }
-    const msg = checkMessage(parsed);
-    const end = 8 + headerLen + bodyLen;
-    const body = Buffer.from(this.buf.subarray(8 + headerLen, end)); // a copy: the rest of buf is released
-    this.buf = this.buf.subarray(end);
-    if (this.buf.length === 0) this.buf = Buffer.alloc(0);
-    return { msg, body };
+/** frames.ts's reader with this protocol's bounds and message check. */
+export class FrameReader extends FramesReader<Message> {
+  constructor(stream: AsyncIterable<Uint8Array>, maxBody = MAX_BODY_BYTES) {
+    super(stream, { maxHeader: MAX_HEADER_BYTES, maxBody }, checkMessage);
   }
 }

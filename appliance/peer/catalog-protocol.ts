@@ -1,5 +1,6 @@
-// The wire format of `/colony/catalog/1`: frames of a 4-byte big-endian length and that
-// many bytes of UTF-8 JSON. Three messages:
+// The wire format of `/colony/catalog/1`: the grid's frames (frames.ts: u32 header length,
+// u32 body length, JSON header, body), the message in the header and the body always
+// empty. Three messages:
 //   { t: 'pull', vector, limit }   → the server answers one { t: 'page', events, more }
 //   { t: 'page', events, more }      the events the puller lacks (eventsSince), `more` when
 //                                    the page was full and another pull may find more
@@ -11,10 +12,11 @@
 // (applyRemote parses and verifies each one).
 import { ColonyError } from '../errors.js';
 import type { Vector } from '../catalog/index.js';
+import { encodeFrame as encodeAnyFrame, FrameReader as FramesReader } from './frames.js';
 import type { PeerStream } from './stream.js';
 
 export const CATALOG_PROTOCOL = '/colony/catalog/1';
-/** The largest frame either side sends or accepts. Events are small (names, users, keys). */
+/** The largest frame header either side sends or accepts. Events are small (names, users, keys). */
 export const MAX_FRAME = 4 * 1024 * 1024;
 /** The most events one page carries. */
 export const MAX_PAGE = 500;
@@ -28,12 +30,9 @@ export type CatalogMessage =
 
 const protocolError = (detail: string) => new ColonyError('COLONY_PROTOCOL', `${CATALOG_PROTOCOL}: ${detail}`);
 
+/** One frame (header only), or COLONY_TOO_LARGE when the message is over MAX_FRAME. */
 export function encodeFrame(msg: CatalogMessage): Buffer {
-  const body = Buffer.from(JSON.stringify(msg), 'utf8');
-  if (body.length > MAX_FRAME) throw new ColonyError('COLONY_TOO_LARGE', `a ${msg.t} frame of ${body.length} bytes is over ${MAX_FRAME}`);
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(body.length);
-  return Buffer.concat([head, body]);
+  return encodeAnyFrame(msg, undefined, MAX_FRAME)[0]!;
 }
 
 function parseVector(v: unknown): Vector {
@@ -49,10 +48,8 @@ function parseVector(v: unknown): Vector {
   return out;
 }
 
-/** Checks a decoded frame's shape; COLONY_PROTOCOL for anything else. */
-export function parseMessage(body: Buffer): CatalogMessage {
-  let raw: unknown;
-  try { raw = JSON.parse(body.toString('utf8')); } catch { throw protocolError('a frame is not JSON'); }
+/** Checks a decoded frame header's shape; COLONY_PROTOCOL for anything else. */
+export function parseMessage(raw: unknown): CatalogMessage {
   if (typeof raw !== 'object' || raw === null) throw protocolError('a frame is not an object');
   const m = raw as Record<string, unknown>;
   switch (m.t) {
@@ -78,55 +75,25 @@ export function isAhead(theirs: Vector, ours: Vector): boolean {
 }
 
 /**
- * Reads frames off a stream one at a time. Holds at most one frame plus one chunk; a frame
- * announced over MAX_FRAME is refused before its bytes are read. `next()` resolves to
- * undefined when the remote ended cleanly between frames; each call is bounded by
+ * Reads catalog messages off a stream: frames.ts's reader with this protocol's bounds (a
+ * header over MAX_FRAME, or any body, is refused from the prefix alone). `next()` resolves
+ * to undefined when the remote ended cleanly between frames; each call is bounded by
  * `timeoutMs`, after which the stream is aborted (COLONY_TIMEOUT).
  */
 export class FrameReader {
-  private readonly it: AsyncIterator<Uint8Array>;
-  private buf: Buffer = Buffer.alloc(0);
-  private done = false;
+  private readonly frames: FramesReader<CatalogMessage>;
 
   constructor(private readonly stream: PeerStream, private readonly timeoutMs: number) {
-    this.it = stream[Symbol.asyncIterator]();
+    this.frames = new FramesReader(stream, { maxHeader: MAX_FRAME, maxBody: 0 }, parseMessage);
   }
 
   async next(): Promise<CatalogMessage | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new ColonyError('COLONY_TIMEOUT', `${CATALOG_PROTOCOL}: no frame from ${this.stream.remotePeer} within ${this.timeoutMs} ms`);
-        this.stream.abort(err);
-        reject(err);
-      }, this.timeoutMs);
-    });
-    try {
-      return await Promise.race([this.read(), timeout]);
-    } finally {
-      clearTimeout(timer);
+    const got = await this.frames.next(this.timeoutMs);
+    if (got === 'timeout') {
+      const err = new ColonyError('COLONY_TIMEOUT', `${CATALOG_PROTOCOL}: no frame from ${this.stream.remotePeer} within ${this.timeoutMs} ms`);
+      this.stream.abort(err);
+      throw err;
     }
-  }
-
-  private async read(): Promise<CatalogMessage | undefined> {
-    // Each pass either returns or takes one more chunk; the buffer never exceeds a frame.
-    for (;;) {
-      if (this.buf.length >= 4) {
-        const len = this.buf.readUInt32BE(0);
-        if (len > MAX_FRAME) throw new ColonyError('COLONY_TOO_LARGE', `${CATALOG_PROTOCOL}: a frame of ${len} bytes is over ${MAX_FRAME}`);
-        if (this.buf.length >= 4 + len) {
-          const body = this.buf.subarray(4, 4 + len);
-          this.buf = Buffer.from(this.buf.subarray(4 + len));
-          return parseMessage(body);
-        }
-      }
-      if (this.done) {
-        if (this.buf.length === 0) return undefined;
-        throw protocolError('the stream ended inside a frame');
-      }
-      const { value, done } = await this.it.next();
-      if (done) this.done = true;
-      else this.buf = this.buf.length === 0 ? Buffer.from(value) : Buffer.concat([this.buf, value]);
-    }
+    return got?.msg;
   }
 }

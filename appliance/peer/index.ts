@@ -7,3 +7,5 @@ export { startBlockReplication, type BlockReplication, type BlockReplicationOpti
 export { startCatalogReplication, type CatalogReplication, type CatalogReplicationOptions, type ReplicatedCatalog } from './catalog-sync.js';
 export { CATALOG_PROTOCOL } from './catalog-protocol.js';
 export { PeerBlockSource, FETCH_SOURCE_TIMEOUT_MS, type PeerBlockSourceOptions, type FetchStats } from './fetch-source.js';
+// The grid's one frame layout and its bounded, timed reader, for every protocol module.
+export { encodeFrame, writeFrame, FrameReader, FRAME_PREFIX_BYTES, type Frame, type FrameLimits } from './frames.js';
