@@ -5,7 +5,8 @@
 // hash to the score (rejected, nothing stored, a warning) passes the question to the next.
 //
 // Outcomes of a miss: the block; COLONY_NOT_FOUND when there are no peers or every peer
-// answered `missing` (the block exists nowhere we can see); COLONY_IO (EIO over 9P) when a
+// answered `missing` (the block exists nowhere we can see; COLONY_IO instead with `absent:
+// 'io'`, as the supervisor's volumes use it); COLONY_IO (EIO over 9P) when a
 // peer failed, lied, or the whole fetch ran past timeoutMs, so a volume read never hangs.
 // COLONY_IO rather than COLONY_TIMEOUT because the latter maps to ETIMEDOUT, and a read
 // the appliance cannot satisfy is an EIO to the 9P client.
@@ -32,6 +33,12 @@ export interface PeerBlockSourceOptions {
   peers(): string[];
   /** The whole fetch of one block, across all peers. */
   timeoutMs?: number;
+  /**
+   * What a block no peer has is: COLONY_NOT_FOUND (the BlockSource contract; the default) or
+   * COLONY_IO, for a volume's reads: there a block the tree points at that no connected peer
+   * serves is an unsatisfiable read (EIO to the 9P client), never "no such file" (ENOENT).
+   */
+  absent?: 'not-found' | 'io';
   log: Log;
 }
 
@@ -45,6 +52,7 @@ export class PeerBlockSource implements BlockSource {
   private readonly node: PeerNode;
   private readonly peers: () => string[];
   private readonly timeoutMs: number;
+  private readonly absent: 'not-found' | 'io';
   private readonly log: Log;
   private readonly inFlight = new Map<string, Promise<{ type: number; data: Buffer }>>();
   private readonly counts: FetchStats = { fetches: 0, fetched: 0, rejected: 0, failed: 0 };
@@ -54,6 +62,7 @@ export class PeerBlockSource implements BlockSource {
     this.node = o.node;
     this.peers = o.peers;
     this.timeoutMs = o.timeoutMs ?? FETCH_SOURCE_TIMEOUT_MS;
+    this.absent = o.absent ?? 'not-found';
     this.log = o.log.child({ subsystem: 'blocks-fetch' });
   }
 
@@ -86,7 +95,7 @@ export class PeerBlockSource implements BlockSource {
   /** Asks the peers in turn, within timeoutMs overall; `notFound` is the local miss. */
   private async fetch(score: Score, notFound: ColonyError): Promise<{ type: number; data: Buffer }> {
     const peers = this.peers();
-    if (peers.length === 0) throw notFound;
+    if (peers.length === 0) throw this.nowhere(score, notFound, 'no member peer is connected');
     this.counts.fetches++;
     const stop = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -137,7 +146,12 @@ export class PeerBlockSource implements BlockSource {
       return { type: answer.type, data: answer.data };
     }
     if (failures > 0) throw new ColonyError('COLONY_IO', `block ${formatScore(score)} is not here and ${failures} peer(s) failed to serve it`);
-    throw notFound;
+    throw this.nowhere(score, notFound, `none of ${peers.length} connected peer(s) has it`);
+  }
+
+  /** A block found nowhere: the local miss, or COLONY_IO when `absent` is 'io'. */
+  private nowhere(score: Score, notFound: ColonyError, why: string): ColonyError {
+    return this.absent === 'io' ? new ColonyError('COLONY_IO', `block ${formatScore(score)} is not here and ${why}`, { cause: notFound }) : notFound;
   }
 
   /** One session with one peer: hello, a single-score fetch, its answer and `done`. */

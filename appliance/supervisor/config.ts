@@ -53,6 +53,15 @@ export interface Config {
     peers: Array<{ id: string; address: string }>;
     /** A paired peer unreachable this long turns the health state to `degraded`. */
     unreachableDegradedSeconds: number;
+    /**
+     * `eager`: block replication pulls every block of the members' stores, and a replicated
+     * name is shown once its whole closure is local. `lazy`: no bulk pull; a name is shown
+     * once its closure is local or a connected member says it holds the closure
+     * (`/colony/names/1`), and blocks arrive on demand when an environment reads them.
+     */
+    replication: 'eager' | 'lazy';
+    /** A read of a block that is not local waits this long for the peers, then fails (EIO). */
+    fetchTimeoutSeconds: number;
   };
   /** `format`: `auto` is readable on a terminal and JSON lines otherwise (journald, pipes). */
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'pretty' | 'json' };
@@ -67,7 +76,7 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key', handshakeTimeoutSeconds: 15, maxConnections: 64, maxPerAddress: 8, reserveConnections: 4 },
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
-    peer: { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300 },
+    peer: { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300, replication: 'eager', fetchTimeoutSeconds: 10 },
     log: { level: 'info', format: 'auto' },
   };
 }
@@ -115,7 +124,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     ramCacheBytes: int(MiB), diskCacheBytes: int(MiB), diskHeapBytes: int(MiB), heapFraction: fraction, maxPerNode: int(1, 10_000), maxPerUser: int(1, 10_000),
     checkpointSeconds: int(1, 3600), saveTimeoutSeconds: int(1, 86_400),
   },
-  peer: { listen: list(address), peers: list(staticPeer), unreachableDegradedSeconds: int(1, 30 * 86_400) },
+  peer: { listen: list(address), peers: list(staticPeer), unreachableDegradedSeconds: int(1, 30 * 86_400), replication: oneOf('eager', 'lazy'), fetchTimeoutSeconds: int(1, 600) },
   log: { level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('auto', 'pretty', 'json') },
 };
 

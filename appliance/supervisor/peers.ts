@@ -62,6 +62,8 @@ export interface PeerServiceOptions {
   /** Called after each tick with the paired peers unreachable too long ([] when none). */
   onUnreachable?: (ids: string[]) => void;
   unreachableDegradedMs: number;
+  /** `lazy`: blocks are served to members but not pulled from them (they come on demand). */
+  replication?: 'eager' | 'lazy';
   now?: () => number;
 }
 
@@ -104,6 +106,12 @@ export class PeerService implements PeerControl {
     service.replication = await startReplication(node, opts, () => [...service!.members]);
     service.schedule(0);
     return service;
+  }
+
+  /** The members connected now: whom a read of a block this node lacks asks (PeerBlockSource). */
+  connectedMembers(): string[] {
+    if (this.stopped) return [];
+    return this.node.connectedPeers().filter((id) => this.members.has(id));
   }
 
   /** Where the node listens (multiaddrs ending in /p2p/<id>). */
@@ -218,11 +226,14 @@ interface Replication { stop(): Promise<void> }
  * `node.handle` and talking only to `members()`: the catalog's events (`/colony/catalog/1`)
  * and the store's blocks (`/colony/blocks/1`).
  */
-async function startReplication(node: PeerNode, opts: Pick<PeerServiceOptions, 'catalog' | 'store' | 'cursorsPath' | 'log'>, members: () => string[]): Promise<Replication> {
+async function startReplication(node: PeerNode, opts: Pick<PeerServiceOptions, 'catalog' | 'store' | 'cursorsPath' | 'log' | 'replication'>, members: () => string[]): Promise<Replication> {
   const catalog = await startCatalogReplication({ node, catalog: opts.catalog, log: opts.log.child({ protocol: 'catalog' }), peers: members });
+  // Lazy: the handler still serves our store to members (their fetches, their eager pulls),
+  // but no receiver pulls theirs; blocks come one at a time through PeerBlockSource.
+  const pullFrom = opts.replication === 'lazy' ? () => [] : members;
   let blocks;
   try {
-    blocks = await startBlockReplication({ node, store: opts.store, cursorsPath: opts.cursorsPath, log: opts.log.child({ protocol: 'blocks' }), peers: members });
+    blocks = await startBlockReplication({ node, store: opts.store, cursorsPath: opts.cursorsPath, log: opts.log.child({ protocol: 'blocks' }), peers: pullFrom });
   } catch (err) {
     await catalog.stop();
     throw err;

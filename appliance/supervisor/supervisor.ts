@@ -14,7 +14,8 @@ import { Grid, NameCompleteness } from '../grid/index.js';
 import { catalogOrigin, loadOrCreateIdentity, type Identity } from '../identity/index.js';
 import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
-import { BlockStore } from '../store/index.js';
+import { PeerBlockSource } from '../peer/fetch-source.js';
+import { BlockStore, type BlockSource } from '../store/index.js';
 import { defaultConfig, type Config } from './config.js';
 import { listenConsole, type LocalExec } from './console-socket.js';
 import { processStart, writeHealth, type HealthState } from './health.js';
@@ -48,6 +49,8 @@ export class Supervisor {
   private listeners: Listener[] = [];
   readonly config: Config;
   store: BlockStore | undefined;
+  /** What environments read: the store, through the peers when the peer network runs. */
+  source: BlockSource | undefined;
   catalog: Catalog | undefined;
   grid: Grid | undefined;
   ninep: NinepServer | undefined;
@@ -127,7 +130,7 @@ export class Supervisor {
       stepping(`listening for peers on ${cfg.peer.listen.join(', ')}`);
       const peers = await PeerService.start({
         identity, catalog, store, cursorsPath: join(data, 'peer', 'cursors.json'), listen: cfg.peer.listen, staticPeers: cfg.peer.peers, log: log.child({ service: 'peer' }),
-        unreachableDegradedMs: cfg.peer.unreachableDegradedSeconds * 1000,
+        unreachableDegradedMs: cfg.peer.unreachableDegradedSeconds * 1000, replication: cfg.peer.replication,
         onUnreachable: (ids) => { void this.peerHealth(ids); },
       });
       this.peers = peers;
@@ -145,8 +148,20 @@ export class Supervisor {
     const firstTcp = cfg.ninep.listen[0];
     const port = firstTcp ? Number(firstTcp.split(':').pop()) : 564;
     const env = cfg.environments;
+    // Environments read through the peers: a block not here (a lazy node, or one still
+    // arriving) is fetched from a connected member, verified and stored; one that none
+    // serves within peer.fetchTimeoutSeconds is EIO to the 9P client. NameCompleteness
+    // above keeps the local store: what is here, never what could be fetched.
+    const peerService = this.peers;
+    const source: BlockSource = peerService
+      ? new PeerBlockSource({
+        local: store, node: peerService.node, peers: () => peerService.connectedMembers(), absent: 'io',
+        timeoutMs: cfg.peer.fetchTimeoutSeconds * 1000, log: log.child({ service: 'peer' }),
+      })
+      : store;
+    this.source = source;
     const grid = await Grid.open({
-      data, store, catalog, names, log: log.child({ service: 'grid' }), port,
+      data, store: source, catalog, names, log: log.child({ service: 'grid' }), port,
       limits: {
         perNode: env.maxPerNode, perUser: env.maxPerUser, ramCacheBytes: env.ramCacheBytes, diskCacheBytes: env.diskCacheBytes,
         diskHeapBytes: env.diskHeapBytes, heapFraction: env.heapFraction, heapReservedBytes: cfg.store.cacheBytes,

@@ -36,7 +36,10 @@ t.test('addresses: host:port becomes a multiaddr', async (t) => {
 
 t.test('peer.* config keys', async (t) => {
   const d = defaultConfig(false);
-  t.same(d.peer, { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300 });
+  t.same(d.peer, { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300, replication: 'eager', fetchTimeoutSeconds: 10 });
+  t.equal(validateConfig({ peer: { replication: 'lazy', fetchTimeoutSeconds: 3 } }, d).peer.replication, 'lazy');
+  t.throws(() => validateConfig({ peer: { replication: 'sometimes' } }, d), /'peer.replication': expected eager \| lazy/);
+  t.throws(() => validateConfig({ peer: { fetchTimeoutSeconds: 0 } }, d), /fetchTimeoutSeconds/);
   const c = validateConfig({ peer: { listen: [], peers: [{ id: id(2), address: '10.0.0.2:17034' }, { id: id(3), address: '/dns4/x/tcp/1' }], unreachableDegradedSeconds: 60 } }, d);
   t.same(c.peer.listen, [], '[] turns the peer network off');
   t.equal(c.peer.peers.length, 2);

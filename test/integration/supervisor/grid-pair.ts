@@ -1,0 +1,63 @@
+// Two real supervisors paired on loopback, and 9P helpers to spawn and read on one of them.
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { MemoryLog } from '../../../appliance/log.js';
+import { NinepClient, L_O_RDWR } from '../../../appliance/ninep/index.js';
+import { defaultConfig, validateConfig, type Config } from '../../../appliance/supervisor/config.js';
+import { Supervisor } from '../../../appliance/supervisor/index.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+export type Node = Awaited<ReturnType<typeof startedNode>>;
+
+/** A supervisor on a fresh data directory, every listener on 127.0.0.1:0; `peer` is merged into peer.*. */
+export async function startedNode(t: Test, peer: Partial<Config['peer']> = {}) {
+  const data = await tmpDir(t);
+  const config = validateConfig({
+    ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'], ...peer },
+    environments: { checkpointSeconds: 3600 },
+  }, defaultConfig(false));
+  const log = new MemoryLog();
+  const sup = new Supervisor({ data, log, config });
+  await sup.start();
+  t.teardown(() => sup.stop().catch(() => {}));
+  return { data, sup, log, id: sup.nodeId, address: sup.peers!.addresses()[0]!, unix: join(data, '9p.sock') };
+}
+
+/** Pairs both ways (as two admins would on their consoles) and waits for the connection. */
+export async function pairNodes(a: Node, b: Node): Promise<void> {
+  await a.sup.peers!.pair(b.id, b.address, 'admin');
+  await b.sup.peers!.pair(a.id, a.address, 'admin');
+  await until(() => a.sup.peers!.connectedMembers().includes(b.id) && b.sup.peers!.connectedMembers().includes(a.id), 'the connection');
+}
+
+/** Bounded poll (600 × 100 ms). */
+export async function until(ok: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} never happened`);
+}
+
+/** One ctl line over the unix socket, as admin; the reply. */
+export async function ctl(node: Node, line: string): Promise<string> {
+  const c = await NinepClient.connect(node.unix);
+  try {
+    const { fid } = await c.attach('ctl', 'admin');
+    const f = await c.walkPath(fid, 'ctl');
+    await c.open(f, L_O_RDWR);
+    await c.write(f, 0, Buffer.from(line));
+    return (await c.readAll(f)).toString();
+  } finally { c.close(); }
+}
+
+/** A file of environment `env` read whole over the unix socket (as admin: no token). */
+export async function read9p(node: Node, env: string, path: string): Promise<Buffer> {
+  const c = await NinepClient.connect(node.unix);
+  try {
+    const { fid } = await c.attach(`env/${env}`, 'admin');
+    const f = await c.walkPath(fid, path);
+    await c.open(f);
+    return await c.readAll(f);
+  } finally { c.close(); }
+}
