@@ -33,6 +33,25 @@ export interface PeerRow {
   unreachableSince?: string;
   /** The last dial's failure, for the admin. */
   error?: string;
+  /** Block replication from this peer (absent: no receiver runs for it, say lazy mode or not connected). */
+  sync?: PeerSync;
+}
+
+/** A block receiver's view of one peer (appliance/peer/block-stats.ts), for `peers`. */
+export interface PeerSync {
+  state: 'idle' | 'syncing' | 'backoff' | 'paused: disk full';
+  /** The peer's log bytes past our cursor, and its entries (blocks) there; `lagBlocksExact` false: estimated. */
+  lagBytes?: number;
+  lagBlocks?: number;
+  lagBlocksExact?: boolean;
+  /** Bytes received per second over the last 10 s. */
+  rateBytesPerSec: number;
+  /** While syncing: the percent of the peer's log read. */
+  percent?: number;
+  receivedBlocks: number;
+  receivedBytes: number;
+  /** The last session failure (code: message). */
+  lastError?: string;
 }
 
 /** The peer network, for `peers`, `pair` and `unpair` (appliance/supervisor/peers.ts has one). */

@@ -3,13 +3,14 @@
 // record goes into the catalog, which replicates it, and the gater follows the catalog.
 import { invalid, unsupported, usage } from '../errors.js';
 import { publicKeyOfPeerId } from '../identity/index.js';
-import type { ConsoleContext, PeerControl, PeerRow } from './context.js';
+import type { ConsoleContext, PeerControl, PeerRow, PeerSync } from './context.js';
+import { bytes } from './format.js';
 import type { ConsoleReply } from './reply.js';
 
 export const PEER_VERBS = {
   peers: {
     syntax: 'peers',
-    text: 'the paired nodes (id, address, state, last seen) and unpaired ones that tried to connect (admin)',
+    text: 'the paired nodes (id, address, state, last seen; block sync state, lag and transfer rate) and unpaired ones that tried to connect (admin)',
   },
   pair: {
     syntax: 'pair NODE-ID [ADDRESS]',
@@ -45,11 +46,24 @@ const ago = (iso: string | undefined, now: number): string => {
   return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.floor(s / 60)}m ago` : `${Math.floor(s / 3600)}h ago`;
 };
 
-/** The table `peers` prints: one line a node, paired ones first. */
+/** SYNC, LAG and RATE cells of a peer's block replication ('-' when none runs). */
+export function syncCells(s: PeerSync | undefined): [string, string, string] {
+  if (!s) return ['-', '-', '-'];
+  const state = s.state === 'syncing' && s.percent !== undefined ? `syncing ${s.percent}%` : s.state;
+  const blocks = s.lagBlocks === undefined ? '' : ` / ${s.lagBlocksExact === false ? '~' : ''}${s.lagBlocks} blocks`;
+  const lag = s.lagBytes === undefined ? '?' : s.lagBytes === 0 ? '0' : `${bytes(s.lagBytes)}${blocks}`;
+  return [state, lag, s.rateBytesPerSec > 0 ? `${bytes(s.rateBytesPerSec)}/s` : '-'];
+}
+
+/**
+ * The table `peers` prints: one line a node, paired ones first. The SYNC, LAG and RATE
+ * columns appear when a block receiver runs for any of them (not in lazy mode).
+ */
 export function peersTable(rows: PeerRow[], now: number): string {
   if (rows.length === 0) return 'no peers (pair NODE-ID [ADDRESS] admits one)';
-  const lines = rows.map((r) => [r.id, r.addresses[0] ?? '-', r.paired ? r.state : 'refused (not paired)', ago(r.lastSeen, now)]);
-  const head = ['NODE', 'ADDRESS', 'STATE', 'LAST SEEN'];
+  const withSync = rows.some((r) => r.sync);
+  const lines = rows.map((r) => [r.id, r.addresses[0] ?? '-', r.paired ? r.state : 'refused (not paired)', ago(r.lastSeen, now), ...(withSync ? syncCells(r.sync) : [])]);
+  const head = ['NODE', 'ADDRESS', 'STATE', 'LAST SEEN', ...(withSync ? ['SYNC', 'LAG', 'RATE'] : [])];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   return [head, ...lines].map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }

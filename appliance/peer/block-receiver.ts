@@ -26,6 +26,7 @@ import type { CursorFile } from './block-cursors.js';
 import {
   BLOCK_PROTOCOL, BLOCK_PROTOCOL_VERSION, FrameReader, pageFromWire, protocolError, remoteError, writeFrame, type Frame,
 } from './block-protocol.js';
+import { ReceiverTracker, type ReceiverStats } from './block-stats.js';
 import { advanceCursor, cursorCheck, planWants, scoreKey, type Want } from './block-wants.js';
 import type { PeerNode } from './node.js';
 import type { PeerStream } from './stream.js';
@@ -44,10 +45,12 @@ export const RECEIVER_DEFAULTS = {
   backoffMaxMs: 60_000,
   maxScores: undefined as number | undefined,
   maxBytes: undefined as number | undefined,
+  /** A sync running longer than this logs its progress (info), at most once per this. */
+  progressLogMs: 5_000,
 };
 export type ReceiverOptions = Partial<typeof RECEIVER_DEFAULTS>;
 
-export interface ReceiverStats { sessions: number; pages: number; fetched: number; fetchedBytes: number; gaveUp: number; rejected: number }
+export type { ReceiverStats, ReceiverState } from './block-stats.js';
 
 export interface BlockReceiver {
   readonly peer: string;
@@ -68,7 +71,8 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
   const o = { ...RECEIVER_DEFAULTS, ...deps.options };
   const { node, store, cursors, inFlight } = deps;
   const log = deps.log.child({ subsystem: 'blocks-receiver', peer });
-  const stats: ReceiverStats = { sessions: 0, pages: 0, fetched: 0, fetchedBytes: 0, gaveUp: 0, rejected: 0 };
+  const track = new ReceiverTracker();
+  const stats = track.counts;
   const stopper = new AbortController();
   let stream: PeerStream | undefined;
 
@@ -88,6 +92,7 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
     // A new epoch mid-session: the peer's store was replaced. End; the next hello rescans.
     if (m.epoch !== remote.epoch) throw new ColonyError('COLONY_INVALID', `${peer}'s store changed epoch during the session`);
     remote.head = Math.max(remote.head, m.head);
+    track.peerHead(remote.head);
   }
 
   /** Fetches one batch; returns the keys the peer cannot serve. A wrong block throws. */
@@ -112,8 +117,7 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
         }
         throw err;
       }
-      stats.fetched++;
-      stats.fetchedBytes += body.length;
+      track.received(body.length);
     }
     const end = await answer(reader, remote);
     if (end.msg.t !== 'done') throw protocolError(`${peer} sent '${end.msg.t}' where 'done' was due`);
@@ -123,17 +127,20 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
     const s = await node.newStream(peer, BLOCK_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(o.requestTimeoutMs)]) });
     stream = s;
     if (signal.aborted) { s.abort(new Error('stopped')); return; }
-    stats.sessions++;
     try {
       const reader = new FrameReader(s);
       const first = await answer(reader, { epoch: '', head: 0 });
       if (first.msg.t !== 'hello' || first.msg.v !== BLOCK_PROTOCOL_VERSION) throw protocolError(`${peer} did not say hello in version ${BLOCK_PROTOCOL_VERSION}`);
       const remote = { epoch: first.msg.epoch, head: first.msg.head };
+      track.hello(remote.head);
       const saved = await cursors.get(peer);
       const verdict = cursorCheck(saved, remote);
       if (verdict === 'rescan') log.warn({ saved, remote }, 'the saved cursor is past the peer\'s head in the same epoch; rescanning its log');
       else if (verdict === 'rescan-from-zero' && saved) log.info({ saved: saved.epoch, epoch: remote.epoch }, 'the peer has a new store epoch; rescanning its log from 0');
       let cursor = verdict === 'resume' ? saved!.pos : 0;
+      track.at(cursor);
+      const startedAt = cursor;
+      let logging = false; // a progress line was logged: say when it is caught up
       // Each round reads one page or waits once; stop() or a failure ends the loop.
       while (!signal.aborted) {
         if (cursor >= remote.head) {
@@ -161,7 +168,8 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
         if (got.msg.t !== 'page') throw protocolError(`${peer} sent '${got.msg.t}' where a page was due`);
         const page = pageFromWire(got.msg);
         remote.head = Math.max(remote.head, page.head);
-        stats.pages++;
+        track.pageRead(page.entries.map((e) => e.pos), page.entries.map((e) => e.end), page.next);
+        track.peerHead(remote.head);
         const scores = page.entries.map((e) => e.score);
         const plan = planWants({ entries: page.entries, local: await store.hasMany(scores), inFlight, maxScores: o.maxScores, maxBytes: o.maxBytes });
         const planned = plan.batches.flat().map((w) => scoreKey(w.score));
@@ -184,11 +192,16 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
         if (next !== cursor) {
           cursor = next;
           await cursors.save(peer, { epoch: remote.epoch, pos: cursor });
+          track.at(cursor);
+          const due = track.progressDue(o.progressLogMs);
+          if (due) { logging = true; log.info({ ...due, fetched: stats.fetched, fetchedBytes: stats.fetchedBytes }, `replicating from the peer: ${due.percent}% of its log`); }
+          if (logging && cursor >= remote.head) { logging = false; log.info({ from: startedAt, cursor, fetched: stats.fetched }, 'caught up with the peer'); }
         } else if (page.entries.length > 0) {
           // Another peer is fetching what holds our cursor back (or a block would not settle): not a busy loop.
           await sleep(o.elsewhereWaitMs, signal);
         } else {
           remote.head = Math.min(remote.head, page.next); // nothing past here yet: wait for a notice
+          track.peerHead(remote.head);
         }
       }
       await s.end().catch(() => {});
@@ -206,12 +219,15 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
     while (!stopper.signal.aborted) {
       const before = stats.pages;
       try {
+        track.setState('syncing');
         await session(stopper.signal);
       } catch (err) {
         if (stopper.signal.aborted) break;
+        track.failed(err);
         log.info({ err: (err as Error).message, code: (err as ColonyError).code, retryInMs: backoff }, 'block session with the peer ended; retrying later');
       }
       if (stats.pages > before + 1) backoff = o.backoffMinMs; // it did work: start the backoff over
+      track.setState('backoff');
       await sleep(backoff, stopper.signal);
       backoff = Math.min(backoff * 2, o.backoffMaxMs);
     }
@@ -219,7 +235,7 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
 
   return {
     peer,
-    stats: () => ({ ...stats }),
+    stats: () => track.stats(),
     async stop() {
       stopper.abort();
       stream?.abort(new ColonyError('COLONY_CLOSED', 'block replication stopped'));
