@@ -4,6 +4,7 @@ export type { PeerStream } from './stream.js';
 export { Membership } from './membership.js';
 export { pairingCode } from './pairing.js';
 export { startBlockReplication, type BlockReplication, type BlockReplicationOptions } from './block-replication.js';
+export type { ReceiverStats, ReceiverState } from './block-stats.js';
 export { startCatalogReplication, type CatalogReplication, type CatalogReplicationOptions, type ReplicatedCatalog } from './catalog-sync.js';
 export { CATALOG_PROTOCOL } from './catalog-protocol.js';
 export { PeerBlockSource, FETCH_SOURCE_TIMEOUT_MS, type PeerBlockSourceOptions, type FetchStats } from './fetch-source.js';

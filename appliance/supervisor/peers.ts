@@ -12,9 +12,9 @@ import type { Catalog } from '../catalog/index.js';
 import { ColonyError, invalid, isColonyError } from '../errors.js';
 import { publicKeyOfPeerId } from '../identity/index.js';
 import type { Log } from '../log.js';
-import { pairingCode, startBlockReplication, startCatalogReplication, startPeerNode, type PeerNode } from '../peer/index.js';
+import { pairingCode, startBlockReplication, startCatalogReplication, startPeerNode, type PeerNode, type ReceiverStats } from '../peer/index.js';
 import type { BlockStore } from '../store/index.js';
-import type { PeerControl, PeerRow } from '../console/context.js';
+import type { PeerControl, PeerRow, PeerSync } from '../console/context.js';
 
 export type { PeerControl, PeerRow };
 
@@ -132,6 +132,7 @@ export class PeerService implements PeerControl {
 
   list(): PeerRow[] {
     const connected = new Set(this.node.connectedPeers());
+    const receivers = this.replication?.receivers() ?? {};
     const iso = (ms: number | undefined) => (ms === undefined ? {} : { lastSeen: new Date(ms).toISOString() });
     const rows: PeerRow[] = [...this.members].sort().map((id) => {
       const t = this.tracks.get(id);
@@ -141,6 +142,7 @@ export class PeerService implements PeerControl {
         ...iso(up ? this.now() : t?.lastSeen),
         ...(!up && t ? { unreachableSince: new Date(t.unreachableSince).toISOString() } : {}),
         ...(!up && t?.error ? { error: t.error } : {}),
+        ...(receivers[id] ? { sync: peerSync(receivers[id]) } : {}),
       } satisfies PeerRow;
     });
     for (const [id, at] of this.seen) if (!this.members.has(id)) rows.push({ id, paired: false, addresses: [], state: 'refused', ...iso(at) });
@@ -219,7 +221,16 @@ export class PeerService implements PeerControl {
 }
 
 /** The replication protocols running over the peer node; stopped before the node. */
-interface Replication { stop(): Promise<void> }
+interface Replication { stop(): Promise<void>; receivers(): Record<string, ReceiverStats> }
+
+/** A block receiver's figures as `peers` shows them. */
+const peerSync = (r: ReceiverStats): PeerSync => ({
+  state: r.state, rateBytesPerSec: r.rateBytesPerSec, receivedBlocks: r.fetched, receivedBytes: r.fetchedBytes,
+  ...(r.lagBytes !== undefined ? { lagBytes: r.lagBytes } : {}),
+  ...(r.lagBlocks !== undefined ? { lagBlocks: r.lagBlocks, lagBlocksExact: r.lagBlocksExact ?? false } : {}),
+  ...(r.percent !== undefined ? { percent: r.percent } : {}),
+  ...(r.lastError ? { lastError: `${r.lastError.code}: ${r.lastError.message}` } : {}),
+});
 
 /**
  * Where the grid's replication protocols start (issue 13), each registering its handler with
@@ -238,5 +249,5 @@ async function startReplication(node: PeerNode, opts: Pick<PeerServiceOptions, '
     await catalog.stop();
     throw err;
   }
-  return { stop: async () => { await blocks.stop(); await catalog.stop(); } };
+  return { stop: async () => { await blocks.stop(); await catalog.stop(); }, receivers: () => blocks.stats().receivers };
 }
