@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,12 +165,23 @@ export function freePort(): Promise<number> {
 
 let sshTools = false;
 
+export interface SupervisorOptions {
+  seed?: string;
+  snapshot?: string;
+  /** Runs `colony serve` through this (a network namespace: test/helpers/netns.ts `lan.wrap`). The PID stays the supervisor's: `ip netns exec` execs it. */
+  netns?: { wrap(cmd: string, args: string[]): [string, string[]] };
+  /** The peer listener (default 127.0.0.1:0); in a namespace, its LAN address, say 10.213.0.1:17034. */
+  peerListen?: string;
+  /** A config (JSON) written to DIR/colony.json and passed with --config. */
+  config?: Record<string, unknown>;
+}
+
 /**
  * Imports `seed` (default: an empty root-owned 0755 directory) as `snapshot` into a fresh data
  * directory with `colony import`, then runs `colony serve` on it with free ports, and waits
  * until health.json says ready. The child and its directory go at teardown.
  */
-export async function startSupervisor(t: Teardown, opts: { seed?: string; snapshot?: string } = {}): Promise<ColonySupervisor> {
+export async function startSupervisor(t: Teardown, opts: SupervisorOptions = {}): Promise<ColonySupervisor> {
   if (!sshTools) {
     execFileSync(join(repoRoot, 'scripts/ensure-apt.sh'), ['openssh-client', 'sshpass'], { stdio: 'inherit', timeout: 300_000 });
     sshTools = true;
@@ -198,10 +209,17 @@ export async function startSupervisor(t: Teardown, opts: { seed?: string; snapsh
   if (changed.code !== 0) throw new Error(`colony users passwd admin failed (${changed.code}): ${changed.stderr}`);
 
   const [ninepPort, sshPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [
-    '--initial-old-space-size=64', ...tsLoader, cliEntry, 'serve', '--data', data,
-    '--9p', `127.0.0.1:${ninepPort}`, '--ssh', `127.0.0.1:${sshPort}`, '--peer', '127.0.0.1:0',
-  ], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: process.env.COLONY_LOG_LEVEL ?? 'info' }) });
+  const configArgs: string[] = [];
+  if (opts.config) {
+    await writeFile(join(dir, 'colony.json'), JSON.stringify(opts.config));
+    configArgs.push('--config', join(dir, 'colony.json'));
+  }
+  const serveArgs = [
+    '--initial-old-space-size=64', ...tsLoader, cliEntry, 'serve', '--data', data, ...configArgs,
+    '--9p', `127.0.0.1:${ninepPort}`, '--ssh', `127.0.0.1:${sshPort}`, '--peer', opts.peerListen ?? '127.0.0.1:0',
+  ];
+  const [cmd, args] = opts.netns ? opts.netns.wrap(process.execPath, serveArgs) : [process.execPath, serveArgs];
+  const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: process.env.COLONY_LOG_LEVEL ?? 'info' }) });
   let log = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => { log = (log + s).slice(-200_000); });
