@@ -47,6 +47,8 @@ export const RECEIVER_DEFAULTS = {
   maxBytes: undefined as number | undefined,
   /** A sync running longer than this logs its progress (info), at most once per this. */
   progressLogMs: 5_000,
+  /** While the disk is full: how often to try again (slow: each try may fetch a batch). */
+  diskFullRetryMs: 10_000,
 };
 export type ReceiverOptions = Partial<typeof RECEIVER_DEFAULTS>;
 
@@ -59,6 +61,18 @@ export interface BlockReceiver {
 }
 
 interface Deps { node: PeerNode; store: ReceiverStore; cursors: CursorFile; inFlight: Set<string>; log: Log; options?: ReceiverOptions }
+
+/**
+ * The store (or the cursor file) ran out of disk: COLONY_NO_SPACE, or an index write whose
+ * system error was not classified (LevelDB reports ENOSPC in its message only).
+ */
+export function isDiskFull(err: unknown): boolean {
+  for (let e = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    if (isColonyError(e, 'COLONY_NO_SPACE')) return true;
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left on device|ENOSPC/i.test(String((e as Error).message))) return true;
+  }
+  return false;
+}
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   if (signal.aborted) { resolve(); return; }
@@ -75,6 +89,15 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
   const stats = track.counts;
   const stopper = new AbortController();
   let stream: PeerStream | undefined;
+  /** The disk filled up: paused, retried every diskFullRetryMs, warned once per pause. */
+  let paused = false;
+
+  function resumeIfPaused(why: string) {
+    if (!paused) return;
+    paused = false;
+    log.info({ why }, 'block replication from the peer resumed after the disk was full');
+    track.setState('syncing');
+  }
 
   /** The next frame of an answer, with `head` notices noted on the way (bounded by the timeout per frame). */
   async function answer(reader: FrameReader, remote: { epoch: string; head: number }): Promise<Frame> {
@@ -144,6 +167,7 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
       // Each round reads one page or waits once; stop() or a failure ends the loop.
       while (!signal.aborted) {
         if (cursor >= remote.head) {
+          resumeIfPaused('caught up');
           // Caught up: a head notice or the poll interval, whichever comes first.
           const f = await reader.next(o.pollMs);
           if (f === undefined) throw new ColonyError('COLONY_IO', `${peer} ended the session`);
@@ -175,6 +199,7 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
         const planned = plan.batches.flat().map((w) => scoreKey(w.score));
         for (const k of planned) inFlight.add(k);
         const gaveUp = new Set<string>();
+        const fetchedBefore = stats.fetched;
         try {
           // Another receiver may have stored one of these between our hasMany and the plan.
           const now = await store.hasMany(plan.batches.flat().map((w) => w.score));
@@ -184,6 +209,7 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
             if (todo.length > 0) await fetchBatch(s, reader, remote, todo, gaveUp);
           }
           await store.sync();
+          if (stats.fetched > fetchedBefore) resumeIfPaused('blocks were stored and synced');
         } finally {
           for (const k of planned) inFlight.delete(k);
         }
@@ -219,15 +245,29 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
     while (!stopper.signal.aborted) {
       const before = stats.pages;
       try {
-        track.setState('syncing');
+        if (!paused) track.setState('syncing');
         await session(stopper.signal);
       } catch (err) {
         if (stopper.signal.aborted) break;
         track.failed(err);
+        if (isDiskFull(err)) {
+          // Nothing is lost: what failed was not synced (the store cut it back), and the
+          // cursor only moves past synced blocks. Warn once; try again slowly until it fits.
+          if (!paused) {
+            paused = true;
+            stats.diskFullPauses++;
+            log.warn({ err: (err as Error).message, retryInMs: o.diskFullRetryMs }, 'the disk is full: block replication from the peer is paused until there is room');
+          } else {
+            log.debug({ err: (err as Error).message }, 'the disk is still full');
+          }
+          track.setState('paused: disk full');
+          await sleep(o.diskFullRetryMs, stopper.signal);
+          continue;
+        }
         log.info({ err: (err as Error).message, code: (err as ColonyError).code, retryInMs: backoff }, 'block session with the peer ended; retrying later');
       }
       if (stats.pages > before + 1) backoff = o.backoffMinMs; // it did work: start the backoff over
-      track.setState('backoff');
+      track.setState(paused ? 'paused: disk full' : 'backoff');
       await sleep(backoff, stopper.signal);
       backoff = Math.min(backoff * 2, o.backoffMaxMs);
     }
