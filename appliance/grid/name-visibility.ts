@@ -8,6 +8,11 @@
 // while a name points at them) or the last progress seen, and re-walks pending roots only
 // when the store's durable head has moved since their last walk (store.onAppend), one
 // walk at a time. Reads of the cache are synchronous and never wait for a walk.
+//
+// Lazy replication (peer.replication "lazy"): a node pulls no blocks in bulk, so a name is
+// also visible while a connected member holds its whole closure (`consult(elsewhere)`,
+// answered by /colony/names/1). What this node tells others (`holdsLocally`) is only what
+// its own store holds, never what it heard, so "complete" is not relayed.
 import type { NameRecord } from '../catalog/index.js';
 import { isColonyError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -81,8 +86,12 @@ export interface NameCompletenessOptions {
   walk?: (store: LocalBlocks, root: Score) => Promise<Progress>;
 }
 
+/** Another source of "the closure is held": connected peers that said so (lazy mode). */
+export interface Elsewhere { holds(root: string): boolean; refresh?(): Promise<void> }
+
 export class NameCompleteness {
   private readonly complete = new Set<string>();
+  private elsewhere: Elsewhere | undefined;
   private readonly pending = new Map<string, { progress?: Progress; walkedAt: number }>();
   private generation = 0;
   private running: Promise<void> | undefined;
@@ -93,24 +102,49 @@ export class NameCompleteness {
 
   constructor(private readonly opts: NameCompletenessOptions) {
     this.walk = opts.walk ?? closureProgress;
-    this.unsubscribe = opts.store.onAppend(() => { this.generation++; this.refresh(); });
+    this.unsubscribe = opts.store.onAppend(() => { this.generation++; void this.walkPending(); });
   }
 
-  /** Cached only: true when complete, the last progress when pending, undefined before the first walk. */
+  /** Lazy mode: a name whose closure `elsewhere` holds is visible too (see the top of this file). */
+  consult(elsewhere: Elsewhere | undefined): void { this.elsewhere = elsewhere; }
+
+  /** Cached only: true when complete (here, or held by a connected peer in lazy mode), the last progress when pending, undefined before the first walk. */
   status(r: NameRecord): true | Progress | undefined {
     const key = formatScore(r.root);
     if (this.complete.has(key)) return true;
     const p = this.pending.get(key);
-    if (!p) { this.pending.set(key, { walkedAt: -1 }); this.refresh(); }
+    if (!p) { this.pending.set(key, { walkedAt: -1 }); void this.walkPending(); }
+    if (this.elsewhere?.holds(key)) return true;
     return p?.progress;
+  }
+
+  /** The roots among `roots` whose whole closure is in the local store (a local name's, or walked complete). */
+  holdsLocally(roots: string[]): string[] {
+    const local = new Set(this.opts.names().filter((r) => r.origin === this.opts.localOrigin).map((r) => formatScore(r.root)));
+    return roots.filter((k) => this.complete.has(k) || local.has(k));
+  }
+
+  /** The roots of other origins' names not known complete here: what lazy mode asks the peers about. */
+  pendingRoots(): string[] {
+    const out = new Set<string>();
+    for (const r of this.opts.names()) {
+      const key = formatScore(r.root);
+      if (r.origin !== this.opts.localOrigin && !this.complete.has(key)) out.add(key);
+    }
+    return [...out];
   }
 
   view(names: NameRecord[]): NameView {
     return nameVisibility(names, (r) => this.status(r), this.opts.localOrigin);
   }
 
+  /** Walks the pending roots (and, in lazy mode, asks the connected peers about them); resolves when both are done. */
+  async refresh(): Promise<void> {
+    await Promise.all([this.walkPending(), this.elsewhere?.refresh?.()]);
+  }
+
   /** Walks the pending roots the store has moved under since their last walk; coalesced, one pass at a time. */
-  refresh(): Promise<void> {
+  private walkPending(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.running) { this.again = true; return this.running; }
     this.running = (async () => {

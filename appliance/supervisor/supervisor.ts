@@ -15,6 +15,7 @@ import { catalogOrigin, loadOrCreateIdentity, type Identity } from '../identity/
 import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
 import { PeerBlockSource } from '../peer/fetch-source.js';
+import { startNamesProtocol, type NamesProtocol } from '../peer/names-protocol.js';
 import { BlockStore, type BlockSource } from '../store/index.js';
 import { defaultConfig, type Config } from './config.js';
 import { listenConsole, type LocalExec } from './console-socket.js';
@@ -65,6 +66,8 @@ export class Supervisor {
   sshAddress: ListenAddress | undefined;
   /** The peer network (appliance/peer), unless peer.listen is []. */
   peers: PeerService | undefined;
+  /** `/colony/names/1`, with the peer network. */
+  namesProtocol: NamesProtocol | undefined;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.config = opts.config ?? defaultConfig();
@@ -126,6 +129,12 @@ export class Supervisor {
     const first = await catalog.ensureAdmin();
     if (first.created && first.password) this.opts.onFirstAdmin?.(first.name, first.password);
 
+    // A name replicated from a peer is shown (and spawnable) only once its blocks are here
+    // (or, in lazy mode, while a connected member holds them all: see below).
+    const names = new NameCompleteness({ store, names: () => catalog.allNames(), localOrigin: catalog.nodeId, log: log.child({ service: 'names' }) });
+    const unwatchNames = catalog.onEvent((events) => { if (events.some((e) => e.type === 'name.register')) void names.refresh(); });
+    this.running.push({ name: 'names', close: async () => { unwatchNames(); await names.stop(); } });
+
     if (cfg.peer.listen.length > 0) {
       stepping(`listening for peers on ${cfg.peer.listen.join(', ')}`);
       const peers = await PeerService.start({
@@ -135,12 +144,18 @@ export class Supervisor {
       });
       this.peers = peers;
       this.running.push({ name: 'peer', close: () => peers.stop() });
+      // /colony/names/1: every node says which trees its own store holds whole; a lazy node
+      // asks its connected members about its pending names, and shows one while a member
+      // that holds it is connected (grid/name-visibility.ts, peer/names-protocol.ts).
+      const lazy = cfg.peer.replication === 'lazy';
+      const namesProtocol = await startNamesProtocol({
+        node: peers.node, peers: () => peers.connectedMembers(), holdsLocally: (roots) => names.holdsLocally(roots),
+        ...(lazy ? { pending: () => names.pendingRoots() } : {}), log: log.child({ service: 'peer' }),
+      });
+      this.namesProtocol = namesProtocol;
+      if (lazy) names.consult(namesProtocol);
+      this.running.push({ name: 'names-protocol', close: async () => { names.consult(undefined); await namesProtocol.stop(); } });
     }
-
-    // A name replicated from a peer is shown (and spawnable) only once its blocks are here.
-    const names = new NameCompleteness({ store, names: () => catalog.allNames(), localOrigin: catalog.nodeId, log: log.child({ service: 'names' }) });
-    const unwatchNames = catalog.onEvent((events) => { if (events.some((e) => e.type === 'name.register')) void names.refresh(); });
-    this.running.push({ name: 'names', close: async () => { unwatchNames(); await names.stop(); } });
 
     const node = { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}) };
 

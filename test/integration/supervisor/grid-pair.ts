@@ -1,4 +1,5 @@
 // Two real supervisors paired on loopback, and 9P helpers to spawn and read on one of them.
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { MemoryLog } from '../../../appliance/log.js';
@@ -9,9 +10,18 @@ import { tmpDir } from '../../helpers/tmp.js';
 
 export type Node = Awaited<ReturnType<typeof startedNode>>;
 
-/** A supervisor on a fresh data directory, every listener on 127.0.0.1:0; `peer` is merged into peer.*. */
-export async function startedNode(t: Test, peer: Partial<Config['peer']> = {}) {
-  const data = await tmpDir(t);
+/** A free TCP port on loopback (for a node restarted at the address its peers know). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** A supervisor (on a fresh data directory unless `data` is given), every listener on 127.0.0.1:0 unless `peer` says; `peer` is merged into peer.*. */
+export async function startedNode(t: Test, peer: Partial<Config['peer']> = {}, dataDir?: string) {
+  const data = dataDir ?? await tmpDir(t);
   const config = validateConfig({
     ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'], ...peer },
     environments: { checkpointSeconds: 3600 },

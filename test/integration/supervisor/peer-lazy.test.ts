@@ -1,0 +1,55 @@
+// Lazy replication between two real supervisors: B (peer.replication "lazy") pulls no blocks
+// in bulk. A's name becomes visible on B once A is connected and says, over /colony/names/1,
+// that it holds the name's whole closure; B then spawns it and a read over 9P fetches only
+// the blocks it touches. With A gone the name is pending again; A back, visible again.
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { closureProgress } from '../../../appliance/grid/index.js';
+import type { PeerBlockSource } from '../../../appliance/peer/fetch-source.js';
+import { importDirectory } from '../../../appliance/snapshot/index.js';
+import { tmpDir } from '../../helpers/tmp.js';
+import { ctl, freePort, pairNodes, read9p, startedNode, until } from './grid-pair.js';
+
+t.test('lazy B: a name shows while A holds it and is connected; one small file costs a few blocks', async (t) => {
+  const portA = await freePort();
+  let a = await startedNode(t, { listen: [`127.0.0.1:${portA}`] });
+  const b = await startedNode(t, { replication: 'lazy' });
+
+  const src = await tmpDir(t);
+  const small = Buffer.from('a small file read on B\n');
+  await writeFile(join(src, 'small.txt'), small);
+  await mkdir(join(src, 'bulk'));
+  for (let i = 0; i < 24; i++) await writeFile(join(src, 'bulk', `f${i}.bin`), randomBytes(150_000));
+  const { root } = await importDirectory(a.sup.store!, src);
+  await a.sup.store!.sync();
+  await a.sup.catalog!.registerName({ owner: 'admin', name: 'tree', root });
+  const closure = await closureProgress(a.sup.store!, root);
+
+  await pairNodes(a, b);
+  await until(() => b.sup.catalog!.allNames().some((r) => r.name === 'tree'), 'the name reaching B');
+  await until(() => b.sup.grid!.scores('admin').some((r) => r.name === 'tree'), 'the name visible on B');
+  t.ok(b.sup.namesProtocol!.stats().asked >= 1 && a.sup.namesProtocol!.stats().served >= 1, 'B asked A over /colony/names/1');
+  const before = await closureProgress(b.sup.store!, root);
+  t.equal(before.local, 0, `B holds none of the ${closure.total} blocks, and shows the name: A is connected and holds them`);
+
+  t.match(await ctl(b, 'spawn tree'), /aname: env\/tree\//, 'B spawns it');
+  const source = b.sup.source as PeerBlockSource;
+  t.ok((await read9p(b, 'tree', 'small.txt')).equals(small), 'the small file reads on B');
+  const fetched = source.stats().fetched;
+  t.ok(fetched > 0 && fetched * 10 <= closure.total!, `reading one small file fetched ${fetched} blocks of a closure of ${closure.total}`);
+  t.ok((await closureProgress(b.sup.store!, root)).local <= fetched, 'block replication pulled nothing in bulk');
+
+  // A stops: the name is pending again on B (and a new spawn of it is refused).
+  await a.sup.stop();
+  await until(() => b.sup.peers!.connectedMembers().length === 0, 'B seeing A gone');
+  t.notOk(b.sup.grid!.scores('admin').some((r) => r.name === 'tree'), 'with A gone, B does not show the name');
+  t.ok(b.sup.grid!.pendingScores('admin').some((p) => p.record.name === 'tree'), 'it is listed pending');
+  await t.rejects(b.sup.grid!.spawn('admin', 'tree', { cache: 'ram', as: 'tree2' }), { code: 'COLONY_NOT_FOUND', message: /not here yet/ }, 'spawning it again is refused');
+
+  // A back at the same address: B redials, asks again, and shows it again.
+  a = await startedNode(t, { listen: [`127.0.0.1:${portA}`] }, a.data);
+  await until(() => b.sup.grid!.scores('admin').some((r) => r.name === 'tree'), 'the name visible on B again');
+  t.pass('A reconnected and said it holds the tree: visible again');
+});
