@@ -2,10 +2,12 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { ColonyError, fromSystemError, invalid } from '../errors.js';
+import type { NameRecord } from '../catalog/index.js';
+import { pendingText } from '../grid/index.js';
 import { formatScore } from '../store/index.js';
 import type { Command, CommandContext } from './command.js';
 import { callerPath, writeJson } from './command.js';
-import { actingUser, withDataDir } from './data-dir.js';
+import { actingUser, nameView, withDataDir } from './data-dir.js';
 import { interrupted, LineQueue, ownTerminal, unechoedLines } from './secret-input.js';
 
 const THROUGH = 'While a supervisor runs on the data directory, it runs inside the supervisor.';
@@ -68,13 +70,20 @@ const scores: Command = {
   description: `FILTER is a substring of the name, or a glob (* and ?) matching the whole name. ${THROUGH}`,
   async run(ctx) {
     return withDataDir(ctx, async (d) => {
-      const list = d.catalog.scores(actingUser(ctx.values, d), ctx.args[0]);
+      // Replicated names whose blocks are not all here are listed apart (and in JSON marked
+      // `pending`), as the supervisor's `scores` does: they cannot be spawned yet.
+      const { visible: list, pending } = await nameView(d, actingUser(ctx.values, d), ctx.args[0]);
       if (ctx.json) {
-        writeJson(ctx.out, list.map((r) => ({ ...r, root: formatScore(r.root) })));
+        writeJson(ctx.out, [...list.map((r) => ({ ...r, root: formatScore(r.root) })), ...pending.map((p) => ({ ...p.record, root: formatScore(p.record.root), pending: p.progress }))]);
         return 0;
       }
-      if (!list.length) { ctx.err.write('no names\n'); return 0; }
-      for (const r of list) ctx.out.write(`${`${r.owner}/${r.name}`.padEnd(32)} ${r.created.slice(0, 19).replace('T', ' ')}  ${formatScore(r.root).slice(0, 19)}…  ${r.comment}\n`);
+      const line = (r: NameRecord, last: string) => `${`${r.owner}/${r.name}`.padEnd(32)} ${r.created.slice(0, 19).replace('T', ' ')}  ${formatScore(r.root).slice(0, 19)}…  ${last}\n`;
+      if (!list.length) ctx.err.write('no names\n');
+      for (const r of list) ctx.out.write(line(r, r.comment));
+      if (pending.length) {
+        ctx.out.write(`${list.length ? '\n' : ''}pending (blocks still arriving; not spawnable yet):\n`);
+        for (const p of pending) ctx.out.write(line(p.record, pendingText(p.progress)));
+      }
       return 0;
     });
   },

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { Catalog } from '../catalog/index.js';
 import { ColonyError, isColonyError } from '../errors.js';
 import { ensureDir } from '../files.js';
-import type { EnvironmentInfo, Grid } from '../grid/index.js';
+import { closureProgress, nameVisibility, type EnvironmentInfo, type Grid, type NameView, type Progress } from '../grid/index.js';
 import { consoleLog, type Log } from '../log.js';
-import { BlockStore } from '../store/index.js';
+import { BlockStore, formatScore } from '../store/index.js';
 import { DATA_UMASK } from '../supervisor/data-modes.js';
 import { catalogOrigin, loadOrCreateIdentity } from '../identity/index.js';
 import type { CommandContext } from './command.js';
@@ -78,4 +78,23 @@ export function actingUser(values: Record<string, unknown>, d: Pick<DataDir, 'ca
   if (typeof values.user === 'string') { d.catalog.getUser(values.user); return values.user; }
   const admin = d.catalog.listUsers().find((u) => u.role === 'admin');
   return admin?.name ?? 'admin';
+}
+
+/**
+ * The names `user` sees, with those replicated from a peer whose blocks are not all here
+ * apart (no name before its blocks). Inside a supervisor: its grid's view (lazy mode's peers
+ * included). One-shot: every other origin's root is walked once over the local store (a
+ * name saved here is complete by the rule); no peer is asked, since none is connected.
+ */
+export async function nameView(d: DataDir | Daemon, user: string, filter?: string): Promise<NameView> {
+  if ('grid' in d) return { visible: d.grid.scores(user, filter), pending: d.grid.pendingScores(user, filter) };
+  const all = d.catalog.scores(user, filter);
+  const walked = new Map<string, true | Progress>();
+  for (const r of all) {
+    const key = formatScore(r.root);
+    if (r.origin === d.nodeId || walked.has(key)) continue;
+    const p = await closureProgress(d.store, r.root);
+    walked.set(key, p.total !== undefined && p.local === p.total ? true : p);
+  }
+  return nameVisibility(all, (r) => walked.get(formatScore(r.root)), d.nodeId);
 }
