@@ -8,7 +8,8 @@
 //
 // Concurrency contract:
 // - One receiver per peer (startBlockReplication keeps that); a receiver runs one session
-//   at a time and one request at a time within it.
+//   at a time, and within it one request at a time except `fetch`: at most two of those
+//   are in flight (the next asked before the previous one's blocks are read).
 // - Receivers share one in-flight set (score keys requested from any peer and not yet
 //   stored): a block two peers list is fetched once (the mesh rule, block-wants.ts). A key
 //   is added when planned and removed once the block is stored or the request failed.
@@ -118,9 +119,23 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
     track.peerHead(remote.head);
   }
 
-  /** Fetches one batch; returns the keys the peer cannot serve. A wrong block throws. */
-  async function fetchBatch(s: PeerStream, reader: FrameReader, remote: { epoch: string; head: number }, batch: Want[], gaveUp: Set<string>) {
-    await writeFrame(s, { t: 'fetch', scores: batch.map((w) => scoreKey(w.score)) });
+  /**
+   * Fetches a page's batches with at most two requests in flight: the next `fetch` goes out
+   * before the previous one's blocks are read, so the peer starts on it without waiting a
+   * round trip. Memory stays one frame: the peer writes with the stream's backpressure, so
+   * the second answer waits in its flow-control window, not here.
+   */
+  async function fetchBatches(s: PeerStream, reader: FrameReader, remote: { epoch: string; head: number }, batches: Want[][], gaveUp: Set<string>) {
+    const ask = (batch: Want[]) => writeFrame(s, { t: 'fetch', scores: batch.map((w) => scoreKey(w.score)) });
+    if (batches.length > 0) await ask(batches[0]!);
+    for (let i = 0; i < batches.length; i++) {
+      if (i + 1 < batches.length) await ask(batches[i + 1]!);
+      await readBatch(reader, remote, batches[i]!, gaveUp);
+    }
+  }
+
+  /** Reads one batch's answers in order; adds the keys the peer cannot serve to gaveUp. A wrong block throws. */
+  async function readBatch(reader: FrameReader, remote: { epoch: string; head: number }, batch: Want[], gaveUp: Set<string>) {
     for (const w of batch) {
       const key = scoreKey(w.score);
       const { msg, body } = await answer(reader, remote);
@@ -204,10 +219,8 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
           // Another receiver may have stored one of these between our hasMany and the plan.
           const now = await store.hasMany(plan.batches.flat().map((w) => w.score));
           const held = new Set(planned.filter((_, i) => now[i]));
-          for (const batch of plan.batches) {
-            const todo = batch.filter((w) => !held.has(scoreKey(w.score)));
-            if (todo.length > 0) await fetchBatch(s, reader, remote, todo, gaveUp);
-          }
+          const todo = plan.batches.map((batch) => batch.filter((w) => !held.has(scoreKey(w.score)))).filter((batch) => batch.length > 0);
+          await fetchBatches(s, reader, remote, todo, gaveUp);
           await store.sync();
           if (stats.fetched > fetchedBefore) resumeIfPaused('blocks were stored and synced');
         } finally {
