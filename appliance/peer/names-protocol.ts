@@ -16,7 +16,8 @@
 // The asker keeps, per connected peer, the roots that peer said it holds (a tree held whole
 // stays so: blocks are not removed while a name points at them). `holds(root)` consults only
 // the peers connected *now*, so a name falls back to pending the moment its holder leaves;
-// a peer's answers are forgotten when it disconnects and asked again on reconnect.
+// a peer's answers are forgotten by the first round that finds it disconnected (within a
+// second), and asked again when it is back.
 //
 // When it asks: `refresh()` (the supervisor calls it when names arrive, and spawn before
 // refusing a pending name), when the set of connected peers changes (checked every

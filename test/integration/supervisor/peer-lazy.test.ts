@@ -21,7 +21,8 @@ t.test('lazy B: a name shows while A holds it and is connected; one small file c
   const small = Buffer.from('a small file read on B\n');
   await writeFile(join(src, 'small.txt'), small);
   await mkdir(join(src, 'bulk'));
-  for (let i = 0; i < 24; i++) await writeFile(join(src, 'bulk', `f${i}.bin`), randomBytes(150_000));
+  const bulk = Array.from({ length: 24 }, () => randomBytes(150_000));
+  for (const [i, data] of bulk.entries()) await writeFile(join(src, 'bulk', `f${i}.bin`), data);
   const { root } = await importDirectory(a.sup.store!, src);
   await a.sup.store!.sync();
   await a.sup.catalog!.registerName({ owner: 'admin', name: 'tree', root });
@@ -47,9 +48,11 @@ t.test('lazy B: a name shows while A holds it and is connected; one small file c
   t.notOk(b.sup.grid!.scores('admin').some((r) => r.name === 'tree'), 'with A gone, B does not show the name');
   t.ok(b.sup.grid!.pendingScores('admin').some((p) => p.record.name === 'tree'), 'it is listed pending');
   await t.rejects(b.sup.grid!.spawn('admin', 'tree', { cache: 'ram', as: 'tree2' }), { code: 'COLONY_NOT_FOUND', message: /not here yet/ }, 'spawning it again is refused');
+  await t.rejects(read9p(b, 'tree', 'bulk/f3.bin'), /EIO/, 'the running environment: a read of what B lacks is EIO');
 
   // A back at the same address: B redials, asks again, and shows it again.
   a = await startedNode(t, { listen: [`127.0.0.1:${portA}`] }, a.data);
   await until(() => b.sup.grid!.scores('admin').some((r) => r.name === 'tree'), 'the name visible on B again');
   t.pass('A reconnected and said it holds the tree: visible again');
+  t.ok((await read9p(b, 'tree', 'bulk/f3.bin')).equals(bulk[3]!), 'and the read that failed now reads (a failure is not remembered)');
 });
