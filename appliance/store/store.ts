@@ -52,6 +52,8 @@ export class BlockStore {
   private pendingBytes = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private lostWrites: ColonyError | undefined;
+  /** A write failed for lack of room and none has succeeded since: its repeats log at debug. */
+  private diskFull = false;
   private newArenas = false;
   private isClosed = false;
   private readonly cache: BlockCache;
@@ -319,10 +321,27 @@ export class BlockStore {
         this.pendingBytes -= p.loc.length;
       }
       this.lostWrites = fromSystemError(err, 'writing blocks');
-      this.log.error({ err: this.lostWrites.message }, 'a write failed; unsynced blocks since the last sync were dropped');
+      this.logWriteFailure(this.lostWrites);
       throw this.lostWrites;
     }
+    if (this.diskFull) {
+      this.diskFull = false;
+      this.log.info({ bytes: chunk.length }, 'a write succeeded again after the disk was full');
+    }
     for (const p of this.pending.values()) if (p.loc.pos >= start) p.data = undefined;
+  }
+
+  /**
+   * A full disk is one episode, not one error per attempt: callers retry (the peer receiver
+   * every 10 s), so the first failure warns and the repeats are debug until a write succeeds.
+   * Any other write failure is an error every time.
+   */
+  private logWriteFailure(err: ColonyError): void {
+    const what = 'a write failed; unsynced blocks since the last sync were dropped';
+    if (err.code !== 'COLONY_NO_SPACE') { this.log.error({ err: err.message }, what); return; }
+    if (this.diskFull) { this.log.debug({ err: err.message }, `${what} (the disk is still full)`); return; }
+    this.diskFull = true;
+    this.log.warn({ err: err.message }, `${what}: the disk is full (repeats are logged at debug until a write succeeds)`);
   }
 
   private async syncLocked(): Promise<void> {
