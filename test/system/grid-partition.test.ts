@@ -10,7 +10,6 @@ import { compareOver9P, writeOver9P } from './fixtures/tree.js';
 
 const skip = lanUnavailable();
 
-// Every node imported an empty `seed` of its own at start: those conflict too (seed, seed@…).
 const sameMaps = (ms: Map<string, string>[]) => ms.every((m) => m.size === ms[0]!.size && [...m].every(([k, v]) => ms[0]!.get(k) === v));
 
 t.test('a partition heals: names saved apart converge, the same name by the conflict rule, degraded then ready', { skip }, async (t) => {
@@ -20,9 +19,8 @@ t.test('a partition heals: names saved apart converge, the same name by the conf
   await pairBoth(a, c);
   await pairBoth(b, c);
   await Promise.all([connected(a, b), connected(a, c), connected(b, c)]);
-  await until('seed shown on A and C', async () => (await a.shown()).has('admin/seed') && (await c.shown()).has('admin/seed'));
-  const envA = await spawnOn(a, 'seed', 'pa');
-  const envC = await spawnOn(c, 'seed', 'pc');
+  const envA = await spawnOn(a, 'seeda', 'pa');
+  const envC = await spawnOn(c, 'seedc', 'pc');
 
   grid.lan.cut('c');
   const cutAt = Date.now();
@@ -50,10 +48,10 @@ t.test('a partition heals: names saved apart converge, the same name by the conf
   grid.lan.heal('c');
   const healAt = Date.now();
   const copy = `admin/same@${c.id.slice(-8)}`;
-  const want = ['admin/seed', 'admin/onlya', 'admin/onlyc', 'admin/same', copy];
+  const want = ['admin/seeda', 'admin/seedb', 'admin/seedc', 'admin/onlya', 'admin/onlyc', 'admin/same', copy];
   const lists = await until('all three converge', async () => {
     const maps = await Promise.all([a, b, c].map((n) => n.shown()));
-    return sameMaps(maps) && want.every((w) => maps[0]!.has(w)) && maps;
+    return sameMaps(maps) && maps[0]!.size === want.length && want.every((w) => maps[0]!.has(w)) && maps;
   }, { timeoutMs: 180_000, everyMs: 500 });
   t.pass(`converged ${Math.round((Date.now() - healAt) / 1000)} s after the heal: ${[...lists[0]!.keys()].sort().join(' ')}`);
   for (const [i, n] of [a, b, c].entries()) {
