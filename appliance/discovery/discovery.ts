@@ -1,0 +1,64 @@
+// startDiscovery: announce this appliance and browse for the others on the chosen interfaces,
+// in process (responder.ts, browser.ts). Publishing through a running avahi-daemon instead is
+// avahi.ts's (one responder per host); browsing stays here either way.
+import { networkInterfaces } from 'node:os';
+import type { Log } from '../log.js';
+import type { Found } from './browse.js';
+import { Browser } from './browser.js';
+import { checkInstanceName, defaultName, type Ports } from './records.js';
+import { Responder } from './responder.js';
+import { closeSockets, openSockets, pickInterfaces } from './sockets.js';
+
+export interface DiscoveryOptions {
+  nodeId: string;
+  version: string;
+  ports: Ports;
+  /** The instance name; absent: `colony-` and the node id's last six characters. */
+  name?: string;
+  /** Interface names; [] = every non-loopback IPv4 interface. */
+  interfaces: string[];
+  log: Log;
+  /** Called with the appliances found whenever that set changes (this node included). */
+  onFound?: (found: Found[]) => void;
+  /** Tests only: another UDP port than 5353. */
+  port?: number;
+}
+
+export interface Discovery {
+  /** The name announced now (after any rename). */
+  name(): string;
+  /** Renames so far, oldest first (`node` shows the last). */
+  renames(): Array<{ from: string; to: string }>;
+  /** Where it announces (interface names and addresses). */
+  interfaces(): Array<{ name: string; address: string }>;
+  found(): Found[];
+  /** Resolves once the records were first announced. */
+  announced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery> {
+  const { chosen, absent } = pickInterfaces(networkInterfaces(), opts.interfaces);
+  if (absent.length) opts.log.warn({ absent }, 'discovery: configured interfaces not present: not announced there');
+  const name = checkInstanceName(opts.name ?? defaultName(opts.nodeId));
+  const host = defaultName(opts.nodeId);
+  const sockets = await openSockets(chosen, opts.log, opts.port);
+  const renames: Array<{ from: string; to: string }> = [];
+  const responder = new Responder(sockets, { instance: name, host, addresses: chosen.map((c) => c.address), nodeId: opts.nodeId, version: opts.version, ports: opts.ports }, opts.log, (to, from) => { renames.push({ from, to }); });
+  const browser = new Browser(sockets, (found) => opts.onFound?.(found));
+  const announced = chosen.length ? responder.start() : Promise.resolve();
+  browser.start();
+  if (chosen.length === 0) opts.log.warn({ interfaces: opts.interfaces }, 'discovery: no interface to announce on');
+  let stopping: Promise<void> | undefined;
+  return {
+    name: () => responder.name,
+    renames: () => [...renames],
+    interfaces: () => chosen.map((c) => ({ ...c })),
+    found: () => browser.found(),
+    announced,
+    stop: () => {
+      stopping ??= (async () => { browser.stop(); await responder.stop(); await closeSockets(sockets); })();
+      return stopping;
+    },
+  };
+}
