@@ -31,7 +31,7 @@ export interface GridOptions {
   host?: string;
   port?: number;
   /** Which names have all their blocks (a NameCompleteness); without it every name does (one node). */
-  names?: { view(names: NameRecord[]): NameView; refresh?(): Promise<void> };
+  names?: { view(names: NameRecord[]): NameView; refresh?(): Promise<void>; makeWhole?(root: Score, base: Score): Promise<unknown> };
 }
 
 export interface SpawnOptions { cache: CacheKind; as?: string }
@@ -199,7 +199,9 @@ export class Grid {
     let at = 0;
     const root = await this.timed(env, `saving ${envName} as ${newName}`, async () => {
       at = env.volume.changeCount;
-      return (await env.volume.save({ comment: opts.comment ?? `saved from environment ${envName}` })).root;
+      const saved = (await env.volume.save({ comment: opts.comment ?? `saved from environment ${envName}` })).root;
+      await this.names?.makeWhole?.(saved, env.base.root); // a lazy node fetches what the tree lacks here: a name here is whole here
+      return saved;
     });
     const record = await this.catalog.registerName({ owner: user, name: newName, root, comment: opts.comment ?? `saved from environment ${envName}` });
     env.base = { owner: user, name: newName, root };
@@ -232,7 +234,9 @@ export class Grid {
       const plan = await addAccount(env.volume, toUser);
       if (plan) { via = 'passwd'; uid = plan.uid; sysGroup = plan.sysGroup; }
       const meta = plan ? {} : { [`invited.${toUser}`]: `${user} ${new Date().toISOString()}` };
-      return (await env.volume.save({ comment, meta })).root;
+      const saved = (await env.volume.save({ comment, meta })).root;
+      await this.names?.makeWhole?.(saved, env.base.root); // as in save
+      return saved;
     });
     const record = await this.catalog.registerName({ owner: toUser, name: target, root, comment, meta: { 'invited-by': user } });
     env.head = root;

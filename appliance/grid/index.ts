@@ -5,4 +5,4 @@ export { Environment, anameOf, parseAname, mountLine, newToken, type Environment
 export { DEFAULT_LIMITS, resolveLimits, checkSpawn, planHeap, heapRefusal, heapOf, planDiskRoom, diskRoomRefusal, type HeapPlan, type DiskRoomPlan, checkOwner, checkEnvName, isEnvName, freeSuffix, alreadyRunning, visibleTo, type GridLimits, type CacheKind, type RunningSummary } from './policy.js';
 export { planAccount, SYS_GROUPS, type AccountPlan } from './accounts.js';
 export { EnvRecords, parseRecord, type EnvRecord } from './records.js';
-export { NameCompleteness, nameVisibility, closureProgress, pendingText, type NameView, type PendingName, type Progress, type NameCompletenessOptions } from './name-visibility.js';
+export { NameCompleteness, nameVisibility, closureProgress, pendingText, type NameView, type PendingName, type Progress, type NameCompletenessOptions, type Fetcher, type WholeResult } from './name-visibility.js';

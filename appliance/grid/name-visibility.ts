@@ -1,7 +1,17 @@
 // No name before its blocks. A name replicated from a peer can arrive before the blocks
 // of its tree; until every block of its closure is local it is *pending*: listed apart by
-// `scores` and refused by `spawn`. A name saved here is always complete (the save synced
-// its blocks before registering it), so the local origin's names are never walked.
+// `scores` and refused by `spawn`. A name saved here is always complete, so the local
+// origin's names are never walked: the save synced what it wrote, and `makeWhole` (below)
+// fetched the rest first.
+//
+// Why a save makes its tree whole (rather than walking local names too): on a lazy node an
+// environment loads blocks on demand, so the tree it saves points at blocks that may be
+// only on a peer. Named as it is, that tree could be read nowhere once the peer leaves,
+// and a third node would take this node's "complete" and hit EIO. Fetching the missing
+// blocks before the name is registered keeps one invariant everywhere (a node holds
+// whole every tree it names) and the shortcut above true; it costs the save the blocks
+// not yet read, which is the price of naming a tree here. A save whose base name is
+// whole here skips the walk: the new tree is the base's blocks plus the ones just written.
 //
 // Closure walks are expensive (every directory and pointer block is read), so
 // NameCompleteness keeps, per root score, "complete" for good (blocks are not removed
@@ -14,7 +24,7 @@
 // answered by /colony/names/1). What this node tells others (`holdsLocally`) is only what
 // its own store holds, never what it heard, so "complete" is not relayed.
 import type { NameRecord } from '../catalog/index.js';
-import { isColonyError } from '../errors.js';
+import { ColonyError, isColonyError } from '../errors.js';
 import type { Log } from '../log.js';
 import { closure } from '../snapshot/index.js';
 import { formatScore, parseScore, type BlockSource, type Score } from '../store/index.js';
@@ -86,12 +96,25 @@ export interface NameCompletenessOptions {
   walk?: (store: LocalBlocks, root: Score) => Promise<Progress>;
 }
 
+/** Reads a block, fetching it from the peers on a local miss, and fetches many at once (peer/fetch-source.ts's PeerBlockSource). */
+export interface Fetcher {
+  getBlock(score: Score): Promise<{ type: number; data: Buffer }>;
+  /** Fetches, verifies and stores the scores not held; how many it fetched. */
+  fetchMany(scores: Score[]): Promise<number>;
+  sync(): Promise<void>;
+}
+
+/** What `makeWhole` did: `walked` false when the base was whole here (nothing to check). */
+export interface WholeResult { walked: boolean; blocks: number; fetched: number }
+const FILL_BATCH = 1024;
+
 /** Another source of "the closure is held": connected peers that said so (lazy mode). */
 export interface Elsewhere { holds(root: string): boolean; refresh?(): Promise<void> }
 
 export class NameCompleteness {
   private readonly complete = new Set<string>();
   private elsewhere: Elsewhere | undefined;
+  private fetcher: Fetcher | undefined;
   private readonly pending = new Map<string, { progress?: Progress; walkedAt: number }>();
   private generation = 0;
   private running: Promise<void> | undefined;
@@ -107,6 +130,58 @@ export class NameCompleteness {
 
   /** Lazy mode: a name whose closure `elsewhere` holds is visible too (see the top of this file). */
   consult(elsewhere: Elsewhere | undefined): void { this.elsewhere = elsewhere; }
+
+  /** With the peer network: where `makeWhole` fetches what a saved tree lacks here. */
+  fetchThrough(fetcher: Fetcher | undefined): void { this.fetcher = fetcher; }
+
+  /**
+   * Before a tree saved here is named: makes `root`'s closure whole in the local store,
+   * fetching the missing blocks through the fetcher, then syncs, and records `root` as
+   * complete. Skipped when `base` (the tree the environment started from) is whole here,
+   * or without a fetcher (one node: everything the save read was local). Rejects (nothing
+   * to name) when a block cannot be fetched.
+   */
+  async makeWhole(root: Score, base: Score): Promise<WholeResult> {
+    const key = formatScore(root);
+    if (!this.fetcher || this.isWhole(formatScore(base)) || this.complete.has(key)) return this.markWhole(key, { walked: false, blocks: 0, fetched: 0 });
+    const fetcher = this.fetcher;
+    let blocks = 0;
+    let fetched = 0;
+    let batch: Score[] = [];
+    // The walk reads tree blocks here, or through the fetcher (one at a time); leaves are
+    // only listed, and those the store lacks are fetched in batches.
+    const reader = {
+      getBlock: async (s: Score) => {
+        try { return await this.opts.store.getBlock(s); } catch (err) { if (!isColonyError(err, 'COLONY_NOT_FOUND')) throw err; }
+        fetched++;
+        return fetcher.getBlock(s);
+      },
+    };
+    try {
+      for await (const s of closure(reader, root)) {
+        batch.push(s);
+        blocks++;
+        if (batch.length >= FILL_BATCH) { fetched += await fetcher.fetchMany(batch); batch = []; }
+      }
+      fetched += await fetcher.fetchMany(batch);
+      await fetcher.sync();
+    } catch (err) {
+      throw new ColonyError('COLONY_IO', `the saved tree is not all here and its missing blocks could not be fetched from the peers (${(err as Error).message}); nothing was named`, { cause: err });
+    }
+    this.opts.log.info({ root: key, blocks, fetched }, 'fetched the blocks a saved tree lacked here');
+    return this.markWhole(key, { walked: true, blocks, fetched });
+  }
+
+  /** Whole here: walked complete, or a local name's root (see the top of this file). */
+  private isWhole(key: string): boolean {
+    return this.complete.has(key) || this.opts.names().some((r) => r.origin === this.opts.localOrigin && formatScore(r.root) === key);
+  }
+
+  private markWhole(key: string, result: WholeResult): WholeResult {
+    this.pending.delete(key);
+    this.complete.add(key);
+    return result;
+  }
 
   /** Cached only: true when complete (here, or held by a connected peer in lazy mode), the last progress when pending, undefined before the first walk. */
   status(r: NameRecord): true | Progress | undefined {

@@ -11,6 +11,11 @@
 // COLONY_IO rather than COLONY_TIMEOUT because the latter maps to ETIMEDOUT, and a read
 // the appliance cannot satisfy is an EIO to the 9P client.
 //
+// `fetchMany(scores)` is the batched form, for a save on a lazy node that must hold its
+// whole tree before naming it (grid/name-visibility.ts, `makeWhole`): the scores not held
+// go to each peer in turn over one session, FETCH_MANY_BATCH a request, and only what one
+// peer did not serve is asked of the next.
+//
 // Concurrency contract: every method may run alongside any other. Concurrent misses for
 // one score share one fetch (the in-flight map, keyed by score hex; an entry is removed
 // when its fetch settles, so a later miss asks again). Bounds: one stream per fetch at a
@@ -23,6 +28,8 @@ import { BLOCK_PROTOCOL, BLOCK_PROTOCOL_VERSION, FrameReader, protocolError, rem
 import type { PeerNode } from './node.js';
 
 export const FETCH_SOURCE_TIMEOUT_MS = 10_000;
+/** Scores a `fetchMany` request names (the protocol allows FETCH_MAX_SCORES). */
+export const FETCH_MANY_BATCH = 256;
 
 export type FetchLocalStore = Pick<BlockStore, 'put' | 'putVerified' | 'getBlock' | 'has' | 'hasMany' | 'sync' | 'maxBlockBytes'>;
 
@@ -149,6 +156,89 @@ export class PeerBlockSource implements BlockSource {
     throw this.nowhere(score, notFound, `none of ${peers.length} connected peer(s) has it`);
   }
 
+  /**
+   * Fetches, verifies and stores every score of `scores` the local store lacks; resolves
+   * with how many it fetched (none are synced: the caller syncs). A score no peer served is
+   * an error as for a miss (COLONY_IO when a peer failed, else the `absent` rule), naming
+   * how many are left. Each frame waits at most timeoutMs; the work is bounded by the
+   * peers × ceil(scores / FETCH_MANY_BATCH) requests.
+   */
+  async fetchMany(scores: Score[]): Promise<number> {
+    const held = await this.local.hasMany(scores);
+    const left = new Map<string, Score>();
+    scores.forEach((s, i) => { if (!held[i]) left.set(s.toString('hex'), s); });
+    if (left.size === 0) return 0;
+    const first = [...left.values()][0]!;
+    const notFound = new ColonyError('COLONY_NOT_FOUND', `block ${formatScore(first)} and ${left.size - 1} more are not here`);
+    const peers = this.peers();
+    if (peers.length === 0) throw this.nowhere(first, notFound, 'no member peer is connected');
+    const before = this.counts.fetched;
+    let failures = 0;
+    for (const peer of peers) {
+      if (left.size === 0) break;
+      try {
+        await this.askMany(peer, left);
+      } catch (err) {
+        failures++;
+        this.log.info({ peer, left: left.size, err: (err as Error).message }, 'a peer could not serve a batch of blocks; asking the next');
+      }
+    }
+    if (left.size === 0) return this.counts.fetched - before;
+    this.counts.failed++;
+    if (failures > 0) throw new ColonyError('COLONY_IO', `${left.size} blocks are not here and ${failures} peer(s) failed to serve them`);
+    throw this.nowhere(first, notFound, `none of ${peers.length} connected peer(s) has ${left.size} of them`);
+  }
+
+  /** One session with one peer: `left`'s scores, FETCH_MANY_BATCH a request; each block verified and stored is removed from `left`. */
+  private async askMany(peer: string, left: Map<string, Score>): Promise<void> {
+    const s = await this.node.newStream(peer, BLOCK_PROTOCOL, { signal: AbortSignal.timeout(this.timeoutMs) });
+    try {
+      const reader = new FrameReader(s);
+      const hello = await this.next(reader, peer);
+      if (hello.msg.t !== 'hello' || hello.msg.v !== BLOCK_PROTOCOL_VERSION) throw protocolError(`${peer} did not say hello in version ${BLOCK_PROTOCOL_VERSION}`);
+      const keys = [...left.keys()];
+      for (let i = 0; i < keys.length; i += FETCH_MANY_BATCH) {
+        const batch = keys.slice(i, i + FETCH_MANY_BATCH);
+        this.counts.fetches++;
+        await writeFrame(s, { t: 'fetch', scores: batch });
+        for (const key of batch) {
+          const got = await this.next(reader, peer);
+          if ((got.msg.t !== 'block' && got.msg.t !== 'missing') || got.msg.score !== key) throw protocolError(`${peer} answered out of order (expected block ${key})`);
+          if (got.msg.t === 'missing') continue;
+          try {
+            await this.local.putVerified(got.msg.type, got.body, left.get(key)!);
+          } catch (err) {
+            if (isColonyError(err, 'COLONY_CORRUPT_BLOCK')) {
+              this.counts.rejected++;
+              this.log.warn({ peer, score: formatScore(left.get(key)!) }, 'a peer sent a block whose bytes do not match its score; rejected, asking the next');
+            }
+            throw err;
+          }
+          this.counts.fetched++;
+          left.delete(key);
+        }
+        const end = await this.next(reader, peer);
+        if (end.msg.t !== 'done') throw protocolError(`${peer} sent '${end.msg.t}' where 'done' was due`);
+      }
+      await s.end().catch(() => {});
+    } catch (err) {
+      s.abort(err as Error);
+      throw err;
+    }
+  }
+
+  /** The next frame that is not a head notice, within timeoutMs. */
+  private async next(reader: FrameReader, peer: string): Promise<Frame> {
+    for (let i = 0; i < 1000; i++) {
+      const f = await reader.next(this.timeoutMs);
+      if (f === 'timeout') throw new ColonyError('COLONY_TIMEOUT', `${peer} did not answer`);
+      if (f === undefined) throw new ColonyError('COLONY_IO', `${peer} ended the session`);
+      if (f.msg.t === 'error') throw remoteError(f.msg, peer);
+      if (f.msg.t !== 'head') return f;
+    }
+    throw protocolError(`${peer} sent only head notices`);
+  }
+
   /** A block found nowhere: the local miss, or COLONY_IO when `absent` is 'io'. */
   private nowhere(score: Score, notFound: ColonyError, why: string): ColonyError {
     return this.absent === 'io' ? new ColonyError('COLONY_IO', `block ${formatScore(score)} is not here and ${why}`, { cause: notFound }) : notFound;
@@ -164,16 +254,7 @@ export class PeerBlockSource implements BlockSource {
       const reader = new FrameReader(s);
       const key = score.toString('hex');
       // Each read waits at most timeoutMs; the overall timer aborts the stream sooner.
-      const next = async (): Promise<Frame> => {
-        for (let i = 0; i < 1000; i++) {
-          const f = await reader.next(this.timeoutMs);
-          if (f === 'timeout') throw new ColonyError('COLONY_TIMEOUT', `${peer} did not answer`);
-          if (f === undefined) throw new ColonyError('COLONY_IO', `${peer} ended the session`);
-          if (f.msg.t === 'error') throw remoteError(f.msg, peer);
-          if (f.msg.t !== 'head') return f;
-        }
-        throw protocolError(`${peer} sent only head notices`);
-      };
+      const next = () => this.next(reader, peer);
       const hello = await next();
       if (hello.msg.t !== 'hello' || hello.msg.v !== BLOCK_PROTOCOL_VERSION) throw protocolError(`${peer} did not say hello in version ${BLOCK_PROTOCOL_VERSION}`);
       await writeFrame(s, { t: 'fetch', scores: [key] });

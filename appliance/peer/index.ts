@@ -7,6 +7,7 @@ export { startBlockReplication, type BlockReplication, type BlockReplicationOpti
 export type { ReceiverStats, ReceiverState } from './block-stats.js';
 export { startCatalogReplication, type CatalogReplication, type CatalogReplicationOptions, type ReplicatedCatalog } from './catalog-sync.js';
 export { CATALOG_PROTOCOL } from './catalog-protocol.js';
-export { PeerBlockSource, FETCH_SOURCE_TIMEOUT_MS, type PeerBlockSourceOptions, type FetchStats } from './fetch-source.js';
+export { PeerBlockSource, FETCH_SOURCE_TIMEOUT_MS, FETCH_MANY_BATCH, type PeerBlockSourceOptions, type FetchStats } from './fetch-source.js';
+export { startNamesProtocol, NAMES_PROTOCOL, type NamesProtocol, type NamesProtocolOptions, type NamesStats } from './names-protocol.js';
 // The grid's one frame layout and its bounded, timed reader, for every protocol module.
 export { encodeFrame, writeFrame, FrameReader, FRAME_PREFIX_BYTES, type Frame, type FrameLimits } from './frames.js';

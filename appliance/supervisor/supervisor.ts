@@ -14,8 +14,7 @@ import { Grid, NameCompleteness } from '../grid/index.js';
 import { catalogOrigin, loadOrCreateIdentity, type Identity } from '../identity/index.js';
 import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
-import { PeerBlockSource } from '../peer/fetch-source.js';
-import { startNamesProtocol, type NamesProtocol } from '../peer/names-protocol.js';
+import { PeerBlockSource, startNamesProtocol, type NamesProtocol } from '../peer/index.js';
 import { BlockStore, type BlockSource } from '../store/index.js';
 import { defaultConfig, type Config } from './config.js';
 import { listenConsole, type LocalExec } from './console-socket.js';
@@ -168,13 +167,17 @@ export class Supervisor {
     // serves within peer.fetchTimeoutSeconds is EIO to the 9P client. NameCompleteness
     // above keeps the local store: what is here, never what could be fetched.
     const peerService = this.peers;
-    const source: BlockSource = peerService
+    const fetcher = peerService
       ? new PeerBlockSource({
         local: store, node: peerService.node, peers: () => peerService.connectedMembers(), absent: 'io',
         timeoutMs: cfg.peer.fetchTimeoutSeconds * 1000, log: log.child({ service: 'peer' }),
       })
-      : store;
+      : undefined;
+    const source: BlockSource = fetcher ?? store;
     this.source = source;
+    // A save fetches what its tree lacks here before naming it (names.makeWhole), so a name
+    // this node tells its peers it holds is whole here.
+    names.fetchThrough(fetcher);
     const grid = await Grid.open({
       data, store: source, catalog, names, log: log.child({ service: 'grid' }), port,
       limits: {

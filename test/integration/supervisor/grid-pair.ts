@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { MemoryLog } from '../../../appliance/log.js';
-import { NinepClient, L_O_RDWR } from '../../../appliance/ninep/index.js';
+import { NinepClient, L_O_RDWR, L_O_TRUNC } from '../../../appliance/ninep/index.js';
 import { defaultConfig, validateConfig, type Config } from '../../../appliance/supervisor/config.js';
 import { Supervisor } from '../../../appliance/supervisor/index.js';
 import { tmpDir } from '../../helpers/tmp.js';
@@ -69,5 +69,20 @@ export async function read9p(node: Node, env: string, path: string): Promise<Buf
     const f = await c.walkPath(fid, path);
     await c.open(f);
     return await c.readAll(f);
+  } finally { c.close(); }
+}
+
+/** Replaces a file of environment `env` over the unix socket (as admin: no token). */
+export async function write9p(node: Node, env: string, path: string, data: Buffer): Promise<void> {
+  const c = await NinepClient.connect(node.unix);
+  try {
+    const { fid } = await c.attach(`env/${env}`, 'admin');
+    const f = await c.walkPath(fid, path);
+    await c.open(f, L_O_RDWR | L_O_TRUNC);
+    for (let at = 0; at < data.length;) {
+      const n = await c.write(f, at, data.subarray(at, at + 32 * 1024));
+      if (n <= 0) throw new Error(`a write at ${at} of ${path} wrote nothing`); // so the loop is bounded
+      at += n;
+    }
   } finally { c.close(); }
 }

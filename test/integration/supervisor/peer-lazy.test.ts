@@ -7,10 +7,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { closureProgress } from '../../../appliance/grid/index.js';
-import type { PeerBlockSource } from '../../../appliance/peer/fetch-source.js';
+import type { PeerBlockSource } from '../../../appliance/peer/index.js';
 import { importDirectory } from '../../../appliance/snapshot/index.js';
 import { tmpDir } from '../../helpers/tmp.js';
-import { ctl, freePort, pairNodes, read9p, startedNode, until } from './grid-pair.js';
+import { ctl, freePort, pairNodes, read9p, startedNode, until, write9p } from './grid-pair.js';
 
 t.test('lazy B: a name shows while A holds it and is connected; one small file costs a few blocks', async (t) => {
   const portA = await freePort();
@@ -55,4 +55,48 @@ t.test('lazy B: a name shows while A holds it and is connected; one small file c
   await until(() => b.sup.grid!.scores('admin').some((r) => r.name === 'tree'), 'the name visible on B again');
   t.pass('A reconnected and said it holds the tree: visible again');
   t.ok((await read9p(b, 'tree', 'bulk/f3.bin')).equals(bulk[3]!), 'and the read that failed now reads (a failure is not remembered)');
+});
+
+// A save on a lazy node: the environment read only what it touched, so the saved tree's
+// closure is partly on A. The save fetches the rest before it names the tree, so a name
+// saved on B is whole on B, and C (lazy, connected only to B, A gone) can read all of it.
+t.test('lazy B saves a change to A\'s tree: B holds the whole closure, and C reading through B alone gets every file', async (t) => {
+  const a = await startedNode(t);
+  const b = await startedNode(t, { replication: 'lazy' });
+
+  const src = await tmpDir(t);
+  await writeFile(join(src, 'small.txt'), 'before\n');
+  await mkdir(join(src, 'bulk'));
+  const bulk = Array.from({ length: 12 }, () => randomBytes(150_000));
+  for (const [i, data] of bulk.entries()) await writeFile(join(src, 'bulk', `f${i}.bin`), data);
+  const { root } = await importDirectory(a.sup.store!, src);
+  await a.sup.store!.sync();
+  await a.sup.catalog!.registerName({ owner: 'admin', name: 'tree', root });
+
+  await pairNodes(a, b);
+  await until(() => b.sup.grid!.scores('admin').some((r) => r.name === 'tree'), 'the name visible on B');
+  t.match(await ctl(b, 'spawn tree'), /aname: env\/tree\//, 'B spawns A\'s name');
+  const changed = Buffer.from('changed on B\n');
+  await write9p(b, 'tree', 'small.txt', changed);
+  const source = b.sup.source as PeerBlockSource;
+  const fetchedBefore = source.stats().fetched;
+  const saved = await b.sup.grid!.save('admin', 'tree', 'tree2');
+  const fetchedBySave = source.stats().fetched - fetchedBefore;
+  const held = await closureProgress(b.sup.store!, saved.root);
+  t.ok(held.total !== undefined && held.local === held.total, `B holds the whole closure of the name it saved (${held.local} of ${held.total} blocks)`);
+  t.ok(fetchedBySave > 0, `the save fetched the ${fetchedBySave} blocks B had not read`);
+  t.comment(`blocks: ${fetchedBefore} fetched by spawn and reads, ${fetchedBySave} by the save, closure ${held.total}`);
+
+  // A leaves for good; C pairs with B only.
+  await a.sup.stop();
+  await until(() => b.sup.peers!.connectedMembers().length === 0, 'B seeing A gone');
+  const c = await startedNode(t, { replication: 'lazy' });
+  await pairNodes(b, c);
+  await until(() => c.sup.grid!.scores('admin').some((r) => r.name === 'tree2'), 'tree2 visible on C (B holds it whole)');
+  t.match(await ctl(c, 'spawn tree2'), /aname: env\/tree2\//, 'C spawns B\'s name');
+  t.ok((await read9p(c, 'tree2', 'small.txt')).equals(changed), 'C reads the changed file');
+  for (const [i, data] of bulk.entries()) {
+    if (!(await read9p(c, 'tree2', `bulk/f${i}.bin`)).equals(data)) t.fail(`bulk/f${i}.bin differs on C`);
+  }
+  t.pass(`C read all ${bulk.length} unchanged files through B alone (no EIO)`);
 });
