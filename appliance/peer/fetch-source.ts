@@ -14,7 +14,8 @@
 // `fetchMany(scores)` is the batched form, for a save on a lazy node that must hold its
 // whole tree before naming it (grid/name-visibility.ts, `makeWhole`): the scores not held
 // go to each peer in turn over one session, FETCH_MANY_BATCH a request, and only what one
-// peer did not serve is asked of the next.
+// peer did not serve is asked of the next. It does not join the in-flight map: a block a
+// read is fetching at the same moment may come twice, and the store keeps it once.
 //
 // Concurrency contract: every method may run alongside any other. Concurrent misses for
 // one score share one fetch (the in-flight map, keyed by score hex; an entry is removed
