@@ -130,7 +130,12 @@ function nodeReply(node: NodeInfo, now: number): ConsoleReply {
   const sessions = node.sessions?.();
   const lines = [`node ${node.id}`, `version ${node.version}`, `uptime ${uptimeText(uptimeMs)}`];
   if (sessions !== undefined) lines.push(`ssh sessions ${sessions}`);
-  return { output: lines.join('\n'), json: { id: node.id, version: node.version, uptimeMs, ...(sessions !== undefined ? { sessions } : {}) } };
+  const lan = node.lan?.();
+  if (lan) {
+    const last = lan.renames.at(-1);
+    lines.push(`lan name ${lan.name}${last ? ` (renamed from '${lan.renames[0]!.from}': the name is taken on the LAN)` : ''} on ${lan.interfaces.join(', ') || 'no interface'}`);
+  }
+  return { output: lines.join('\n'), json: { id: node.id, version: node.version, uptimeMs, ...(sessions !== undefined ? { sessions } : {}), ...(lan ? { lan } : {}) } };
 }
 
 export function node(ctx: ConsoleContext, args: string[]): ConsoleReply {

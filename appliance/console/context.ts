@@ -18,7 +18,7 @@ export interface Interpreter {
   run(user: string, line: string): Promise<ConsoleReply>;
 }
 
-export type PeerState = 'connected' | 'unreachable' | 'refused';
+export type PeerState = 'connected' | 'unreachable' | 'refused' | 'seen';
 
 /** One line of `peers`. */
 export interface PeerRow {
@@ -33,6 +33,8 @@ export interface PeerRow {
   unreachableSince?: string;
   /** The last dial's failure, for the admin. */
   error?: string;
+  /** The name it announces on the LAN (a node only seen there, `seen`). */
+  name?: string;
   /** Block replication from this peer (absent: no receiver runs for it, say lazy mode or not connected). */
   sync?: PeerSync;
 }
@@ -71,6 +73,8 @@ export interface NodeInfo {
   sessions?: () => number;
   /** The peer network; absent when it is off (peer.listen is []) or out of reach. */
   peers?: PeerControl;
+  /** LAN discovery (mDNS), set once it runs: the announced name, the renames, the interfaces. */
+  lan?: () => { name: string; renames: Array<{ from: string; to: string }>; interfaces: string[] };
 }
 
 export interface ConsoleContext {

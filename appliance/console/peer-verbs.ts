@@ -62,10 +62,11 @@ export function syncCells(s: PeerSync | undefined): [string, string, string] {
 export function peersTable(rows: PeerRow[], now: number): string {
   if (rows.length === 0) return 'no peers (pair NODE-ID [ADDRESS] admits one)';
   const withSync = rows.some((r) => r.sync);
-  const lines = rows.map((r) => [r.id, r.addresses[0] ?? '-', r.paired ? r.state : 'refused (not paired)', ago(r.lastSeen, now), ...(withSync ? syncCells(r.sync) : [])]);
+  const lines = rows.map((r) => [r.id, r.addresses[0] ?? '-', r.paired ? r.state : r.state === 'seen' ? `seen on the LAN as '${r.name ?? '?'}' (not paired)` : 'refused (not paired)', ago(r.lastSeen, now), ...(withSync ? syncCells(r.sync) : [])]);
   const head = ['NODE', 'ADDRESS', 'STATE', 'LAST SEEN', ...(withSync ? ['SYNC', 'LAG', 'RATE'] : [])];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [head, ...lines].map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  const table = [head, ...lines].map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return rows.some((r) => r.state === 'seen') ? `${table}\nto admit a node seen on the LAN: pair NODE-ID (it is dialled where it announces itself)` : table;
 }
 
 export function peers(ctx: ConsoleContext, args: string[]): ConsoleReply {

@@ -17,6 +17,8 @@ export interface DiscoveryOptions {
   name?: string;
   /** Interface names; [] = every non-loopback IPv4 interface. */
   interfaces: string[];
+  /** Keeps only interfaces whose address this accepts (wiring.ts reachableFrom: the listeners cover it). */
+  reachable?: (address: string) => boolean;
   log: Log;
   /** Called with the appliances found whenever that set changes (this node included). */
   onFound?: (found: Found[]) => void;
@@ -38,7 +40,7 @@ export interface Discovery {
 }
 
 export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery> {
-  const { chosen, absent } = pickInterfaces(networkInterfaces(), opts.interfaces);
+  const { chosen, absent } = pickInterfaces(networkInterfaces(), opts.interfaces, opts.reachable);
   if (absent.length) opts.log.warn({ absent }, 'discovery: configured interfaces not present: not announced there');
   const name = checkInstanceName(opts.name ?? defaultName(opts.nodeId));
   const host = defaultName(opts.nodeId);
@@ -48,7 +50,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
   const browser = new Browser(sockets, (found) => opts.onFound?.(found));
   const announced = chosen.length ? responder.start() : Promise.resolve();
   browser.start();
-  if (chosen.length === 0) opts.log.warn({ interfaces: opts.interfaces }, 'discovery: no interface to announce on');
+  if (chosen.length === 0) opts.log.info({ interfaces: opts.interfaces }, 'discovery: no interface to announce on (none chosen, or no listener reaches one)');
   let stopping: Promise<void> | undefined;
   return {
     name: () => responder.name,

@@ -3,3 +3,4 @@ export { startDiscovery, type Discovery, type DiscoveryOptions } from './discove
 export { planDials, BrowseCache, type Found, type DialPlan } from './browse.js';
 export { defaultName, checkInstanceName, nextName, txtStrings, readColonyTxt, recordsOf, COLONY_TYPE, SSH_TYPE, type Announcement, type Ports } from './records.js';
 export { pickInterfaces } from './sockets.js';
+export { listenerPorts, reachableFrom } from './wiring.js';

@@ -11,16 +11,17 @@ export interface ChosenInterface { name: string; address: string }
 /**
  * Pure: the IPv4 interfaces to announce on. `wanted` empty: every interface except the
  * loopback; otherwise exactly those named (the loopback too, if named). An interface named
- * but absent is reported, never replaced by another.
+ * but absent is reported, never replaced by another. Only interfaces whose address passes
+ * `reachable` (a listener covers it) are kept.
  */
-export function pickInterfaces(all: NodeJS.Dict<NetworkInterfaceInfo[]>, wanted: string[]): { chosen: ChosenInterface[]; absent: string[] } {
+export function pickInterfaces(all: NodeJS.Dict<NetworkInterfaceInfo[]>, wanted: string[], reachable: (address: string) => boolean = () => true): { chosen: ChosenInterface[]; absent: string[] } {
   const chosen: ChosenInterface[] = [];
   for (const [name, infos] of Object.entries(all)) {
     const v4 = (infos ?? []).find((i) => i.family === 'IPv4');
     if (!v4) continue;
-    if (wanted.length ? wanted.includes(name) : !v4.internal) chosen.push({ name, address: v4.address });
+    if ((wanted.length ? wanted.includes(name) : !v4.internal) && reachable(v4.address)) chosen.push({ name, address: v4.address });
   }
-  const absent = wanted.filter((w) => !chosen.some((c) => c.name === w));
+  const absent = wanted.filter((w) => !(all[w] ?? []).some((i) => i.family === 'IPv4'));
   return { chosen: chosen.sort((a, b) => a.name.localeCompare(b.name)), absent };
 }
 
