@@ -3,6 +3,7 @@
 // without a dependency and every editor checks it. Validation is pure and names the key.
 import { readFile } from 'node:fs/promises';
 import { ColonyError, fromSystemError, invalid } from '../errors.js';
+import { checkInstanceName } from '../discovery/index.js';
 import { publicKeyOfPeerId } from '../identity/index.js';
 
 const MiB = 1 << 20;
@@ -63,6 +64,14 @@ export interface Config {
     /** A read of a block that is not local waits this long for the peers, then fails (EIO). */
     fetchTimeoutSeconds: number;
   };
+  /** LAN discovery by mDNS/DNS-SD (appliance/discovery): announce `_colony._tcp`, find members. */
+  discovery: {
+    enabled: boolean;
+    /** The announced instance name; '' = `colony-` and the node id's last six characters. */
+    name: string;
+    /** Interface names to announce on; [] = every IPv4 interface but the loopback. */
+    interfaces: string[];
+  };
   /** `format`: `auto` is readable on a terminal and JSON lines otherwise (journald, pipes). */
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'pretty' | 'json' };
 }
@@ -77,6 +86,7 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
     store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
     peer: { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300, replication: 'eager', fetchTimeoutSeconds: 10 },
+    discovery: { enabled: true, name: '', interfaces: [] },
     log: { level: 'info', format: 'auto' },
   };
 }
@@ -97,6 +107,12 @@ const address: Check = (v, key) => {
   return v;
 };
 const text: Check = (v, key) => { if (typeof v !== 'string' || !v) throw fail(key, 'a non-empty string', v); return v; };
+const instanceName: Check = (v, key) => {
+  if (typeof v !== 'string') throw fail(key, 'a string', v);
+  if (v) try { checkInstanceName(v); } catch { throw fail(key, "'' or one DNS label (1 to 63 bytes, no dot)", v); }
+  return v;
+};
+const ifName: Check = (v, key) => { if (typeof v !== 'string' || !/^[\w.:@-]{1,15}$/.test(v)) throw fail(key, 'an interface name', v); return v; };
 const oneOf = (...xs: string[]): Check => (v, key) => { if (!xs.includes(v as string)) throw fail(key, xs.join(' | '), v); return v; };
 const list = (item: Check): Check => (v, key) => {
   if (!Array.isArray(v)) throw fail(key, 'a list', v);
@@ -125,6 +141,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     checkpointSeconds: int(1, 3600), saveTimeoutSeconds: int(1, 86_400),
   },
   peer: { listen: list(address), peers: list(staticPeer), unreachableDegradedSeconds: int(1, 30 * 86_400), replication: oneOf('eager', 'lazy'), fetchTimeoutSeconds: int(1, 600) },
+  discovery: { enabled: bool, name: instanceName, interfaces: list(ifName) },
   log: { level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('auto', 'pretty', 'json') },
 };
 

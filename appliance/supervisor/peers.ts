@@ -15,6 +15,7 @@ import type { Log } from '../log.js';
 import { pairingCode, startBlockReplication, startCatalogReplication, startPeerNode, type PeerNode, type ReceiverStats } from '../peer/index.js';
 import type { BlockStore } from '../store/index.js';
 import type { PeerControl, PeerRow, PeerSync } from '../console/context.js';
+import { planDials, type Found } from '../discovery/index.js';
 
 export type { PeerControl, PeerRow };
 
@@ -77,6 +78,8 @@ export class PeerService implements PeerControl {
   private stopped = false;
   private readonly now: () => number;
   private replication: Replication | undefined;
+  /** Appliances found on the LAN (appliance/discovery) and when that was last heard. */
+  private lan: { found: Found[]; at: number } = { found: [], at: 0 };
 
   private constructor(private readonly opts: PeerServiceOptions, readonly node: PeerNode) {
     this.self = node.peerId;
@@ -127,7 +130,22 @@ export class PeerService implements PeerControl {
   private addressesOf(id: string): string[] {
     const member = this.opts.catalog.members().find((m) => m.peer === id);
     const fromConfig = this.opts.staticPeers.filter((p) => p.id === id).map((p) => toMultiaddr(p.address));
-    return [...new Set([...(member?.addresses ?? []), ...fromConfig])];
+    const fromLan = planDials(this.lan.found, this.self, (x) => x === id).dial.find((d) => d.id === id)?.addresses ?? [];
+    return [...new Set([...(member?.addresses ?? []), ...fromConfig, ...fromLan])];
+  }
+
+  /**
+   * What LAN discovery found now: a member is dialled at the addresses it announces (at
+   * once when they are new to us); any other node is listed by `peers` as seen.
+   */
+  discovered(found: Found[]): void {
+    if (this.stopped) return;
+    const before = planDials(this.lan.found, this.self, (id) => this.members.has(id)).dial;
+    this.lan = { found, at: this.now() };
+    const fresh = planDials(found, this.self, (id) => this.members.has(id)).dial
+      .filter((d) => d.addresses.some((a) => !before.find((b) => b.id === d.id)?.addresses.includes(a)));
+    for (const d of fresh) { const t = this.tracks.get(d.id); if (t) t.nextDial = 0; }
+    if (fresh.length) void this.tick();
   }
 
   list(): PeerRow[] {
@@ -146,6 +164,9 @@ export class PeerService implements PeerControl {
       } satisfies PeerRow;
     });
     for (const [id, at] of this.seen) if (!this.members.has(id)) rows.push({ id, paired: false, addresses: [], state: 'refused', ...iso(at) });
+    for (const s of planDials(this.lan.found, this.self, (id) => this.members.has(id)).seen) {
+      if (!this.seen.has(s.id)) rows.push({ id: s.id, paired: false, addresses: s.addresses, state: 'seen', name: s.instance, ...iso(this.lan.at) });
+    }
     return rows;
   }
 
@@ -192,7 +213,7 @@ export class PeerService implements PeerControl {
         if (connected.has(id)) { t.lastSeen = now; t.unreachableSince = now; t.failures = 0; delete t.error; continue; }
         if (t.dialling || now < t.nextDial) continue;
         const addrs = this.addressesOf(id);
-        if (addrs.length === 0) { t.error = 'no known address (pair NODE-ID ADDRESS, or peer.peers in the config)'; continue; }
+        if (addrs.length === 0) { t.error = 'no known address (pair NODE-ID ADDRESS, peer.peers in the config, or LAN discovery)'; continue; }
         t.dialling = true;
         const track = t;
         // Not awaited: one slow peer does not hold the others' dials or the next tick.

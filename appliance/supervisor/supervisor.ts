@@ -11,6 +11,7 @@ import { Catalog } from '../catalog/index.js';
 import { SshConsole, gridInterpreter, type ListenAddress } from '../console/ssh/index.js';
 import { ensureDir } from '../files.js';
 import { Grid, NameCompleteness } from '../grid/index.js';
+import { listenerPorts, reachableFrom, startDiscovery, type Discovery } from '../discovery/index.js';
 import { catalogOrigin, loadOrCreateIdentity, type Identity } from '../identity/index.js';
 import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
@@ -67,6 +68,8 @@ export class Supervisor {
   peers: PeerService | undefined;
   /** `/colony/names/1`, with the peer network. */
   namesProtocol: NamesProtocol | undefined;
+  /** LAN discovery (appliance/discovery), unless discovery.enabled is false. */
+  discovery: Discovery | undefined;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.config = opts.config ?? defaultConfig();
@@ -230,6 +233,21 @@ export class Supervisor {
     stepping(`listening for SSH on ${cfg.ssh.listen}`);
     this.sshAddress = (await ssh.listen(cfg.ssh.listen)).address;
     this.running.push({ name: 'ssh', close: () => ssh.close() }); // closes before 9P and the grid
+
+    if (cfg.discovery.enabled) {
+      // Last to start, first to stop: announced once every port it names listens; the goodbye goes first.
+      stepping('starting LAN discovery (mDNS)');
+      const peers = this.peers;
+      const discovery = await startDiscovery({
+        nodeId: this.nodeId, version: node.version, ...(cfg.discovery.name ? { name: cfg.discovery.name } : {}), interfaces: cfg.discovery.interfaces,
+        ports: listenerPorts({ peer: peers?.addresses() ?? [], ninep: cfg.ninep.listen.length ? this.ninepAddresses : [], ssh: `${this.sshAddress.host}:${this.sshAddress.port}` }),
+        reachable: reachableFrom([...cfg.peer.listen, cfg.ssh.listen]), log: log.child({ service: 'discovery' }),
+        ...(peers ? { onFound: (found) => peers.discovered(found) } : {}),
+      });
+      this.discovery = discovery;
+      Object.assign(node, { lan: () => ({ name: discovery.name(), renames: discovery.renames(), interfaces: discovery.interfaces().map((i) => i.name) }) });
+      this.running.push({ name: 'discovery', close: () => discovery.stop() });
+    }
 
     stepping('writing the health file');
     await this.writeHealth('ready');
