@@ -72,13 +72,15 @@ export interface ServeNode {
   /** `ip netns exec` execs node in place: this is the supervisor's own PID. */
   pid: number;
   log(): string;
+  /** SIGTERM and wait (a --cpu-prof profile is written on that clean exit). */
+  stop(): Promise<void>;
 }
 
 /** `colony serve` in the node's namespace, peer network on <its address>:17034; waits for ready. */
-export async function startServe(lab: Lab, rt: Runtime, lan: Lan, name: string, data: string): Promise<ServeNode> {
+export async function startServe(lab: Lab, rt: Runtime, lan: Lan, name: string, data: string, profileDir?: string): Promise<ServeNode> {
   const n = lan.node(name);
   const [cmd, args] = lan.wrap(name, process.execPath, [
-    '--initial-old-space-size=64', ...rt.entry, 'serve', '--data', data,
+    '--initial-old-space-size=64', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...rt.entry, 'serve', '--data', data,
     // Each namespace has its own loopback: fixed ports cannot collide.
     '--9p', '127.0.0.1:5640', '--ssh', '127.0.0.1:2222', '--peer', `${n.address}:${PEER_PORT}`,
   ]);
@@ -90,7 +92,7 @@ export async function startServe(lab: Lab, rt: Runtime, lan: Lan, name: string, 
   for (let i = 0; i < 600; i++) {
     let state = 'none';
     try { state = (JSON.parse(readFileSync(join(data, 'health.json'), 'utf8')) as { state: string }).state; } catch { /* not yet */ }
-    if (state === 'ready') return { name, data, address: n.address, pid: child.pid!, log: () => log };
+    if (state === 'ready') return { name, data, address: n.address, pid: child.pid!, log: () => log, stop: () => stopChild(child) };
     if (child.exitCode !== null) break;
     await sleep(100);
   }
@@ -155,10 +157,12 @@ export function wireBytes(lan: Lan, name: string): number {
 }
 
 /** Resident set now and its high-water mark (bytes), from /proc/PID/status. */
-export function rssOf(pid: number): { rss: number; hwm: number } {
+export function rssOf(pid: number): { rss: number; hwm: number; parts: string } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  const mb = (k: string) => `${(kb(k) / 1e6).toFixed(0)} MB`;
+  // Anonymous (heap, buffers) against file-backed (node's binary, mapped code) memory.
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), parts: `anon ${mb('RssAnon')}, file ${mb('RssFile')}` };
 }
 
 /** User + system CPU seconds the process has used (all its threads). */
@@ -168,14 +172,19 @@ export function cpuOf(pid: number): number {
 }
 
 /** Samples a process's RSS every `everyMs` until stopped; keeps the peak. */
-export function rssSampler(pid: number, everyMs = 100): { stop(): { peak: number; hwm: number; samples: number } } {
+export function rssSampler(pid: number, everyMs = 100): { stop(): { peak: number; hwm: number; samples: number; atPeak: string } } {
   let peak = 0;
   let samples = 0;
-  const timer = setInterval(() => {
-    try { peak = Math.max(peak, rssOf(pid).rss); samples++; } catch { /* exiting */ }
-  }, everyMs);
+  let atPeak = '';
+  const sample = () => {
+    const r = rssOf(pid);
+    samples++;
+    if (r.rss >= peak) { peak = r.rss; atPeak = r.parts; }
+    return r;
+  };
+  const timer = setInterval(() => { try { sample(); } catch { /* exiting */ } }, everyMs);
   timer.unref();
-  return { stop: () => { clearInterval(timer); const now = rssOf(pid); return { peak: Math.max(peak, now.rss), hwm: now.hwm, samples }; } };
+  return { stop: () => { clearInterval(timer); const now = sample(); return { peak, hwm: now.hwm, samples, atPeak }; } };
 }
 
 /** An rsync daemon in `name`'s namespace on port 873, one writable module `mod` at `dir`. */

@@ -11,7 +11,8 @@
 // phase, so Ethernet/IP/TCP overhead counts for both tools alike.
 // Usage: bench/grid.ts [--size 256M] [--tsx] (default 1G, or COLONY_BENCH_SCALE × 1 GiB); it runs a
 // private compiled build of appliance/ (as an appliance does; --tsx: the sources through tsx).
-// COLONY_BENCH_DIR sets the scratch directory.
+// --profile: both supervisors run with --cpu-prof, and where their CPU went is printed at the
+// end. COLONY_BENCH_DIR sets the scratch directory.
 // Needs root and iproute2; installs rsync with scripts/ensure-apt.sh.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -19,13 +20,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLan, lanUnavailable } from '../test/helpers/netns.js';
+import { summarizeProfiles } from './grid-profile.js';
 import { changeTree, generateTree, parseSize } from './grid-tree.js';
 import {
   ConsoleSession, Lab, PEER_PORT, colony, cpuOf, rssOf, rssSampler, rsyncTo, startRsyncDaemon, startServe, wireBytes,
   buildRuntime, fromSources, type Runtime, type ServeNode,
 } from './grid-lab.js';
 
-const { values } = parseArgs({ options: { size: { type: 'string' }, tsx: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { size: { type: 'string' }, tsx: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
 // --size, else COLONY_BENCH_SCALE × 1 GiB as the other benches take it (`npm run bench -- grid` passes no flags).
 const size = parseSize(values.size ?? `${Math.round(Number(process.env.COLONY_BENCH_SCALE ?? 1) * 1024)}M`);
 const now = () => performance.now();
@@ -77,8 +79,9 @@ async function main(lab: Lab): Promise<void> {
 
   let t0: number;
   const lan = await createLan(lab, ['a', 'b']);
-  const a = await startServe(lab, rt, lan, 'a', join(dir, 'a'));
-  const b = await startServe(lab, rt, lan, 'b', join(dir, 'b'));
+  const profiles = (n: string) => (values.profile ? join(dir, 'profiles', n) : undefined);
+  const a = await startServe(lab, rt, lan, 'a', join(dir, 'a'), profiles('a'));
+  const b = await startServe(lab, rt, lan, 'b', join(dir, 'b'), profiles('b'));
   nodes.push(a, b);
   let conA = ConsoleSession.open(lab, rt, a.data);
   let conB = ConsoleSession.open(lab, rt, b.data);
@@ -158,7 +161,14 @@ async function main(lab: Lab): Promise<void> {
   console.log(`  bytes on the wire   colony ${MB(colonyWire2).padStart(9)}   new unique blocks ${MB(unique)}   ratio ${r(colonyWire2, unique)} (goal ≤ 1.05×) ${verdict(colonyWire2 <= 1.05 * unique)}   | rsync ${MB(rsyncWire2)} (${r(rsyncWire2, unique)})`);
   console.log(`  spawnable on B      colony ${secs(visible2).padStart(9)}   (goal < 2 s) ${verdict(visible2 < 2000)}   rsync ${secs(rsync2)}   ratio ${r(visible2, rsync2)} (goal ≤ 0.5×) ${verdict(visible2 <= 0.5 * rsync2)}   (import on A ${secs(imported2)}, then ${secs(visible2 - imported2)} until B lists it)`);
   console.log(`  ${cpuLine2}`);
-  console.log(`replication RSS on B  peak ${MB(rss1.peak).padStart(9)}   idle before ${MB(idle.rss)}   ratio ${r(rss1.peak, idle.rss)}   (goal ≤ 150 MB) ${verdict(rss1.peak <= 150e6)}   (VmHWM since start ${MB(rss1.hwm)}; ${rss1.samples} samples)`);
+  console.log(`replication RSS on B  peak ${MB(rss1.peak).padStart(9)}   idle before ${MB(idle.rss)}   ratio ${r(rss1.peak, idle.rss)}   (goal ≤ 150 MB) ${verdict(rss1.peak <= 150e6)}   (VmHWM since start ${MB(rss1.hwm)}; at the peak ${rss1.atPeak}; ${rss1.samples} samples)`);
+  if (values.profile) {
+    // The profiles are written when the supervisors exit cleanly: they cover their whole life.
+    await a.stop();
+    await b.stop();
+    console.log('cpu profiles of the supervisors (whole run: start, pairing, both phases):');
+    for (const n of ['a', 'b']) console.log(summarizeProfiles(profiles(n)!, `${n.toUpperCase()}'s supervisor`).join('\n'));
+  }
 }
 
 const lab = new Lab();
