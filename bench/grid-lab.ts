@@ -38,6 +38,9 @@ export async function buildRuntime(dir: string): Promise<Runtime> {
   return fromSources;
 }
 
+/** `colony` CLI children running now (see colony()). */
+const transient = new Set<ChildProcess>();
+
 /** A teardown stack (what createLan wants), run once: on success, failure or a signal. */
 export class Lab {
   private fns: Array<() => unknown> = [];
@@ -45,6 +48,8 @@ export class Lab {
   teardown(fn: () => unknown): void { this.fns.push(fn); }
   cleanup(): Promise<void> {
     this.ran ??= (async () => {
+      // Short-lived CLI commands still running (an import cut short by Ctrl-C) go first.
+      for (const c of transient) c.kill('SIGKILL');
       for (const fn of this.fns.splice(0).reverse()) {
         try { await fn(); } catch (err) { process.stderr.write(`cleanup: ${(err as Error).message}\n`); }
       }
@@ -139,6 +144,8 @@ export class ConsoleSession {
 export function colony(rt: Runtime, args: string[], data: string, timeoutMs = 3_600_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...rt.entry, ...args, '--data', data], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env: childEnv({ COLONY_LOG_LEVEL: 'warn' }) });
+    transient.add(child);
+    child.on('close', () => transient.delete(child));
     let out = '';
     let err = '';
     child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
