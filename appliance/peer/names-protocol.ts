@@ -8,8 +8,9 @@
 //   asker → { t: 'complete', roots: [score, …] }     at most MAX_ROOTS, one request a stream
 //   server → { t: 'completed', roots: [score, …] }   the subset it holds whole, then ends
 //
-// The server answers from its own store only (`holdsLocally`: a name saved on that node, or
-// one whose whole closure its NameCompleteness found local), never from what *its* peers
+// The server answers from its own store only (`holdsLocally`: a name saved on that node,
+// which its save made whole there even in lazy mode (NameCompleteness.makeWhole), or one
+// whose whole closure its NameCompleteness found local), never from what *its* peers
 // told it, so "complete" is never relayed: it holds while the node that said it is
 // connected, and a chain of lazy nodes cannot vouch for a tree no one holds.
 //
