@@ -1,23 +1,27 @@
 // The receiving side of `/colony/blocks/1`, one per peer: open a session, check the saved
-// cursor against the peer's hello (cursorCheck), then page its log, plan (planWants),
-// fetch, putVerified, sync, and only then move and save the cursor (advanceCursor). When
-// caught up, wait for the peer's `head` notice or the poll interval, whichever is first.
-// A block that hashes wrong is rejected (nothing of it stored), the session with that
-// peer is closed and a warning names the peer and the score. A session that fails for any
-// reason (timeout, protocol, the peer left) is retried with backoff until stop().
+// cursor against the peer's hello (cursorCheck), then page its log, plan (planWants) and
+// fetch it batch by batch: after each batch, putVerified, sync, and only then move and
+// save the cursor (advanceCursor), so a power loss costs at most the batch being read.
+// When caught up, wait for the peer's `head` notice or the poll interval, whichever is
+// first. A block that hashes wrong is rejected (nothing of it stored), the session with
+// that peer is closed and a warning names the peer and the score. A session that fails for
+// any reason (timeout, protocol, the peer left) is retried with backoff until stop().
 //
 // Concurrency contract:
 // - One receiver per peer (startBlockReplication keeps that); a receiver runs one session
 //   at a time, and within it one request at a time except `fetch`: at most two of those
 //   are in flight (the next asked before the previous one's blocks are read).
+// - Blocks are read one batch after the other: batch k+1's blocks are read only once batch
+//   k is synced and its cursor saved, so a saved cursor never passes a block that is not
+//   durable here, whatever is in flight.
 // - Receivers share one in-flight set (score keys requested from any peer and not yet
 //   stored): a block two peers list is fetched once (the mesh rule, block-wants.ts). A key
-//   is added when planned and removed once the block is stored or the request failed.
+//   is added when planned and removed once the page is done or its request failed.
 // - Receivers share one CursorFile; each saves only its own peer's cursor.
 // - stop() aborts the open stream (a pending read fails at once), waits for the loop to
 //   end, and leaves the store open (it is the caller's). Blocks put but not synced before
-//   a stop are not under a saved cursor: the next run re-asks at most that page, and
-//   hasMany skips what was synced at close.
+//   a stop (or a crash) are not under a saved cursor: the next run re-asks at most the
+//   batch that was being read, and hasMany skips what was synced.
 // Bounds: a page of `pageLimit` entries, requests of the planner's sizes, one block frame
 // in memory at a time, `requestTimeoutMs` for each awaited frame of an answer.
 import { ColonyError, isColonyError } from '../errors.js';
@@ -28,7 +32,7 @@ import {
   BLOCK_PROTOCOL, BLOCK_PROTOCOL_VERSION, FrameReader, pageFromWire, protocolError, remoteError, writeFrame, type Frame,
 } from './block-protocol.js';
 import { ReceiverTracker, type ReceiverStats } from './block-stats.js';
-import { advanceCursor, cursorCheck, planWants, scoreKey, type Want } from './block-wants.js';
+import { advanceCursor, cursorCheck, planWants, scoreKey, settledEntries, type Want } from './block-wants.js';
 import type { PeerNode } from './node.js';
 import type { PeerStream } from './stream.js';
 
@@ -122,15 +126,17 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
   /**
    * Fetches a page's batches with at most two requests in flight: the next `fetch` goes out
    * before the previous one's blocks are read, so the peer starts on it without waiting a
-   * round trip. Memory stays one frame: the peer writes with the stream's backpressure, so
-   * the second answer waits in its flow-control window, not here.
+   * round trip (and works on it while `settle` syncs). Memory stays one frame: the peer
+   * writes with the stream's backpressure, so the second answer waits in its flow-control
+   * window, not here. `settle` runs after each batch is read, before the next is.
    */
-  async function fetchBatches(s: PeerStream, reader: FrameReader, remote: { epoch: string; head: number }, batches: Want[][], gaveUp: Set<string>) {
+  async function fetchBatches(s: PeerStream, reader: FrameReader, remote: { epoch: string; head: number }, batches: Want[][], gaveUp: Set<string>, settle: () => Promise<void>) {
     const ask = (batch: Want[]) => writeFrame(s, { t: 'fetch', scores: batch.map((w) => scoreKey(w.score)) });
     if (batches.length > 0) await ask(batches[0]!);
     for (let i = 0; i < batches.length; i++) {
       if (i + 1 < batches.length) await ask(batches[i + 1]!);
       await readBatch(reader, remote, batches[i]!, gaveUp);
+      await settle();
     }
   }
 
@@ -215,30 +221,39 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
         for (const k of planned) inFlight.add(k);
         const gaveUp = new Set<string>();
         const fetchedBefore = stats.fetched;
-        try {
-          // Another receiver may have stored one of these between our hasMany and the plan.
-          const now = await store.hasMany(plan.batches.flat().map((w) => w.score));
-          const held = new Set(planned.filter((_, i) => now[i]));
-          const todo = plan.batches.map((batch) => batch.filter((w) => !held.has(scoreKey(w.score)))).filter((batch) => batch.length > 0);
-          await fetchBatches(s, reader, remote, todo, gaveUp);
+        const pageStart = cursor;
+        /**
+         * Makes what is held durable and moves the cursor past the settled prefix of the
+         * page. hasMany is asked before the sync: every block it reports (ours, or another
+         * receiver's put) was put before the sync began, so the sync made it durable.
+         */
+        const settle = async () => {
+          const held = await store.hasMany(scores);
           await store.sync();
           if (stats.fetched > fetchedBefore) resumeIfPaused('blocks were stored and synced');
-        } finally {
-          for (const k of planned) inFlight.delete(k);
-        }
-        const settled = (await store.hasMany(scores)).map((has, i) => has || gaveUp.has(scoreKey(scores[i]!)));
-        const next = advanceCursor(cursor, page, settled);
-        if (next !== cursor) {
+          const next = advanceCursor(pageStart, page, settledEntries(page.entries, held, gaveUp));
+          if (next <= cursor) return;
           cursor = next;
           await cursors.save(peer, { epoch: remote.epoch, pos: cursor });
           track.at(cursor);
           const due = track.progressDue(o.progressLogMs);
           if (due) { logging = true; log.info({ ...due, fetched: stats.fetched, fetchedBytes: stats.fetchedBytes }, `replicating from the peer: ${due.percent}% of its log`); }
           if (logging && cursor >= remote.head) { logging = false; log.info({ from: startedAt, cursor, fetched: stats.fetched }, 'caught up with the peer'); }
-        } else if (page.entries.length > 0) {
+        };
+        try {
+          // Another receiver may have stored one of these between our hasMany and the plan.
+          const now = await store.hasMany(plan.batches.flat().map((w) => w.score));
+          const held = new Set(planned.filter((_, i) => now[i]));
+          const todo = plan.batches.map((batch) => batch.filter((w) => !held.has(scoreKey(w.score)))).filter((batch) => batch.length > 0);
+          await fetchBatches(s, reader, remote, todo, gaveUp, settle);
+          if (todo.length === 0) await settle(); // nothing to fetch: the page may still be settled (held, or by another peer)
+        } finally {
+          for (const k of planned) inFlight.delete(k);
+        }
+        if (cursor === pageStart && page.entries.length > 0) {
           // Another peer is fetching what holds our cursor back (or a block would not settle): not a busy loop.
           await sleep(o.elsewhereWaitMs, signal);
-        } else {
+        } else if (cursor === pageStart) {
           remote.head = Math.min(remote.head, page.next); // nothing past here yet: wait for a notice
           track.peerHead(remote.head);
         }

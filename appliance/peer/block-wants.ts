@@ -1,8 +1,8 @@
 // The receiver's side of block replication, pure: which blocks to ask a peer for, how far
 // that peer's cursor may move, and what a saved cursor means when the peer's log changed.
 // The session (the libp2p protocol) does the effects: it reads a page of the peer's log
-// (`BlockStore.entriesSince` over there), asks its own store `hasMany`, plans here, fetches
-// and `putVerified`s, syncs, then moves and persists the cursor.
+// (`BlockStore.entriesSince` over there), asks its own store `hasMany`, plans here, then per
+// batch fetches and `putVerified`s, syncs, and moves and persists the cursor.
 //
 // Mesh rule: a block is fetched once, whichever peer listed it first. A block already
 // requested from another peer is not asked for again; the entry waits, and the cursor for
@@ -17,7 +17,7 @@ export interface RemoteEntry { pos: number; end: number; score: Score; type: num
 export interface RemotePage { entries: readonly RemoteEntry[]; next: number }
 
 export const WANT_DEFAULTS = {
-  /** Scores per request: one request's answer is what a restart may fetch twice. */
+  /** Scores per request: one request's answer is what a restart (even after a power loss) may fetch twice. */
   maxScores: 256,
   /** Bytes per request, by the sizes the peer listed; a larger single block goes alone. */
   maxBytes: 16 << 20,
@@ -82,12 +82,14 @@ export function planWants(input: WantsInput): WantsPlan {
 }
 
 /**
- * How far the cursor for this peer may move after a page: past every entry up to the
- * first one that is not settled, which is the position of that entry (the peer accepts
- * it), or the page's `next` when all are. `settled[i]` must mean durable here (true from
- * a `hasMany` asked after `sync()`), or given up on (the peer said it cannot serve the
- * block, say it is corrupt there); never merely requested. A restart then resumes at the
- * first entry not yet durable and re-fetches at most what was in flight.
+ * How far the cursor for this peer may move within a page read from `cursor` (the position
+ * the page was asked from): past every entry up to the first one that is not settled,
+ * which is the position of that entry (the peer accepts it), or the page's `next` when all
+ * are. The receiver asks it after every batch with the same `cursor` and page, so the
+ * answer only grows as batches settle. `settled[i]` must mean durable here (see
+ * settledEntries), or given up on (the peer said it cannot serve the block, say it is
+ * corrupt there); never merely requested or received. A restart then resumes at the first
+ * entry not yet durable and re-fetches at most the batch that was being read.
  * A page that goes backwards or out of order is COLONY_INVALID: the peer is not to be trusted.
  */
 export function advanceCursor(cursor: number, page: RemotePage, settled: readonly boolean[]): number {
@@ -100,6 +102,17 @@ export function advanceCursor(cursor: number, page: RemotePage, settled: readonl
   if (page.next < last) throw invalid(`the peer's log page ends at ${page.next}, before its last entry's end ${last}`);
   const first = settled.findIndex((s) => !s);
   return first === -1 ? page.next : page.entries[first]!.pos;
+}
+
+/**
+ * Which entries of a page are settled after a sync: `heldBeforeSync` is `hasMany` of the
+ * entries' scores asked *before* the `sync()` that just returned (a block put after it began
+ * may not be durable yet, so a `hasMany` asked after it would claim too much); `gaveUp`
+ * holds the keys the peer said it cannot serve.
+ */
+export function settledEntries(entries: readonly RemoteEntry[], heldBeforeSync: readonly boolean[], gaveUp: ReadonlySet<string>): boolean[] {
+  if (heldBeforeSync.length !== entries.length) throw internal(`${heldBeforeSync.length} has-answers for ${entries.length} entries`);
+  return entries.map((e, i) => heldBeforeSync[i]! || gaveUp.has(scoreKey(e.score)));
 }
 
 export interface SavedCursor { epoch: string; pos: number }

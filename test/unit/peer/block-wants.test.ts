@@ -1,6 +1,6 @@
 // The replication planner as data: wants per page, the cursor rule, and saved cursors.
 import t from 'tap';
-import { advanceCursor, cursorCheck, planWants, resumeFrom, scoreKey, type RemoteEntry } from '../../../appliance/peer/block-wants.js';
+import { advanceCursor, cursorCheck, planWants, resumeFrom, scoreKey, settledEntries, type RemoteEntry } from '../../../appliance/peer/block-wants.js';
 
 const score = (name: string) => Buffer.alloc(32, name);
 /** A page of entries named by letters, with sizes; positions follow from the sizes (44-byte headers). */
@@ -62,6 +62,35 @@ t.test('the cursor moves past the settled prefix only', async (t) => {
   // A restart resumes at the first entry not yet durable: what follows is re-sent, nothing before.
   const resumed = advanceCursor(900, { entries, next }, [true, true, false, false]);
   t.same(entries.filter((e) => e.pos >= resumed).map((e) => names([e.score])), ['c', 'd']);
+});
+
+t.test('after batch k of a page, the cursor is at the end of batches 1..k, never past an unsynced entry', async (t) => {
+  // Ten entries a..j, c already local, batches of three: [abd] [efg] [hij]. The receiver
+  // reads batch k while batch k+1 is asked (pipelining), then syncs and advances: what
+  // batch k+1 holds is requested, never durable, when batch k settles.
+  const entries = page([..."abcdefghij"].map((n): [string, number] => [n, 10]), 1000);
+  const next = entries[9]!.end;
+  const at = (n: string) => entries["abcdefghij".indexOf(n)]!.pos;
+  const plan = planWants({ entries, local: entries.map((e) => names([e.score]) === 'c'), inFlight: new Set(), maxScores: 3 });
+  t.same(plan.batches.map((b) => names(b.map((w) => w.score))), ['abd', 'efg', 'hij']);
+  const cases: Array<{ name: string; held: string; gaveUp?: string; want: number }> = [
+    { name: 'before any batch: only what was local, and a gap at a', held: 'c', want: at('a') },
+    { name: 'after batch 1 (batch 2 in flight): the end of d', held: 'cabd', want: at('e') },
+    { name: 'after batch 2 (batch 3 in flight): the end of g', held: 'cabdefg', want: at('h') },
+    { name: 'after batch 3: the page end', held: 'cabdefghij', want: next },
+    { name: 'batch 2 with a block the peer cannot serve: moved past', held: 'cabdeg', gaveUp: 'f', want: at('h') },
+    { name: 'batch 2 with a block still being fetched from another peer: stops before it', held: 'cabdfg', want: at('e') },
+    { name: 'part of batch 2 received but not synced when the sync began: not past it', held: 'cabde', want: at('f') },
+  ];
+  for (const c of cases) {
+    const held = entries.map((e) => c.held.includes(names([e.score])));
+    const gaveUp = new Set([...(c.gaveUp ?? '')].map((n) => scoreKey(score(n))));
+    t.equal(advanceCursor(1000, { entries, next }, settledEntries(entries, held, gaveUp)), c.want, c.name);
+  }
+  // Asked again after each batch from the page's start, the answers never go backwards.
+  const steps = ['c', 'cabd', 'cabdefg', 'cabdefghij'].map((h) => advanceCursor(1000, { entries, next }, settledEntries(entries, entries.map((e) => h.includes(names([e.score]))), new Set())));
+  t.same(steps, [at('a'), at('e'), at('h'), next]);
+  t.throws(() => settledEntries(entries, [true], new Set()), { code: 'COLONY_INTERNAL' });
 });
 
 t.test('a page that goes backwards or out of order is refused', async (t) => {
