@@ -56,3 +56,43 @@ export function summarizeProfiles(dir: string, label: string, top = 10): string[
   }
   return out;
 }
+
+// x86_64 syscall numbers worth naming (elsewhere the number is printed).
+const SYSCALLS: Record<string, string> = {
+  0: 'read', 1: 'write', 3: 'close', 4: 'stat', 5: 'fstat', 7: 'poll', 17: 'pread64', 18: 'pwrite64', 19: 'readv', 20: 'writev',
+  44: 'sendto', 45: 'recvfrom', 74: 'fsync', 75: 'fdatasync', 202: 'futex', 232: 'epoll_wait', 257: 'openat', 262: 'newfstatat', 281: 'epoll_pwait',
+};
+
+/**
+ * Samples every thread of `pid` each `everyMs`: running (R), or blocked in which system call
+ * (/proc/PID/task/TID/syscall), main thread apart from the others; R is on a CPU or queued for one. Says whether a process
+ * that is not busy waits on the network, the disk (fsync) or nothing, at no cost to it.
+ */
+export function threadSampler(pid: number, everyMs = 50): { stop(): string[] } {
+  const counts = new Map<string, number>();
+  let ticks = 0;
+  const timer = setInterval(() => {
+    let tids: string[];
+    try { tids = readdirSync(`/proc/${pid}/task`); } catch { return; }
+    ticks++;
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        const sc = readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0]!.trim();
+        const what = state === 'R' || sc === 'running' ? 'runnable (R: on a CPU, or waiting for one)' : `${state} in ${SYSCALLS[sc] ?? `syscall ${sc}`}`;
+        const key = `${Number(tid) === pid ? 'main thread' : 'other threads'}: ${what}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      } catch { /* the thread ended */ }
+    }
+  }, everyMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      const idle = /in (epoll_wait|epoll_pwait|futex)$/;
+      return [...counts.entries()].filter(([k]) => k.startsWith('main') || !idle.test(k)).sort((x, y) => y[1] - x[1]).slice(0, 8)
+        .map(([k, n]) => `    ${(100 * n / Math.max(1, ticks)).toFixed(0).padStart(4)}% of samples  ${k}`);
+    },
+  };
+}

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLan, lanUnavailable } from '../test/helpers/netns.js';
-import { summarizeProfiles } from './grid-profile.js';
+import { summarizeProfiles, threadSampler } from './grid-profile.js';
 import { changeTree, generateTree, parseSize } from './grid-tree.js';
 import {
   ConsoleSession, Lab, PEER_PORT, colony, cpuOf, rssOf, rssSampler, rsyncTo, startRsyncDaemon, startServe, wireBytes,
@@ -119,6 +119,7 @@ async function main(lab: Lab): Promise<void> {
   process.stderr.write(`phase 1: colony import ${tree.files} files, ${MiB(tree.bytes)} on A, until B lists it...\n`);
   let wire0 = wireBytes(lan, 'a');
   const rss = rssSampler(b.pid);
+  const threads = values.profile ? [threadSampler(a.pid), threadSampler(b.pid)] : [];
   const cpu1 = cpuMeter(a, b);
   t0 = now();
   await colony(rt, ['import', src, 'tree'], a.data);
@@ -126,6 +127,7 @@ async function main(lab: Lab): Promise<void> {
   const visible1 = (await untilVisible(conB, 'tree', now() + 3_600_000, true)) - t0;
   const colonyWire1 = wireBytes(lan, 'a') - wire0;
   const rss1 = rss.stop();
+  const threadLines = threads.map((s) => s.stop());
   const cpuLine1 = cpu1();
   process.stderr.write('phase 1: rsync -a of the tree to B...\n');
   wire0 = wireBytes(lan, 'a');
@@ -166,6 +168,8 @@ async function main(lab: Lab): Promise<void> {
     // The profiles are written when the supervisors exit cleanly: they cover their whole life.
     await a.stop();
     await b.stop();
+    console.log('threads of the supervisors during phase 1 (other threads: only when not idle in epoll/futex):');
+    threadLines.forEach((l, i) => console.log(`  ${i ? 'B' : 'A'}'s supervisor:\n${l.join('\n')}`));
     console.log('cpu profiles of the supervisors (whole run: start, pairing, both phases):');
     for (const n of ['a', 'b']) console.log(summarizeProfiles(profiles(n)!, `${n.toUpperCase()}'s supervisor`).join('\n'));
   }
