@@ -33,8 +33,9 @@ export class BrowseCache {
       const before = list.length;
       const ttl = (r as { ttl?: number }).ttl ?? 0;
       const data = JSON.stringify(norm(r));
-      // RFC 6762 §10.2: a flush keeps only what arrived in the last second.
-      if ((r as { flush?: boolean }).flush) list = list.filter((h) => now - h.received < 1000);
+      // RFC 6762 §10.2: a flush keeps only what arrived in the last second. A goodbye (TTL 0)
+      // removes its own record only, never another host's for the same name.
+      if ((r as { flush?: boolean }).flush && ttl > 0) list = list.filter((h) => now - h.received < 1000);
       list = list.filter((h) => JSON.stringify(norm(h.value)) !== data);
       if (ttl > 0 && this.count < MAX_RECORDS) list.push({ value: r, expires: now + ttl * 1000, received: now });
       this.count += list.length - before;
@@ -52,8 +53,9 @@ export class BrowseCache {
     return this.count;
   }
 
+  /** The unexpired records of a name and type, newest first (after a rename the live one wins). */
   private get(type: string, name: string, now: number): Rec[] {
-    return (this.records.get(`${type} ${name.toLowerCase()}`) ?? []).filter((h) => h.expires > now).map((h) => h.value);
+    return (this.records.get(`${type} ${name.toLowerCase()}`) ?? []).filter((h) => h.expires > now).sort((x, y) => y.received - x.received).map((h) => h.value);
   }
 
   /** The Colony appliances whose PTR, SRV and TXT (and any A) are held and unexpired. */

@@ -20,6 +20,8 @@ export class Responder {
   private round = 0;
   private records: Rec[];
   private renames = 0;
+  /** What was last announced (sent with a TTL), until withdrawn: a rename says goodbye to its SRV and TXT. */
+  private live: Rec[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly announced: Promise<void>;
   private resolveAnnounced!: () => void;
@@ -69,6 +71,7 @@ export class Responder {
       void sendAll(this.sockets, (m, done) => m.respond({ answers: this.records }, () => done()));
       if (n === 0) this.later(1000, () => send(1));
       else this.phase = 'announced';
+      if (n === 0) this.live = this.records;
       if (n === 0) { this.log.info({ name: this.ann.instance, host: `${this.ann.host}.local` }, 'announced on the LAN (mDNS)'); this.resolveAnnounced(); }
     };
     send(0);
@@ -109,11 +112,23 @@ export class Responder {
       return;
     }
     const from = this.ann.instance;
+    this.withdraw();
     this.ann = { ...this.ann, instance: nextName(from) };
     this.records = recordsOf(this.ann);
     this.log.warn({ from, to: this.ann.instance }, 'the name is taken on the LAN: renamed');
     this.onRename(this.ann.instance, from);
     this.probe(0);
+  }
+
+  /**
+   * A name announced before and given up (§9, after a conflict once announced): its SRV and
+   * TXT are withdrawn with TTL 0 so caches drop ours and keep the holder's. Not the shared
+   * PTR, whose data the holder announces too; and no cache-flush bit, which would drop theirs.
+   */
+  private withdraw(): void {
+    const old = this.live.filter((r) => r.type === 'SRV' || r.type === 'TXT').map((r) => ({ ...r, ttl: 0, flush: false }));
+    this.live = [];
+    if (old.length) void sendAll(this.sockets, (m, done) => m.respond({ answers: old }, () => done()));
   }
 
   /** Goodbye (TTL 0) for what was announced, then quiet. Sockets are closed by the caller. */

@@ -53,3 +53,17 @@ t.test('interfaces: all but loopback by default, exactly the named ones otherwis
   t.same(pickInterfaces(all, []).chosen, [{ name: 'eth0', address: '10.0.0.1' }, { name: 'wlan0', address: '192.168.1.5' }]);
   t.same(pickInterfaces(all, ['wlan0', 'lo', 'eth9']), { chosen: [{ name: 'lo', address: '127.0.0.1' }, { name: 'wlan0', address: '192.168.1.5' }], absent: ['eth9'] });
 });
+
+t.test('cache: after a rename the live records win, and a goodbye removes only its own', async (t) => {
+  const annA: Announcement = { ...annB, instance: 'lab', host: 'colony-aaaaa', addresses: ['10.0.0.1'], nodeId: idA };
+  const annB2: Announcement = { ...annB, instance: 'lab' };
+  const c = new BrowseCache();
+  c.apply(recordsOf(annA), 1000); // A announced lab first, then lost it to B
+  c.apply(recordsOf(annB2), 5000);
+  t.same(c.found(5000).map((f) => f.nodeId), [idB], 'the newest SRV and TXT for lab are B\'s');
+  // A withdraws its lab SRV and TXT (TTL 0, no flush) after renaming.
+  c.apply(recordsOf(annA).filter((r) => r.type === 'SRV' || r.type === 'TXT').map((r) => ({ ...r, ttl: 0, flush: false })), 6000);
+  t.same(c.found(6000).map((f) => f.nodeId), [idB], 'B is still found under lab');
+  c.apply(recordsOf(annA, true).filter((r) => r.type === 'SRV'), 7000);
+  t.same(c.found(7000).map((f) => f.nodeId), [idB], 'even a goodbye with the flush bit drops A\'s record only');
+});
