@@ -1,9 +1,10 @@
 // startDiscovery: announce this appliance and browse for the others on the chosen interfaces,
-// in process (responder.ts, browser.ts). Publishing through a running avahi-daemon instead is
-// avahi.ts's (one responder per host); browsing stays here either way.
+// through a running avahi-daemon over D-Bus (avahi.ts: one responder per host), else in
+// process (responder.ts, browser.ts).
 import { networkInterfaces } from 'node:os';
 import type { Log } from '../log.js';
 import type { Found } from './browse.js';
+import { browseThroughAvahi, connectAvahi, publishThroughAvahi } from './avahi.js';
 import { Browser } from './browser.js';
 import { checkInstanceName, defaultName, type Ports } from './records.js';
 import { Responder } from './responder.js';
@@ -24,6 +25,8 @@ export interface DiscoveryOptions {
   onFound?: (found: Found[]) => void;
   /** Tests only: another UDP port than 5353. */
   port?: number;
+  /** false: never use avahi-daemon, even when it runs (tests of the in-process responder). */
+  avahi?: boolean;
 }
 
 export interface Discovery {
@@ -34,6 +37,8 @@ export interface Discovery {
   /** Where it announces (interface names and addresses). */
   interfaces(): Array<{ name: string; address: string }>;
   found(): Found[];
+  /** Who answers for this node on the LAN: a running avahi-daemon (over D-Bus), or this process. */
+  via: 'avahi-daemon' | 'in process';
   /** Resolves once the records were first announced. */
   announced: Promise<void>;
   stop(): Promise<void>;
@@ -44,9 +49,27 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
   if (absent.length) opts.log.warn({ absent }, 'discovery: configured interfaces not present: not announced there');
   const name = checkInstanceName(opts.name ?? defaultName(opts.nodeId));
   const host = defaultName(opts.nodeId);
+  const ann = { instance: name, host, addresses: chosen.map((c) => c.address), nodeId: opts.nodeId, version: opts.version, ports: opts.ports };
+  const conn = opts.avahi === false || opts.port !== undefined ? undefined : await connectAvahi(opts.log);
+  if (conn) {
+    // One responder per host: the daemon publishes and browses; this process opens no socket on 5353.
+    opts.log.info({ version: conn.version }, 'avahi-daemon runs: publishing through it (D-Bus)');
+    const names = chosen.map((c) => c.name);
+    const publication = await publishThroughAvahi(conn, ann, names, opts.log);
+    let found: Found[] = [];
+    const browse = await browseThroughAvahi(conn, names, (f) => { found = f; opts.onFound?.(f); }, opts.log);
+    let stopping: Promise<void> | undefined;
+    return {
+      name: publication.name, renames: publication.renames, interfaces: () => chosen.map((c) => ({ ...c })), found: () => found, via: 'avahi-daemon', announced: publication.announced,
+      stop: () => {
+        stopping ??= (async () => { await browse.stop(); await publication.stop(); conn.bus.disconnect(); })();
+        return stopping;
+      },
+    };
+  }
   const sockets = await openSockets(chosen, opts.log, opts.port);
   const renames: Array<{ from: string; to: string }> = [];
-  const responder = new Responder(sockets, { instance: name, host, addresses: chosen.map((c) => c.address), nodeId: opts.nodeId, version: opts.version, ports: opts.ports }, opts.log, (to, from) => { renames.push({ from, to }); });
+  const responder = new Responder(sockets, ann, opts.log, (to, from) => { renames.push({ from, to }); });
   const browser = new Browser(sockets, (found) => opts.onFound?.(found));
   const announced = chosen.length ? responder.start() : Promise.resolve();
   browser.start();
@@ -57,6 +80,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
     renames: () => [...renames],
     interfaces: () => chosen.map((c) => ({ ...c })),
     found: () => browser.found(),
+    via: 'in process',
     announced,
     stop: () => {
       stopping ??= (async () => { browser.stop(); await responder.stop(); await closeSockets(sockets); })();

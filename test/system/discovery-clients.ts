@@ -51,10 +51,11 @@ publish-workstation=no
 
 /**
  * The shell run inside `ip netns exec NS unshare -m`: private /run/dbus, /run/avahi-daemon and
- * /etc/avahi, a system dbus and an avahi-daemon there, then `then` (exec'd, so its PID is the
- * spawned child's). The daemons' PIDs land in DIR/run-dbus/pid and DIR/run-avahi/pid.
+ * /etc/avahi, a system dbus and an avahi-daemon there, then its arguments, exec'd (so the
+ * command's PID is the spawned child's: `sh SCRIPT CMD ARGS…`). The daemons' PIDs land in
+ * DIR/run-dbus/pid and DIR/run-avahi/pid.
  */
-export async function avahiScript(dir: string, then: string): Promise<string> {
+export async function avahiScript(dir: string): Promise<string> {
   await mkdir(join(dir, 'etc'), { recursive: true });
   await mkdir(join(dir, 'run-dbus'), { recursive: true });
   await mkdir(join(dir, 'run-avahi'), { recursive: true });
@@ -69,7 +70,7 @@ mount --bind ${dir}/etc /etc/avahi
 dbus-daemon --system --fork
 avahi-daemon --no-drop-root --no-chroot --no-rlimits -D
 for i in $(seq 1 100); do avahi-daemon --check && break; sleep 0.1; done
-exec ${then}
+exec "$@"
 `);
   return script;
 }
@@ -86,8 +87,8 @@ function follow(child: ChildProcess, onLine: (line: string) => void): void {
 
 /** avahi-browse -rp _colony._tcp in `node`'s namespace, with its own avahi-daemon. */
 export async function avahiClient(t: Teardown, lan: Lan, node: string, dir: string): Promise<Client> {
-  const script = await avahiScript(dir, 'avahi-browse -rp _colony._tcp');
-  const [cmd, args] = lan.wrap(node, 'unshare', ['-m', 'sh', script]);
+  const script = await avahiScript(dir);
+  const [cmd, args] = lan.wrap(node, 'unshare', ['-m', 'sh', script, 'avahi-browse', '-rp', '_colony._tcp']);
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const events: Sighting[] = [];
   let daemons: number[] = [];
