@@ -245,7 +245,7 @@ export class Supervisor {
         ...(peers ? { onFound: (found) => peers.discovered(found) } : {}),
       });
       this.discovery = discovery;
-      Object.assign(node, { lan: () => ({ name: discovery.name(), renames: discovery.renames(), interfaces: discovery.interfaces().map((i) => i.name) }) });
+      Object.assign(node, { lan: () => ({ name: discovery.name(), renames: discovery.renames(), interfaces: discovery.interfaces().map((i) => i.name), via: discovery.via }) });
       this.running.push({ name: 'discovery', close: () => discovery.stop() });
     }
 
