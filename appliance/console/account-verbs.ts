@@ -133,7 +133,7 @@ function nodeReply(node: NodeInfo, now: number): ConsoleReply {
   const lan = node.lan?.();
   if (lan) {
     const last = lan.renames.at(-1);
-    lines.push(`lan name ${lan.name}${last ? ` (renamed from '${lan.renames[0]!.from}': the name is taken on the LAN)` : ''} on ${lan.interfaces.join(', ') || 'no interface'}`);
+    lines.push(`lan name ${lan.name}${last ? ` (renamed from '${lan.renames[0]!.from}': the name is taken on the LAN)` : ''} on ${lan.interfaces.join(', ') || 'no interface'}${lan.via === 'avahi-daemon' ? ' (through avahi-daemon)' : ''}`);
   }
   return { output: lines.join('\n'), json: { id: node.id, version: node.version, uptimeMs, ...(sessions !== undefined ? { sessions } : {}), ...(lan ? { lan } : {}) } };
 }

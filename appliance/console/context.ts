@@ -74,7 +74,7 @@ export interface NodeInfo {
   /** The peer network; absent when it is off (peer.listen is []) or out of reach. */
   peers?: PeerControl;
   /** LAN discovery (mDNS), set once it runs: the announced name, the renames, the interfaces. */
-  lan?: () => { name: string; renames: Array<{ from: string; to: string }>; interfaces: string[] };
+  lan?: () => { name: string; renames: Array<{ from: string; to: string }>; interfaces: string[]; via?: 'avahi-daemon' | 'in process' };
 }
 
 export interface ConsoleContext {
