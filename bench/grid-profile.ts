@@ -60,7 +60,7 @@ export function summarizeProfiles(dir: string, label: string, top = 10): string[
 // x86_64 syscall numbers worth naming (elsewhere the number is printed).
 const SYSCALLS: Record<string, string> = {
   0: 'read', 1: 'write', 3: 'close', 4: 'stat', 5: 'fstat', 7: 'poll', 17: 'pread64', 18: 'pwrite64', 19: 'readv', 20: 'writev',
-  44: 'sendto', 45: 'recvfrom', 74: 'fsync', 75: 'fdatasync', 202: 'futex', 232: 'epoll_wait', 257: 'openat', 262: 'newfstatat', 281: 'epoll_pwait',
+  9: 'mmap', 11: 'munmap', 44: 'sendto', 45: 'recvfrom', 74: 'fsync', 75: 'fdatasync', 77: 'ftruncate', 82: 'rename', 202: 'futex', 232: 'epoll_wait', 257: 'openat', 262: 'newfstatat', 281: 'epoll_pwait',
 };
 
 /**
