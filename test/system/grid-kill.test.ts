@@ -139,14 +139,14 @@ t.test('a peer killed mid-stream and restarted resumes from its cursor; so does 
   const imported = await a.exec(['import', src, 'tree']);
   t.equal(imported.code, 0, `colony import on A: ${imported.out.trim()} ${imported.err.trim()}`);
 
-  // B is replicating. Kill it inside its second page: once it has saved a cursor past 0
-  // (its first page of 1024 entries, about half of A's log, fetched and synced) and written
-  // 12 MiB more (blocks of the next page, put but not yet synced nor under the cursor). So
-  // the restart resumes from a cursor, and B holds blocks past it that must not come again.
+  // B is replicating. Kill it mid-stream: once it has saved a cursor past 0 (its first batch
+  // fetched and synced; the cursor moves after every batch of at most 16 MiB) and written
+  // 12 MiB more. So the restart resumes from a cursor, and B usually holds blocks past it
+  // (put, not yet synced nor under the cursor) that must not come again.
   const total = treeBytes(tree);
   await until('B saved a cursor in A\'s log', async () => (await savedCursor(b, a)) > 0 || undefined, { timeoutMs: 180_000, everyMs: 20 });
   const atCursor = await arenaBytes(b);
-  await until('B 12 MiB into its next page', async () => (await arenaBytes(b)) - atCursor >= 12 * MiB || undefined, { timeoutMs: 180_000, everyMs: 20 });
+  await until('B 12 MiB past its first saved cursor', async () => (await arenaBytes(b)) - atCursor >= 12 * MiB || undefined, { timeoutMs: 180_000, everyMs: 20 });
   await kill9(b.sup.pid);
   const atKill = await arenaBytes(b);
   t.ok(atKill - bBefore < total, `B was killed mid-stream: ${((atKill - bBefore) / MiB).toFixed(1)} of ${(total / MiB).toFixed(1)} MiB arrived`);
@@ -167,7 +167,8 @@ t.test('a peer killed mid-stream and restarted resumes from its cursor; so does 
   t.ok(cursor > 0, `B resumes from a saved cursor (${cursor}), not from 0`);
   t.ok(lacked > 0, `B lacked ${lackedBlocks} blocks, ${lacked} bytes at the kill; A's log past B's saved cursor ${cursor} holds ${pastCursor} bytes`);
   t.ok(pastCursor >= lacked, 'everything B lacked lies past its saved cursor (the cursor only moves past what is durable)');
-  t.ok(pastCursor - lacked > 0, `B held ${pastCursor - lacked} bytes of blocks past its cursor at the kill (written, not synced: a SIGKILL leaves them in the page cache)`);
+  // Not asserted: a kill that lands just after a cursor save leaves nothing past the cursor.
+  t.comment(`B held ${pastCursor - lacked} bytes of blocks past its cursor at the kill (written, not synced: a SIGKILL leaves them in the page cache)`);
 
   const b2 = await restart(t, grid, b);
   await connected(b, a, 90_000);
