@@ -65,6 +65,7 @@ export function deriveUser(u: UserEntry, f: UserFacts): void {
   const newest = latest(f.adds);
   const born = earliest(f.adds);
   u.keys = new Map();
+  u.life = f.cut ?? NEVER;
   delete u.password;
   if (!newest || !born) {
     u.alive = false;

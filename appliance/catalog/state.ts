@@ -22,6 +22,12 @@ export interface UserEntry {
    * Removed: the remove that ended it.
    */
   since: Stamp;
+  /**
+   * The remove that came before this life (NEVER for a user never removed): what tells
+   * accounts apart. Unlike `since`, a concurrent add merged in later (pairing two nodes that
+   * each added `admin`) does not change it; only a removal does.
+   */
+  life: Stamp;
   role: Role;
   /** `temporary`: a one-time password, to be changed at the next login (the latest password event decides). */
   password?: { hash: string; stamp: Stamp; temporary?: true };
@@ -81,7 +87,7 @@ export const keyId = (line: string) => line.split(' ', 2).join(' ');
 function userEntry(state: CatalogState, name: string): UserEntry {
   let u = state.users.get(name);
   if (!u) {
-    u = { name, alive: false, since: NEVER, role: 'user', keys: new Map(), facts: emptyFacts() };
+    u = { name, alive: false, since: NEVER, life: NEVER, role: 'user', keys: new Map(), facts: emptyFacts() };
     state.users.set(name, u);
   }
   return u;

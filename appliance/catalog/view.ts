@@ -23,7 +23,11 @@ export interface NameRecord {
 export interface UserKeyInfo { line: string; type: string; comment: string; fingerprint: string }
 export interface UserInfo {
   name: string; role: Role; hasPassword: boolean; keys: UserKeyInfo[]; since: string;
-  /** The add that made this account, `origin#seq`: a user removed and added again is a new account. */
+  /**
+   * Which life of the user name this is: 'first', or `after origin#seq` of the remove before
+   * it. A user removed and added again is a new account; the same user added on two nodes
+   * and merged (pairing) is one.
+   */
   account: string;
 }
 
@@ -36,7 +40,7 @@ export function userInfo(u: UserEntry): UserInfo {
     const k = parsePublicKey(line);
     return { line, type: k.type, comment: k.comment, fingerprint: fingerprint(k.blob) };
   }).sort((a, b) => (a.line < b.line ? -1 : 1));
-  return { name: u.name, role: u.role, hasPassword: u.password !== undefined, keys, since: u.since.time, account: `${u.since.origin}#${u.since.seq}` };
+  return { name: u.name, role: u.role, hasPassword: u.password !== undefined, keys, since: u.since.time, account: u.life.origin === '' ? 'first' : `after ${u.life.origin}#${u.life.seq}` };
 }
 
 export function liveUser(state: CatalogState, name: string): UserEntry {

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { tmpDir } from '../helpers/tmp.js';
-import { connected, lanUnavailable, pairBoth, relogins, peersOf, spawnOn, startGrid, until, watchName } from './fixtures/grid.js';
+import { connected, lanUnavailable, pairBoth, peersOf, spawnOn, startGrid, until, watchName } from './fixtures/grid.js';
 import { compareOver9P, treeBytes, writeOver9P, writeTree } from './fixtures/tree.js';
 
 const skip = lanUnavailable();
@@ -78,5 +78,4 @@ t.test('three supervisors: replicate, spawn anywhere, save on C and spawn on A, 
   t.ok((await peersOf(a!)).some((r) => r.id === d!.id && !r.paired), 'A still lists D as refused');
   t.notOk((await peersOf(d!)).some((r) => r.id === a!.id && r.state === 'connected'), 'D never got a connection to A');
   t.comment(`bytes received on the LAN: ${grid.nodes.map((n) => `${n.name} ${n.rxBytes()}`).join(', ')} (tree ${treeBytes(tree)})`);
-  t.comment(`console lines run again after the admin accounts merged: ${relogins.count}`);
 });

@@ -148,3 +148,19 @@ t.test("a user's account is the add that began its life: a concurrent add merged
   apply(s, again);
   t.same(s.users.get('dave')!.since, { time: at(63), origin: 'a', seq: again.seq }, 'a re-add after a removal is a new account');
 });
+
+t.test('merging a concurrent add keeps the account whichever add arrives first; only a removal makes a new one', async (t) => {
+  const { userInfo } = await import('../../../appliance/catalog/view.js');
+  const earlier = ev('a', 70, { type: 'user.add', payload: { name: 'erin', role: 'admin', keys: [] } });
+  const later = ev('b', 71, { type: 'user.add', payload: { name: 'erin', role: 'admin', keys: [] } });
+  // Node b made erin itself, then pairs with a and learns a's earlier add: b's sessions keep their account.
+  const s = run([later]);
+  const before = userInfo(s.users.get('erin')!).account;
+  apply(s, earlier);
+  t.equal(userInfo(s.users.get('erin')!).account, before, 'the same account after the earlier add merges in');
+  t.equal(userInfo(run([earlier, later]).users.get('erin')!).account, before, 'and the same on the node that added it first');
+  apply(s, ev('c', 72, { type: 'user.remove', payload: { name: 'erin' } }));
+  apply(s, ev('a', 73, { type: 'user.add', payload: { name: 'erin', role: 'user', keys: [] } }));
+  t.not(userInfo(s.users.get('erin')!).account, before, 'a re-add after a removal is a new account');
+});
+
