@@ -3,10 +3,10 @@
 // compressing or deduplicating; only by sending what changed.
 import { randomFillSync } from 'node:crypto';
 import { mkdir, open, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { mulberry32 } from '../test/helpers/random.js';
 
-export interface Tree { files: number; bytes: number; small: string[]; large: Array<{ path: string; size: number }> }
+export interface Tree { root: string; files: number; bytes: number; small: Array<{ path: string; size: number }>; large: Array<{ path: string; size: number }> }
 
 const LARGE_FILE = 32 << 20;
 
@@ -20,7 +20,7 @@ export async function generateTree(dir: string, totalBytes: number): Promise<Tre
   // Small files are cut from one random pool at random offsets: distinct content, cheap to make.
   const pool = Buffer.allocUnsafe(32 << 20);
   randomFillSync(pool);
-  const small: string[] = [];
+  const small: Tree['small'] = [];
   let bytes = 0;
   for (let i = 0; i < smallCount; i++) {
     const size = 1024 + Math.floor(rand() * 15 * 1024);
@@ -29,7 +29,7 @@ export async function generateTree(dir: string, totalBytes: number): Promise<Tre
     const at = Math.floor(rand() * (pool.length - size));
     const path = join(d, `f${i}.bin`);
     await writeFile(path, pool.subarray(at, at + size));
-    small.push(path);
+    small.push({ path, size });
     bytes += size;
   }
   await mkdir(join(dir, 'large'), { recursive: true });
@@ -43,58 +43,78 @@ export async function generateTree(dir: string, totalBytes: number): Promise<Tre
     large.push({ path, size });
     bytes += size;
   }
-  return { files: small.length + large.length, bytes, small, large };
+  return { root: dir, files: small.length + large.length, bytes, small, large };
 }
 
 export interface Change { bytesWritten: number; filesTouched: number; newFiles: number }
 
+/** One edit, by path relative to the tree's root: what both tools' copies receive alike. */
+export type ChangeOp =
+  | { kind: 'write'; path: string; offset: number; data: Buffer }
+  | { kind: 'mkdir'; path: string }
+  | { kind: 'create'; path: string; data: Buffer };
+export interface ChangePlan extends Change { ops: ChangeOp[] }
+
 /**
- * Rewrites ~1% of the tree's bytes in place: half as 64 KiB ranges at unaligned random
- * offsets spread over a quarter of the large files, 40% as whole small files rewritten, 10% as
- * five new files. Every touched file gets a new mtime, so both tools notice it.
+ * Plans ~1% of the tree's bytes as edits: half as 64 KiB ranges at unaligned random offsets
+ * spread over a quarter of the large files, 40% as whole small files rewritten, 10% as five
+ * new files. Planned once, applied to rsync's copy (applyLocal) and through 9P into an
+ * environment (grid-ninep.ts), so both tools carry the identical change.
  */
-export async function changeTree(dir: string, tree: Tree, fraction = 0.01): Promise<Change> {
+export function planChange(tree: Tree, fraction = 0.01): ChangePlan {
   const rand = mulberry32(1313);
   const target = Math.round(tree.bytes * fraction);
+  const ops: ChangeOp[] = [];
+  const rel = (p: string) => relative(tree.root, p);
+  const fresh = (n: number) => { const b = Buffer.allocUnsafe(n); randomFillSync(b); return b; };
   let written = 0;
   let touched = 0;
-  const chunk = Buffer.allocUnsafe(64 << 10);
-  // Large files: 64 KiB overwrites round-robin over a quarter of them.
-  const pick = tree.large.filter((_, i) => i % 4 === 0);
+  const CHUNK = 64 << 10;
+  const pick = tree.large.filter((f, i) => i % 4 === 0 && f.size > CHUNK);
   const inLarge = Math.round(target * 0.5);
   for (let i = 0; pick.length && written < inLarge && i < 100_000; i++) {
     const f = pick[i % pick.length]!;
-    if (f.size <= chunk.length) continue;
-    randomFillSync(chunk);
-    const fh = await open(f.path, 'r+');
-    try { await fh.write(chunk, 0, chunk.length, Math.floor(rand() * (f.size - chunk.length))); } finally { await fh.close(); }
-    written += chunk.length;
+    ops.push({ kind: 'write', path: rel(f.path), offset: Math.floor(rand() * (f.size - CHUNK)), data: fresh(CHUNK) });
+    written += CHUNK;
   }
   touched += pick.length;
   // Small files: rewritten whole with new random bytes of the same size.
   const inSmall = written + Math.round(target * 0.4);
   for (let i = 0; written < inSmall && i < tree.small.length; i++) {
-    const path = tree.small[Math.floor(rand() * tree.small.length)]!;
-    const fh = await open(path, 'r+');
-    try {
-      const { size } = await fh.stat();
-      const b = Buffer.allocUnsafe(size);
-      randomFillSync(b);
-      await fh.write(b, 0, size, 0);
-      written += size;
-      touched++;
-    } finally { await fh.close(); }
+    const f = tree.small[Math.floor(rand() * tree.small.length)]!;
+    ops.push({ kind: 'write', path: rel(f.path), offset: 0, data: fresh(f.size) });
+    written += f.size;
+    touched++;
   }
   // New files: the rest, in five.
   const rest = Math.max(5, target - written);
-  await mkdir(join(dir, 'new'), { recursive: true });
+  ops.push({ kind: 'mkdir', path: 'new' });
   for (let i = 0; i < 5; i++) {
-    const b = Buffer.allocUnsafe(Math.ceil(rest / 5));
-    randomFillSync(b);
-    await writeFile(join(dir, 'new', `n${i}.bin`), b);
-    written += b.length;
+    const data = fresh(Math.ceil(rest / 5));
+    ops.push({ kind: 'create', path: `new/n${i}.bin`, data });
+    written += data.length;
   }
-  return { bytesWritten: written, filesTouched: touched, newFiles: 5 };
+  return { ops, bytesWritten: written, filesTouched: touched, newFiles: 5 };
+}
+
+/** Applies a plan to a directory on disk (rsync's source copy). Every touched file gets a new mtime. */
+export async function applyLocal(dir: string, plan: ChangePlan): Promise<void> {
+  for (const op of plan.ops) {
+    const path = join(dir, op.path);
+    if (op.kind === 'mkdir') await mkdir(path, { recursive: true });
+    else if (op.kind === 'create') await writeFile(path, op.data);
+    else {
+      const fh = await open(path, 'r+');
+      try { await fh.write(op.data, 0, op.data.length, op.offset); } finally { await fh.close(); }
+    }
+  }
+}
+
+/** Plans ~1% of the tree as a change and applies it in place. */
+export async function changeTree(dir: string, tree: Tree, fraction = 0.01): Promise<Change> {
+  const plan = planChange(tree, fraction);
+  await applyLocal(dir, plan);
+  return { bytesWritten: plan.bytesWritten, filesTouched: plan.filesTouched, newFiles: plan.newFiles };
 }
 
 /** '256M', '1G', '512MiB', '1073741824' → bytes. */

@@ -2,9 +2,14 @@
 // in one run over the same veth link (test/helpers/netns.ts: A and B on a private bridge).
 //   1. initial replication: `colony import` of the tree on A until B lists the name in
 //      `scores` (every block local)                 vs  `rsync -a` of the tree to B's daemon
-//   2. a 1% change imported on A as a new name: bytes on the wire vs the new unique block
-//      bytes (A's store stats before/after; goal ≤ 1.05×); time until spawnable on B
-//      (goal < 2 s, and ≤ 0.5× rsync's time for the same change)
+//   2. a 1% change made the product's way: spawn the name on A, write the change into the
+//      environment through Colony's 9P client over DATA/9p.sock, `save` it as a new name. The
+//      clock starts when save returns (the name exists on A) and stops when B lists it
+//      complete (polled every 50 ms on an open console). Bytes on the wire vs the new unique
+//      block bytes the save stored (A's store stats before/after; goal ≤ 1.05×); time until
+//      spawnable on B (goal < 2 s, and ≤ 0.5× rsync's time for the identical change applied
+//      to its source copy). For comparison, the old way: `colony import` of the changed tree
+//      (its blocks are on B by then, so that line is the import and the name alone).
 //   3. replication RSS of B's `colony serve`: the peak during phase 1 (goal ≤ 150 MB) beside
 //      B's idle RSS just before it
 // Bytes on the wire: A's eth0 rx+tx (/proc/net/dev in A's namespace), before and after each
@@ -21,7 +26,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLan, lanUnavailable } from '../test/helpers/netns.js';
 import { summarizeProfiles, threadSampler } from './grid-profile.js';
-import { changeTree, generateTree, parseSize } from './grid-tree.js';
+import { NinepClient } from '../appliance/ninep/client.js';
+import { applyOverNinep } from './grid-ninep.js';
+import { applyLocal, generateTree, parseSize, planChange } from './grid-tree.js';
 import {
   ConsoleSession, Lab, PEER_PORT, colony, cpuOf, rssOf, rssSampler, rsyncTo, startRsyncDaemon, startServe, wireBytes,
   buildRuntime, fromSources, type Runtime, type ServeNode,
@@ -39,8 +46,8 @@ const loadavg = () => execFileSync('cat', ['/proc/loadavg']).toString().split(' 
 
 interface Row { name: string; pending?: unknown }
 
-/** Polls B's `scores` every 100 ms until `name` is listed complete; returns when (performance.now()). */
-async function untilVisible(con: ConsoleSession, name: string, deadlineMs: number, progress = false): Promise<number> {
+/** Polls B's `scores` every `everyMs` until `name` is listed complete; returns when (performance.now()). */
+async function untilVisible(con: ConsoleSession, name: string, deadlineMs: number, progress = false, everyMs = 100): Promise<number> {
   let last = 0;
   for (let i = 0; ; i++) {
     const rows = (await con.ask('scores')).result as Row[];
@@ -48,7 +55,7 @@ async function untilVisible(con: ConsoleSession, name: string, deadlineMs: numbe
     if (row && row.pending === undefined) return now();
     if (progress && row && now() - last > 5000) { last = now(); process.stderr.write(`  B: ${name} pending ${JSON.stringify(row.pending)}\n`); }
     if (now() > deadlineMs || i > 1_000_000) throw new Error(`${name} never became visible on B`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -105,7 +112,7 @@ async function main(lab: Lab): Promise<void> {
   conB.close();
   conA = ConsoleSession.open(lab, rt, a.data);
   conB = ConsoleSession.open(lab, rt, b.data);
-  await conA.ask('whoami');
+  const user = ((await conA.ask('whoami')).result as { user: string }).user;
   await conB.ask('whoami');
 
   // What any `colony` command costs before it does anything: node start-up, loading, the
@@ -134,23 +141,42 @@ async function main(lab: Lab): Promise<void> {
   const rsync1 = await rsyncTo(lan, 'a', src, url);
   const rsyncWire1 = wireBytes(lan, 'a') - wire0;
 
-  // Phase 2: a 1% change, then both tools again over the same trees.
-  const change = await changeTree(src, tree);
-  execFileSync('sync');
+  // Phase 2: a 1% change, planned once and applied alike to both tools' copies.
+  const plan = planChange(tree);
+  process.stderr.write(`phase 2: ${MiB(plan.bytesWritten)} rewritten in ${plan.filesTouched} files + ${plan.newFiles} new; spawn tree on A, write over 9P, save as tree2...\n`);
+  const spawned = (await conA.ask('spawn tree')).result as { env: { name: string } };
+  const env = spawned.env.name;
+  // The owner's attach on the unix socket (uid 0 in the tree), as `colony mount` would make it.
+  const nc = await NinepClient.connect(join(a.data, '9p.sock'), { msize: 1 << 20 });
+  let writeMs: number;
+  let written: number;
+  try {
+    const root = await nc.attach(`env/${env}`, user);
+    t0 = now();
+    written = await applyOverNinep(nc, root.fid, plan);
+    writeMs = now() - t0;
+  } finally { nc.close(); }
   const unique0 = await storeBytes(rt, a.data);
-  process.stderr.write(`phase 2: ${MiB(change.bytesWritten)} rewritten in ${change.filesTouched} files + ${change.newFiles} new; colony import as tree2...\n`);
   wire0 = wireBytes(lan, 'a');
   const cpu2 = cpuMeter(a, b);
   t0 = now();
-  await colony(rt, ['import', src, 'tree2'], a.data);
-  const imported2 = now() - t0;
-  const visible2 = (await untilVisible(conB, 'tree2', now() + 600_000)) - t0;
+  await conA.ask(`save ${env} tree2`, 600_000);
+  const saved = now();
+  const saveMs = saved - t0;
+  const visible2 = (await untilVisible(conB, 'tree2', now() + 600_000, false, 50)) - saved;
   const colonyWire2 = wireBytes(lan, 'a') - wire0;
   const cpuLine2 = cpu2();
   const unique = (await storeBytes(rt, a.data)) - unique0;
+  await applyLocal(src, plan);
+  execFileSync('sync');
   wire0 = wireBytes(lan, 'a');
   const rsync2 = await rsyncTo(lan, 'a', src, url);
   const rsyncWire2 = wireBytes(lan, 'a') - wire0;
+  // The old way, for comparison: import the changed tree as a name of its own.
+  t0 = now();
+  await colony(rt, ['import', src, 'tree3'], a.data);
+  const imported3 = now() - t0;
+  const visible3 = (await untilVisible(conB, 'tree3', now() + 600_000, false, 50)) - t0;
 
   const r = (x: number, y: number) => `${(x / y).toFixed(2)}×`;
   console.log(`load average at the end: ${loadavg()} on ${execFileSync('nproc').toString().trim()} CPUs`);
@@ -159,9 +185,11 @@ async function main(lab: Lab): Promise<void> {
   console.log(`initial replication   colony ${secs(visible1).padStart(9)}   rsync ${secs(rsync1).padStart(9)}   ratio ${r(visible1, rsync1)}   (colony: import on A ${secs(imported1)}, then ${secs(visible1 - imported1)} until B lists it)`);
   console.log(`  bytes on the wire   colony ${MB(colonyWire1).padStart(9)}   rsync ${MB(rsyncWire1).padStart(9)}   ratio ${r(colonyWire1, rsyncWire1)}   (tree ${MB(tree.bytes)}: colony ${r(colonyWire1, tree.bytes)}, rsync ${r(rsyncWire1, tree.bytes)})`);
   console.log(`  ${cpuLine1}`);
-  console.log(`1% change             ${MiB(change.bytesWritten)} rewritten in ${change.filesTouched} files + ${change.newFiles} new files; new unique block bytes on A ${MB(unique)}`);
+  console.log(`1% change             ${MiB(plan.bytesWritten)} rewritten in ${plan.filesTouched} files + ${plan.newFiles} new files, written into env ${env} on A over 9P (${MiB(written)} in ${secs(writeMs)}); new unique block bytes the save stored ${MB(unique)}`);
+  console.log(`  save on A           ${secs(saveMs).padStart(9)}   (save tree2 on the console, until it returned)`);
   console.log(`  bytes on the wire   colony ${MB(colonyWire2).padStart(9)}   new unique blocks ${MB(unique)}   ratio ${r(colonyWire2, unique)} (goal ≤ 1.05×) ${verdict(colonyWire2 <= 1.05 * unique)}   | rsync ${MB(rsyncWire2)} (${r(rsyncWire2, unique)})`);
-  console.log(`  spawnable on B      colony ${secs(visible2).padStart(9)}   (goal < 2 s) ${verdict(visible2 < 2000)}   rsync ${secs(rsync2)}   ratio ${r(visible2, rsync2)} (goal ≤ 0.5×) ${verdict(visible2 <= 0.5 * rsync2)}   (import on A ${secs(imported2)}, then ${secs(visible2 - imported2)} until B lists it)`);
+  console.log(`  spawnable on B      colony ${secs(visible2).padStart(9)}   (goal < 2 s) ${verdict(visible2 < 2000)}   rsync ${secs(rsync2)}   ratio ${r(visible2, rsync2)} (goal ≤ 0.5×) ${verdict(visible2 <= 0.5 * rsync2)}   (from save's return until B lists tree2; save + that ${secs(saveMs + visible2)}, ${r(saveMs + visible2, rsync2)} of rsync)`);
+  console.log(`  the old way         colony import of the changed tree as tree3 ${secs(imported3)}, until B lists it ${secs(visible3)} (its blocks already on B: the import and the name alone)`);
   console.log(`  ${cpuLine2}`);
   console.log(`replication RSS on B  peak ${MB(rss1.peak).padStart(9)}   idle before ${MB(idle.rss)}   ratio ${r(rss1.peak, idle.rss)}   (goal ≤ 150 MB) ${verdict(rss1.peak <= 150e6)}   (VmHWM since start ${MB(rss1.hwm)}; at the peak ${rss1.atPeak}; ${rss1.samples} samples)`);
   if (values.profile) {

@@ -1,10 +1,13 @@
 // bench/grid's pure parts: the --size parser, the 1% change it measures (counted in bytes,
 // so the benchmark's "1%" is what it says), and the profile's package buckets.
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import t from 'tap';
+import { L_O_RDONLY } from '../../../appliance/ninep/constants.js';
+import { applyOverNinep } from '../../../bench/grid-ninep.js';
 import { bucketOf } from '../../../bench/grid-profile.js';
-import { changeTree, generateTree, parseSize } from '../../../bench/grid-tree.js';
+import { applyLocal, changeTree, generateTree, parseSize, planChange } from '../../../bench/grid-tree.js';
+import { serve } from '../../integration/ninep/harness.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 t.test('parseSize', async (t) => {
@@ -38,6 +41,34 @@ t.test('the tree holds the size asked, and the change rewrites about 1% of it', 
   t.ok(added > 0 && added < size * 0.002, `five new files of ${added} bytes`);
   t.equal(await totalBytes(dir), size + added, 'rewrites keep every size: only the new files add bytes');
   t.equal(change.newFiles, 5);
+});
+
+t.test('the change written over 9P leaves the tree rsync gets: the same files, byte for byte', async (t) => {
+  const dir = await tmpDir(t);
+  const tree = await generateTree(dir, 8 << 20);
+  const s = await serve(t, { maxMsize: 128 << 10 });
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  for (const f of files) s.fs.writeFile(relative(dir, f), await readFile(f));
+  const plan = planChange(tree);
+  t.ok(plan.ops.some((o) => o.kind === 'write' && o.offset > 0), 'ranges inside large files');
+  t.ok(plan.ops.some((o) => o.kind === 'write' && o.offset === 0), 'small files rewritten');
+  t.equal(plan.ops.filter((o) => o.kind === 'create').length, 5, 'five new files');
+  await applyLocal(dir, plan);
+  const c = await s.client({ msize: 128 << 10 });
+  const root = await c.attach('mem', 'root', 0);
+  t.equal(await applyOverNinep(c, root.fid, plan), plan.bytesWritten, 'every planned byte was written over 9P');
+  const after = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  t.equal(after.length, files.length + 5);
+  let same = 0;
+  for (const f of after) {
+    const fid = await c.walkPath(root.fid, relative(dir, f));
+    await c.open(fid, L_O_RDONLY);
+    if ((await c.readAll(fid)).equals(await readFile(f))) same++;
+    await c.clunk(fid);
+  }
+  t.equal(same, after.length, 'every file over 9P equals rsync\'s copy');
+  t.equal(c.outstanding, 0);
+  t.equal(s.fs.openHandles, 0, 'every fid the change opened was clunked');
 });
 
 t.test('profile buckets', async (t) => {
