@@ -100,11 +100,11 @@ export async function publishThroughAvahi(conn: { bus: dbus.MessageBus; server: 
   };
   group.on('StateChanged', (state: number, error: string) => {
     if (stopped) return;
-    if (state === ESTABLISHED) { log.info({ name, via: 'avahi-daemon' }, 'announced on the LAN (mDNS)'); done(); }
-    if (state === FAILURE) { log.error({ name, error }, 'avahi-daemon failed to publish'); done(); }
+    if (state === ESTABLISHED) { log.info({ instance: name, via: 'avahi-daemon' }, 'announced on the LAN (mDNS)'); done(); }
+    if (state === FAILURE) { log.error({ instance: name, error }, 'avahi-daemon failed to publish'); done(); }
     if (state === COLLISION) {
       step = step.then(async () => {
-        if (renames.length >= MAX_RENAMES) { log.error({ name }, 'gave up announcing: every name tried is taken'); done(); return; }
+        if (renames.length >= MAX_RENAMES) { log.error({ instance: name }, 'gave up announcing: every name tried is taken'); done(); return; }
         const from = name;
         name = nextName(name);
         renames.push({ from, to: name });
@@ -125,7 +125,7 @@ export async function publishThroughAvahi(conn: { bus: dbus.MessageBus; server: 
       await step.catch(() => {});
       // Free withdraws the records: the daemon sends their goodbye.
       await Promise.resolve(group.Free!()).catch((err: Error) => log.warn({ err: err.message }, 'avahi-daemon: freeing the entry group failed'));
-      log.info({ name, via: 'avahi-daemon' }, 'said goodbye on the LAN (mDNS)');
+      log.info({ instance: name, via: 'avahi-daemon' }, 'said goodbye on the LAN (mDNS)');
     },
   };
 }
@@ -157,7 +157,7 @@ export async function browseThroughAvahi(conn: { bus: dbus.MessageBus; server: I
       if (!info || stopped) return;
       items.set(`${iface} ${name}`, { instance: name, nodeId: info.nodeId, version: info.version, ports: info.ports, host: String(r[5]), addresses: [String(r[7])] });
       changed();
-    }, (err: Error) => log.debug({ err: err.message, name }, 'avahi-daemon could not resolve a found instance'));
+    }, (err: Error) => log.debug({ err: err.message, instance: name }, 'avahi-daemon could not resolve a found instance'));
   });
   browser.on('ItemRemove', (iface: number, _proto: number, name: string) => {
     if (items.delete(`${iface} ${name}`)) changed();

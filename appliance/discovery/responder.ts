@@ -72,7 +72,7 @@ export class Responder {
       if (n === 0) this.later(1000, () => send(1));
       else this.phase = 'announced';
       if (n === 0) this.live = this.records;
-      if (n === 0) { this.log.info({ name: this.ann.instance, host: `${this.ann.host}.local` }, 'announced on the LAN (mDNS)'); this.resolveAnnounced(); }
+      if (n === 0) { this.log.info({ instance: this.ann.instance, host: `${this.ann.host}.local` }, 'announced on the LAN (mDNS)'); this.resolveAnnounced(); }
     };
     send(0);
   }
@@ -84,7 +84,7 @@ export class Responder {
       for (const name of uniqueNames(this.ann)) {
         if (!q.questions.some((x) => x.name.toLowerCase() === name)) continue;
         if (probeLoses(this.records, q.authorities ?? [], name)) {
-          this.log.debug({ name: this.ann.instance }, 'lost a simultaneous probe: probing again in a second');
+          this.log.debug({ instance: this.ann.instance }, 'lost a simultaneous probe: probing again in a second');
           this.probe(1000);
           return;
         }
@@ -100,14 +100,14 @@ export class Responder {
     if (!conflicts(this.records, this.ann, records)) return;
     if (this.phase !== 'probing') {
       // §9: an announced name challenged: probe it again; whoever still holds it answers.
-      this.log.warn({ name: this.ann.instance }, 'another host announces our name: probing again');
+      this.log.warn({ instance: this.ann.instance }, 'another host announces our name: probing again');
       this.probe(0);
       return;
     }
     if (++this.renames > MAX_RENAMES) {
       this.phase = 'failed';
       ++this.round;
-      this.log.error({ name: this.ann.instance, renames: MAX_RENAMES }, 'gave up announcing: every name tried is taken');
+      this.log.error({ instance: this.ann.instance, renames: MAX_RENAMES }, 'gave up announcing: every name tried is taken');
       this.resolveAnnounced();
       return;
     }
@@ -141,7 +141,7 @@ export class Responder {
     this.resolveAnnounced();
     if (was === 'announcing' || was === 'announced') {
       await sendAll(this.sockets, (m, done) => m.respond({ answers: recordsOf(this.ann, true) }, () => done()));
-      this.log.info({ name: this.ann.instance }, 'said goodbye on the LAN (mDNS)');
+      this.log.info({ instance: this.ann.instance }, 'said goodbye on the LAN (mDNS)');
     }
   }
 

@@ -32,8 +32,11 @@ t.test('same name renamed; paired by id alone connect; unpaired seen, not connec
   await b!.line(`pair ${a!.id}`);
   await connected(a!, b!, 30_000);
   await connected(b!, a!, 30_000);
-  const row = (await peersOf(a!)).find((r) => r.id === b!.id) as unknown as { addresses: string[] };
-  t.ok(row.addresses.includes(`/ip4/${b!.ip}/tcp/17034`), `A dials B where B announces itself (${row.addresses.join(' ')})`);
+  // The first connection may be B's dial (B found A first): A learns B's address once B has
+  // finished probing its new name and announced it.
+  const want = `/ip4/${b!.ip}/tcp/17034`;
+  const row = await until('A knows B\'s announced address', async () => ((await peersOf(a!)).find((r) => r.id === b!.id) as unknown as { addresses: string[] } | undefined)?.addresses.includes(want) || undefined, { timeoutMs: 30_000 });
+  t.ok(row, `A dials B where B announces itself (${want})`);
 
   const seen = await until('A lists C as seen', async () => (await peersOf(a!)).find((r) => r.id === c!.id && r.state === 'seen'));
   t.match(seen, { paired: false, name: `colony-${c!.id.slice(-6).toLowerCase()}` }, 'C: seen on the LAN under its default name, not paired');
