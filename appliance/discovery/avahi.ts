@@ -5,7 +5,7 @@
 //
 // Concurrency: one publish step at a time (a collision resets the group and adds the
 // services again under the next name, chained on `step`); resolves run one per found item.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readlink, stat } from 'node:fs/promises';
 import dbus from 'dbus-next';
 import type { Log } from '../log.js';
 import type { Found } from './browse.js';
@@ -57,6 +57,7 @@ export async function connectAvahi(log: Log, ms = 2000): Promise<{ bus: dbus.Mes
     const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
     const got = await Promise.race([found, late]);
     if (!got) throw new Error(`no answer within ${ms} ms`);
+    if (!(await sameNetwork())) throw new Error('avahi-daemon runs in another network namespace');
     return got;
   } catch (err) {
     log.debug({ err: (err as Error).message }, 'avahi-daemon is not reachable over D-Bus: mDNS in process');
@@ -65,6 +66,18 @@ export async function connectAvahi(log: Log, ms = 2000): Promise<{ bus: dbus.Mes
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Whether the daemon (its pid file, when readable) shares our network namespace: the system
+ * bus is a file, so a process in a namespace of its own may reach the host's daemon, which
+ * would publish on the host's network, not ours. No pid file: assume it does.
+ */
+export async function sameNetwork(pidFile = '/run/avahi-daemon/pid'): Promise<boolean> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  const [theirs, ours] = await Promise.all([readlink(`/proc/${pid}/ns/net`).catch(() => ''), readlink('/proc/self/ns/net').catch(() => '')]);
+  return !theirs || !ours || theirs === ours;
 }
 
 /** Interface names → Avahi's indexes (the kernel's), from sysfs; absent ones are left out. */

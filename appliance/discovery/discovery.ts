@@ -50,6 +50,11 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
   const name = checkInstanceName(opts.name ?? defaultName(opts.nodeId));
   const host = defaultName(opts.nodeId);
   const ann = { instance: name, host, addresses: chosen.map((c) => c.address), nodeId: opts.nodeId, version: opts.version, ports: opts.ports };
+  if (chosen.length === 0) {
+    // Nothing to announce on (none chosen, or no listener reaches one): no socket, no bus.
+    opts.log.info({ interfaces: opts.interfaces }, 'discovery: no interface to announce on (none chosen, or no listener reaches one)');
+    return { name: () => name, renames: () => [], interfaces: () => [], found: () => [], via: 'in process', announced: Promise.resolve(), stop: async () => {} };
+  }
   const conn = opts.avahi === false || opts.port !== undefined ? undefined : await connectAvahi(opts.log);
   if (conn) {
     // One responder per host: the daemon publishes and browses; this process opens no socket on 5353.
@@ -71,9 +76,8 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
   const renames: Array<{ from: string; to: string }> = [];
   const responder = new Responder(sockets, ann, opts.log, (to, from) => { renames.push({ from, to }); });
   const browser = new Browser(sockets, (found) => opts.onFound?.(found));
-  const announced = chosen.length ? responder.start() : Promise.resolve();
+  const announced = responder.start();
   browser.start();
-  if (chosen.length === 0) opts.log.info({ interfaces: opts.interfaces }, 'discovery: no interface to announce on (none chosen, or no listener reaches one)');
   let stopping: Promise<void> | undefined;
   return {
     name: () => responder.name,

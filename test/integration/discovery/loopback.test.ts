@@ -46,3 +46,12 @@ t.test('two responders on loopback: same name renamed, found, goodbye', async (t
   await until('B gone from A', () => !seen[0]!.some((f) => f.nodeId === ids[1]));
   t.pass('the goodbye removed B from A\'s browse');
 });
+
+t.test('no interface chosen (or none a listener reaches): nothing opened, nothing announced', async (t) => {
+  const lines: string[] = [];
+  const d = await startDiscovery({ nodeId: ids[0]!, version: '1', ports: { peer: 1 }, interfaces: ['lo'], reachable: () => false, log: recordingLog(lines) });
+  await d.announced;
+  t.same([d.interfaces(), d.found(), d.via], [[], [], 'in process']);
+  t.ok(lines.some((l) => /no interface to announce on/.test(l)), 'said so in the log');
+  await d.stop();
+});
