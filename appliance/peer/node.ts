@@ -46,6 +46,9 @@ export interface HandleOptions {
   maxOutboundStreams?: number;
 }
 
+/** The most a stream's remote may send ahead of our reading (yamux's default is 16 MiB). */
+export const YAMUX_MAX_WINDOW = 2 << 20;
+
 export type PeerHandler = (stream: PeerStream) => void | Promise<void>;
 
 export interface PeerNode {
@@ -102,7 +105,10 @@ export async function startPeerNode(options: PeerNodeOptions): Promise<PeerNode>
     addresses: { listen: options.listen ?? DEFAULT_LISTEN },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // A stream's receive window is capped so a paused reader (stream.ts) holds at most this
+    // much in libp2p's read buffer (under its 4 MiB limit); it bounds a stream's throughput
+    // to window / round trip (2 MiB at 50 ms: 40 MB/s), far above the LAN's need.
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: YAMUX_MAX_WINDOW } })],
     services: { identify: identify(), ping: ping() },
     connectionGater: {
       denyDialPeer: (peerId) => !member(peerId, 'dial'),
