@@ -309,7 +309,9 @@ export class BlockStore {
     const chunk = this.writeBuffer.subarray(0, this.buffered);
     const start = logPosition(this.active.number, this.active.size);
     const before = this.active.size;
-    this.writeBuffer = Buffer.allocUnsafe(this.writeBuffer.length);
+    // The buffer is reused, not replaced: appends wait for this flush (exclusive), and the
+    // pending views into it are dropped below once written (or the puts are forgotten).
+    // A new buffer per flush was 4 MiB of external memory per 4 MiB stored, for the GC.
     this.buffered = 0;
     try {
       await this.active.append([chunk], chunk.length);
