@@ -236,6 +236,9 @@ export function startBlockReceiver(peer: string, deps: Deps): BlockReceiver {
           cursor = next;
           await cursors.save(peer, { epoch: remote.epoch, pos: cursor });
           track.at(cursor);
+          // Where replication's memory goes (bench/grid reads these at debug): per batch, cheap.
+          const m = process.memoryUsage();
+          log.debug({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, cursor }, 'batch settled: memory');
           const due = track.progressDue(o.progressLogMs);
           if (due) { logging = true; log.info({ ...due, fetched: stats.fetched, fetchedBytes: stats.fetchedBytes }, `replicating from the peer: ${due.percent}% of its log`); }
           if (logging && cursor >= remote.head) { logging = false; log.info({ from: startedAt, cursor, fetched: stats.fetched }, 'caught up with the peer'); }
