@@ -22,7 +22,7 @@
 //   either              error  { code, message }              the request (or session) failed
 import { ColonyError, type ErrorCode } from '../errors.js';
 import type { RemoteEntry, RemotePage } from './block-wants.js';
-import { encodeFrame as encodeAnyFrame, FrameReader as FramesReader, type Frame as AnyFrame } from './frames.js';
+import { encodeFrame as encodeAnyFrame, FrameReader as FramesReader, writeParts, type Frame as AnyFrame } from './frames.js';
 import type { PeerStream } from './stream.js';
 
 export const BLOCK_PROTOCOL = '/colony/blocks/1';
@@ -95,10 +95,8 @@ export function encodeFrame(msg: Message, body?: Uint8Array): Buffer[] {
   return encodeAnyFrame(msg, body);
 }
 
-/** Writes one frame, awaiting the stream's backpressure for each part. */
-export async function writeFrame(stream: Pick<PeerStream, 'write'>, msg: Message, body?: Uint8Array): Promise<void> {
-  for (const part of encodeFrame(msg, body)) await stream.write(part);
-}
+/** Writes one frame (small ones in one write: frames.ts), awaiting the stream's backpressure. */
+export const writeFrame = (stream: Pick<PeerStream, 'write'>, msg: Message, body?: Uint8Array): Promise<void> => writeParts(stream, encodeFrame(msg, body));
 
 const isHex = (s: unknown, len: number) => typeof s === 'string' && s.length === len && /^[0-9a-f]+$/.test(s);
 const isPos = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;

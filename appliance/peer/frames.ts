@@ -43,9 +43,22 @@ export function encodeFrame(header: unknown, body?: Uint8Array, maxHeader = Numb
   return body && body.length > 0 ? [out, Buffer.from(body.buffer, body.byteOffset, body.byteLength)] : [out];
 }
 
-/** Writes one frame, awaiting the stream's backpressure for each part. */
+/**
+ * A frame whose parts together are at most this goes out in one write (one copy of the body):
+ * each write is its own yamux frame, Noise message and, with no Nagle, TCP segment, so a
+ * small block written as two parts cost twice those headers and an ACK more.
+ */
+export const COALESCE_BYTES = 64 << 10;
+
+/** Writes a frame's parts (encodeFrame's), joined when small, awaiting the stream's backpressure. */
+export async function writeParts(stream: Pick<PeerStream, 'write'>, parts: readonly Buffer[]): Promise<void> {
+  if (parts.length > 1 && parts.reduce((n, p) => n + p.length, 0) <= COALESCE_BYTES) { await stream.write(Buffer.concat(parts)); return; }
+  for (const part of parts) await stream.write(part);
+}
+
+/** Writes one frame, awaiting the stream's backpressure. */
 export async function writeFrame(stream: Pick<PeerStream, 'write'>, header: unknown, body?: Uint8Array): Promise<void> {
-  for (const part of encodeFrame(header, body)) await stream.write(part);
+  await writeParts(stream, encodeFrame(header, body));
 }
 
 /**

@@ -13,9 +13,11 @@ function spying(node: PeerNode, onHeader: (msg: { t: string }) => void): PeerNod
       remotePeer: s.remotePeer, protocol: s.protocol, end: () => s.end(), abort: (e) => s.abort(e),
       [Symbol.asyncIterator]: () => s[Symbol.asyncIterator](),
       write: (chunk) => {
-        // Every frame's first part is its prefix and header (frames.ts); bodies are not sent this way.
+        // Every frame's first write starts with its prefix and header (frames.ts): alone, or
+        // with its body when the frame is small.
         const b = Buffer.from(chunk);
-        if (b.length >= 8 && b.readUInt32BE(0) === b.length - 8) onHeader(JSON.parse(b.subarray(8).toString('utf8')));
+        const header = b.length >= 8 ? b.readUInt32BE(0) : -1;
+        if (header >= 0 && (b.length === 8 + header || b.length === 8 + header + b.readUInt32BE(4))) onHeader(JSON.parse(b.subarray(8, 8 + header).toString('utf8')));
         return s.write(chunk);
       },
     };

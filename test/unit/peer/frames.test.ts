@@ -3,7 +3,7 @@
 // its buffer on every chunk copies quadratically), a whole-chunk body not copied at all,
 // bounds checked from the prefix alone, and a timed-out read kept for the next call.
 import t from 'tap';
-import { encodeFrame, FrameReader, FRAME_PREFIX_BYTES } from '../../../appliance/peer/frames.js';
+import { COALESCE_BYTES, encodeFrame, FrameReader, FRAME_PREFIX_BYTES, writeFrame } from '../../../appliance/peer/frames.js';
 
 const limits = { maxHeader: 1 << 20, maxBody: 64 << 20 };
 const any = (v: unknown) => v as { t: string };
@@ -59,6 +59,21 @@ t.test('a body that is one whole chunk is handed over without a copy', async (t)
   const f = await r.next(1000);
   t.ok(f !== 'timeout' && f?.body.equals(body));
   t.equal(r.copiedBytes, 0);
+});
+
+t.test('a small frame is one write (one yamux frame, Noise message, TCP segment); a large body is not copied', async (t) => {
+  const writes: Uint8Array[] = [];
+  const sink = { write: async (c: Uint8Array) => { writes.push(c); } };
+  const small = Buffer.alloc(8000, 3);
+  await writeFrame(sink, { t: 'block' }, small);
+  t.equal(writes.length, 1, 'header and body of an 8 KB block in one write');
+  const large = Buffer.alloc(COALESCE_BYTES + 1, 4);
+  await writeFrame(sink, { t: 'block' }, large);
+  t.equal(writes.length, 3, 'a large body after its header');
+  t.equal(writes[2]!.buffer, large.buffer, 'the large body as given, not copied');
+  const r = new FrameReader((async function* () { yield* writes; })(), limits, any);
+  const [a, b] = await readAll(r);
+  t.ok(a!.body.equals(small) && b!.body.equals(large), 'both read back');
 });
 
 t.test('bounds are checked from the prefix, before the bytes are read', async (t) => {
