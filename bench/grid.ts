@@ -192,7 +192,7 @@ async function main(lab: Lab): Promise<void> {
   console.log(`  ${cpuLine1}`);
   console.log(`1% change             ${MiB(plan.bytesWritten)} rewritten in ${plan.filesTouched} files + ${plan.newFiles} new files, written into env ${env} on A over 9P (${MiB(written)} in ${secs(writeMs)}); new unique block bytes the save stored ${MB(unique)}`);
   console.log(`  save on A           ${secs(saveMs).padStart(9)}   (save tree2 on the console, until it returned)`);
-  console.log(`  bytes on the wire   colony ${MB(colonyWire2).padStart(9)}   new unique blocks ${MB(unique)}   ratio ${r(colonyWire2, unique)} (goal ≤ 1.05×) ${verdict(colonyWire2 <= 1.05 * unique)}   | rsync ${MB(rsyncWire2)} (${r(rsyncWire2, unique)})`);
+  console.log(`  bytes on the wire   colony ${MB(colonyWire2).padStart(9)}   new unique blocks ${MB(unique)}   ratio ${(colonyWire2 / unique).toFixed(3)}× (goal ≤ 1.05×) ${verdict(colonyWire2 <= 1.05 * unique)}   | rsync ${MB(rsyncWire2)} (${r(rsyncWire2, unique)})`);
   console.log(`  spawnable on B      colony ${secs(visible2).padStart(9)}   (goal < 2 s) ${verdict(visible2 < 2000)}   rsync ${secs(rsync2)}   ratio ${r(visible2, rsync2)} (goal ≤ 0.5×) ${verdict(visible2 <= 0.5 * rsync2)}   (from save's return until B lists tree2 complete; first listed, blocks pending or not, after ${secs(listed2.at! - saved)}; save + that ${secs(saveMs + visible2)}, ${r(saveMs + visible2, rsync2)} of rsync)`);
   console.log(`  the old way         colony import of the changed tree as tree3 ${secs(imported3)}, until B lists it ${secs(visible3)} (its blocks already on B: the import and the name alone)`);
   console.log(`  ${cpuLine2}`);
