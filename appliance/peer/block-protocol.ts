@@ -2,10 +2,11 @@
 // after it:
 //   frame = u32 BE header length | u32 BE body length | header (UTF-8 JSON) | body
 //
-// A `block` frame's body is the block's bytes, sent as stored (the receiver hashes them
-// against the score it asked for). A `page` and a `fetch` carry their lists as fixed-width
-// binary records in the body (hex in JSON cost about twice the bytes); callers see them
-// as `entries` and `scores` (decoded by this module's reader, encoded by encodeFrame).
+// A `block` frame's body is its 32-byte score then the block's bytes, sent as stored (the
+// receiver hashes them against the score it asked for). A `page` and a `fetch` carry their
+// lists as fixed-width binary records in the body (hex in JSON cost about twice the bytes).
+// Callers see `score`, `entries` and `scores` as before (decoded by this module's reader,
+// encoded by encodeFrame).
 // Everything else is a header alone. One stream per session, opened by the receiver; the
 // sender speaks first with `hello`. Requests are answered in order, one at a time; `head`
 // notices may come between any two frames.
@@ -15,7 +16,7 @@
 //   sender → receiver   page   { n, next, head } + n × ENTRY_BYTES   an entry: pos u64 | end u64 |
 //                                                             size u32 | type u32 | score (32 bytes)
 //   receiver → sender   fetch  { n } + n × 32-byte scores     n ≤ FETCH_MAX_SCORES
-//   sender → receiver   block  { score, type } + bytes        one per score, in the asked order,
+//   sender → receiver   block  { type } + score + bytes       one per score, in the asked order,
 //                       missing { score, code }               or this when it cannot serve that block
 //                       done   {}                             after the last of them
 //   sender → receiver   head   { epoch, head }                pushed after the sender's store synced
@@ -55,9 +56,10 @@ export type Frame = AnyFrame<Message>;
 export const protocolError = (detail: string) => new ColonyError('COLONY_PROTOCOL', detail);
 
 /** A `page` or `fetch` as it travels: the count in the header, the records in the body. */
-type WireHeader = Exclude<Message, { t: 'page' } | { t: 'fetch' }>
+type WireHeader = Exclude<Message, { t: 'page' } | { t: 'fetch' } | { t: 'block' }>
   | { t: 'page'; n: number; next: number; head: number }
-  | { t: 'fetch'; n: number };
+  | { t: 'fetch'; n: number }
+  | { t: 'block'; type: number };
 
 const putU64 = (b: Buffer, v: number, at: number) => { b.writeUInt32BE(Math.floor(v / 2 ** 32), at); b.writeUInt32BE(v >>> 0, at + 4); };
 const getU64 = (b: Buffer, at: number) => b.readUInt32BE(at) * 2 ** 32 + b.readUInt32BE(at + 4);
@@ -92,6 +94,11 @@ export function encodeFrame(msg: Message, body?: Uint8Array): Buffer[] {
     if (scores.length !== msg.scores.length * SCORE_BYTES) throw protocolError('a fetch of a score that is not 32 bytes');
     return encodeAnyFrame({ t: 'fetch', n: msg.scores.length }, scores);
   }
+  if (msg.t === 'block') {
+    const score = Buffer.from(msg.score, 'hex');
+    if (score.length !== SCORE_BYTES) throw protocolError('a block whose score is not 32 bytes');
+    return encodeAnyFrame({ t: 'block', type: msg.type }, body ? [score, body] : [score]);
+  }
   return encodeAnyFrame(msg, body);
 }
 
@@ -113,7 +120,7 @@ export function checkMessage(value: unknown): WireHeader {
       case 'entries': return isPos(m.from) && Number.isInteger(m.limit) && (m.limit as number) >= 1 && (m.limit as number) <= ENTRIES_MAX_LIMIT;
       case 'page': return isCount(m.n, ENTRIES_MAX_LIMIT) && isPos(m.next) && isPos(m.head);
       case 'fetch': return isCount(m.n, FETCH_MAX_SCORES);
-      case 'block': return isHex(m.score, 64) && isPos(m.type);
+      case 'block': return isPos(m.type);
       case 'missing': return isHex(m.score, 64) && typeof m.code === 'string';
       case 'done': return true;
       case 'error': return typeof m.code === 'string' && typeof m.message === 'string';
@@ -138,6 +145,10 @@ function fromWireFrame(f: AnyFrame<WireHeader>): Frame {
     const scores = Array.from({ length: msg.n }, (_, i) => body.toString('hex', i * SCORE_BYTES, (i + 1) * SCORE_BYTES));
     return { msg: { t: 'fetch', scores }, body: Buffer.alloc(0) };
   }
+  if (msg.t === 'block') {
+    if (body.length < SCORE_BYTES) throw protocolError('a block frame without its score');
+    return { msg: { t: 'block', score: body.toString('hex', 0, SCORE_BYTES), type: msg.type }, body: body.subarray(SCORE_BYTES) };
+  }
   return { msg, body };
 }
 
@@ -156,7 +167,7 @@ export function remoteError(m: Extract<Message, { t: 'error' }>, peer: string): 
 export class FrameReader {
   private readonly frames: FramesReader<WireHeader>;
   constructor(stream: AsyncIterable<Uint8Array>, maxBody = MAX_BODY_BYTES) {
-    this.frames = new FramesReader(stream, { maxHeader: MAX_HEADER_BYTES, maxBody }, checkMessage);
+    this.frames = new FramesReader(stream, { maxHeader: MAX_HEADER_BYTES, maxBody: maxBody + SCORE_BYTES }, checkMessage);
   }
 
   /** The next frame, undefined at a clean end of the stream, or 'timeout' after `ms` (frames.ts). */

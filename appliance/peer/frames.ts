@@ -33,14 +33,17 @@ const protocolError = (detail: string) => new ColonyError('COLONY_PROTOCOL', det
  * (not copied). COLONY_TOO_LARGE when the header is over `maxHeader`: the caller's to handle
  * (say, by sending a smaller page).
  */
-export function encodeFrame(header: unknown, body?: Uint8Array, maxHeader = Number.MAX_SAFE_INTEGER): Buffer[] {
+export function encodeFrame(header: unknown, body?: Uint8Array | readonly Uint8Array[], maxHeader = Number.MAX_SAFE_INTEGER): Buffer[] {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   if (json.length > maxHeader) throw new ColonyError('COLONY_TOO_LARGE', `a frame header of ${json.length} bytes is over ${maxHeader}`);
+  // A body may come in parts (say, a score then a block), sent one after the other, uncopied.
+  const parts = (body === undefined ? [] : body instanceof Uint8Array ? [body] : body)
+    .filter((b) => b.length > 0).map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   const out = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + json.length);
   out.writeUInt32BE(json.length, 0);
-  out.writeUInt32BE(body?.length ?? 0, 4);
+  out.writeUInt32BE(parts.reduce((n, b) => n + b.length, 0), 4);
   json.copy(out, FRAME_PREFIX_BYTES);
-  return body && body.length > 0 ? [out, Buffer.from(body.buffer, body.byteOffset, body.byteLength)] : [out];
+  return [out, ...parts];
 }
 
 /**

@@ -1,6 +1,7 @@
 // /colony/blocks/1 frames as data: round trips split at every byte, the size bounds checked
 // before the bytes are read, malformed headers refused, a timed-out read kept for later;
-// pages and fetches travel as binary records (56 bytes an entry, 32 a score), not JSON.
+// pages and fetches travel as binary records (56 bytes an entry, 32 a score), not JSON, and
+// a block's score as 32 bytes before its bytes.
 import t from 'tap';
 import { checkMessage, encodeFrame, ENTRY_BYTES, FrameReader, MAX_HEADER_BYTES, type Message, type WireEntry } from '../../../appliance/peer/block-protocol.js';
 
@@ -46,6 +47,21 @@ t.test('a page costs ENTRY_BYTES an entry and a fetch 32 bytes a score on the wi
   t.same(f !== 'timeout' && f?.msg, { t: 'fetch', scores });
 });
 
+t.test('a block frame: its score as 32 binary bytes before the bytes, the body handed over as a view', async (t) => {
+  const body = Buffer.alloc(8000, 5);
+  const wire = Buffer.concat(encodeFrame({ t: 'block', score: 'ab'.repeat(32), type: 3 }, body));
+  t.ok(wire.length <= body.length + 8 + 24 + 32, `a block of ${body.length} bytes is ${wire.length} on the wire`);
+  const f = await new FrameReader(chunks([wire])).next(1000);
+  t.same(f !== 'timeout' && f?.msg, { t: 'block', score: 'ab'.repeat(32), type: 3 });
+  t.ok(f !== 'timeout' && f?.body.equals(body));
+  const bare = Buffer.concat(encodeFrame({ t: 'done' }));
+  const noScore = Buffer.from(JSON.stringify({ t: 'block', type: 1 }));
+  const prefix = Buffer.alloc(8);
+  prefix.writeUInt32BE(noScore.length, 0);
+  prefix.writeUInt32BE(10, 4);
+  await t.rejects(new FrameReader(chunks([prefix, noScore, Buffer.alloc(10), bare])).next(1000), { code: 'COLONY_PROTOCOL' });
+});
+
 t.test('a page or fetch whose body does not match its count is a protocol error', async (t) => {
   const [prefix, body] = encodeFrame({ t: 'page', entries: [[0, 10, 'ab'.repeat(32), 1, 2]], next: 10, head: 10 });
   await t.rejects(new FrameReader(chunks([prefix!, body!.subarray(0, 55)])).next(1000), { code: 'COLONY_PROTOCOL' });
@@ -73,7 +89,7 @@ t.test('a stream that ends inside a frame, and malformed messages, are protocol 
   await t.rejects(new FrameReader(chunks([whole!.subarray(0, 10)])).next(1000), { code: 'COLONY_PROTOCOL' });
   for (const bad of [null, 3, { t: 'nope' }, { t: 'hello', v: 1, epoch: 'xyz', head: 0 }, { t: 'entries', from: -1, limit: 5 },
     { t: 'entries', from: 0, limit: 100_000 }, { t: 'fetch', scores: ['00'] }, { t: 'page', entries: [[0, 1, 'ab', 1]], next: 1, head: 1 },
-    { t: 'fetch', n: 1025 }, { t: 'page', n: 4097, next: 1, head: 1 }, { t: 'page', n: 1, next: -1, head: 1 }]) {
+    { t: 'fetch', n: 1025 }, { t: 'block', type: -1 }, { t: 'page', n: 4097, next: 1, head: 1 }, { t: 'page', n: 1, next: -1, head: 1 }]) {
     t.throws(() => checkMessage(bad), { code: 'COLONY_PROTOCOL' }, JSON.stringify(bad));
   }
 });
