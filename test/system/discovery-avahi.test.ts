@@ -8,7 +8,7 @@ import t from 'tap';
 import { startSupervisor } from '../helpers/colony-server.js';
 import { createLan, lanUnavailable } from '../helpers/netns.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { avahiScript, daemonPids, zeroconfClient } from './discovery-clients.js';
+import { avahiScript, daemonPids, zeroconfClient } from './fixtures/discovery-clients.js';
 
 const skip = lanUnavailable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

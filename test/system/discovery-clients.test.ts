@@ -11,7 +11,7 @@ import t from 'tap';
 import { startSupervisor, type ColonySupervisor } from '../helpers/colony-server.js';
 import { createLan, lanUnavailable } from '../helpers/netns.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { avahiClient, zeroconfClient, type Client } from './discovery-clients.js';
+import { avahiClient, zeroconfClient, type Client } from './fixtures/discovery-clients.js';
 
 const skip = lanUnavailable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
