@@ -85,7 +85,7 @@ export interface ServeNode {
 export async function startServe(lab: Lab, rt: Runtime, lan: Lan, name: string, data: string, profileDir?: string): Promise<ServeNode> {
   const n = lan.node(name);
   const [cmd, args] = lan.wrap(name, process.execPath, [
-    '--initial-old-space-size=64', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...rt.entry, 'serve', '--data', data,
+    '--initial-old-space-size=64', '--max-semi-space-size=2', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...rt.entry, 'serve', '--data', data,
     // Each namespace has its own loopback: fixed ports cannot collide.
     '--9p', '127.0.0.1:5640', '--ssh', '127.0.0.1:2222', '--peer', `${n.address}:${PEER_PORT}`,
   ]);
