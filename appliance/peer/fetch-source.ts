@@ -27,6 +27,7 @@ import type { Log } from '../log.js';
 import { formatScore, type BlockSource, type BlockStore, type Score } from '../store/index.js';
 import { BLOCK_PROTOCOL, BLOCK_PROTOCOL_VERSION, FrameReader, protocolError, remoteError, writeFrame, type Frame } from './block-protocol.js';
 import type { PeerNode } from './node.js';
+import type { PeerStream } from './stream.js';
 
 export const FETCH_SOURCE_TIMEOUT_MS = 10_000;
 /** Scores a `fetchMany` request names (the protocol allows FETCH_MAX_SCORES). */
@@ -194,18 +195,12 @@ export class PeerBlockSource implements BlockSource {
   private async askMany(peer: string, left: Map<string, Score>): Promise<void> {
     const s = await this.node.newStream(peer, BLOCK_PROTOCOL, { signal: AbortSignal.timeout(this.timeoutMs) });
     try {
-      const reader = new FrameReader(s);
-      const hello = await this.next(reader, peer);
-      if (hello.msg.t !== 'hello' || hello.msg.v !== BLOCK_PROTOCOL_VERSION) throw protocolError(`${peer} did not say hello in version ${BLOCK_PROTOCOL_VERSION}`);
+      const reader = await this.hello(s, peer);
       const keys = [...left.keys()];
       for (let i = 0; i < keys.length; i += FETCH_MANY_BATCH) {
-        const batch = keys.slice(i, i + FETCH_MANY_BATCH);
         this.counts.fetches++;
-        await writeFrame(s, { t: 'fetch', scores: batch });
-        for (const key of batch) {
-          const got = await this.next(reader, peer);
-          if ((got.msg.t !== 'block' && got.msg.t !== 'missing') || got.msg.score !== key) throw protocolError(`${peer} answered out of order (expected block ${key})`);
-          if (got.msg.t === 'missing') continue;
+        await this.request(s, reader, peer, keys.slice(i, i + FETCH_MANY_BATCH), async (key, got) => {
+          if (got.msg.t !== 'block') return;
           try {
             await this.local.putVerified(got.msg.type, got.body, left.get(key)!);
           } catch (err) {
@@ -217,15 +212,33 @@ export class PeerBlockSource implements BlockSource {
           }
           this.counts.fetched++;
           left.delete(key);
-        }
-        const end = await this.next(reader, peer);
-        if (end.msg.t !== 'done') throw protocolError(`${peer} sent '${end.msg.t}' where 'done' was due`);
+        });
       }
       await s.end().catch(() => {});
     } catch (err) {
       s.abort(err as Error);
       throw err;
     }
+  }
+
+  /** Reads the peer's hello on a new session and checks its version; the session's reader. */
+  private async hello(s: PeerStream, peer: string): Promise<FrameReader> {
+    const reader = new FrameReader(s);
+    const hello = await this.next(reader, peer);
+    if (hello.msg.t !== 'hello' || hello.msg.v !== BLOCK_PROTOCOL_VERSION) throw protocolError(`${peer} did not say hello in version ${BLOCK_PROTOCOL_VERSION}`);
+    return reader;
+  }
+
+  /** One `fetch` of `keys`: each answer (`block` or `missing`, in order) goes to `onAnswer`, then `done` is due. */
+  private async request(s: PeerStream, reader: FrameReader, peer: string, keys: string[], onAnswer: (key: string, got: Frame) => Promise<void>): Promise<void> {
+    await writeFrame(s, { t: 'fetch', scores: keys });
+    for (const key of keys) {
+      const got = await this.next(reader, peer);
+      if ((got.msg.t !== 'block' && got.msg.t !== 'missing') || got.msg.score !== key) throw protocolError(`${peer} answered out of order (expected block ${key})`);
+      await onAnswer(key, got);
+    }
+    const end = await this.next(reader, peer);
+    if (end.msg.t !== 'done') throw protocolError(`${peer} sent '${end.msg.t}' where 'done' was due`);
   }
 
   /** The next frame that is not a head notice, within timeoutMs. */
@@ -252,18 +265,12 @@ export class PeerBlockSource implements BlockSource {
     signal.addEventListener('abort', onAbort);
     try {
       if (signal.aborted) throw signal.reason;
-      const reader = new FrameReader(s);
-      const key = score.toString('hex');
       // Each read waits at most timeoutMs; the overall timer aborts the stream sooner.
-      const next = () => this.next(reader, peer);
-      const hello = await next();
-      if (hello.msg.t !== 'hello' || hello.msg.v !== BLOCK_PROTOCOL_VERSION) throw protocolError(`${peer} did not say hello in version ${BLOCK_PROTOCOL_VERSION}`);
-      await writeFrame(s, { t: 'fetch', scores: [key] });
-      const got = await next();
-      if ((got.msg.t !== 'block' && got.msg.t !== 'missing') || got.msg.score !== key) throw protocolError(`${peer} answered out of order (expected block ${key})`);
-      const answer: Answer = got.msg.t === 'block' ? { t: 'block', type: got.msg.type, data: got.body } : { t: 'missing' };
-      const end = await next();
-      if (end.msg.t !== 'done') throw protocolError(`${peer} sent '${end.msg.t}' where 'done' was due`);
+      const reader = await this.hello(s, peer);
+      let answer: Answer = { t: 'missing' };
+      await this.request(s, reader, peer, [score.toString('hex')], async (_key, got) => {
+        if (got.msg.t === 'block') answer = { t: 'block', type: got.msg.type, data: got.body };
+      });
       await s.end().catch(() => {});
       return answer;
     } catch (err) {
