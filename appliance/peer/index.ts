@@ -11,3 +11,6 @@ export { PeerBlockSource, FETCH_SOURCE_TIMEOUT_MS, FETCH_MANY_BATCH, type PeerBl
 export { startNamesProtocol, NAMES_PROTOCOL, type NamesProtocol, type NamesProtocolOptions, type NamesStats } from './names-protocol.js';
 // The grid's one frame layout and its bounded, timed reader, for every protocol module.
 export { encodeFrame, writeFrame, FrameReader, FRAME_PREFIX_BYTES, type Frame, type FrameLimits } from './frames.js';
+// `/colony/proc/1`: the global /proc tree's view of every connected member's processes.
+export { startProcProtocol, ASK_TIMEOUT_MS as PROC_ASK_TIMEOUT_MS, type ProcProtocol, type ProcProtocolOptions, type ProcProvider, type ProcSource, type ProcStats } from './proc-service.js';
+export { PROC_PROTOCOL, MAX_PROCESSES, type ProcInfo } from './proc-protocol.js';
