@@ -1,6 +1,7 @@
-// What booming an environment does, once the Grid has decided who may: the token is
-// revoked, the boom hooks run (9P clients are cut off), and a disk environment's record
-// and cache are removed. The snapshot stays.
+// What booming an environment does, once the Grid has decided who may: the stop hooks run
+// (the executor kills its processes and unmounts it), the token is revoked, the boom hooks
+// run (9P clients are cut off), and a disk environment's record and cache are removed.
+// The snapshot stays.
 import { ColonyError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { EnvCaches } from './caches.js';
@@ -10,6 +11,9 @@ import type { GridLimits, RunningSummary } from './policy.js';
 import { settles } from './queue.js';
 import type { EnvRecords } from './records.js';
 
+/** How long a boom waits for the stop hooks (the executor kills processes and unmounts in it). */
+export const STOPPING_MS = 10_000;
+
 export interface BoomResult { name: string; unsaved: boolean; warning?: string; /** Set when an admin boomed another user's environment. */ owner?: string }
 
 /** The Grid's state a boom changes; the maps are the Grid's own. */
@@ -18,6 +22,8 @@ export interface BoomState {
   /** Names held while a spawn or a boom is under way. */
   readonly starting: Map<string, RunningSummary>;
   readonly hooks: Set<(env: Environment) => void>;
+  /** Awaited (bounded by STOPPING_MS) before the token is revoked: processes die before their filesystem goes. */
+  readonly stopping: Set<(env: Environment) => Promise<void>>;
   readonly records: EnvRecords;
   readonly caches: EnvCaches;
   readonly log: Log;
@@ -29,21 +35,23 @@ export interface BoomState {
 export async function stopEnvironment(s: BoomState, env: Environment, discard: boolean): Promise<BoomResult> {
   const unsaved = env.unsaved;
   s.envs.delete(env.name);
-  for (const err of [...env.revoke(), ...fire(s.hooks, env)]) s.log.warn({ env: env.name, err: String(err) }, 'a boom hook failed');
-  if (discard) {
-    // The name stays taken until the record is gone, so a new spawn's record is never removed.
-    s.starting.set(env.name, s.summaryOf(env));
-    try {
-      if (env.kind === 'disk') {
-        // A checkpoint in flight may still write the record: wait for the queue (bounded, so
-        // a stuck store cannot hang a boom), then remove it.
-        if (!(await settles(env.idle(), s.limits.saveTimeoutMs))) s.log.warn({ env: env.name }, 'boom: a save is still running; removing the record anyway');
-        await s.records.remove(env.name);
-        await s.caches.drop(env.name, true);
-      }
-    } finally {
-      s.starting.delete(env.name);
+  // The name stays taken until the record is gone, so a new spawn's record is never removed
+  // (and no spawn of the same name starts while the stop hooks are killing processes).
+  if (discard) s.starting.set(env.name, s.summaryOf(env));
+  try {
+    await runStopping(s, env);
+    for (const err of [...env.revoke(), ...fire(s.hooks, env)]) s.log.warn({ env: env.name, err: String(err) }, 'a boom hook failed');
+    if (discard && env.kind === 'disk') {
+      // A checkpoint in flight may still write the record: wait for the queue (bounded, so
+      // a stuck store cannot hang a boom), then remove it.
+      if (!(await settles(env.idle(), s.limits.saveTimeoutMs))) s.log.warn({ env: env.name }, 'boom: a save is still running; removing the record anyway');
+      await s.records.remove(env.name);
+      await s.caches.drop(env.name, true);
     }
+  } finally {
+    if (discard) s.starting.delete(env.name);
+  }
+  if (discard) {
     env.volume.close();
     s.log.info({ env: env.name, owner: env.owner, unsaved }, 'boomed');
   }
@@ -85,6 +93,15 @@ export async function reapOrphans(s: BoomState, closing: () => boolean, isUser: 
     s.log.warn({ env: env.name, owner: env.owner }, 'the owner was removed: environment boomed');
     await stopEnvironment(s, env, true).catch((err) => s.log.error({ env: env.name, err: String(err) }, 'cannot boom the environment of a removed user'));
   }
+}
+
+/** Runs the stop hooks together; one that fails or passes STOPPING_MS is logged and the boom goes on. */
+async function runStopping(s: BoomState, env: Environment): Promise<void> {
+  if (!s.stopping.size) return;
+  const all = Promise.all([...s.stopping].map((hook) => Promise.resolve().then(() => hook(env)).catch((err) => {
+    s.log.warn({ env: env.name, err: String(err) }, 'a stop hook failed');
+  })));
+  if (!(await settles(all, STOPPING_MS))) s.log.warn({ env: env.name }, 'stop hooks still running; the boom goes on');
 }
 
 function fire(hooks: Set<(env: Environment) => void>, env: Environment): unknown[] {

@@ -54,6 +54,8 @@ export class Environment {
   /** Unsaved changes carried over a restart (the counters start again at 0). */
   carried: boolean;
   head: Score;
+  /** Colony users the owner invited into it (`invite`): they may `cpu` in as their own account. */
+  readonly invited = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly boomHooks = new Set<(env: Environment) => void>();
 

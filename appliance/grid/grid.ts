@@ -49,6 +49,7 @@ export class Grid {
   private readonly records: EnvRecords;
   private readonly log: Log;
   private readonly boomHooks = new Set<(env: Environment) => void>();
+  private readonly stoppingHooks = new Set<(env: Environment) => Promise<void>>();
   private notes!: Notices;
   private timer: NodeJS.Timeout | undefined;
   private checkpointing = false;
@@ -67,7 +68,7 @@ export class Grid {
     this.port = opts.port ?? 564;
     this.names = opts.names;
     this.boomState = {
-      envs: this.envs, starting: this.starting, hooks: this.boomHooks, records: this.records, caches: this.caches,
+      envs: this.envs, starting: this.starting, hooks: this.boomHooks, stopping: this.stoppingHooks, records: this.records, caches: this.caches,
       log: this.log, limits: this.limits, summaryOf: (e) => this.summaryOf(e.name, e.owner, e.kind),
     };
   }
@@ -91,6 +92,7 @@ export class Grid {
         const volume = await this.caches.open(r.name, 'disk', parseScore(r.head));
         const base = { owner: r.base.owner, name: r.base.name, root: parseScore(r.base.root) };
         const env = new Environment(r.name, r.owner, 'disk', base, volume, r.token, new Date(r.created), r.unsaved);
+        for (const u of r.invited ?? []) env.invited.add(u);
         this.envs.set(r.name, env);
         this.log.info({ env: r.name, owner: r.owner, head: r.head }, 'disk environment restored');
       } catch (err) {
@@ -240,6 +242,7 @@ export class Grid {
     });
     const record = await this.catalog.registerName({ owner: toUser, name: target, root, comment, meta: { 'invited-by': user } });
     env.head = root;
+    env.invited.add(toUser);
     await this.persist(env);
     this.log.info({ env: envName, owner: user, invitee: toUser, name: target, via }, 'invited');
     return { record, via, ...(uid !== undefined ? { uid } : {}), ...(sysGroup ? { sysGroup } : {}) };
@@ -368,6 +371,28 @@ export class Grid {
   }
 
   detach(env: Environment): void { env.clients = Math.max(0, env.clients - 1); }
+
+  /**
+   * Awaited when an environment stops (boom, or the grid closing), after it is forgotten (no
+   * verb finds it) and before its token is revoked and its volume closed; bounded by
+   * STOPPING_MS. The executor kills the environment's processes and unmounts it here.
+   */
+  onStopping(hook: (env: Environment) => Promise<void>): () => void {
+    this.stoppingHooks.add(hook);
+    return () => this.stoppingHooks.delete(hook);
+  }
+
+  /** A running environment by name, whoever owns it (the executor decides who may use it); undefined when none. */
+  running(name: string): Environment | undefined {
+    this.check();
+    return this.envs.get(name);
+  }
+
+  /** Every running environment (the executor lists processes per environment). */
+  runningAll(): Environment[] {
+    this.check();
+    return [...this.envs.values()];
+  }
 
   /** Called for every environment that is boomed; returns a function that unsubscribes. */
   onBoom(hook: (env: Environment) => void): () => void {

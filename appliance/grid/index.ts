@@ -1,4 +1,5 @@
 // The environments layer's public surface: spawn, save, invite, boom, status and scores.
+export { STOPPING_MS } from './boom.js';
 export { Grid, type GridOptions, type SpawnOptions, type SpawnResult, type BoomResult, type BoomOptions, type InviteResult } from './grid.js';
 export { checkReason, noticeText, pruneNotices, NOTICE_MS, NOTICES_PER_USER, REASON_MAX, type BoomNotice } from './notices.js';
 export { Environment, anameOf, parseAname, mountLine, newToken, type EnvironmentInfo, type BaseName } from './environment.js';

@@ -22,6 +22,8 @@ export interface EnvRecord {
   unsaved: boolean;
   created: string;
   checkpointed: string;
+  /** Users invited into it (for `cpu`); absent in records written before issue 15, read as none. */
+  invited?: string[];
 }
 
 const SUFFIX = '.json';
@@ -81,6 +83,7 @@ export function parseRecord(text: string, where: string): EnvRecord {
   const ok = r && r.version === 1 && str(r.name) && str(r.owner) && r.kind === 'disk' && str(r.token) && str(r.head)
     && r.base && str(r.base.owner) && str(r.base.name) && str(r.base.root) && typeof r.unsaved === 'boolean' && str(r.created);
   if (!ok) throw corruptData(`${where} is not an environment record`);
+  if (r.invited !== undefined && !(Array.isArray(r.invited) && r.invited.every(str))) throw corruptData(`${where} holds a bad invited list`);
   try { parseScore(r.head!); parseScore(r.base!.root); } catch (err) { throw corruptData(`${where} holds a bad score`, err); }
   return r as EnvRecord;
 }
@@ -94,5 +97,6 @@ export function recordOf(env: Environment): EnvRecord {
     base: { owner: env.base.owner, name: env.base.name, root: formatScore(env.base.root) },
     token: env.token, head: formatScore(env.head), unsaved: env.unsaved,
     created: env.started.toISOString(), checkpointed: new Date().toISOString(),
+    ...(env.invited.size ? { invited: [...env.invited].sort() } : {}),
   };
 }
