@@ -6,8 +6,15 @@
 #              Or: tcp TARGET mount -t 9p -o trans=tcp,... 10.0.2.100 MOUNTPOINT
 #              a whole mount command over QEMU's user network (guestfwd to the host's
 #              server), run as given except for its last word, the mount point.
-#   script.sh  run by bash in `chroot /host`, cwd /mnt
+#              The file may be empty: a run with no 9P server (the script starts its own).
+#   script.sh  run by bash in `chroot /host`, cwd /mnt (/tmp when nothing is mounted there)
 #   lifetime   seconds after which the guest powers itself off whatever it is doing
+#   reroot     when present, the script runs in a real root instead of a chroot: in a new
+#              mount namespace /host is moved onto / and entered (switch_root's trick), so
+#              pivot_root (bubblewrap) and user namespaces work, which the kernel refuses
+#              to a chrooted process.
+# Always: lo is up, devpts is at /host/dev/pts (/dev/ptmx usable), cgroup2 is mounted at
+# /host/sys/fs/cgroup, and the host's /tmp (hidden by the guest's tmpfs) is at /run/host-tmp.
 # The host's / (QEMU virtio-9p, tag hostroot) is mounted read-only at /host so host tools
 # run against the mounts. Console markers, one per line, for the host to parse:
 #   @@MOUNT ok | @@MOUNT fail TARGET   @@BEGIN   @@END rc=N   @@DONE
@@ -73,11 +80,18 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 ho
 fi
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
+mount -t cgroup2 cgroup2 /host/sys/fs/cgroup 2>/dev/null || say "@@WARN no cgroup2"
 mount -t devtmpfs dev /host/dev
 mkdir -p /host/dev/shm /host/dev/pts
 mount -t tmpfs shm /host/dev/shm
-mount -t tmpfs tmp /host/tmp
+# A devpts of our own: /dev/ptmx (devtmpfs, 0666) opens the instance at the pts beside it.
+mount -t devpts -o gid=5,mode=620,ptmxmode=0666 devpts /host/dev/pts 2>/dev/null || say "@@WARN no devpts"
 mount -t tmpfs run /host/run
+# The checkout may live under the host's /tmp, which the tmpfs below hides: keep it reachable.
+mkdir -p /host/run/host-tmp
+mount --bind /host/tmp /host/run/host-tmp
+mount -t tmpfs tmp /host/tmp
+ip link set lo up 2>/dev/null
 
 ok=1
 n=0
@@ -106,10 +120,19 @@ say "@@MOUNT ok"
 cp /run/colony/script.sh /host/tmp/.colony-run.sh
 # The guest-side scripts travel in the per-run archive (the host's /tmp is hidden here).
 [ -d /run/colony/vm ] && cp -a /run/colony/vm /host/tmp/colony-vm
+cwd=/mnt
+[ -s /run/colony/mounts ] || cwd=/tmp
 say "@@BEGIN"
-chroot /host /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  /bin/bash -c 'cd /mnt && exec /bin/bash /tmp/.colony-run.sh' </dev/null >/dev/console 2>&1
+if [ -f /run/colony/reroot ]; then
+  # In a mount namespace of its own, so this shell keeps the initramfs (busybox, poweroff).
+  unshare -m sh -c 'cd /host && mount --move . / && exec chroot . /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    /bin/bash -c "cd $0 && exec /bin/bash /tmp/.colony-run.sh"' "$cwd" </dev/null >/dev/console 2>&1
+else
+  chroot /host /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    /bin/bash -c "cd $cwd && exec /bin/bash /tmp/.colony-run.sh" </dev/null >/dev/console 2>&1
+fi
 rc=$?
 # The output may not end with a newline; the marker must start a line (the host drops the
 # one empty line this adds).

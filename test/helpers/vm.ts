@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { vmAvailable, vmScripts } from './vm-host.js';
 
@@ -65,11 +66,39 @@ export type GuestMount =
 /** The address the guest reaches forwarded TCP ports on (inside QEMU's user network only). */
 export const guestTcpHost = '10.0.2.100';
 
-export type GuestRun = GuestMount & GuestRunOptions;
+/** No 9P server from the host: the script starts its own (a supervisor in the guest). */
+export interface NoMount { socket?: undefined; tcp?: undefined; mount?: undefined }
+
+export type GuestRun = (GuestMount | NoMount) & GuestRunOptions;
+
+/**
+ * Where the host's /tmp is inside the guest: the guest's own tmpfs covers /tmp, so init binds
+ * the host's /tmp here first (a checkout under /tmp, as in CI, stays reachable).
+ */
+export const guestHostTmp = '/run/host-tmp';
+
+/** A host path as the guest sees it through the read-only host root. */
+export function guestPath(hostPath: string): string {
+  if (hostPath === '/tmp' || hostPath.startsWith('/tmp/')) return guestHostTmp + hostPath.slice('/tmp'.length);
+  return hostPath;
+}
+
+/** The checkout (this repository) inside the guest; the script also gets it as $COLONY_REPO. */
+export const guestRepo = guestPath(fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, ''));
 
 export interface GuestRunOptions {
-  /** bash, run as root in `chroot /host` with cwd /mnt (the mount under test). */
+  /**
+   * bash, run as root in `chroot /host` with cwd /mnt (the mount under test; /tmp when the run
+   * mounts no server), with $COLONY_REPO set to the checkout's path in the guest.
+   */
   script: string;
+  /**
+   * Run the script in a real root rather than a chroot (init moves /host onto / in a mount
+   * namespace of its own): bubblewrap's pivot_root and user namespaces need it.
+   */
+  reroot?: boolean;
+  /** More variables exported to the script (names are shell identifiers; values are quoted). */
+  env?: Record<string, string>;
   /** Kills QEMU (by PID) when passed; the call then rejects with VM_TIMEOUT. */
   timeoutMs: number;
   memoryMb?: number;
@@ -153,8 +182,9 @@ export function newcArchive(entries: Array<{ name: string; data?: Buffer | strin
 export async function runGuest(run: GuestRun): Promise<GuestResult> {
   const vm = await vmAvailable();
   if (!vm.ok) throw new VmError('VM_UNAVAILABLE', vm.reason);
-  const mounts: Array<GuestMount & { at: string }> = [{ ...(run.tcp ? { tcp: run.tcp } : { socket: run.socket!, mount: run.mount }), at: '/mnt' }, ...(run.also ?? [])];
-  for (const m of mounts.slice(1)) {
+  const main: Array<GuestMount & { at: string }> = run.tcp ? [{ tcp: run.tcp, at: '/mnt' }] : run.socket ? [{ socket: run.socket, mount: run.mount, at: '/mnt' }] : [];
+  const mounts: Array<GuestMount & { at: string }> = [...main, ...(run.also ?? [])];
+  for (const m of mounts.slice(main.length)) {
     if (!/^\/(tmp|run)\/[^\s]+$/.test(m.at)) throw new TypeError(`also[].at must be under /tmp or /run (the guest's / is read-only): ${m.at}`);
   }
   const portName = (i: number) => (i === 0 ? '9p' : `9p${i}`);
@@ -165,7 +195,8 @@ export async function runGuest(run: GuestRun): Promise<GuestResult> {
     const perRun = gzipSync(newcArchive([
       { name: 'run/colony' },
       { name: 'run/colony/mounts', data: mountsFile },
-      { name: 'run/colony/script.sh', data: run.script, mode: 0o755 },
+      { name: 'run/colony/script.sh', data: scriptWithEnv(run), mode: 0o755 },
+      ...(run.reroot ? [{ name: 'run/colony/reroot', data: '' }] : []),
       // The guest's own hard cap, past the host's timeout: bounds a QEMU whose owner died.
       { name: 'run/colony/lifetime', data: `${Math.ceil(run.timeoutMs / 1000) + 60}\n` },
       ...guestScriptEntries(),
@@ -208,6 +239,16 @@ export async function runGuest(run: GuestRun): Promise<GuestResult> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The script with `export NAME='value'` lines in front: COLONY_REPO and run.env. */
+export function scriptWithEnv(run: Pick<GuestRunOptions, 'script' | 'env'>): string {
+  const vars: Record<string, string> = { COLONY_REPO: guestRepo, ...run.env };
+  const lines = Object.entries(vars).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TypeError(`not a shell variable name: ${k}`);
+    return `export ${k}='${v.replaceAll("'", `'\\''`)}'\n`;
+  });
+  return lines.join('') + run.script;
 }
 
 function boot(qemu: string, args: string[], run: GuestRun): Promise<GuestResult> {

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { workoutProblems } from '../../scripts/vm/workout-check.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { mountOptionString, newcArchive, parseConsole, parseTap, tcpMountCommand } from '../helpers/vm.js';
+import { guestPath, mountOptionString, newcArchive, parseConsole, parseTap, scriptWithEnv, tcpMountCommand } from '../helpers/vm.js';
 import { guestMountLine, parseSpawn } from '../helpers/colony-server.js';
 
 t.test('newcArchive is read back by cpio', async (t) => {
@@ -98,4 +98,16 @@ t.test('the mount line spawn prints becomes the guest mount line: host and port 
   t.throws(() => parseSpawn('error: no such name'), /no aname or mount line/);
   t.throws(() => guestMountLine('mount -t 9p -o trans=tcp,version=9p2000.L HOST /mnt', 1), /no port=/);
   t.throws(() => tcpMountCommand('mount -t 9p -o trans=tcp,port=1 example.org /mnt'), /10\.0\.2\.100/);
+});
+
+t.test('scriptWithEnv exports COLONY_REPO and the run\'s variables, quoted; guestPath maps the host\'s /tmp', async (t) => {
+  const s = scriptWithEnv({ script: 'echo "$A"\n', env: { A: "it's" } });
+  t.match(s, /^export COLONY_REPO='\/[^']+'\n/);
+  t.match(s, /export A='it'\\''s'\necho "\$A"\n$/);
+  const r = spawnSync('bash', ['-c', s], { encoding: 'utf8' });
+  t.equal(r.stdout, "it's\n");
+  t.throws(() => scriptWithEnv({ script: '', env: { 'A-B': 'x' } }), TypeError);
+  t.equal(guestPath('/tmp/x/y'), '/run/host-tmp/x/y');
+  t.equal(guestPath('/work/main'), '/work/main');
+  t.equal(guestPath('/tmpfoo'), '/tmpfoo');
 });
