@@ -65,6 +65,9 @@ t.test('list and kill across two nodes; error codes carried back with the node n
   await t.rejects(src!.kill('alice', 'bad/env', 10), { code: 'COLONY_INVALID' }, 'checked before sending');
   t.same(calls.filter((c) => c.startsWith('kill')), ['kill alice debian 10 SIGKILL', 'kill alice debian 11 SIGTERM', 'kill alice debian 20 SIGKILL', 'kill alice debian 99 SIGKILL']);
   t.equal(pb.stats().failed, 0, 'carried errors are answers, not failures');
+  await pb.stop();
+  t.same(pb.procSources(), [], 'a stopped protocol lists no sources');
+  await t.rejects(src!.list('alice'), { code: 'COLONY_CLOSED' });
 });
 
 t.test('unpaired nodes are refused; the provider is never asked', async (t) => {
