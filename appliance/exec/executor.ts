@@ -33,8 +33,10 @@ export interface ExecutorOptions {
    * FOR HOST TESTS ONLY (a host without 9p or cgroup controllers): `root` replaces the v9fs
    * mount with a directory the test provides, and cgroups are not used (sessions are found
    * by process ancestry instead). Availability then checks only root, bwrap and setpriv.
+   * `cgroups`: a directory in a cgroup2 hierarchy (even one with no controllers) to hold the
+   * environments' groups and session leaves, without limits.
    */
-  testing?: { root(env: Environment): Promise<{ dir: string; fs: EnvFs; release?(): Promise<void> }> };
+  testing?: { root(env: Environment): Promise<{ dir: string; fs: EnvFs; release?(): Promise<void> }>; cgroups?: string };
 }
 
 interface EnvState {
@@ -84,6 +86,7 @@ export class Executor implements ExecService {
     this.umountBin = (await findTool('umount')) ?? this.umountBin;
     const s = await stat(f.bwrap!);
     this.bwrapId = { dev: s.dev, ino: s.ino };
+    if (this.opts.testing?.cgroups) this.envsGroup = this.opts.testing.cgroups;
     if (!this.opts.testing) {
       const stale = await cleanStale(this.umountBin, this.mntDir);
       if (stale.length) this.log.warn({ mounts: stale }, 'unmounted environments a previous supervisor left mounted');
@@ -160,12 +163,16 @@ export class Executor implements ExecService {
       for (const [p, mode] of [['/proc', 0o555], ['/dev', 0o755], ['/tmp', 0o1777]] as const) await fs.ensureDir(p, mode);
       await mountEnv(this.facts.mount!, { socket: this.opts.socketPath, dir, owner: env.owner, env: env.name, cache: this.opts.cache ?? 'mmap' });
       st = { env, dir, fs, sessions: new Set() };
+    }
+    if (this.envsGroup) {
       try {
-        st.group = join(this.envsGroup!, envGroupName(env.name));
+        st.group = join(this.envsGroup, envGroupName(env.name));
         await killGroup(st.group); // a group of that name from an earlier environment
-        await applySteps(planEnvGroup(this.envsGroup!, env.name, this.opts.limitsFor(env.owner)));
+        const steps = planEnvGroup(this.envsGroup, env.name, this.opts.limitsFor(env.owner));
+        await applySteps(this.opts.testing ? steps.filter((x) => x.op === 'mkdir') : steps);
       } catch (err) {
-        await unmount(this.umountBin, dir).catch(() => {});
+        if (st.release) await st.release().catch(() => {});
+        else await unmount(this.umountBin, st.dir).catch(() => {});
         throw err;
       }
     }

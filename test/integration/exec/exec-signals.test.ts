@@ -1,10 +1,14 @@
 // Signals reach the command (never bwrap's own processes); a hang-up kills what outlives it;
 // processes() lists an environment's processes to those who may see them; boom kills them all.
 import t from 'tap';
-import { collect, openExecWorld, until } from './helpers.js';
+import { readdir } from 'node:fs/promises';
+import { collect, MODES, openExecWorld, until } from './helpers.js';
+
+for (const mode of MODES) {
+t.test(`sessions found by ${mode}`, async (t) => {
 
 t.test('a signal reaches a sleeping command; the status is 128 + its number', async (t) => {
-  const { ex } = await openExecWorld(t);
+  const { ex } = await openExecWorld(t, mode);
   const p = await ex.start('alice', 'debian', { argv: ['sleep', '30'] });
   t.ok(await until(async () => (await ex.processes('alice')).some((x) => x.name === 'sleep')), 'sleep is listed');
   p.signal('SIGTERM');
@@ -14,7 +18,7 @@ t.test('a signal reaches a sleeping command; the status is 128 + its number', as
 });
 
 t.test('a shell that traps INT sees it', async (t) => {
-  const { ex } = await openExecWorld(t);
+  const { ex } = await openExecWorld(t, mode);
   const p = await ex.start('alice', 'debian', { command: 'trap "echo got INT; exit 7" INT; echo ready; while :; do sleep 0.05; done' });
   let out = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -25,7 +29,7 @@ t.test('a shell that traps INT sees it', async (t) => {
 });
 
 t.test('processes: what is listed, to whom; kill takes only a listed pid', async (t) => {
-  const { ex } = await openExecWorld(t);
+  const { ex } = await openExecWorld(t, mode);
   const a = await ex.start('alice', 'debian', { argv: ['sleep', '30'] });
   const b = await ex.start('bob', 'debian', { argv: ['sleep', '31'] });
   t.ok(await until(async () => (await ex.processes('alice')).filter((x) => x.name === 'sleep').length === 2));
@@ -47,7 +51,7 @@ t.test('processes: what is listed, to whom; kill takes only a listed pid', async
 });
 
 t.test('a hang-up: SIGHUP first, and what ignores it is killed after the grace period', async (t) => {
-  const { ex } = await openExecWorld(t);
+  const { ex } = await openExecWorld(t, mode);
   const p = await ex.start('alice', 'debian', { command: 'trap "" HUP; echo ready; sleep 30' });
   let out = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -61,11 +65,22 @@ t.test('a hang-up: SIGHUP first, and what ignores it is killed after the grace p
 });
 
 t.test('boom kills every process of the environment before it is forgotten', async (t) => {
-  const { ex, w } = await openExecWorld(t);
+  const { ex, w, cgroup } = await openExecWorld(t, mode);
   const p = await ex.start('alice', 'debian', { command: 'sleep 30 & sleep 30' });
   t.ok(await until(async () => (await ex.processes('alice')).length >= 2));
   await w.grid.boom('alice', 'debian');
   t.equal((await p.exited).signal, 'SIGKILL');
+  if (cgroup) t.same(await readdir(cgroup), [], 'the environment\'s group is gone');
   t.same(await ex.processes('alice'), []);
   await t.rejects(ex.start('alice', 'debian', { command: 'true' }), { code: 'COLONY_NOT_FOUND' });
 });
+
+t.test('a finished session leaves no cgroup behind', { skip: mode !== 'cgroup' }, async (t) => {
+  const { ex, cgroup } = await openExecWorld(t, mode);
+  const p = await ex.start('alice', 'debian', { command: 'sleep 0.2 & echo $$' });
+  const r = await collect(p);
+  t.equal(r.status.status, 0);
+  t.same(await readdir(`${cgroup}/env-debian`).then((l) => l.filter((x) => /^s\d+$/.test(x))), [], 'the leaf is gone');
+});
+});
+}

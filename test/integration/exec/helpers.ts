@@ -5,6 +5,8 @@
 // of root's; bob is uid 65534 here so that the host's nobody reads what he may.
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { removeTree } from '../../../appliance/exec/cgroup.js';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { dirFs, openExecutor, type Executor } from '../../../appliance/exec/index.js';
@@ -30,20 +32,35 @@ export async function makeRoot(t: Test): Promise<string> {
   return root;
 }
 
-export interface ExecWorld { w: GridWorld; ex: Executor; root: string }
+export interface ExecWorld { w: GridWorld; ex: Executor; root: string; cgroup?: string }
 
-export async function openExecWorld(t: Test): Promise<ExecWorld> {
+/**
+ * A cgroup2 hierarchy the host lets us make groups in (this host's has no controllers, so no
+ * limits: the session leaves, cgroup.kill and cgroup.events are what gets tested), or undefined.
+ */
+export const CGROUP2_TEST_PARENT = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'].find((d) => existsSync(join(d, 'cgroup.procs')) && existsSync(join(d, 'cgroup.subtree_control')));
+
+/** Sessions found by process ancestry (no cgroups), or in cgroup leaves when the host allows. */
+export const MODES: Array<'ancestry' | 'cgroup'> = CGROUP2_TEST_PARENT ? ['ancestry', 'cgroup'] : ['ancestry'];
+
+export async function openExecWorld(t: Test, mode: 'ancestry' | 'cgroup' = 'ancestry'): Promise<ExecWorld> {
   const w = await openWorld(t);
   await w.grid.spawn('alice', 'debian', { cache: 'ram' });
   await w.grid.invite('alice', 'bob', 'debian');
   const root = await makeRoot(t);
+  let cgroup: string | undefined;
+  if (mode === 'cgroup') {
+    cgroup = join(CGROUP2_TEST_PARENT!, `colony-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    mkdirSync(cgroup);
+    t.teardown(() => removeTree(cgroup!));
+  }
   const ex = await openExecutor({
     grid: w.grid, data: w.data, socketPath: join(w.data, '9p.sock'),
     limitsFor: () => ({ memoryBytes: 256 << 20, pids: 100, cpuPercent: 100 }),
-    testing: { root: async () => ({ dir: root, fs: dirFs(root) }) },
+    testing: { root: async () => ({ dir: root, fs: dirFs(root) }), ...(cgroup ? { cgroups: cgroup } : {}) },
   });
   t.teardown(() => ex.close());
-  return { w, ex, root };
+  return { w, ex, root, ...(cgroup ? { cgroup } : {}) };
 }
 
 /** Collects a process's output and status. */
