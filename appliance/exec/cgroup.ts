@@ -150,8 +150,16 @@ export async function childGroups(dir: string): Promise<string[]> {
   return (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name);
 }
 
-/** Removes a group's empty descendants, then the group (rmdir: cgroups are never rm -r'd). Depth-bounded by the tree. */
+/**
+ * Removes a group's empty descendants, then the group (rmdir: cgroups are never rm -r'd).
+ * A group whose last processes are still exiting answers EBUSY for a moment after
+ * `populated 0`: retried, bounded (about a second).
+ */
 export async function removeTree(dir: string): Promise<void> {
   for (const d of await childGroups(dir)) await removeTree(join(dir, d));
-  await rmdir(dir).catch(() => {});
+  for (let i = 0; i < 20; i++) {
+    const code = await rmdir(dir).then(() => undefined, (err: NodeJS.ErrnoException) => err.code);
+    if (code !== 'EBUSY') return;
+    await sleep(Math.min(10 * (i + 1), 100));
+  }
 }
