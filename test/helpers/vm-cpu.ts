@@ -3,7 +3,8 @@
 // scripts/vm/guest/cpu-lib.sh (`colony serve`, users alice/bob/carol with keys, the fixture
 // tree of test/system/fixtures/cpu-env.sh imported as alice's `seed`). The test's script runs
 // after that, prints TAP lines, and each becomes one assertion on the host.
-// No tap import here: bench/exec.ts uses it too.
+// Only a type from tap here: bench/exec.ts uses this module too.
+import type { Test } from 'tap';
 import { guestScripts, parseTap, runGuest, type GuestResult, type TapLine } from './vm.js';
 
 export interface CpuGuestOptions {
@@ -56,13 +57,13 @@ export async function runCpuGuest(o: CpuGuestOptions): Promise<CpuGuestResult> {
   return { ...r, checks: parseTap(r.output).results, said };
 }
 
-/** Anything with tap's ok/comment (a tap Test). */
-interface Asserter { ok(v: unknown, msg?: string, extra?: Record<string, unknown>): unknown; comment(...a: unknown[]): unknown }
 
 /** One assertion per TAP line the guest printed, and the timings as a comment. */
-export function reportChecks(t: Asserter, r: CpuGuestResult, expected: number): void {
-  t.ok(r.checks.length >= expected, `the guest ran its ${expected} checks (ran ${r.checks.length}, rc ${r.rc})`, { output: r.output.slice(-6000) });
-  for (const c of r.checks) t.ok(c.ok, c.name, c.ok ? undefined : { detail: c.detail, output: r.output.slice(-4000) });
+export function reportChecks(t: Test, r: CpuGuestResult, expected: number): void {
+  t.ok(r.checks.length >= expected, `the guest ran its ${expected} checks (ran ${r.checks.length}, rc ${r.rc})`, r.checks.length >= expected ? {} : { output: r.output.slice(-6000) });
+  for (const c of r.checks) t.ok(c.ok, c.name, c.ok ? {} : { detail: c.detail ?? '' });
+  // The whole guest output once, when something failed (not per failure).
+  if (r.checks.some((c) => !c.ok)) t.comment(`guest output (last 8000 characters):\n${r.output.slice(-8000)}`);
   const s = r.said;
   t.comment(`boot ${r.ms.boot} ms; serve ready ${s.serve_ready_ms} ms; users+import ${s.users_import_ms} ms; setup ${s.setup_ms} ms; script ${r.ms.script} ms; total ${r.ms.total} ms`);
 }
