@@ -12,6 +12,8 @@
 // One tree serves one user in one environment; exec.start(user, env, …) decides who may
 // run what. A session lives while its process runs; once it has exited (or was never
 // started) and no handle is open on its files, it lingers `lingerMs` and is then removed.
+// When the last attachment of the tree ends (see retain()), every session goes and running
+// processes are hung up (SIGHUP, then killed by the ExecService).
 // A SessionBudget bounds live sessions per user (default 64; more: COLONY_LIMIT, EMFILE);
 // share one budget between the trees of all environments so the bound is per user.
 //
@@ -93,6 +95,7 @@ export class XcpuTree implements Backend {
   private readonly born = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
   private nextId = 0;
   private isClosed = false;
+  private attached = 0;
 
   constructor(private readonly exec: ExecService, readonly user: string, readonly env: string, opts: XcpuOptions = {}) {
     this.budget = opts.budget ?? new SessionBudget();
@@ -194,6 +197,8 @@ export class XcpuTree implements Backend {
 
   private drop(s: XcpuSession): void {
     if (!this.sessions.delete(s.id)) return;
+    const timer = this.reapers.get(s.id);
+    if (timer) { clearTimeout(timer); this.reapers.delete(s.id); }
     this.budget.give(this.user);
     s.dispose();
   }
@@ -251,6 +256,22 @@ export class XcpuTree implements Backend {
     }
     if (n.kind !== 'dir') throw new ColonyError('COLONY_NOT_DIRECTORY', `${n.kind} is not a directory`);
     return pageEntries([...dots, ...FILES.map((f, i) => ({ name: f, qid: new XNode(f, n.session).qid, type: DT_REG, cookie: i + 3 }))], cookie, count);
+  }
+
+  /**
+   * Counts one attachment; the returned function (for Attachment.detach) uncounts it. When
+   * the last one goes (every client of this tree disconnected, or the mount went), every
+   * session is dropped: a running process gets hung up, so nothing outlives its clients.
+   */
+  retain(): () => void {
+    this.attached++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.attached > 0) return;
+      for (const s of [...this.sessions.values()]) if (s.handles === 0) this.drop(s);
+    };
   }
 
   /** Hangs up every running process and forgets every session (the supervisor stops). */

@@ -239,3 +239,25 @@ t.test('close hangs up running sessions', async (t) => {
   t.same(await proc.exited, { code: null, signal: 'SIGHUP', status: 129 });
   t.equal(await clone(c, root).then(() => 0, errnoFor), E.EBADF, 'no new sessions');
 });
+
+t.test('when the last client detaches, running sessions are hung up', async (t) => {
+  const exec = fakeExec(t, ENVS);
+  const tree = xcpuTree(exec, 'alice', 'debian');
+  t.teardown(() => tree.close());
+  const s = await serve(t, {
+    router: routeTable({ 'cpu/': async (req) => ({ backend: tree, root: tree.root, user: { uid: 1000, gid: 1000, uname: req.uname }, detach: tree.retain() }) }),
+  });
+  const first = await s.client();
+  const second = await s.client();
+  const r1 = (await first.attach('cpu/debian', 'alice')).fid;
+  await second.attach('cpu/debian', 'alice');
+  const { ctl } = await clone(first, r1);
+  await ctlWrite(first, ctl, 'exec sleep 30');
+  const proc = [...exec.running.values()][0]!.proc;
+  first.close();
+  await new Promise((r) => setTimeout(r, 100));
+  t.same(tree.sessionIds, [0], 'another client is still attached: the session stays');
+  second.close();
+  t.same(await proc.exited, { code: null, signal: 'SIGHUP', status: 129 });
+  t.same(tree.sessionIds, []);
+});
