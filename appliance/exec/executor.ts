@@ -6,22 +6,30 @@
 // token. A start re-checks after taking the lock that the environment is still the running
 // one; the grid forgets an environment before its stop hooks run, so a start after that
 // fails COLONY_NOT_FOUND, and one that got the lock first is killed by the hook.
-import { readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { ColonyError, closed, notFound, permission } from '../errors.js';
 import type { Environment, Grid } from '../grid/index.js';
 import { silentLog, type Log } from '../log.js';
 import { applySteps, childGroups, envGroupName, killGroup, planEnvGroup, planLayout, sessionLeafName, type Limits } from './cgroup.js';
 import { FALLBACK_ROOT, accountOf, baseEnv, planLaunch, programOf, type Account, type Tools } from './launch.js';
-import { cleanStale, findProgram, mountEnv, resolveIn, unmount, volumeFs, type CacheMode, type EnvFs } from './mounts.js';
+import { cleanStale, findProgram, mountEnv, resolveIn, run, unmount, volumeFs, type CacheMode, type EnvFs } from './mounts.js';
 import { cgroup2PathOf, findTool, gatherFacts, planAvailability, type ExecFacts } from './probe.js';
 import { FailedProcess, Session, listProcesses, signalProcess, type FileId } from './session.js';
 import type { ExecProcess, ExecRequest, ExecService, ProcessInfo } from './types.js';
 
 export interface ExecutorOptions {
   grid: Grid;
-  /** The supervisor's data directory: environments are mounted under DATA/exec/mnt/NAME. */
+  /** The supervisor's data directory (it names the default mountDir). */
   data: string;
+  /**
+   * Where environments are mounted (MOUNTDIR/NAME); default /run/colony-exec-HASH, HASH from
+   * `data`. Not under DATA: an invited user's unprivileged bwrap must reach the mount by
+   * path, and DATA is 0700. The directory is 0711 (entered, not listed).
+   */
+  mountDir?: string;
   /** The supervisor's 9P unix socket (DATA/9p.sock), which serves env/NAME to uname=OWNER. */
   socketPath: string;
   /** The cgroup limits of an environment owned by `owner` (the config's, with per-user overrides). */
@@ -30,13 +38,14 @@ export interface ExecutorOptions {
   cache?: CacheMode;
   log?: Log;
   /**
-   * FOR HOST TESTS ONLY (a host without 9p or cgroup controllers): `root` replaces the v9fs
-   * mount with a directory the test provides, and cgroups are not used (sessions are found
-   * by process ancestry instead). Availability then checks only root, bwrap and setpriv.
+   * FOR HOST TESTS ONLY (a host without 9p or cgroup controllers): `root` gives a directory
+   * bind-mounted where the v9fs mount would be, and its lookups; without `cgroups` no cgroup is
+   * used (sessions are found by process ancestry instead). Availability then checks only
+   * root, bwrap and setpriv.
    * `cgroups`: a directory in a cgroup2 hierarchy (even one with no controllers) to hold the
    * environments' groups and session leaves, without limits.
    */
-  testing?: { root(env: Environment): Promise<{ dir: string; fs: EnvFs; release?(): Promise<void> }>; cgroups?: string };
+  testing?: { root(env: Environment): Promise<{ dir: string; fs: EnvFs }>; cgroups?: string };
 }
 
 interface EnvState {
@@ -45,11 +54,13 @@ interface EnvState {
   fs: EnvFs;
   /** The environment's cgroup, when cgroups are on. */
   group?: string;
-  release?(): Promise<void>;
   sessions: Set<Session>;
 }
 
 const DRAIN_MS = 5000;
+
+/** /run/colony-exec-HASH: one directory per data directory, so two supervisors on one host never share mounts. */
+export const defaultMountDir = (data: string) => `/run/colony-exec-${createHash('sha256').update(resolve(data)).digest('hex').slice(0, 12)}`;
 
 export async function openExecutor(opts: ExecutorOptions): Promise<Executor> {
   const facts = await gatherFacts();
@@ -74,10 +85,11 @@ export class Executor implements ExecService {
 
   constructor(private readonly opts: ExecutorOptions, private readonly facts: ExecFacts, readonly unavailable: string | undefined) {
     this.log = opts.log ?? silentLog;
+    this.mntDir = opts.mountDir ?? defaultMountDir(opts.data);
     if (unavailable) this.log.warn({ reason: unavailable }, 'cpu is unavailable on this node');
   }
 
-  private get mntDir() { return join(this.opts.data, 'exec', 'mnt'); }
+  private readonly mntDir: string;
 
   /** Finds the tools, cleans what a killed supervisor left (mounts, groups), makes the cgroup layout, hooks into boom. */
   async setup(): Promise<void> {
@@ -86,10 +98,12 @@ export class Executor implements ExecService {
     this.umountBin = (await findTool('umount')) ?? this.umountBin;
     const s = await stat(f.bwrap!);
     this.bwrapId = { dev: s.dev, ino: s.ino };
+    await mkdir(this.mntDir, { recursive: true, mode: 0o711 });
+    await chmod(this.mntDir, 0o711);
+    const stale = await cleanStale(this.umountBin, this.mntDir);
+    if (stale.length) this.log.warn({ mounts: stale }, 'unmounted environments a previous supervisor left mounted');
     if (this.opts.testing?.cgroups) this.envsGroup = this.opts.testing.cgroups;
     if (!this.opts.testing) {
-      const stale = await cleanStale(this.umountBin, this.mntDir);
-      if (stale.length) this.log.warn({ mounts: stale }, 'unmounted environments a previous supervisor left mounted');
       const self = cgroup2PathOf(await readFile('/proc/self/cgroup', 'utf8')) ?? '/';
       const layout = planLayout(f.cgroup2!, self);
       await applySteps(layout.steps);
@@ -152,18 +166,20 @@ export class Executor implements ExecService {
   private async stateOf(env: Environment): Promise<EnvState> {
     const have = this.states.get(env.name);
     if (have) return have;
-    let st: EnvState;
+    const dir = join(this.mntDir, env.name);
+    let fs: EnvFs;
     if (this.opts.testing) {
       const r = await this.opts.testing.root(env);
-      st = { env, dir: r.dir, fs: r.fs, ...(r.release ? { release: r.release } : {}), sessions: new Set() };
+      fs = r.fs;
+      await mkdir(dir, { recursive: true });
+      await run(this.facts.mount!, ['--rbind', r.dir, dir], 15_000); // recursive: the test's root has mounts inside
     } else {
-      const dir = join(this.mntDir, env.name);
-      const fs = volumeFs(env.volume);
+      fs = volumeFs(env.volume);
       // bwrap mounts proc, dev and tmp over these; an environment without them gets them as root.
       for (const [p, mode] of [['/proc', 0o555], ['/dev', 0o755], ['/tmp', 0o1777]] as const) await fs.ensureDir(p, mode);
       await mountEnv(this.facts.mount!, { socket: this.opts.socketPath, dir, owner: env.owner, env: env.name, cache: this.opts.cache ?? 'mmap' });
-      st = { env, dir, fs, sessions: new Set() };
     }
+    const st: EnvState = { env, dir, fs, sessions: new Set() };
     if (this.envsGroup) {
       try {
         st.group = join(this.envsGroup, envGroupName(env.name));
@@ -171,8 +187,7 @@ export class Executor implements ExecService {
         const steps = planEnvGroup(this.envsGroup, env.name, this.opts.limitsFor(env.owner));
         await applySteps(this.opts.testing ? steps.filter((x) => x.op === 'mkdir') : steps);
       } catch (err) {
-        if (st.release) await st.release().catch(() => {});
-        else await unmount(this.umountBin, st.dir).catch(() => {});
+        await unmount(this.umountBin, st.dir).catch(() => {});
         throw err;
       }
     }
@@ -208,8 +223,8 @@ export class Executor implements ExecService {
       this.states.delete(env.name);
       if (st.group) await killGroup(st.group, DRAIN_MS);
       await Promise.all([...st.sessions].map(async (s) => { await s.killAll(); await s.exited; }));
-      if (st.release) await st.release();
-      else await unmount(this.umountBin, st.dir).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'cannot unmount the environment'));
+      await unmount(this.umountBin, st.dir).catch((err) => this.log.error({ env: env.name, err: String(err) }, 'cannot unmount the environment'));
+      await rmdir(st.dir).catch(() => {}); // only once unmounted: rmdir never removes a mounted directory's contents
       this.log.info({ env: env.name }, 'environment processes killed and unmounted');
     });
   }

@@ -3,13 +3,14 @@
 // v9fs and cgroup path runs in the QEMU guest). The root holds the host's /usr, bound
 // read-only, Debian's merged-/usr links, an /etc with root, alice and bob, and a 0600 file
 // of root's; bob is uid 65534 here so that the host's nobody reads what he may.
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { removeTree } from '../../../appliance/exec/cgroup.js';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { dirFs, openExecutor, type Executor } from '../../../appliance/exec/index.js';
+import { defaultMountDir } from '../../../appliance/exec/executor.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { openWorld, type GridWorld } from '../grid/helpers.js';
 import type { ExecProcess, ExitStatus } from '../../../appliance/exec/index.js';
@@ -17,8 +18,10 @@ import type { ExecProcess, ExitStatus } from '../../../appliance/exec/index.js';
 export const BOB_UID = 65534;
 
 export async function makeRoot(t: Test): Promise<string> {
+  // 0700 on purpose, as a data directory is: the sandbox reaches the root through the
+  // executor's own (traversable) mount directory, never through this path.
   const base = await tmpDir(t, 'colony-exec-');
-  await chmod(base, 0o755);
+  await chmod(base, 0o700);
   const root = join(base, 'root');
   for (const d of ['usr', 'etc', 'root', 'home/bob', 'proc', 'dev', 'tmp']) await mkdir(join(root, d), { recursive: true });
   for (const l of ['bin', 'sbin', 'lib', 'lib64']) await symlink(`usr/${l}`, join(root, l));
@@ -59,7 +62,7 @@ export async function openExecWorld(t: Test, mode: 'ancestry' | 'cgroup' = 'ance
     limitsFor: () => ({ memoryBytes: 256 << 20, pids: 100, cpuPercent: 100 }),
     testing: { root: async () => ({ dir: root, fs: dirFs(root) }), ...(cgroup ? { cgroups: cgroup } : {}) },
   });
-  t.teardown(() => ex.close());
+  t.teardown(async () => { await ex.close(); await rmdir(defaultMountDir(w.data)).catch(() => {}); });
   return { w, ex, root, ...(cgroup ? { cgroup } : {}) };
 }
 
