@@ -17,7 +17,7 @@ import { applySteps, childGroups, envGroupName, killGroup, planEnvGroup, planLay
 import { FALLBACK_ROOT, accountOf, baseEnv, planLaunch, programOf, type Account, type Tools } from './launch.js';
 import { cleanStale, findProgram, mountEnv, resolveIn, run, unmount, volumeFs, type CacheMode, type EnvFs } from './mounts.js';
 import { cgroup2PathOf, findTool, gatherFacts, planAvailability, type ExecFacts } from './probe.js';
-import { FailedProcess, Session, listProcesses, signalProcess, type FileId } from './session.js';
+import { FailedProcess, Session, listProcesses, loadPty, signalProcess, type FileId } from './session.js';
 import type { ExecProcess, ExecRequest, ExecService, ProcessInfo } from './types.js';
 
 export interface ExecutorOptions {
@@ -148,13 +148,14 @@ export class Executor implements ExecService {
         if (req.argv?.length) throw notFound(`${argv[0]} in ${envName}`);
         return new FailedProcess(id, envName, user, account.uid, `cpu: ${argv[0]}: not found in ${envName}`, !!req.tty);
       }
+      const pty = req.tty ? await loadPty() : undefined;
       let leaf: string | undefined;
       if (st.group) {
         leaf = join(st.group, sessionLeafName(id));
         await applySteps([{ op: 'mkdir', path: leaf }]);
       }
       const plan = planLaunch({ tools: this.tools, env: envName, root: st.dir, ...(leaf ? { leaf } : {}), account, owner, argv, cwd, ...(req.tty ? { tty: req.tty } : {}), ...(req.env ? { extraEnv: req.env } : {}) });
-      const session = new Session({ id, env: envName, user, uid: account.uid, plan, ...(req.tty ? { tty: req.tty } : {}), ...(leaf ? { leaf } : {}), bwrap: this.bwrapId, log: this.log });
+      const session = new Session({ id, env: envName, user, uid: account.uid, plan, ...(req.tty ? { tty: req.tty, pty } : {}), ...(leaf ? { leaf } : {}), bwrap: this.bwrapId, log: this.log });
       st.sessions.add(session);
       void session.exited.then(() => st.sessions.delete(session));
       this.log.info({ env: envName, user, session: id, uid: account.uid, tty: !!req.tty }, 'process started');

@@ -11,12 +11,26 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import * as pty from '@lydell/node-pty';
+import type * as Pty from '@lydell/node-pty';
 import type { Log } from '../log.js';
 import { killGroup, procsOf, waitEmpty } from './cgroup.js';
 import type { LaunchPlan } from './launch.js';
 import { ColonyError, notFound } from '../errors.js';
 import type { ExecProcess, ExecTty, ExitStatus, ProcessInfo } from './types.js';
+
+let ptyModule: Promise<typeof Pty> | undefined;
+
+/**
+ * node-pty, loaded on the first terminal: it is native code with prebuilt binaries for
+ * linux-x64 and linux-arm64 only, so a node without one still runs everything else.
+ */
+export function loadPty(): Promise<typeof Pty> {
+  ptyModule ??= import('@lydell/node-pty').then((m) => ((m as { default?: typeof Pty }).default ?? m) as typeof Pty).catch((err) => {
+    ptyModule = undefined;
+    throw new ColonyError('COLONY_UNSUPPORTED', `terminals need @lydell/node-pty, which does not load on this node (${process.platform}-${process.arch}): run the command without -t`, { cause: err });
+  });
+  return ptyModule;
+}
 
 /** After a hang-up, how long processes have to exit before the session is killed. */
 export const HANGUP_GRACE_MS = 2000;
@@ -29,6 +43,8 @@ export interface SessionInit {
   id: number; env: string; user: string; uid: number;
   plan: LaunchPlan;
   tty?: ExecTty;
+  /** node-pty (loadPty), required with `tty`. */
+  pty?: typeof Pty;
   /** The session's cgroup leaf; absent when cgroups are off (then the chain's descendants are the session). */
   leaf?: string;
   /** bwrap's executable, to tell its processes from the session's. */
@@ -73,7 +89,7 @@ export class Session implements ExecProcess {
   readonly exited: Promise<ExitStatus>;
   /** The chain's host pid (the outer bwrap once it exec'd). */
   readonly pid: number;
-  private term: pty.IPty | undefined;
+  private term: Pty.IPty | undefined;
   private child: ChildProcess | undefined;
   private done = false;
   private hangupTimer: NodeJS.Timeout | undefined;
@@ -82,9 +98,9 @@ export class Session implements ExecProcess {
     ({ id: this.id, env: this.env, user: this.user, uid: this.uid } = init);
     const { plan } = init;
     let chainExit: Promise<ExitStatus>;
-    if (init.tty) {
+    if (init.tty && init.pty) {
       // encoding null: bytes pass as they are (a UTF-8 sequence split across reads stays whole for the client).
-      const term = pty.spawn(plan.file, plan.args, { name: init.tty.term || 'xterm', cols: init.tty.cols, rows: init.tty.rows, env: plan.env, cwd: '/', encoding: null });
+      const term = init.pty.spawn(plan.file, plan.args, { name: init.tty.term || 'xterm', cols: init.tty.cols, rows: init.tty.rows, env: plan.env, cwd: '/', encoding: null });
       this.term = term;
       this.pid = term.pid;
       const out = new PassThrough();
