@@ -3,10 +3,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { openExecWorld, until } from './helpers.js';
+import { MODES, openExecWorld, until } from './helpers.js';
 
+for (const mode of MODES) {
+t.test(`sessions found by ${mode}`, async (t) => {
 t.test('a pty: merged output, size, resize, and the status', async (t) => {
-  const { ex } = await openExecWorld(t);
+  const { ex } = await openExecWorld(t, mode);
   const p = await ex.start('alice', 'debian', { tty: { cols: 91, rows: 33, term: 'xterm-256color' }, command: 'stty size; echo "$TERM"; echo err >&2; read x; stty size; exit 4' });
   t.equal(p.stderr, undefined);
   let out = '';
@@ -20,7 +22,7 @@ t.test('a pty: merged output, size, resize, and the status', async (t) => {
 });
 
 t.test('a login shell with a pty: the prompt is interactive, Ctrl-C reaches the foreground job', async (t) => {
-  const { ex, root } = await openExecWorld(t);
+  const { ex, root } = await openExecWorld(t, mode);
   await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
   const p = await ex.start('alice', 'debian', { tty: { cols: 80, rows: 24, term: 'xterm' } });
   let out = '';
@@ -34,3 +36,5 @@ t.test('a login shell with a pty: the prompt is interactive, Ctrl-C reaches the 
   t.same(await p.exited, { code: 0, signal: null, status: 0 }, JSON.stringify(out));
   t.match(out, /debian/);
 });
+});
+}
