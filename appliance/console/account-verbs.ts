@@ -135,7 +135,10 @@ function nodeReply(node: NodeInfo, now: number): ConsoleReply {
     const last = lan.renames.at(-1);
     lines.push(`lan name ${lan.name}${last ? ` (renamed from '${lan.renames[0]!.from}': the name is taken on the LAN)` : ''} on ${lan.interfaces.join(', ') || 'no interface'}${lan.via === 'avahi-daemon' ? ' (through avahi-daemon)' : ''}`);
   }
-  return { output: lines.join('\n'), json: { id: node.id, version: node.version, uptimeMs, ...(sessions !== undefined ? { sessions } : {}), ...(lan ? { lan } : {}) } };
+  // Whether `cpu` can run here: an admin's first question when it refuses.
+  const cpu = node.cpu ? (node.cpu.unavailable === undefined ? 'ready' : `unavailable: ${node.cpu.unavailable}`) : undefined;
+  if (cpu !== undefined) lines.push(`cpu ${cpu}`);
+  return { output: lines.join('\n'), json: { id: node.id, version: node.version, uptimeMs, ...(sessions !== undefined ? { sessions } : {}), ...(lan ? { lan } : {}), ...(cpu !== undefined ? { cpu } : {}) } };
 }
 
 export function node(ctx: ConsoleContext, args: string[]): ConsoleReply {

@@ -3,6 +3,7 @@
 // missing answers COLONY_UNSUPPORTED instead of failing in an odd way.
 import type { Catalog } from '../catalog/index.js';
 import type { Grid } from '../grid/index.js';
+import type { CpuRunner } from './cpu.js';
 import type { ConsoleReply } from './reply.js';
 
 /** The verbs the console needs from a grid; a Grid has them (tests may pass a fake). */
@@ -75,6 +76,10 @@ export interface NodeInfo {
   peers?: PeerControl;
   /** LAN discovery (mDNS), set once it runs: the announced name, the renames, the interfaces. */
   lan?: () => { name: string; renames: Array<{ from: string; to: string }>; interfaces: string[]; via?: 'avahi-daemon' | 'in process' };
+  /** The SSH console's port once it listens, for the `cpu` lines (spawn, cpu --help). */
+  sshPort?: number;
+  /** Runs processes in environments (the supervisor's executor); absent: cpu is off on this node. */
+  cpu?: CpuRunner;
 }
 
 export interface ConsoleContext {

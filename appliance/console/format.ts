@@ -44,13 +44,20 @@ ${table([
   ])}`;
 }
 
-export function spawnText(r: SpawnResult): string {
+/** `cpu` (when this node runs processes) goes beside `mount`: the two ways into the new environment. */
+export function spawnText(r: SpawnResult, cpu?: string): string {
   const e = r.env;
   return [
     `spawned ${e.name} (${e.kind} cache, ${bytes(e.cache.size)}) from ${e.base.owner}/${e.base.name} ${short(e.base.root)}`,
     `aname: ${r.aname}`,
     `mount: ${r.mount}`,
+    ...(cpu !== undefined ? [`cpu: ${cpu}`] : []),
   ].join('\n');
+}
+
+/** The host the mount line names (the grid's `host`, `HOST` by default), so the cpu line names the same. */
+export function mountHost(mount: string): string {
+  return / (\S+) \S+$/.exec(mount)?.[1] ?? 'HOST';
 }
 
 export function saveText(env: string, r: NameRecord): string {

@@ -1,7 +1,9 @@
 // The console's public surface: one command registry and the adapters' shared pieces.
 export { parse, helpText, VERBS, type ConsoleCommand, type VerbHelp } from './parse.js';
-export { run, execute } from './interpreter.js';
-export { runLine, findVerb, loginAccount, REGISTRY, type Verb } from './registry.js';
+export { run, execute, type ExecuteHints } from './interpreter.js';
+export { runLine, findVerb, loginAccount, removedReply, REGISTRY, type Verb } from './registry.js';
+export { parseCpu, cpuHelp, cpuCommandLine, cpuSpawnLine, CPU_SYNTAX, type CpuRunner, type CpuProcess, type CpuRequest, type CpuExit, type CpuTty, type CpuCommand } from './cpu.js';
+export { spawnText, mountHost } from './format.js';
 export { failureReply, renderReply, replyJson, splitJsonFlag, type ConsoleReply } from './reply.js';
 export type { Accounts, ConsoleContext, GridVerbs, Interpreter, NodeInfo } from './context.js';
 export { Session, type SessionOptions, type SessionEnd } from './session.js';

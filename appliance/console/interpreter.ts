@@ -3,7 +3,7 @@
 import { noticeText } from '../grid/index.js';
 import { formatScore } from '../store/index.js';
 import type { GridVerbs } from './context.js';
-import { boomText, inviteText, saveText, scoresText, spawnText, statusText } from './format.js';
+import { boomText, inviteText, mountHost, saveText, scoresText, spawnText, statusText } from './format.js';
 import { helpText, type ConsoleCommand } from './parse.js';
 import type { ConsoleReply } from './reply.js';
 import { runLine } from './registry.js';
@@ -16,7 +16,10 @@ export function run(grid: GridVerbs, user: string, line: string): Promise<Consol
   return runLine({ user, grid }, line);
 }
 
-export async function execute(grid: GridVerbs, user: string, cmd: ConsoleCommand): Promise<ConsoleReply> {
+/** What the adapter knows beyond the grid: the `cpu:` line for a spawned ENV (absent: no cpu here). */
+export interface ExecuteHints { cpuLine?: (env: string, host: string) => string | undefined }
+
+export async function execute(grid: GridVerbs, user: string, cmd: ConsoleCommand, hints: ExecuteHints = {}): Promise<ConsoleReply> {
   switch (cmd.verb) {
     case 'none':
       return { output: '' };
@@ -32,7 +35,8 @@ export async function execute(grid: GridVerbs, user: string, cmd: ConsoleCommand
     }
     case 'spawn': {
       const r = await grid.spawn(user, cmd.name, { cache: cmd.cache, ...(cmd.as !== undefined ? { as: cmd.as } : {}) });
-      return { output: spawnText(r), json: r };
+      const cpu = hints.cpuLine?.(r.env.name, mountHost(r.mount));
+      return { output: spawnText(r, cpu), json: cpu !== undefined ? { ...r, cpu } : r };
     }
     case 'save': {
       const r = await grid.save(user, cmd.env, cmd.name);

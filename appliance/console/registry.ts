@@ -3,6 +3,7 @@
 // are thin adapters over runLine(), so they answer the same commands the same way.
 import { isColonyError, permission, unsupported, usage } from '../errors.js';
 import * as account from './account-verbs.js';
+import { CPU_SYNTAX, CPU_TEXT, cpuSpawnLine, cpuVerb } from './cpu.js';
 import * as peer from './peer-verbs.js';
 import type { Accounts, ConsoleContext } from './context.js';
 import { execute } from './interpreter.js';
@@ -33,6 +34,8 @@ export const REGISTRY: readonly Verb[] = [
   ...['scores', 'spawn', 'spawndisk', 'save', 'savedisk', 'invite', 'boom', 'status'].map(gridVerb),
   { name: 'help', syntax: GRID_VERBS.help!.syntax, text: GRID_VERBS.help!.text, who: 'anyone', kind: 'grid', run: (ctx, args, line) => help(ctx, args, line) },
   { name: 'exit', syntax: GRID_VERBS.exit!.syntax, text: GRID_VERBS.exit!.text, who: 'anyone', kind: 'grid', run: (_ctx, args) => { if (args.length) throw usage('usage: exit'); return { output: '', exit: true }; } },
+  // Runs over SSH only (ssh/session.ts takes `cpu ENV` lines first); elsewhere help or where to run it.
+  { name: 'cpu', syntax: CPU_SYNTAX, text: CPU_TEXT, who: 'anyone', kind: 'console', run: cpuVerb },
   consoleVerb('whoami', 'your user name and role', 'anyone', account.whoami),
   consoleVerb('passwd', 'change your password (asks twice, shows nothing)', 'anyone', account.passwd),
   consoleVerb('keys', 'your SSH public keys; LINE is an OpenSSH public key line', 'anyone', account.keys),
@@ -54,7 +57,7 @@ function isAdmin(ctx: ConsoleContext): boolean {
 }
 
 async function runGrid(ctx: ConsoleContext, line: string): Promise<ConsoleReply> {
-  if (ctx.grid) return execute(ctx.grid, ctx.user, parse(line));
+  if (ctx.grid) return execute(ctx.grid, ctx.user, parse(line), { cpuLine: (env, host) => cpuSpawnLine(ctx, ctx.user, env, host) });
   if (ctx.interpreter) return ctx.interpreter.run(ctx.user, line);
   throw unsupported('the grid is not reachable from here');
 }
@@ -98,7 +101,7 @@ export function loginAccount(accounts: Accounts | undefined, user: string): stri
  * even once a user of that name is added again (a new account): the reply ends the session
  * (SSH, the console socket and `colony console` leave on `exit`).
  */
-function removedReply(ctx: ConsoleContext): ConsoleReply | undefined {
+export function removedReply(ctx: ConsoleContext): ConsoleReply | undefined {
   if (!ctx.accounts) return undefined;
   const now = loginAccount(ctx.accounts, ctx.user);
   if (now !== '' && (ctx.account === undefined || now === ctx.account)) return undefined;

@@ -89,6 +89,8 @@ export class SshConsole {
       started: opts.node?.started ?? Date.now(),
       sessions: opts.node?.sessions ?? (() => this.sessions.size),
       ...(opts.node?.peers ? { peers: opts.node.peers } : {}),
+      ...(opts.node?.cpu ? { cpu: opts.node.cpu } : {}),
+      ...(opts.node?.sshPort !== undefined ? { sshPort: opts.node.sshPort } : {}),
     };
   }
 
@@ -114,6 +116,7 @@ export class SshConsole {
     this.ssh = ssh;
     const a = net.address();
     const bound = typeof a === 'object' && a ? { host: a.address, port: a.port } : want;
+    this.node.sshPort ??= bound.port; // for the cpu lines
     this.log.info({ ...bound, fingerprint: this.hostKey.fingerprint }, 'ssh console listening');
     return { address: bound, close: () => this.close() };
   }
@@ -221,15 +224,21 @@ export class SshConsole {
       client.on('session', (acceptSession) => {
         const session = acceptSession();
         let pty: PseudoTtyInfo | undefined;
+        /** The exec or shell this session runs, once it does: window changes and signals go to it. */
+        let running: ChannelSession | undefined;
         session.on('pty', (accept, _reject, info) => { pty = info; accept?.(); });
-        session.on('window-change', (accept) => accept?.());
+        session.on('window-change', (accept, _reject, info) => {
+          if (pty) pty = { ...pty, cols: info.cols, rows: info.rows };
+          running?.resize(info.cols, info.rows);
+          accept?.();
+        });
         session.on('env', (_accept, reject) => reject?.());
         session.on('subsystem', (_accept, reject) => reject?.());
         session.on('x11', (_accept, reject) => reject?.());
         session.on('auth-agent', (_accept, reject) => reject?.());
-        session.on('signal', (accept) => accept?.());
-        session.on('exec', (accept, _reject, info) => this.start(accept(), user!, account, pty !== undefined, info.command));
-        session.on('shell', (accept) => this.start(accept(), user!, account, pty !== undefined));
+        session.on('signal', (accept, _reject, info) => { running?.signal(info.name); accept?.(); });
+        session.on('exec', (accept, _reject, info) => { running = this.start(accept(), user!, account, pty, info.command); });
+        session.on('shell', (accept) => { running = this.start(accept(), user!, account, pty); });
       });
       client.on('tcpip', (_accept, reject) => reject());
       client.on('openssh.streamlocal', (_accept, reject) => reject());
@@ -237,9 +246,10 @@ export class SshConsole {
     });
   }
 
-  private start(channel: ServerChannel, user: string, account: string | undefined, pty: boolean, command?: string): void {
+  private start(channel: ServerChannel, user: string, account: string | undefined, pty: PseudoTtyInfo | undefined, command?: string): ChannelSession {
     const setup = {
-      channel, pty,
+      channel, pty: pty !== undefined,
+      ...(pty ? { tty: { term: pty.term || 'xterm', cols: pty.cols || 80, rows: pty.rows || 24 } } : {}),
       log: this.log.child({ user }),
       banner: this.opts.banner ?? DEFAULT_BANNER,
       // Asked when the session starts, so a password changed in another session counts.
@@ -257,6 +267,7 @@ export class SshConsole {
     this.sessions.add(s);
     if (this.closing) s.stop();
     void s.done.then(() => this.sessions.delete(s));
+    return s;
   }
 
   /**

@@ -4,7 +4,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ServerChannel } from 'ssh2';
 import type { Log } from '../../log.js';
+import { unsupported } from '../../errors.js';
+import { parseCpu, type CpuTty } from '../cpu.js';
+import { removedReply } from '../registry.js';
+import { failureReply } from '../reply.js';
 import { dispatch, renderReply, splitJsonFlag, type CommandContext } from './commands.js';
+import { CpuLink, exitOf, sendExit, signalOf, type ChannelExit } from './cpu-link.js';
 import { forcePasswordChange, oneTimeExecRefusal } from './first-login.js';
 import { LineEditor, type EditResult } from './line-editor.js';
 
@@ -24,6 +29,8 @@ export interface LineInput {
   read(prompt: string, options?: { secret?: boolean }): Promise<EditResult>;
   push(chunk: Buffer): void;
   end(): void;
+  /** Takes what was typed ahead and not read yet (handed to a cpu shell). */
+  take(): string;
 }
 
 /** Lines typed on a raw terminal, edited and echoed as they are typed. */
@@ -54,6 +61,12 @@ export class TerminalInput implements LineInput {
   end(): void {
     this.ended = true;
     this.pump();
+  }
+
+  take(): string {
+    const text = this.buffered;
+    this.buffered = '';
+    return text;
   }
 
   private pump(): void {
@@ -99,6 +112,12 @@ export class PlainInput implements LineInput {
     this.pump();
   }
 
+  take(): string {
+    const text = this.buffered;
+    this.buffered = '';
+    return text;
+  }
+
   private pump(): void {
     const resolve = this.waiter;
     if (!resolve) return;
@@ -119,6 +138,8 @@ export interface SessionSetup {
   channel: ServerChannel;
   /** Set when the client asked for a pty. */
   pty: boolean;
+  /** The pty's terminal type and size (pty-req), for cpu. */
+  tty?: CpuTty;
   /** Everything of the command context but `ask`. */
   context: Omit<CommandContext, 'ask'>;
   log: Log;
@@ -127,16 +148,24 @@ export interface SessionSetup {
   mustChangePassword?: boolean;
 }
 
-/** A running session as the server sees it: it can be asked to stop, and says when it has. */
+/**
+ * A running session as the server sees it: it can be asked to stop, and says when it has.
+ * While a cpu process runs (`link`), the channel's bytes, EOF, window changes, signals and
+ * hang-up go to it instead of the console; the server calls resize() and signal().
+ */
 export class ChannelSession {
   readonly done: Promise<void>;
   private stopping = false;
   private busy = false;
+  private link: CpuLink | undefined;
+  private tty: CpuTty | undefined;
+  private inputEnded = false;
+  private closed = false;
   private readonly input: LineInput;
   private readonly out: (text: string) => void;
   private readonly err: (text: string) => void;
 
-  constructor(private readonly s: SessionSetup, private readonly run: (self: ChannelSession) => Promise<number>) {
+  constructor(private readonly s: SessionSetup, private readonly run: (self: ChannelSession) => Promise<ChannelExit>) {
     const { channel, pty } = s;
     const crlf = (t: string) => (pty ? t.replace(/\r?\n/g, '\r\n') : t);
     const writable = () => channel.writable && !channel.destroyed;
@@ -144,9 +173,10 @@ export class ChannelSession {
     // On a terminal everything goes to the one screen, in order; piped, errors go to stderr.
     this.err = pty ? this.out : (t) => { if (writable()) channel.stderr.write(crlf(t)); };
     this.input = pty ? new TerminalInput(this.out) : new PlainInput(this.err);
-    channel.on('data', (d: Buffer) => this.input.push(d));
-    channel.on('end', () => this.input.end());
-    channel.on('close', () => this.input.end());
+    this.tty = s.tty;
+    channel.on('data', (d: Buffer) => { if (this.link) this.link.write(d); else this.input.push(d); });
+    channel.on('end', () => { this.inputEnded = true; this.link?.endInput(); this.input.end(); });
+    channel.on('close', () => { this.closed = true; this.link?.hangup(); this.input.end(); });
     channel.on('error', (e: Error) => s.log.debug({ err: e.message }, 'ssh channel error'));
     this.done = this.run(this)
       .catch((e: unknown) => { s.log.error({ err: e instanceof Error ? e.message : String(e) }, 'ssh session failed'); return 1; })
@@ -157,11 +187,24 @@ export class ChannelSession {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.link?.hangup();
     if (!this.busy) this.input.end();
   }
 
+  /** The client's window changed (window-change): kept for the next cpu, passed to a running one. */
+  resize(cols: number, rows: number): void {
+    if (this.tty) this.tty = { ...this.tty, cols, rows };
+    this.link?.resize(cols, rows);
+  }
+
+  /** A `signal` request (RFC 4254 §6.9, `INT` etc.): for a running cpu process; the console ignores it. */
+  signal(name: string): void {
+    const sig = signalOf(name);
+    if (sig) this.link?.signal(sig);
+  }
+
   /** Flushes what was written, sends the exit status and waits (bounded) for the channel to close. */
-  private async finish(code: number): Promise<void> {
+  private async finish(code: ChannelExit): Promise<void> {
     const { channel } = this.s;
     if (this.stopping && this.s.pty) this.out('\nthe appliance is shutting down; goodbye\n');
     if (channel.destroyed) return;
@@ -170,7 +213,7 @@ export class ChannelSession {
     for (const w of [channel, channel.stderr]) {
       if (w.writableLength > 0) await within(new Promise<void>((resolve) => w.once('drain', () => resolve())), FLUSH_MS);
     }
-    try { channel.exit(code); } catch { /* the channel is already gone */ }
+    sendExit(channel, code);
     channel.end();
     await within(closed, FLUSH_MS);
   }
@@ -194,6 +237,56 @@ export class ChannelSession {
       return { failed: reply.error !== undefined, exit: reply.exit === true };
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** A `cpu ENV …` line to run here; undefined sends the line to the registry (help, usage, a removed account). */
+  private cpuLine(line: string): { env: string; command?: string } | undefined {
+    let c;
+    try { c = parseCpu(line); } catch { return undefined; }
+    if (c?.kind !== 'run' || removedReply(this.s.context)) return undefined;
+    return c;
+  }
+
+  /**
+   * Runs a cpu process on this channel until it is gone. `stdin`: the channel's input is the
+   * process's (exec, or a console with a terminal); otherwise its stdin ends at once (a piped
+   * console, whose input is its own lines). Failures are one `error:` line and status 1.
+   */
+  private async runCpu(c: { env: string; command?: string }, stdin: boolean): Promise<ChannelExit> {
+    const { channel, context, log } = this.s;
+    const runner = context.node.cpu;
+    const fail = (err: unknown) => { this.err(`${failureReply(err).output}\n`); return 1; };
+    if (!runner) return fail(unsupported('cpu is not enabled on this node'));
+    if (runner.unavailable) return fail(unsupported(`cpu is not available on this node: ${runner.unavailable}`));
+    const tty = this.s.pty ? this.tty : undefined;
+    this.busy = true;
+    // Bytes sent before the process exists wait in the channel, in order with its EOF.
+    if (stdin) channel.pause();
+    try {
+      log.info({ env: c.env, command: c.command, tty: tty !== undefined }, 'ssh cpu');
+      let proc;
+      try {
+        proc = await context.node.cpu!.start(context.user, c.env, { ...(c.command !== undefined ? { command: c.command } : {}), ...(tty ? { tty } : {}) });
+      } catch (err) {
+        log.info({ env: c.env, err: failureReply(err).output }, 'ssh cpu refused');
+        return fail(err);
+      }
+      const link = new CpuLink(proc, channel, log);
+      this.link = link;
+      // Typed ahead at the prompt, after `cpu ENV`: the shell's input now.
+      const early = stdin ? this.input.take() : '';
+      if (early) link.write(Buffer.from(early));
+      if (!stdin || this.inputEnded) link.endInput();
+      if (this.closed || this.stopping) link.hangup();
+      if (stdin) channel.resume();
+      const e = await link.done;
+      log.info({ env: c.env, code: e.code, signal: e.signal }, 'ssh cpu ended');
+      return exitOf(e);
+    } finally {
+      this.link = undefined;
+      this.busy = false;
+      if (stdin) channel.resume();
     }
   }
 
@@ -229,6 +322,9 @@ export class ChannelSession {
         (json ? self.out : self.err)(`${renderReply(refusal, json)}\n`);
         return 1;
       }
+      // A cpu command line is the program's, --json included.
+      const cpu = self.cpuLine(command);
+      if (cpu) return self.runCpu(cpu, true);
       s.log.info({ user: s.context.user, command: line }, 'ssh exec');
       const r = await self.command(line, json);
       return r.failed ? 1 : 0;
@@ -244,6 +340,9 @@ export class ChannelSession {
         const r = await self.input.read(s.pty ? PROMPT : '');
         if (r.kind === 'eof') break;
         if (r.kind === 'interrupt') continue;
+        // With a terminal, cpu takes it over until the shell exits, then the prompt is back.
+        const cpu = self.cpuLine(r.line);
+        if (cpu) { await self.runCpu(cpu, s.pty); continue; }
         const { line, json } = splitJsonFlag(r.line);
         const res = await self.command(line, json);
         if (res.exit) break;
