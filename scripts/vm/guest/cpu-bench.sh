@@ -29,8 +29,11 @@ UsePAM no
 PidFile $B/sshd.pid
 C
   mkdir -p /run/sshd && chmod 755 /run/sshd
+  # root's shell is bash, which sources ~/.bashrc under sshd: the host's /root (pyenv and
+  # the like) would slow the anchor down. An empty /root in this guest only.
+  mount -t tmpfs -o mode=0700 roothome /root
   if /usr/sbin/sshd -f "$B/sshd_config" -E "$B/sshd.log"; then
-    sshd_true() { timeout 60 ssh "${SSH_OPTS[@]}" -p 2223 -T -i "$KEYS/alice" root@127.0.0.1 true; }
+    sshd_true() { timeout 60 ssh "${SSH_BASE[@]}" -p 2223 -T -i "$KEYS/alice" root@127.0.0.1 true; }
     if wait_for 30 sshd_true; then sshd_ok=1; else echo "note sshd did not answer: $(tail -n 3 "$B/sshd.log" | tr '\n' ' ')"; fi
   else
     echo "note sshd did not start: $(tail -n 3 "$B/sshd.log" | tr '\n' ' ')"

@@ -29,8 +29,10 @@ expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "got [$2] want [$3
 expect_match() { if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else nok "$1" "[$2] does not match /$3/"; fi; }
 expect_no_match() { if printf '%s\n' "$2" | grep -Eq -- "$3"; then nok "$1" "[$2] matches /$3/"; else ok "$1"; fi; }
 
-SSH_OPTS=(-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
-          -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15 -p "$SSH_PORT")
+# Without a port (OpenSSH keeps the first -p it is given); SSH_OPTS adds Colony's.
+SSH_BASE=(-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
+          -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15)
+SSH_OPTS=("${SSH_BASE[@]}" -p "$SSH_PORT")
 # on USER COMMAND...: one OpenSSH client run as USER with their key, no terminal.
 on() { local u="$1"; shift; timeout 300 ssh "${SSH_OPTS[@]}" -T -i "$KEYS/$u" "$u@127.0.0.1" "$@"; }
 # The ssh command line for USER with a terminal (for tmux), as one string.
