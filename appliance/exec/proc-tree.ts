@@ -19,12 +19,13 @@
 // answers or fails within 2 s; ExecService reads /proc): askers wait on the one in flight.
 //
 // Concurrency (backend.ts's contract): clients make no namespace changes here (no create,
-// unlink, rename or setattr), so everything runs alongside everything. The cache is
+// unlink or rename; setattr accepts only a no-op truncate), so everything runs alongside
+// everything. The cache is
 // replaced whole in one synchronous step; a kill bumps the source's generation so a list()
 // already in flight when it ran is not cached as fresh.
 import { createHash } from 'node:crypto';
 import { ColonyError, invalid, notFound, permission } from '../errors.js';
-import type { Attr, Backend, Caller, DirEntry, Handle, Node } from '../ninep/backend.js';
+import type { Attr, Backend, Caller, DirEntry, Handle, Node, SetAttr } from '../ninep/backend.js';
 import { DT_DIR, DT_REG, L_O_ACCMODE, L_O_RDONLY, QTDIR, QTFILE, S_IFDIR, S_IFREG } from '../ninep/constants.js';
 import { pageEntries } from '../ninep/dir-page.js';
 import { withErrno } from '../ninep/errno.js';
@@ -219,6 +220,11 @@ export class ProcTree implements Backend {
       mode: MODES[n.kind], uid: c.uid, gid: c.gid, nlink: 1, rdev: 0, size: 0, blksize: 4096, blocks: 0,
       atime: this.born, mtime: this.born, ctime: this.born,
     };
+  }
+
+  /** Accepts only what `echo kill > ctl` sends first (a truncate, times): nothing here has a size. */
+  async setattr(_c: Caller, _node: Node, set: SetAttr): Promise<void> {
+    if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined) throw withErrno(permission('proc files keep their owner and mode'), 'EPERM');
   }
 
   async open(_c: Caller, node: Node, flags: number): Promise<Handle> {

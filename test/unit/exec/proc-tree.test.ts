@@ -104,6 +104,10 @@ t.test('the local node: ENV/PID/{status,cmdline,ctl}, filtered by user, kill thr
   const carol = await as('carol');
   t.same(await ls(c, carol, ''), ['other']);
 
+  const truncate = { type: 'Tsetattr', valid: 0x8, mode: 0, uid: 0, gid: 0, size: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0 } as const;
+  await c.rpc({ ...truncate, fid: await c.walkPath(alice, `debian/${pid}/ctl`) });
+  t.pass('`echo kill > ctl` truncates first: accepted');
+  t.equal(await c.rpc({ ...truncate, valid: 0x1, mode: 0o777, fid: await c.walkPath(alice, `debian/${pid}/ctl`) }).then(() => 0, errnoFor), E.EPERM, 'chmod is refused');
   await ctl(c, alice, `debian/${pid}/ctl`, 'kill TERM\n');
   t.same(await mine.exited, { code: null, signal: 'SIGTERM', status: 143 });
   t.same(await ls(c, alice, ''), [], 'a kill drops the cached list at once: no process, no environment directory');
