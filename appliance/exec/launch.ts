@@ -1,9 +1,10 @@
 // What is run to start a process inside an environment: planLaunch is pure (tested as data).
 //
 // The chain, each step exec'ing the next (one host process until bwrap forks):
-//   /bin/sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' colony-exec LEAF
+//   /bin/sh -c 'umask 022 && echo $$ >"$1/cgroup.procs" && shift && exec "$@"' colony-exec LEAF
 //     puts itself in the session's cgroup leaf before anything runs, so every descendant is
-//     counted and killable there (skipped when cgroups are off, in host tests);
+//     counted and killable there (that part is left out when cgroups are off, in host tests),
+//     and sets the umask a login gets (the supervisor's own is 077, see colony.service);
 //   [setpriv --reuid=U --regid=G --groups=…|--clear-groups --inh-caps=-all --]   invited users only
 //   bwrap …  -- PROGRAM ARGS
 // Why bubblewrap: it is Debian's small, audited setup tool for exactly this (pivot_root into
@@ -74,7 +75,8 @@ export function baseEnv(account: Account, owner: boolean, tty: ExecTty | undefin
   return env;
 }
 
-export const JOIN_CGROUP = 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"';
+export const JOIN_CGROUP = 'umask 022 && echo $$ >"$1/cgroup.procs" && shift && exec "$@"';
+export const NO_CGROUP = 'umask 022 && exec "$@"';
 
 export function planLaunch(p: LaunchInput): LaunchPlan {
   const bwrapArgs = [
@@ -99,7 +101,7 @@ export function planLaunch(p: LaunchInput): LaunchPlan {
     const groups = a.groups.filter((g) => g !== a.gid);
     chain = [p.tools.setpriv, `--reuid=${a.uid}`, `--regid=${a.gid}`, groups.length ? `--groups=${groups.join(',')}` : '--clear-groups', '--inh-caps=-all', '--', ...chain];
   }
-  if (p.leaf) chain = [p.tools.sh, '-c', JOIN_CGROUP, 'colony-exec', p.leaf, ...chain];
+  chain = p.leaf ? [p.tools.sh, '-c', JOIN_CGROUP, 'colony-exec', p.leaf, ...chain] : [p.tools.sh, '-c', NO_CGROUP, 'colony-exec', ...chain];
   return { file: chain[0]!, args: chain.slice(1), env: baseEnv(p.account, p.owner, p.tty, p.extraEnv) };
 }
 

@@ -24,8 +24,10 @@ t.test('the sandbox sees only its own processes, in a fresh PID namespace', asyn
 
 t.test('argv runs without a shell; env and cwd are passed', async (t) => {
   const { ex } = await openExecWorld(t);
-  const r = await collect(await ex.start('alice', 'debian', { argv: ['sh', '-c', 'pwd; echo "$GREETING $USER $HOME"'], env: { GREETING: 'hi' }, cwd: '/etc' }));
-  t.equal(r.out, '/etc\nhi root /root\n');
+  const old = process.umask(0o077); // as colony.service sets it
+  const r = await collect(await ex.start('alice', 'debian', { argv: ['sh', '-c', 'pwd; echo "$GREETING $USER $HOME"; umask'], env: { GREETING: 'hi' }, cwd: '/etc' }));
+  process.umask(old);
+  t.equal(r.out, '/etc\nhi root /root\n0022\n', 'a login\'s umask, whatever the supervisor\'s');
   await t.rejects(ex.start('alice', 'debian', { cwd: '/nowhere', command: 'true' }), { code: 'COLONY_NOT_FOUND' });
 });
 

@@ -1,7 +1,7 @@
 // The launch chain as data: what runs for the owner, for an invited user, with and without
 // a terminal or a cgroup leaf.
 import t from 'tap';
-import { CONTAINER_CAPS, JOIN_CGROUP, ROOT_PATH, USER_PATH, accountOf, baseEnv, planLaunch, programOf, type Account } from '../../../appliance/exec/launch.js';
+import { CONTAINER_CAPS, JOIN_CGROUP, NO_CGROUP, ROOT_PATH, USER_PATH, accountOf, baseEnv, planLaunch, programOf, type Account } from '../../../appliance/exec/launch.js';
 
 const tools = { sh: '/bin/sh', bwrap: '/usr/bin/bwrap', setpriv: '/usr/bin/setpriv' };
 const root: Account = { name: 'root', uid: 0, gid: 0, groups: [], home: '/root', shell: '/bin/bash' };
@@ -25,8 +25,8 @@ t.test('the owner: into the leaf, then bwrap as root with a container\'s capabil
 
 t.test('an invited user: setpriv to their uid, groups and no inheritable caps, then an unprivileged bwrap', async (t) => {
   const plan = planLaunch({ tools, env: 'debian', root: '/data/exec/mnt/debian', account: bob, owner: false, argv: ['/bin/sh', '-l'], cwd: '/home/bob', tty: { cols: 80, rows: 24, term: 'xterm' } });
-  t.equal(plan.file, '/usr/bin/setpriv', 'no leaf: no cgroup step');
-  t.same(plan.args, ['--reuid=1001', '--regid=1001', '--groups=27', '--inh-caps=-all', '--', '/usr/bin/bwrap',
+  t.equal(plan.file, '/bin/sh');
+  t.same(plan.args, ['-c', NO_CGROUP, 'colony-exec', '/usr/bin/setpriv', '--reuid=1001', '--regid=1001', '--groups=27', '--inh-caps=-all', '--', '/usr/bin/bwrap',
     ...sandbox(['--chdir', '/home/bob', '--', '/bin/sh', '-l'], true)]);
   t.same(plan.env, { PATH: USER_PATH, HOME: '/home/bob', USER: 'bob', LOGNAME: 'bob', SHELL: '/bin/sh', LANG: 'C.UTF-8', TERM: 'xterm' });
   const alone = planLaunch({ tools, env: 'debian', root: '/r', account: { ...bob, groups: [] }, owner: false, argv: ['true'], cwd: '/' });
