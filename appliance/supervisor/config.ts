@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { ColonyError, fromSystemError, invalid } from '../errors.js';
 import { checkInstanceName } from '../discovery/index.js';
 import { publicKeyOfPeerId } from '../identity/index.js';
+import { checkUserName } from '../catalog/index.js';
 
 const MiB = 1 << 20;
 
@@ -72,8 +73,46 @@ export interface Config {
     /** Interface names to announce on; [] = every IPv4 interface but the loopback. */
     interfaces: string[];
   };
+  /**
+   * Processes inside environments (appliance/exec): SSH `cpu`, the `cpu/NAME` and `proc` 9P
+   * trees. Each environment gets one cgroup v2 group with these limits, taken from its
+   * owner's (`perUser` overrides them per owner, as the spawn limits are per user); every
+   * process in it, the owner's and invited users', shares them.
+   */
+  exec: {
+    /** false: no executor is started; `cpu` says it is not enabled, and spawn prints no cpu line. */
+    enabled: boolean;
+    /**
+     * `memory.max` of one environment (swap 0). 512 MiB: a compiler or a package manager fits
+     * (gcc on one big file, apt, `make -j2`), while on a 2 GiB appliance two hogs still
+     * leave the supervisor its heap (environments.heapFraction) and the page cache. A fixed
+     * size, not a fraction of RAM, so an environment behaves the same on every node of a grid.
+     */
+    memoryBytes: number;
+    /** `cpu.max` as a percentage of one core: 100 = one core, 250 = two and a half. */
+    cpuPercent: number;
+    /** `pids.max`: processes and threads; 512 stops a fork bomb long before the node's limit. */
+    pids: number;
+    /** Per owner: { "alice": { "memoryBytes": 2147483648 } } replaces only what it names. */
+    perUser: Record<string, Partial<ExecLimits>>;
+    /**
+     * The v9fs cache of the environment's mount: `mmap` (default; executables can be mapped,
+     * no metadata caching, so writes over 9P are seen at once), `loose` (faster, may show
+     * stale files written by other clients), `none` (no mmap of files: some programs fail).
+     */
+    cache: 'mmap' | 'loose' | 'none';
+  };
   /** `format`: `auto` is readable on a terminal and JSON lines otherwise (journald, pipes). */
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'pretty' | 'json' };
+}
+
+/** The cgroup limits of one environment. */
+export interface ExecLimits { memoryBytes: number; cpuPercent: number; pids: number }
+
+/** The limits of an environment owned by `owner`: the section's, then the owner's overrides. */
+export function execLimitsFor(exec: Config['exec'], owner: string): ExecLimits {
+  const base = { memoryBytes: exec.memoryBytes, cpuPercent: exec.cpuPercent, pids: exec.pids };
+  return { ...base, ...(Object.hasOwn(exec.perUser, owner) ? exec.perUser[owner] : {}) };
 }
 
 export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
@@ -87,6 +126,7 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
     peer: { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300, replication: 'eager', fetchTimeoutSeconds: 10 },
     discovery: { enabled: true, name: '', interfaces: [] },
+    exec: { enabled: true, memoryBytes: 512 * MiB, cpuPercent: 100, pids: 512, perUser: {}, cache: 'mmap' },
     log: { level: 'info', format: 'auto' },
   };
 }
@@ -128,6 +168,27 @@ const staticPeer: Check = (v, key) => {
   return { id: o.id, address: o.address };
 };
 
+const LIMIT_CHECKS: Record<keyof ExecLimits, Check> = { memoryBytes: int(16 * MiB, 2 ** 50), cpuPercent: int(1, 100 * 1024), pids: int(16, 4_194_304) };
+
+// { USER: { memoryBytes?, cpuPercent?, pids? } }: USER a Colony user name (it may not exist yet).
+const perUserLimits: Check = (v, key) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fail(key, '{ USER: { "memoryBytes"?, "cpuPercent"?, "pids"? } }', v);
+  const out: Record<string, Partial<ExecLimits>> = {};
+  for (const [user, limits] of Object.entries(v)) {
+    try { checkUserName(user); } catch { throw fail(key, 'user names as keys', user); }
+    const k = `${key}.${user}`;
+    if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) throw fail(k, '{ "memoryBytes"?, "cpuPercent"?, "pids"? }', limits);
+    const one: Partial<ExecLimits> = {};
+    for (const [name, n] of Object.entries(limits)) {
+      const check = LIMIT_CHECKS[name as keyof ExecLimits];
+      if (!check) throw invalid(`config key '${k}.${name}' is not known (known: ${Object.keys(LIMIT_CHECKS).join(', ')})`);
+      one[name as keyof ExecLimits] = check(n, `${k}.${name}`) as number;
+    }
+    out[user] = one;
+  }
+  return out;
+};
+
 const SCHEMA: Record<string, Record<string, Check>> = {
   ninep: {
     listen: list(address), maxMsize: int(8192, 16 * MiB),
@@ -142,6 +203,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
   },
   peer: { listen: list(address), peers: list(staticPeer), unreachableDegradedSeconds: int(1, 30 * 86_400), replication: oneOf('eager', 'lazy'), fetchTimeoutSeconds: int(1, 600) },
   discovery: { enabled: bool, name: instanceName, interfaces: list(ifName) },
+  exec: { enabled: bool, ...LIMIT_CHECKS, perUser: perUserLimits, cache: oneOf('mmap', 'loose', 'none') },
   log: { level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('auto', 'pretty', 'json') },
 };
 

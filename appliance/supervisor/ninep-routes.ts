@@ -4,6 +4,7 @@
 //                    user, and 9P has no way to prove it over TCP (remote control is SSH's job).
 //   env/NAME/TOKEN   an environment's root, by its capability token (any transport).
 //   env/NAME         the same on the unix socket, whose 0600 mode is the guard.
+//   cpu/NAME[/TOKEN], proc   execution: the xcpu tree and the process tree (exec-routes.ts).
 // Inside an environment, client uids are used as they are (see docs/ninep.md).
 import type { Catalog } from '../catalog/index.js';
 import { runLine, type ConsoleContext, type NodeInfo } from '../console/index.js';
@@ -13,8 +14,15 @@ import type { Log } from '../log.js';
 import { routeTable, SynthFs, synthDir, synthFile, type AttachRequest, type AttachRouter, type Attachment } from '../ninep/index.js';
 import { VolumeBackend } from '../ninep/volume-backend.js';
 import { Accounts, type Volume } from '../volume/index.js';
+import { CpuTrees, execRoutes, type ExecRouteOptions } from './exec-routes.js';
 
-export interface RouteOptions { grid: Grid; catalog: Catalog; log: Log; /** For the console's `node` verb on ctl. */ node?: NodeInfo }
+export interface RouteOptions {
+  grid: Grid; catalog: Catalog; log: Log;
+  /** For the console's `node` verb on ctl. */
+  node?: NodeInfo;
+  /** cpu/ and proc: the executor (getter: it starts after the 9P server, which it mounts from) and the xcpu trees. */
+  exec?: Omit<ExecRouteOptions, 'grid' | 'catalog'>;
+}
 
 /**
  * Who an attach acts as inside an environment (docs/ninep.md, "Users and ids"):
@@ -81,7 +89,9 @@ export function gridRouter(opts: RouteOptions): AttachRouter {
       detach: () => grid.detach(env),
     };
   };
+  const exec = execRoutes({ grid, catalog, ...(opts.exec ?? { exec: () => undefined, trees: new CpuTrees(), nodeId: () => '' }) });
   return routeTable({
+    ...exec,
     ctl: async (req) => {
       // Whoever reaches the unix socket passed its 0600 mode; over TCP the uname is a claim
       // anyone can make, so ctl is refused there whatever the uname (use SSH to reach a node).

@@ -16,8 +16,10 @@ import { catalogOrigin, loadOrCreateIdentity, type Identity } from '../identity/
 import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
 import { PeerBlockSource, startNamesProtocol, type NamesProtocol } from '../peer/index.js';
+import { openExecutor, type ExecService } from '../exec/index.js';
 import { BlockStore, type BlockSource } from '../store/index.js';
-import { defaultConfig, type Config } from './config.js';
+import { defaultConfig, execLimitsFor, type Config } from './config.js';
+import { CpuTrees, unavailableExec } from './exec-routes.js';
 import { listenConsole, type LocalExec } from './console-socket.js';
 import { processStart, writeHealth, type HealthState } from './health.js';
 import { gridRouter } from './ninep-routes.js';
@@ -70,6 +72,8 @@ export class Supervisor {
   namesProtocol: NamesProtocol | undefined;
   /** LAN discovery (appliance/discovery), unless discovery.enabled is false. */
   discovery: Discovery | undefined;
+  /** Processes in environments (appliance/exec), unless exec.enabled is false; `unavailable` says why it cannot run any. */
+  exec: ExecService | undefined;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.config = opts.config ?? defaultConfig();
@@ -193,8 +197,9 @@ export class Supervisor {
     this.running.push({ name: 'grid', close: () => grid.close() });
 
     const n = cfg.ninep;
+    const cpuTrees = new CpuTrees();
     const ninep = new NinepServer({
-      router: gridRouter({ grid, catalog, log, node }), maxMsize: n.maxMsize, maxFids: n.maxFids, log: log.child({ service: '9p' }),
+      router: gridRouter({ grid, catalog, log, node, exec: { exec: () => this.exec, trees: cpuTrees, nodeId: () => this.nodeId } }), maxMsize: n.maxMsize, maxFids: n.maxFids, log: log.child({ service: '9p' }),
       limits: {
         maxConnections: n.maxConnections, maxPerAddress: n.maxPerAddress, maxQueuedReplyBytes: n.maxQueuedReplyBytes, maxHeldBytes: n.maxHeldBytes, maxTotalFids: n.maxTotalFids,
         handshakeTimeoutMs: n.handshakeTimeoutSeconds * 1000, frameTimeoutMs: n.frameTimeoutSeconds * 1000,
@@ -202,12 +207,21 @@ export class Supervisor {
     });
     this.ninep = ninep;
     this.running.push({ name: '9p', close: () => ninep.close() });
-    grid.onBoom((e) => { ninep.disconnectRoute(`env/${e.name}`); });
+    grid.onBoom((e) => { ninep.disconnectRoute(`env/${e.name}`); ninep.disconnectRoute(`cpu/${e.name}`); cpuTrees.closeEnv(e.name); });
     stepping(`listening for 9P on ${join(data, '9p.sock')}`);
     this.listeners.push(await ninep.listen(join(data, '9p.sock')));
     for (const addr of cfg.ninep.listen) {
       stepping(`listening for 9P on ${addr}`);
       this.listeners.push(await ninep.listen(addr));
+    }
+
+    if (cfg.exec.enabled) {
+      // After the 9P server, which it mounts environments from; closed before it (reverse order).
+      stepping('starting the executor (cpu)');
+      const exec = await this.openExec(cfg, join(data, '9p.sock'));
+      this.exec = exec;
+      Object.assign(node, { cpu: exec });
+      this.running.push({ name: 'exec', close: async () => { cpuTrees.close(); await exec.close(); } });
     }
 
     // `colony console` reaches this supervisor here instead of failing on the lock.
@@ -232,6 +246,7 @@ export class Supervisor {
     });
     stepping(`listening for SSH on ${cfg.ssh.listen}`);
     this.sshAddress = (await ssh.listen(cfg.ssh.listen)).address;
+    Object.assign(node, { sshPort: this.sshAddress.port }); // spawn's cpu line on ctl and the console socket
     this.running.push({ name: 'ssh', close: () => ssh.close() }); // closes before 9P and the grid
 
     if (cfg.discovery.enabled) {
@@ -253,6 +268,22 @@ export class Supervisor {
     await this.writeHealth('ready');
     const origin = this.catalogOrigin === this.nodeId ? {} : { catalogOrigin: this.catalogOrigin };
     log.info({ node: this.nodeId, ...origin, ...(this.peers ? { peer: this.peers.addresses() } : {}), ninep: this.ninepAddresses, ssh: this.sshAddress, environments: grid.status(first.name).length }, 'colony supervisor ready');
+  }
+
+  /**
+   * The executor, or when it cannot be opened (a cgroup layout it may not make, say) a stand-in
+   * whose `unavailable` says why: cpu is refused with that line and everything else runs.
+   */
+  private async openExec(cfg: Config, socketPath: string): Promise<ExecService> {
+    const { data, log } = this.opts;
+    try {
+      return await openExecutor({
+        grid: this.grid!, data, socketPath, limitsFor: (owner) => execLimitsFor(cfg.exec, owner), cache: cfg.exec.cache, log: log.child({ service: 'exec' }),
+      });
+    } catch (err) {
+      log.error({ err: loggable(err) }, 'the executor failed to start: cpu is unavailable');
+      return unavailableExec(`the executor failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** `degraded` while a paired peer has been unreachable too long (peers.ts decides), `ready` again once none is. */

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { defaultConfig, loadConfig, validateConfig } from '../../../appliance/supervisor/config.js';
+import { defaultConfig, execLimitsFor, loadConfig, validateConfig } from '../../../appliance/supervisor/config.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 t.test('the embedded defaults are the documented ports and sizes', async (t) => {
@@ -69,4 +69,29 @@ t.test('loading: explicit files must exist and parse; the default path may be ab
   const wrong = join(dir, 'wrong.json');
   await writeFile(wrong, JSON.stringify({ ssh: { listen: 5 } }));
   await t.rejects(loadConfig(wrong, {}), { code: 'COLONY_INVALID', message: /wrong.json: config key 'ssh.listen'/ });
+});
+
+t.test('exec: cgroup limits per environment, overridden per owner', async (t) => {
+  const d = defaultConfig(false).exec;
+  t.same(d, { enabled: true, memoryBytes: 512 << 20, cpuPercent: 100, pids: 512, perUser: {}, cache: 'mmap' });
+  const c = validateConfig({ exec: { cpuPercent: 200, perUser: { alice: { memoryBytes: 2 * 1024 ** 3 }, bob: { pids: 64, cpuPercent: 50 } }, cache: 'loose' } }, defaultConfig(false)).exec;
+  t.same(execLimitsFor(c, 'alice'), { memoryBytes: 2 * 1024 ** 3, cpuPercent: 200, pids: 512 }, 'an override replaces only what it names');
+  t.same(execLimitsFor(c, 'bob'), { memoryBytes: 512 << 20, cpuPercent: 50, pids: 64 });
+  t.same(execLimitsFor(c, 'carol'), { memoryBytes: 512 << 20, cpuPercent: 200, pids: 512 });
+  t.same(execLimitsFor(c, 'constructor'), { memoryBytes: 512 << 20, cpuPercent: 200, pids: 512 }, 'no inherited keys');
+  t.equal(c.cache, 'loose');
+  t.equal(validateConfig({ exec: { enabled: false } }, defaultConfig(false)).exec.enabled, false);
+  const cases: Array<[unknown, RegExp]> = [
+    [{ exec: { memoryBytes: 1024 } }, /'exec.memoryBytes': expected a whole number from 16777216/],
+    [{ exec: { cpuPercent: 0 } }, /'exec.cpuPercent'/],
+    [{ exec: { pids: 2 } }, /'exec.pids'/],
+    [{ exec: { cache: 'fscache' } }, /'exec.cache': expected mmap \| loose \| none/],
+    [{ exec: { perUser: [] } }, /'exec.perUser': expected \{ USER/],
+    [{ exec: { perUser: { 'no such/name': {} } } }, /'exec.perUser': expected user names as keys/],
+    [{ exec: { perUser: { alice: 5 } } }, /'exec.perUser.alice': expected/],
+    [{ exec: { perUser: { alice: { memory: 5 } } } }, /config key 'exec.perUser.alice.memory' is not known \(known: memoryBytes, cpuPercent, pids\)/],
+    [{ exec: { perUser: { alice: { pids: 1.5 } } } }, /'exec.perUser.alice.pids'/],
+    [{ exec: { limits: {} } }, /config key 'exec.limits' is not known/],
+  ];
+  for (const [input, msg] of cases) t.throws(() => validateConfig(input, defaultConfig(false)), { code: 'COLONY_INVALID', message: msg }, JSON.stringify(input));
 });
