@@ -14,18 +14,21 @@
 //
 // The owner runs bwrap as real root (no user namespace: the kernel's v9fs then attaches as
 // uid 0 and the 9P server gives root authority, as the environment is theirs) with Docker's
-// default capability set: the root of a container, not of the appliance (no CAP_SYS_ADMIN,
-// so no mounts; no CAP_SYS_MODULE, CAP_SYS_PTRACE, CAP_NET_ADMIN, CAP_SYS_TIME…). Device
-// nodes it makes are inert: the root is mounted nodev and bwrap's /tmp is nodev too.
+// default capability set less its two network ones: the root of a container, not of the
+// appliance (no CAP_SYS_ADMIN, so no mounts; no CAP_SYS_MODULE, CAP_SYS_PTRACE,
+// CAP_NET_ADMIN, CAP_SYS_TIME…). Docker gives each container its own network; here the
+// network is the node's, where CAP_NET_RAW would let one user's root read every user's
+// traffic (9P over TCP included) and CAP_NET_BIND_SERVICE would let it take the node's
+// service ports. Device nodes it makes are inert: the root is mounted nodev, /tmp too.
 // An invited user drops to their own uid with setpriv first, so bwrap runs unprivileged in
 // a user namespace mapping that uid to itself: v9fs attaches as that uid and the 9P server
 // checks that account's permissions.
 import type { ExecTty } from './types.js';
 
-/** Docker's default capabilities (moby oci/caps/defaults.go), as bwrap names them. */
+/** Docker's default capabilities (moby oci/caps/defaults.go) less CAP_NET_RAW and CAP_NET_BIND_SERVICE (above), as bwrap names them. */
 export const CONTAINER_CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ] as const;
 
 export const ROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
