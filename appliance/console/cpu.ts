@@ -78,12 +78,15 @@ export function cpuCommandLine(user: string, env: string, port: number | undefin
 
 export function cpuHelp(user: string, port: number | undefined): string {
   const p = port ?? 2222;
+  const shell = `ssh -t -p ${p} ${user}@HOST cpu ENV`;
+  const one = `ssh -p ${p} ${user}@HOST cpu ENV -- make -j2`;
+  const w = one.length + 2;
   return [
     CPU_SYNTAX,
     `  ${CPU_TEXT.replace(/ \(.*\)$/, '')}.`,
-    `  ssh -t -p ${p} ${user}@HOST cpu ENV              a login shell (-t: with a terminal)`,
-    `  ssh -p ${p} ${user}@HOST cpu ENV -- make -j2     one command, run by your shell there with -c;`,
-    '                                                  stdout and stderr apart, its exit status is ssh\'s',
+    `  ${shell.padEnd(w)}a login shell (-t: with a terminal)`,
+    `  ${one.padEnd(w)}one command, run by your shell there with -c;`,
+    `  ${''.padEnd(w)}stdout and stderr apart; its exit status is ssh's`,
     '  The owner of ENV is root inside it; a user invited into it (invite USER ENV) runs as',
     '  their account there; nobody else may. Typed at the colony> prompt with a terminal,',
     '  cpu ENV hands the terminal to the shell and comes back when it exits.',
