@@ -49,8 +49,13 @@ export interface ExecRouteOptions {
   /** The node's executor once it runs (absent: exec.enabled is false, or not started yet). */
   exec: () => ExecService | undefined;
   trees: CpuTrees;
-  /** Where `proc` lists from; default this node's executor alone (nodeId names it). */
-  procSources?: () => ProcSource[];
+  /**
+   * The connected members' processes (/colony/proc/1), with the peer network on. Then `proc`
+   * is always NODE/ENV/PID (this node's id first), so its layout does not change as members
+   * come and go; without it, ENV/PID.
+   */
+  remoteProcSources?: () => ProcSource[];
+  /** This node's id, naming its own processes' directory. */
   nodeId: () => string;
 }
 
@@ -109,8 +114,9 @@ export function execRoutes(opts: ExecRouteOptions): Record<'cpu/' | 'proc', (req
       if (req.transport.kind !== 'unix') throw permission('the proc tree is served on the unix socket DATA/9p.sock only; over the network use the SSH console');
       const user = colonyUser(req.uname || req.connectionUname || '');
       const exec = executor();
-      const sources = opts.procSources ?? (() => [localProcSource(opts.nodeId(), exec)]);
-      const tree = procTree(sources, user);
+      const local = localProcSource(opts.nodeId(), exec);
+      const remote = opts.remoteProcSources;
+      const tree = remote ? procTree(() => [local, ...remote()], user, { nodeLevel: true }) : procTree([local], user, { nodeLevel: false });
       return { backend: tree, root: tree.root, user: SYNTH_USER(user), route: 'proc' };
     },
   };

@@ -15,7 +15,7 @@ import { listenerPorts, reachableFrom, startDiscovery, type Discovery } from '..
 import { catalogOrigin, loadOrCreateIdentity, type Identity } from '../identity/index.js';
 import type { Log } from '../log.js';
 import { NinepServer, type Listener } from '../ninep/index.js';
-import { PeerBlockSource, startNamesProtocol, type NamesProtocol } from '../peer/index.js';
+import { PeerBlockSource, startNamesProtocol, startProcProtocol, type NamesProtocol, type ProcProtocol } from '../peer/index.js';
 import { openExecutor, type ExecService } from '../exec/index.js';
 import { BlockStore, type BlockSource } from '../store/index.js';
 import { defaultConfig, execLimitsFor, type Config } from './config.js';
@@ -70,6 +70,8 @@ export class Supervisor {
   peers: PeerService | undefined;
   /** `/colony/names/1`, with the peer network. */
   namesProtocol: NamesProtocol | undefined;
+  /** `/colony/proc/1`, with the peer network: members' processes for the `proc` tree, ours for theirs. */
+  procProtocol: ProcProtocol | undefined;
   /** LAN discovery (appliance/discovery), unless discovery.enabled is false. */
   discovery: Discovery | undefined;
   /** Processes in environments (appliance/exec), unless exec.enabled is false; `unavailable` says why it cannot run any. */
@@ -161,6 +163,14 @@ export class Supervisor {
       this.namesProtocol = namesProtocol;
       if (lazy) names.consult(namesProtocol);
       this.running.push({ name: 'names-protocol', close: async () => { names.consult(undefined); await namesProtocol.stop(); } });
+      // The global /proc: members list and kill our environments' processes (once the executor
+      // is set as the provider, below) and we theirs.
+      const procProtocol = await startProcProtocol({
+        node: peers.node, peers: () => peers.connectedMembers(), log: log.child({ service: 'peer' }),
+        userExists: (u) => { try { catalog.getUser(u); return true; } catch { return false; } },
+      });
+      this.procProtocol = procProtocol;
+      this.running.push({ name: 'proc-protocol', close: () => procProtocol.stop() });
     }
 
     const node = { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}) };
@@ -199,7 +209,10 @@ export class Supervisor {
     const n = cfg.ninep;
     const cpuTrees = new CpuTrees();
     const ninep = new NinepServer({
-      router: gridRouter({ grid, catalog, log, node, exec: { exec: () => this.exec, trees: cpuTrees, nodeId: () => this.nodeId } }), maxMsize: n.maxMsize, maxFids: n.maxFids, log: log.child({ service: '9p' }),
+      router: gridRouter({
+        grid, catalog, log, node,
+        exec: { exec: () => this.exec, trees: cpuTrees, nodeId: () => this.nodeId, ...(this.procProtocol ? { remoteProcSources: () => this.procProtocol?.procSources() ?? [] } : {}) },
+      }), maxMsize: n.maxMsize, maxFids: n.maxFids, log: log.child({ service: '9p' }),
       limits: {
         maxConnections: n.maxConnections, maxPerAddress: n.maxPerAddress, maxQueuedReplyBytes: n.maxQueuedReplyBytes, maxHeldBytes: n.maxHeldBytes, maxTotalFids: n.maxTotalFids,
         handshakeTimeoutMs: n.handshakeTimeoutSeconds * 1000, frameTimeoutMs: n.frameTimeoutSeconds * 1000,
@@ -221,7 +234,8 @@ export class Supervisor {
       const exec = await this.openExec(cfg, join(data, '9p.sock'));
       this.exec = exec;
       Object.assign(node, { cpu: exec });
-      this.running.push({ name: 'exec', close: async () => { cpuTrees.close(); await exec.close(); } });
+      this.procProtocol?.setProcProvider(exec);
+      this.running.push({ name: 'exec', close: async () => { this.procProtocol?.setProcProvider(undefined); cpuTrees.close(); await exec.close(); } });
     }
 
     // `colony console` reaches this supervisor here instead of failing on the lock.

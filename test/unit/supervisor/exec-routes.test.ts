@@ -5,7 +5,8 @@
 import t from 'tap';
 import type { Catalog } from '../../../appliance/catalog/index.js';
 import { ColonyError, notFound } from '../../../appliance/errors.js';
-import type { ExecService } from '../../../appliance/exec/index.js';
+import type { ExecService, ProcSource } from '../../../appliance/exec/index.js';
+import type { Backend, Caller } from '../../../appliance/ninep/index.js';
 import type { Environment, Grid } from '../../../appliance/grid/index.js';
 import type { AttachRequest } from '../../../appliance/ninep/index.js';
 import { CpuTrees, execRoutes, unavailableExec } from '../../../appliance/supervisor/exec-routes.js';
@@ -27,9 +28,9 @@ const exec: ExecService = { unavailable: undefined, start: async () => { throw n
 const req = (aname: string, uname: string, kind: 'unix' | 'tcp' = 'unix', connectionUname?: string): AttachRequest =>
   ({ aname, uname, nUname: undefined, transport: { kind, peer: kind === 'unix' ? '/d/9p.sock' : '10.0.0.2:5000' }, dialect: '9P2000.L', ...(connectionUname ? { connectionUname } : {}) });
 
-function routes(service: ExecService | null = exec) {
+function routes(service: ExecService | null = exec, remote?: () => ProcSource[]) {
   const trees = new CpuTrees();
-  return { trees, r: execRoutes({ grid, catalog, exec: () => service ?? undefined, trees, nodeId: () => 'node-1' }) };
+  return { trees, r: execRoutes({ grid, catalog, exec: () => service ?? undefined, trees, nodeId: () => 'node-1', ...(remote ? { remoteProcSources: remote } : {}) }) };
 }
 
 t.test('cpu/NAME on the unix socket: the owner and invitees; one tree each', async (t) => {
@@ -65,6 +66,26 @@ t.test('proc: unix socket only, for a Colony user', async (t) => {
   t.match(a.backend, { user: 'bob' });
   await t.rejects(r.proc(req('proc', 'bob', 'tcp'), ''), { code: 'COLONY_PERMISSION', message: /unix socket DATA\/9p\.sock only/ });
   await t.rejects(r.proc(req('proc', 'mallory'), ''), { code: 'COLONY_PERMISSION' });
+});
+
+t.test('proc with the peer network: NODE/ENV/PID, this node and the members connected now', async (t) => {
+  const caller: Caller = { uid: 0, gid: 0, uname: 'bob', signal: new AbortController().signal };
+  const proc = { env: 'dev', owner: 'alice', pid: 42, ppid: 1, uid: 1000, state: 'S', name: 'sh', cmdline: ['sh'], session: 1, rssBytes: 0 };
+  const withPeer: ExecService = { ...exec, processes: async () => [proc] };
+  let members: ProcSource[] = [];
+  const { r } = routes(withPeer, () => members);
+  const names = async (a: { backend: Backend; root: unknown }, ...path: string[]) => {
+    let n = a.root as Parameters<Backend['walk']>[1];
+    for (const p of path) n = await a.backend.walk(caller, n, p);
+    return n;
+  };
+  const a = await r.proc(req('proc', 'bob'), '');
+  t.ok(await names(a, 'node-1', 'dev', '42'), 'this node\'s processes under its id, even alone');
+  members = [{ node: 'node-2', list: async () => [{ ...proc, pid: 7 }], kill: async () => {} }];
+  const b = await r.proc(req('proc', 'bob'), '');
+  t.ok(await names(b, 'node-2', 'dev', '7'), 'a member\'s');
+  const alone = await routes(withPeer).r.proc(req('proc', 'bob'), '');
+  t.ok(await names(alone, 'dev', '42'), 'without the peer network: ENV/PID');
 });
 
 t.test('no cpu on this node: one line, after the identity checks', async (t) => {
