@@ -35,6 +35,9 @@ t.test('one command: stdout and stderr apart, the exit status, stdin to EOF', as
   t.same(cpu.of('start')[0], { call: 'start', user: 'alice', env: 'dev', req: { command: 'echo out; echo err >&2; exit 3' } }, 'the text after -- goes to the shell, no tty');
   const cat = await ssh(w, 'alice', ['cpu', 'dev', '--', 'cat; echo done'], { input: 'hello\nworld\n' });
   t.same(cat, { code: 0, stdout: 'hello\nworld\ndone\n', stderr: '' }, 'stdin reaches the process and its EOF ends cat');
+  const big = 'x'.repeat(8 << 20);
+  const slow = await ssh(w, 'alice', ['cpu', 'dev', '--', 'sleep 0.5; wc -c'], { input: big });
+  t.same(slow, { code: 0, stdout: `${8 << 20}\n`, stderr: '' }, '8 MiB into a process slow to read: every byte, in order (the channel pauses)');
   const bare = await ssh(w, 'alice', ['cpu', 'dev', 'echo', 'no', 'dashes', '--json']);
   t.same(bare, { code: 0, stdout: 'no dashes --json\n', stderr: '' }, 'without --, the rest is the command, --json included');
 });
