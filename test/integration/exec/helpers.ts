@@ -17,6 +17,10 @@ import type { ExecProcess, ExitStatus } from '../../../appliance/exec/index.js';
 
 export const BOB_UID = 65534;
 
+// bubblewrap is Debian's package, not always installed on a fresh machine: get it the way
+// the product's scripts do (the executor itself only names the package when it is missing).
+execFileSync(new URL('../../../scripts/ensure-apt.sh', import.meta.url).pathname, ['bubblewrap'], { stdio: 'inherit', timeout: 600_000 });
+
 export async function makeRoot(t: Test): Promise<string> {
   // 0700 on purpose, as a data directory is: the sandbox reaches the root through the
   // executor's own (traversable) mount directory, never through this path.
