@@ -20,7 +20,7 @@ colony() { (cd "$COLONY_REPO" && exec node --import tsx appliance/cli/run.ts "$@
 tap_n=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
 # not ok with a one-line detail (newlines folded).
-nok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $1 # $(printf '%s' "${2:-}" | tr '\n\r' '  ' | cut -c1-400)"; }
+nok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $1 # $(printf '%s' "${2:-}" | tr '\n\r' '  ' | cut -c1-1200)"; }
 # check NAME CMD...: ok when CMD succeeds.
 check() { local name="$1"; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
 # expect_eq NAME GOT WANT

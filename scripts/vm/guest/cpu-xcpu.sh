@@ -48,7 +48,7 @@ P=$CPU_DIR/proc-alice
 expect_match "alice's proc lists work" "$(ls "$P" 2>&1)" '^work$'
 pid=""
 for d in "$P"/work/*/; do
-  grep -q 'sleep.*777' "$d/cmdline" 2>/dev/null && pid=$(basename "$d")
+  tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q 'sleep 777' && pid=$(basename "$d")
 done
 expect_match "proc/work/PID/cmdline finds the sleep" "$pid" '^[0-9]+$'
 expect_match "proc/work/$pid/status says what it is" "$(cat "$P/work/$pid/status" 2>&1)" 'sleep'
