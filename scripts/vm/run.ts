@@ -1,12 +1,13 @@
 // Shell entry of the v9fs harness (scripts/vm/run.sh calls it through tsx).
 // usage: run.sh SOCKET SCRIPT|- [MOUNT-OPTIONS]
-//   SOCKET         unix socket of a 9P server that already listens
+//   SOCKET         unix socket of a 9P server that already listens, or `none` (no server: cwd /tmp)
 //   SCRIPT         bash file run in the guest (chroot of the host's /, cwd /mnt); - reads stdin
 //   MOUNT-OPTIONS  v9fs options, e.g. version=9p2000.L,access=user,cache=none,msize=65536,uname=root,aname=/srv
-// env: COLONY_VM_TIMEOUT_MS (default 600000), COLONY_VM_MEMORY_MB, COLONY_VM_CPUS, COLONY_VM_VERBOSE=1
+// env: COLONY_VM_TIMEOUT_MS (default 600000), COLONY_VM_MEMORY_MB, COLONY_VM_CPUS, COLONY_VM_VERBOSE=1,
+//      COLONY_VM_REROOT=1 (the script in a real root, not a chroot: for bwrap and user namespaces)
 // Prints the script's output on stdout and exits with its status (boot log on stderr on failure).
 import { readFileSync } from 'node:fs';
-import { runGuest, VmError, type MountOptions } from '../../test/helpers/vm.js';
+import { runGuest, VmError, type GuestMount, type MountOptions } from '../../test/helpers/vm.js';
 
 function parseMount(s: string | undefined): MountOptions {
   const m: MountOptions = {};
@@ -34,9 +35,9 @@ if (!socket || !scriptPath) {
 const script = readFileSync(scriptPath === '-' ? 0 : scriptPath, 'utf8');
 try {
   const r = await runGuest({
-    socket,
+    ...(socket === 'none' ? {} : { socket, mount: parseMount(opts) } as GuestMount),
     script,
-    mount: parseMount(opts),
+    reroot: process.env.COLONY_VM_REROOT === '1',
     timeoutMs: Number(process.env.COLONY_VM_TIMEOUT_MS ?? 600_000),
     memoryMb: process.env.COLONY_VM_MEMORY_MB ? Number(process.env.COLONY_VM_MEMORY_MB) : undefined,
     cpus: process.env.COLONY_VM_CPUS ? Number(process.env.COLONY_VM_CPUS) : undefined,
