@@ -18,8 +18,10 @@ cache="${COLONY_VM_CACHE:-$HOME/.cache/colony-vm}"
 # Host side: qemu, busybox, cpio, kmod (modprobe/depmod), xz and python3 (vmlinux
 # extraction), diod (the reference 9P server). Guest side, reached through the read-only
 # host root: the test tools.
+# The cpu tests add the sandbox, the terminal driver, the SSH client and make (the fixture's).
 packages=(qemu-system-x86 busybox-static cpio kmod xz-utils python3 diod
-          fio dbench stress-ng attr util-linux coreutils perl)
+          fio dbench stress-ng attr util-linux coreutils perl
+          bubblewrap tmux openssh-client make)
 "$repo/scripts/ensure-apt.sh" "${packages[@]}"
 [ "${1:-}" = --packages ] && exit 0
 
