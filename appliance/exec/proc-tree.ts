@@ -30,6 +30,7 @@ import { DT_DIR, DT_REG, L_O_ACCMODE, L_O_RDONLY, QTDIR, QTFILE, S_IFDIR, S_IFRE
 import { pageEntries } from '../ninep/dir-page.js';
 import { withErrno } from '../ninep/errno.js';
 import type { Qid } from '../ninep/messages.js';
+import { bornNow, refuseOwnerChange, treeAttr } from './tree-attrs.js';
 import type { ExecService, ProcessInfo } from './types.js';
 import { parseSignal, tokenize } from './xcpu-ctl.js';
 import { interrupted } from './xcpu-stream.js';
@@ -119,7 +120,7 @@ export class ProcTree implements Backend {
   private readonly cache = new Map<string, { at: number; procs: ProcessInfo[] }>();
   private readonly inflight = new Map<string, Promise<ProcessInfo[]>>();
   private readonly generation = new Map<string, number>();
-  private readonly born = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+  private readonly born = bornNow();
   /** list() calls made (tests). */
   lists = 0;
 
@@ -216,15 +217,12 @@ export class ProcTree implements Backend {
     const n = node as PNode;
     // A process that is gone (as of the cache) is gone for stat too, so clients drop it.
     if (n.kind === 'pid' || (FILES as readonly string[]).includes(n.kind)) await this.find(c, n);
-    return {
-      mode: MODES[n.kind], uid: c.uid, gid: c.gid, nlink: 1, rdev: 0, size: 0, blksize: 4096, blocks: 0,
-      atime: this.born, mtime: this.born, ctime: this.born,
-    };
+    return treeAttr(c, MODES[n.kind], this.born);
   }
 
   /** Accepts only what `echo kill > ctl` sends first (a truncate, times): nothing here has a size. */
   async setattr(_c: Caller, _node: Node, set: SetAttr): Promise<void> {
-    if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined) throw withErrno(permission('proc files keep their owner and mode'), 'EPERM');
+    refuseOwnerChange(set, 'proc');
   }
 
   async open(_c: Caller, node: Node, flags: number): Promise<Handle> {

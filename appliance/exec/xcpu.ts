@@ -28,6 +28,7 @@ import { DT_DIR, DT_REG, L_O_ACCMODE, L_O_RDONLY, QTDIR, QTFILE, S_IFDIR, S_IFRE
 import { pageEntries } from '../ninep/dir-page.js';
 import { withErrno } from '../ninep/errno.js';
 import type { Qid } from '../ninep/messages.js';
+import { bornNow, refuseOwnerChange, treeAttr } from './tree-attrs.js';
 import type { ExecService } from './types.js';
 import { XcpuSession } from './xcpu-session.js';
 
@@ -92,7 +93,7 @@ export class XcpuTree implements Backend {
   private readonly reapers = new Map<number, NodeJS.Timeout>();
   private readonly budget: SessionBudget;
   private readonly lingerMs: number;
-  private readonly born = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+  private readonly born = bornNow();
   private nextId = 0;
   private isClosed = false;
   private attached = 0;
@@ -128,15 +129,12 @@ export class XcpuTree implements Backend {
   async getattr(c: Caller, node: Node): Promise<Attr> {
     const n = node as XNode;
     if (n.kind !== 'root' && n.kind !== 'clone') this.session(n.session);
-    return {
-      mode: MODES[n.kind], uid: c.uid, gid: c.gid, nlink: 1, rdev: 0, size: 0, blksize: 4096, blocks: 0,
-      atime: this.born, mtime: this.born, ctime: this.born,
-    };
+    return treeAttr(c, MODES[n.kind], this.born);
   }
 
   /** Accepts only what `>` redirection sends (truncate, times); nothing here has a size. */
   async setattr(_c: Caller, _node: Node, set: SetAttr): Promise<void> {
-    if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined) throw withErrno(permission('xcpu files keep their owner and mode'), 'EPERM');
+    refuseOwnerChange(set, 'xcpu');
   }
 
   async open(_c: Caller, node: Node, flags: number): Promise<Handle> {

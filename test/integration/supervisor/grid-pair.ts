@@ -7,6 +7,7 @@ import { NinepClient, L_O_RDWR, L_O_TRUNC } from '../../../appliance/ninep/index
 import { defaultConfig, validateConfig, type Config } from '../../../appliance/supervisor/config.js';
 import { Supervisor } from '../../../appliance/supervisor/index.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { ctlLine } from './seeded-supervisor.js';
 
 export type Node = Awaited<ReturnType<typeof startedNode>>;
 
@@ -50,15 +51,8 @@ export async function until(ok: () => boolean, what: string): Promise<void> {
 }
 
 /** One ctl line over the unix socket, as admin; the reply. */
-export async function ctl(node: Node, line: string): Promise<string> {
-  const c = await NinepClient.connect(node.unix);
-  try {
-    const { fid } = await c.attach('ctl', 'admin');
-    const f = await c.walkPath(fid, 'ctl');
-    await c.open(f, L_O_RDWR);
-    await c.write(f, 0, Buffer.from(line));
-    return (await c.readAll(f)).toString();
-  } finally { c.close(); }
+export function ctl(node: Node, line: string): Promise<string> {
+  return ctlLine(node.unix, line);
 }
 
 /** A file of environment `env` read whole over the unix socket (as admin: no token). */

@@ -9,6 +9,7 @@ import { importDirectory } from '../../../appliance/snapshot/index.js';
 import { BlockStore } from '../../../appliance/store/index.js';
 import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
 import { Supervisor } from '../../../appliance/supervisor/index.js';
+import { NinepClient, L_O_RDWR } from '../../../appliance/ninep/index.js';
 import { nodeIdOf } from '../../../appliance/supervisor/node-id.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -38,4 +39,16 @@ export async function startedSupervisor(t: Test, data: string) {
   await sup.start();
   t.teardown(() => sup.stop().catch(() => {}));
   return { sup, log, tcp: sup.ninepAddresses.find((a) => a.includes(':'))!, unix: join(data, '9p.sock') };
+}
+
+/** One line written to the ctl file over the unix socket `unix`, as admin; the reply. */
+export async function ctlLine(unix: string, line: string): Promise<string> {
+  const c = await NinepClient.connect(unix);
+  try {
+    const { fid } = await c.attach('ctl', 'admin');
+    const f = await c.walkPath(fid, 'ctl');
+    await c.open(f, L_O_RDWR);
+    await c.write(f, 0, Buffer.from(line));
+    return (await c.readAll(f)).toString();
+  } finally { c.close(); }
 }

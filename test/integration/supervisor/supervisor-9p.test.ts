@@ -7,18 +7,9 @@ import { MemoryLog } from '../../../appliance/log.js';
 import { NinepClient, L_O_RDWR } from '../../../appliance/ninep/index.js';
 import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
 import { Supervisor } from '../../../appliance/supervisor/index.js';
-import { preparedData, startedSupervisor } from './seeded-supervisor.js';
+import { ctlLine, preparedData, startedSupervisor } from './seeded-supervisor.js';
 
-async function ctl(unix: string, line: string): Promise<string> {
-  const c = await NinepClient.connect(unix);
-  try {
-    const { fid } = await c.attach('ctl', 'admin');
-    const f = await c.walkPath(fid, 'ctl');
-    await c.open(f, L_O_RDWR);
-    await c.write(f, 0, Buffer.from(line));
-    return (await c.readAll(f)).toString();
-  } finally { c.close(); }
-}
+const ctl = ctlLine;
 
 async function readOver(addr: string, aname: string, path: string, uname = 'root'): Promise<string> {
   const c = await NinepClient.connect(addr);

@@ -4,22 +4,13 @@
 // names answer, and exec.enabled false leaves it all out. This host has no 9p, so the
 // executor is expected to be unavailable here; the QEMU guest tests run processes.
 import t from 'tap';
-import { NinepClient, L_O_RDWR } from '../../../appliance/ninep/index.js';
+import { NinepClient } from '../../../appliance/ninep/index.js';
 import { MemoryLog } from '../../../appliance/log.js';
 import { defaultConfig, validateConfig } from '../../../appliance/supervisor/config.js';
 import { Supervisor } from '../../../appliance/supervisor/index.js';
-import { preparedData, startedSupervisor } from './seeded-supervisor.js';
+import { ctlLine, preparedData, startedSupervisor } from './seeded-supervisor.js';
 
-async function ctl(unix: string, line: string): Promise<string> {
-  const c = await NinepClient.connect(unix);
-  try {
-    const { fid } = await c.attach('ctl', 'admin');
-    const f = await c.walkPath(fid, 'ctl');
-    await c.open(f, L_O_RDWR);
-    await c.write(f, 0, Buffer.from(line));
-    return (await c.readAll(f)).toString();
-  } finally { c.close(); }
-}
+const ctl = ctlLine;
 
 async function attachError(addr: string, aname: string, uname: string): Promise<unknown> {
   const c = await NinepClient.connect(addr);
