@@ -388,12 +388,6 @@ export class Grid {
     return this.envs.get(name);
   }
 
-  /** Every running environment (the executor lists processes per environment). */
-  runningAll(): Environment[] {
-    this.check();
-    return [...this.envs.values()];
-  }
-
   /** Called for every environment that is boomed; returns a function that unsubscribes. */
   onBoom(hook: (env: Environment) => void): () => void {
     this.boomHooks.add(hook);
