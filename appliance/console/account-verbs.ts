@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { ColonyError, permission, unsupported, usage } from '../errors.js';
 import type { Accounts, ConsoleContext, NodeInfo } from './context.js';
 import type { ConsoleReply } from './reply.js';
+import { boardLines } from './board-verbs.js';
 
 export const ACCOUNT_SYNTAX = {
   whoami: 'whoami',
@@ -138,7 +139,12 @@ function nodeReply(node: NodeInfo, now: number): ConsoleReply {
   // Whether `cpu` can run here: an admin's first question when it refuses.
   const cpu = node.cpu ? (node.cpu.unavailable === undefined ? 'ready' : `unavailable: ${node.cpu.unavailable}`) : undefined;
   if (cpu !== undefined) lines.push(`cpu ${cpu}`);
-  return { output: lines.join('\n'), json: { id: node.id, version: node.version, uptimeMs, ...(sessions !== undefined ? { sessions } : {}), ...(lan ? { lan } : {}), ...(cpu !== undefined ? { cpu } : {}) } };
+  const board = node.board ? boardLines(node.board()) : undefined;
+  if (board) lines.push(...board.lines);
+  return {
+    output: lines.join('\n'),
+    json: { id: node.id, version: node.version, uptimeMs, ...(sessions !== undefined ? { sessions } : {}), ...(lan ? { lan } : {}), ...(cpu !== undefined ? { cpu } : {}), ...(board ? { board: board.json } : {}) },
+  };
 }
 
 export function node(ctx: ConsoleContext, args: string[]): ConsoleReply {

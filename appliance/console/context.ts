@@ -80,6 +80,29 @@ export interface NodeInfo {
   sshPort?: number;
   /** Runs processes in environments (the supervisor's executor); absent: cpu is off on this node. */
   cpu?: CpuRunner;
+  /** The board (hw/ through the supervisor), for `node`. */
+  board?: () => BoardInfo;
+  /** Blinks the LEDs distinctively for SECONDS (0 stops), for `identify`: until when, and on which LEDs. */
+  identify?: (seconds: number, by: string) => { until: number; leds: string };
+}
+
+/** What the supervisor reads from the board (hw/sysinfo, hw/leds, hw/serial), for people. */
+export interface BoardInfo {
+  model?: string;
+  sample?: {
+    temperatureC: number | null;
+    memory: { totalBytes: number; availableBytes: number };
+    load: [number, number, number];
+    uptimeSeconds: number;
+    disk: { path: string; totalBytes: number; availableBytes: number } | null;
+  };
+  addresses: string[];
+  /** Why the node is degraded (a peer unreachable, the disk past its reserve, the temperature high). */
+  degraded: string[];
+  /** The LED condition (ready, busy, identify…), the backend (sysfs, gpiod, sim) and which devices. */
+  leds: { condition: string; backend: string; devices?: string };
+  /** The serial console's line and its state (open, retrying: WHY, simulated at PATH). */
+  serial?: { path: string; state: string };
 }
 
 export interface ConsoleContext {

@@ -5,5 +5,5 @@ export { runLine, findVerb, loginAccount, removedReply, REGISTRY, type Verb } fr
 export { parseCpu, cpuHelp, cpuCommandLine, cpuSpawnLine, CPU_SYNTAX, type CpuRunner, type CpuProcess, type CpuRequest, type CpuExit, type CpuTty, type CpuCommand } from './cpu.js';
 export { spawnText, mountHost } from './format.js';
 export { failureReply, renderReply, replyJson, splitJsonFlag, type ConsoleReply } from './reply.js';
-export type { Accounts, ConsoleContext, GridVerbs, Interpreter, NodeInfo } from './context.js';
+export type { Accounts, ConsoleContext, GridVerbs, Interpreter, NodeInfo, BoardInfo } from './context.js';
 export { Session, type SessionOptions, type SessionEnd } from './session.js';

@@ -3,6 +3,7 @@
 // are thin adapters over runLine(), so they answer the same commands the same way.
 import { isColonyError, permission, unsupported, usage } from '../errors.js';
 import * as account from './account-verbs.js';
+import { IDENTIFY_SYNTAX, IDENTIFY_TEXT, identify } from './board-verbs.js';
 import { CPU_SYNTAX, CPU_TEXT, cpuSpawnLine, cpuVerb } from './cpu.js';
 import * as peer from './peer-verbs.js';
 import type { Accounts, ConsoleContext } from './context.js';
@@ -40,7 +41,8 @@ export const REGISTRY: readonly Verb[] = [
   consoleVerb('passwd', 'change your password (asks twice, shows nothing)', 'anyone', account.passwd),
   consoleVerb('keys', 'your SSH public keys; LINE is an OpenSSH public key line', 'anyone', account.keys),
   consoleVerb('users', 'the appliance users (admin)', 'admin', account.users),
-  consoleVerb('node', 'node id, version and uptime (admin)', 'admin', account.node),
+  consoleVerb('node', 'node id, version, uptime and the board: temperature, memory, disk, LEDs (admin)', 'admin', account.node),
+  { name: 'identify', syntax: IDENTIFY_SYNTAX, text: IDENTIFY_TEXT, who: 'anyone', kind: 'console', run: identify },
   consoleVerb('shutdown', 'stop the appliance cleanly (admin)', 'admin', account.shutdown),
   ...(['peers', 'pair', 'unpair'] as const).map((name): Verb => ({ name, ...peer.PEER_VERBS[name], who: 'admin', kind: 'console', run: peer[name] })),
 ];

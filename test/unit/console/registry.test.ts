@@ -10,7 +10,7 @@ const accounts = {
 } as unknown as NonNullable<ConsoleContext['accounts']>;
 
 t.test('the verb table', async (t) => {
-  t.same(REGISTRY.map((v) => v.name), ['scores', 'spawn', 'spawndisk', 'save', 'savedisk', 'invite', 'boom', 'status', 'help', 'exit', 'cpu', 'whoami', 'passwd', 'keys', 'users', 'node', 'shutdown', 'peers', 'pair', 'unpair']);
+  t.same(REGISTRY.map((v) => v.name), ['scores', 'spawn', 'spawndisk', 'save', 'savedisk', 'invite', 'boom', 'status', 'help', 'exit', 'cpu', 'whoami', 'passwd', 'keys', 'users', 'node', 'identify', 'shutdown', 'peers', 'pair', 'unpair']);
   t.same(REGISTRY.filter((v) => v.who === 'admin').map((v) => v.name), ['users', 'node', 'shutdown', 'peers', 'pair', 'unpair']);
 });
 
