@@ -12,8 +12,9 @@ import { snapshotCommands } from './snapshot-commands.js';
 import { catalogCommands } from './catalog-commands.js';
 import { ninepCommands } from './ninep-commands.js';
 import { consoleCommand } from './console-command.js';
+import { diskCommands } from './disk-commands.js';
 
-export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands, ...diskCommands];
 
 export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };
