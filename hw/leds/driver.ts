@@ -22,7 +22,7 @@ export interface OpenLedsOptions {
   sysfsRoot?: string;
   /** Where simulated LEDs are made when nothing real is found. */
   simRoot: string;
-  /** The Python interpreter for the GPIO helper (tests point it elsewhere). */
+  /** The Python interpreter for the GPIO helper (default /usr/bin/python3, whose binding Debian's python3-libgpiod installs; tests point it elsewhere). */
   python?: string;
 }
 

@@ -40,7 +40,7 @@ except ImportError as e:
 try:
     chip = gpiod.Chip(sys.argv[1])
     line = chip.get_line(int(sys.argv[2]))
-    line.request(consumer="colony-leds", type=gpiod.LINE_REQ_DIR_OUT, default_vals=[0])
+    line.request(consumer="colony-leds", type=gpiod.LINE_REQ_DIR_OUT, default_val=0)
 except Exception as e:
     print("err line " + str(e), flush=True); sys.exit(4)
 print("ok", flush=True)
@@ -87,7 +87,7 @@ export class GpiodLed {
   private constructor(readonly device: string, private readonly child: ChildProcess, private readonly log: Log) {}
 
   /** Starts the helper and waits (at most 5 s) for it to hold the line. */
-  static async open(chip: string, line: number, log: Log, python = 'python3'): Promise<GpiodLed> {
+  static async open(chip: string, line: number, log: Log, python = '/usr/bin/python3'): Promise<GpiodLed> {
     const device = `${chip}:${line}`;
     const child = spawn(python, ['-u', '-c', GPIO_HELPER, chip, String(line)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
