@@ -91,7 +91,8 @@ function runProbe(timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     child.on('close', (code, sig) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      if (why || code !== 0) return reject(new Error(`the systeminformation probe: ${why ?? `exit ${code ?? sig}`}${err ? `: ${err.trim().split('\n').pop()}` : ''}`));
+      const ended = sig ? `killed by ${sig}` : `exit ${code}`;
+      if (why || code !== 0) return reject(new Error(`the systeminformation probe: ${why ? `${why}, ${ended}` : ended}${err ? `: ${err.trim().split('\n').pop()}` : ''}`));
       try { resolve(JSON.parse(Buffer.concat(out).toString())); } catch (e) { reject(new Error(`the systeminformation probe: unreadable output (${(e as Error).message})`)); }
     });
   });
