@@ -40,8 +40,8 @@ export function tooLongText(length: number, max: number): string {
 
 /** Minutes or seconds, for the idle notice. */
 export function idleText(ms: number): string {
-  const text = ms >= 60_000 ? `${Math.round(ms / 60_000)} minute${Math.round(ms / 60_000) === 1 ? '' : 's'}` : `${Math.max(1, Math.round(ms / 1000))} seconds`;
-  return `\nidle for ${text}: logged out\n`;
+  const [n, unit] = ms >= 60_000 ? [Math.round(ms / 60_000), 'minute'] : [Math.max(1, Math.round(ms / 1000)), 'second'];
+  return `\nidle for ${n} ${unit}${n === 1 ? '' : 's'}: logged out\n`;
 }
 
 export function lockText(who: 'line' | 'user', user: string, until: number): string {
