@@ -145,6 +145,8 @@ export async function provision(device: string, o: ProvisionOptions, run: Provis
     if (plan.refusal) throw new ColonyError(round === 0 ? 'COLONY_INVALID' : 'COLONY_INTERNAL', plan.refusal);
     const step = plan.steps[0];
     if (!step) return done;
+    // The disk did not change as the last step said it would: stop rather than repeat it.
+    if (done.at(-1)?.kind === step.kind) throw new ColonyError('COLONY_IO', `${step.say}: the last attempt did not take effect`);
     run.onStep?.(step);
     await execute(step);
     if (step.kind === 'check') checked = true;

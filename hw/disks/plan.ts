@@ -189,7 +189,7 @@ export function planProvision(disk: BlockDevice, facts: ProvisionFacts, o: Provi
   }
   if (needMount) {
     if (facts.dataDirEntries > 0 && !o.force) {
-      return refuse(`${o.dataDir} is not empty (${facts.dataDirEntries} entries) and a mount there would hide them; move them away or rerun with --force`);
+      return refuse(`${o.dataDir} is not empty (${facts.dataDirEntries} ${facts.dataDirEntries === 1 ? 'entry' : 'entries'}) and a mount there would hide them; move them away or rerun with --force`);
     }
     steps.push({ kind: 'mount', partition: partPath, target: o.dataDir, options: mountOptions, say: `mount ${partPath} at ${o.dataDir} (${mountOptions})` });
   }
