@@ -11,6 +11,9 @@ import type { Test } from 'tap';
 import { MemoryLog } from '../../../../appliance/log.js';
 import { checkLedConfig, makeFakeSysfs, openLeds } from '../../../../hw/leds/index.js';
 
+// python3 for the helper; the real binding for the last test (a fresh Debian may lack both).
+execFileSync('scripts/ensure-apt.sh', ['python3', 'python3-libgpiod'], { stdio: 'inherit' });
+
 const STUB = `
 import os
 LINE_REQ_DIR_OUT = 3
@@ -110,7 +113,6 @@ t.test('without python3-libgpiod, or with no such chip, the warning says what to
 });
 
 t.test('the real libgpiod 1.6 binding runs the helper and reports a missing chip by name', async (t) => {
-  execFileSync('scripts/ensure-apt.sh', ['python3-libgpiod'], { stdio: 'inherit' });
   const w = await world(t);
   const log = new MemoryLog();
   const leds = await openLeds({ config: gpioConfig('gpiochip-colony-none'), log, sysfsRoot: w.sysfs, simRoot: join(w.dir, 'sim') });
