@@ -146,7 +146,7 @@ export async function provision(device: string, o: ProvisionOptions, run: Provis
     const step = plan.steps[0];
     if (!step) return done;
     // The disk did not change as the last step said it would: stop rather than repeat it.
-    if (done.at(-1)?.kind === step.kind) throw new ColonyError('COLONY_IO', `${step.say}: the last attempt did not take effect`);
+    if (done.at(-1)?.say === step.say) throw new ColonyError('COLONY_IO', `${step.say}: the last attempt did not take effect`);
     run.onStep?.(step);
     await execute(step);
     if (step.kind === 'check') checked = true;
