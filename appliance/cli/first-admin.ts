@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { FIRST_ADMIN, type Catalog } from '../catalog/index.js';
 import type { Log } from '../log.js';
 
-export const FIRST_ADMIN_FILE = 'first-admin-password';
+import { FIRST_ADMIN_FILE } from '../supervisor/index.js';
+
+export { FIRST_ADMIN_FILE };
 
 type Err = NodeJS.WritableStream & { isTTY?: boolean };
 

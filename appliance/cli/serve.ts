@@ -63,7 +63,8 @@ log.format or COLONY_LOG_FORMAT (auto, pretty, json) forces one. COLONY_LOG_LEVE
     const supervisor: Supervisor = new Supervisor({
       data: ctx.data, log, config, version: packageVersion(),
       // `colony scores`, `import`, … from this machine run in here while we hold the directory.
-      localExec: (req, io) => localExec(supervisor, served, req, io),
+      // An import blinks the busy LED while it runs.
+      localExec: (req, io) => req.argv.includes('import') ? supervisor.whileBusy('importing', () => localExec(supervisor, served, req, io)) : localExec(supervisor, served, req, io),
       onShutdown: () => { process.kill(process.pid, 'SIGTERM'); }, // through the same clean stop as a signal
       // Shown on a terminal; otherwise (the journal) written to DATA/first-admin-password, never logged.
       onFirstAdmin: (name, password) => announceFirstAdmin(ctx.data, ctx.err, name, password),

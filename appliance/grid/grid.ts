@@ -53,6 +53,9 @@ export class Grid {
   private notes!: Notices;
   private timer: NodeJS.Timeout | undefined;
   private checkpointing = false;
+  private savesRunning = 0;
+  /** Saves under way now (the LEDs' busy blink). */
+  get saving(): number { return this.savesRunning; }
   private closing: Promise<void> | undefined;
   private readonly host: string;
   private readonly port: number;
@@ -199,12 +202,13 @@ export class Grid {
     checkName(newName);
     if (this.nameTaken(user, newName)) throw exists(`name '${user}/${newName}'`);
     let at = 0;
+    this.savesRunning++;
     const root = await this.timed(env, `saving ${envName} as ${newName}`, async () => {
       at = env.volume.changeCount;
       const saved = (await env.volume.save({ comment: opts.comment ?? `saved from environment ${envName}` })).root;
       await this.names?.makeWhole?.(saved, env.base.root); // a lazy node fetches what the tree lacks here: a name here is whole here
       return saved;
-    });
+    }).finally(() => { this.savesRunning--; });
     const record = await this.catalog.registerName({ owner: user, name: newName, root, comment: opts.comment ?? `saved from environment ${envName}` });
     env.base = { owner: user, name: newName, root };
     env.head = root;

@@ -6,6 +6,9 @@ import { ColonyError, fromSystemError, invalid } from '../errors.js';
 import { checkInstanceName } from '../discovery/index.js';
 import { publicKeyOfPeerId } from '../identity/index.js';
 import { checkUserName } from '../catalog/index.js';
+import { checkLedConfig, defaultLedConfig, type LedConfig } from '../../hw/leds/index.js';
+import { checkSerialConfig, defaultSerialConfig, type SerialConfig } from '../../hw/serial/index.js';
+import { checkSysinfoConfig, defaultSysinfoConfig, type SysinfoConfig } from '../../hw/sysinfo/index.js';
 
 const MiB = 1 << 20;
 
@@ -102,6 +105,12 @@ export interface Config {
      */
     cache: 'mmap' | 'loose' | 'none';
   };
+  /** The status LEDs (hw/leds): which LED plays which role, and the pattern of each condition. See docs/operator.md. */
+  leds: LedConfig;
+  /** The serial console (hw/serial): the port ('' = /dev/serial0, else /dev/ttyS0) and its speed. */
+  serial: SerialConfig;
+  /** What the board reports (hw/sysinfo): how often, and when the temperature or the disk makes the node degraded. */
+  sysinfo: SysinfoConfig;
   /** `format`: `auto` is readable on a terminal and JSON lines otherwise (journald, pipes). */
   log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'pretty' | 'json' };
 }
@@ -127,6 +136,9 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
     peer: { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300, replication: 'eager', fetchTimeoutSeconds: 10 },
     discovery: { enabled: true, name: '', interfaces: [] },
     exec: { enabled: true, memoryBytes: 512 * MiB, cpuPercent: 100, pids: 512, perUser: {}, cache: 'mmap' },
+    leds: defaultLedConfig(),
+    serial: defaultSerialConfig(),
+    sysinfo: defaultSysinfoConfig(),
     log: { level: 'info', format: 'auto' },
   };
 }
@@ -207,6 +219,11 @@ const SCHEMA: Record<string, Record<string, Check>> = {
   log: { level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('auto', 'pretty', 'json') },
 };
 
+/** Sections whose owner (hw/*) checks them whole, merged over its defaults; errors name the key. */
+const WHOLE_SECTIONS: Record<string, (v: unknown, key: string) => unknown> = {
+  leds: checkLedConfig, serial: checkSerialConfig, sysinfo: checkSysinfoConfig,
+};
+
 /** Keys that were removed, and why: a file that still sets one is refused with this text. */
 const REMOVED: Record<string, string> = {
   'ninep.tcpCtl': 'it let anyone who reached the 9P port act as any user, admin included (the attach uname is not a credential). ' +
@@ -218,8 +235,10 @@ export function validateConfig(input: unknown, defaults = defaultConfig()): Conf
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('the config file must hold a JSON object');
   const out = structuredClone(defaults) as unknown as Record<string, Record<string, unknown>>;
   for (const [section, value] of Object.entries(input)) {
+    const whole = WHOLE_SECTIONS[section];
+    if (whole) { out[section] = whole(value, section) as Record<string, unknown>; continue; }
     const schema = SCHEMA[section];
-    if (!schema) throw invalid(`config key '${section}' is not known (known: ${Object.keys(SCHEMA).join(', ')})`);
+    if (!schema) throw invalid(`config key '${section}' is not known (known: ${[...Object.keys(SCHEMA), ...Object.keys(WHOLE_SECTIONS)].join(', ')})`);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(section, 'an object', value);
     for (const [key, v] of Object.entries(value)) {
       const gone = REMOVED[`${section}.${key}`];

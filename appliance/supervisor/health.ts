@@ -21,6 +21,8 @@ export interface HealthFile {
   updated: string;
   /** With `error` (or `degraded`): the one line that says what went wrong. */
   error?: string;
+  /** The board when the record was written (hw/sysinfo, the LED condition): temperature, memory, load, disk. Written on state changes only, to spare the SD card. */
+  board?: Record<string, unknown>;
 }
 
 /** A reader's view: the file, and whether the process that wrote it still runs. */

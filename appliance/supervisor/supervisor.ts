@@ -23,6 +23,7 @@ import { CpuTrees, unavailableExec } from './exec-routes.js';
 import { listenConsole, type LocalExec } from './console-socket.js';
 import { processStart, writeHealth, type HealthState } from './health.js';
 import { gridRouter } from './ninep-routes.js';
+import { Hardware } from './hardware.js';
 import { PeerService } from './peers.js';
 import { explainOsError, loggable, unwritableDataDir } from './os-errors.js';
 
@@ -76,6 +77,12 @@ export class Supervisor {
   discovery: Discovery | undefined;
   /** Processes in environments (appliance/exec), unless exec.enabled is false; `unavailable` says why it cannot run any. */
   exec: ExecService | undefined;
+  /** The board (hw/ through supervisor/hardware.ts): LEDs, the serial console, sensors. */
+  hardware: Hardware | undefined;
+  /** Why the node is degraded, by source ('peers', 'board'); `degraded` while any has a reason. */
+  private readonly degradedBy = new Map<'peers' | 'board', string[]>();
+  /** Local commands (colony import…) running on the console socket, for the LEDs' busy blink. */
+  private readonly localBusy = new Map<string, number>();
 
   constructor(private readonly opts: SupervisorOptions) {
     this.config = opts.config ?? defaultConfig();
@@ -122,6 +129,16 @@ export class Supervisor {
     this.locked = true; // the store's index lock: from here on this process owns the directory
     stepping('writing the health file');
     await this.writeHealth('booting');
+
+    // Early, so the LEDs say `booting` while the rest opens; closed late, putting them back.
+    stepping('opening the board (LEDs, serial port, sensors)');
+    const hardware = await Hardware.start({
+      data, log, leds: cfg.leds, serial: cfg.serial, sysinfo: cfg.sysinfo, busy: () => this.busyNow(),
+      onBoardDegraded: (reasons) => { void this.setDegraded('board', reasons); },
+    });
+    this.hardware = hardware;
+    hardware.setHealth('booting');
+    this.running.push({ name: 'hardware', close: () => hardware.stop() });
 
     stepping('loading the node key');
     const identity = await loadOrCreateIdentity(data);
@@ -173,7 +190,10 @@ export class Supervisor {
       this.running.push({ name: 'proc-protocol', close: () => procProtocol.stop() });
     }
 
-    const node = { id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}) };
+    const node = {
+      id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}),
+      board: () => hardware.board(), identify: (seconds: number, by: string) => hardware.identify(seconds, by),
+    };
 
     stepping('opening the environments');
     const firstTcp = cfg.ninep.listen[0];
@@ -263,6 +283,9 @@ export class Supervisor {
     Object.assign(node, { sshPort: this.sshAddress.port }); // spawn's cpu line on ctl and the console socket
     this.running.push({ name: 'ssh', close: () => ssh.close() }); // closes before 9P and the grid
 
+    // The serial console (closed with the hardware): the same registry as SSH, behind a login.
+    hardware.startSerial({ catalog, interpreter: gridInterpreter(grid), node, onShutdown: (by) => { log.warn({ by }, 'shutdown requested on the serial console'); this.opts.onShutdown?.(by); } });
+
     if (cfg.discovery.enabled) {
       // Last to start, first to stop: announced once every port it names listens; the goodbye goes first.
       stepping('starting LAN discovery (mDNS)');
@@ -300,15 +323,40 @@ export class Supervisor {
     }
   }
 
-  /** `degraded` while a paired peer has been unreachable too long (peers.ts decides), `ready` again once none is. */
+  /** A paired peer unreachable too long (peers.ts decides) makes the node degraded. */
   private async peerHealth(unreachable: string[]): Promise<void> {
-    if (this.state === 'ready' && unreachable.length > 0) {
-      this.opts.log.warn({ peers: unreachable }, 'paired peers unreachable too long: degraded');
-      await this.writeHealth('degraded', `paired peers unreachable: ${unreachable.join(', ')}`).catch(() => {});
-    } else if (this.state === 'degraded' && unreachable.length === 0) {
-      this.opts.log.info({}, 'every paired peer is reachable again: ready');
+    this.hardware?.setPeerDegraded(unreachable.length ? [`paired peers unreachable: ${unreachable.join(', ')}`] : []);
+    await this.setDegraded('peers', unreachable.length ? [`paired peers unreachable: ${unreachable.join(', ')}`] : []);
+  }
+
+  /** `degraded` while any source has a reason (peers, the board's temperature or disk), `ready` again once none has. */
+  private async setDegraded(source: 'peers' | 'board', reasons: string[]): Promise<void> {
+    const before = [...this.degradedBy.values()].flat().join('; ');
+    this.degradedBy.set(source, reasons);
+    const now = [...this.degradedBy.values()].flat().join('; ');
+    if (now === before) return;
+    if ((this.state === 'ready' || this.state === 'degraded') && now) {
+      this.opts.log.warn({ reasons: [...this.degradedBy.values()].flat() }, `degraded: ${now}`);
+      await this.writeHealth('degraded', now).catch(() => {});
+    } else if (this.state === 'degraded' && !now) {
+      this.opts.log.info({}, 'no reason to be degraded any more: ready');
       await this.writeHealth('ready').catch(() => {});
     }
+  }
+
+  /** What is busy now, for the LEDs: saves, local imports, block replication. */
+  private busyNow(): string[] {
+    const busy: string[] = [];
+    if ((this.grid?.saving ?? 0) > 0) busy.push('saving');
+    for (const [what, n] of this.localBusy) if (n > 0) busy.push(what);
+    if (this.peers?.list().some((p) => p.sync?.state === 'syncing')) busy.push('replicating');
+    return busy;
+  }
+
+  /** Counts a local command (colony import…) as busy while it runs. */
+  async whileBusy<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    this.localBusy.set(what, (this.localBusy.get(what) ?? 0) + 1);
+    try { return await fn(); } finally { this.localBusy.set(what, (this.localBusy.get(what) ?? 1) - 1); }
   }
 
   /** Register a service started from outside (the SSH console), to be closed before the grid. */
@@ -358,10 +406,12 @@ export class Supervisor {
   /** The health file is replaced atomically and only by the lock holder (see the top of this file). */
   private async writeHealth(state: HealthState, error?: string): Promise<void> {
     this.state = state;
+    this.hardware?.setHealth(state);
     if (!this.locked) return;
+    const board = this.hardware?.healthRecord();
     await writeHealth(this.opts.data, {
       state, pid: process.pid, ...(this.pidStart ? { pidStart: this.pidStart } : {}),
-      started: new Date(this.started).toISOString(), updated: new Date().toISOString(), ...(error ? { error } : {}),
+      started: new Date(this.started).toISOString(), updated: new Date().toISOString(), ...(error ? { error } : {}), ...(board ? { board } : {}),
     });
   }
 }

@@ -84,6 +84,7 @@ export class SshConsole {
     this.log = (opts.log ?? silentLog).child({ module: 'ssh' });
     this.limiter = new FailureLimiter(opts.limits);
     this.node = {
+      ...opts.node, // board, identify, lan… as the supervisor gave them
       id: opts.node?.id ?? opts.catalog.nodeId ?? 'unknown',
       version: opts.node?.version ?? '0.0.0',
       started: opts.node?.started ?? Date.now(),
