@@ -1,9 +1,15 @@
 // The hot path: one sample from small /proc and /sys files and one statfs. No subprocess,
 // no systeminformation (which forks ~18 processes per networkInterfaces call and runs
 // some of them with execSync, blocking the event loop).
-import { readdir, readFile, statfs } from 'node:fs/promises';
+//
+// A BoardReader opens its files once and re-reads each at offset 0 on every poll: procfs
+// and sysfs regenerate a file's text when it is read from the start, and one positioned
+// read is one thread-pool trip where readFile() is five (open, fstat, read, read, close):
+// 20 µs of CPU against 100 µs per file, measured by bench/hw.
+import { open, readdir, readFile, statfs, type FileHandle } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { corruptData } from '../../appliance/errors.js';
 import type { Log } from '../../appliance/log.js';
 import { parseLine, parseLoadavg, parseMeminfo, parseMillidegrees, parseUptime } from './parse.js';
 import type { DiskSpace, SysSample, ThermalZone } from './types.js';
@@ -24,62 +30,139 @@ const errText = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 /** One sample. Throws (COLONY_CORRUPT_DATA, or the read's error) only if memory, load or uptime cannot be read. */
 export async function readSample(opts: ReadOptions): Promise<SysSample> {
-  const root = opts.root ?? '';
-  const problems: string[] = [];
-  const sample = await sampleWith(root, opts.dataDir, await findVoltAlarm(root), problems);
-  for (const problem of problems) opts.log?.warn({ problem }, 'sysinfo: part of the sample could not be read');
-  return sample;
+  const reader = await BoardReader.open(opts.root ?? '');
+  try {
+    const problems: string[] = [];
+    const sample = await reader.sample(opts.dataDir, problems);
+    for (const problem of problems) opts.log?.warn({ problem }, 'sysinfo: part of the sample could not be read');
+    return sample;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** An open file re-read from offset 0; its buffer grows to fit the file (up to 1 MiB). */
+class Source {
+  private buf: Buffer;
+  constructor(readonly path: string, private readonly fh: FileHandle, size: number) { this.buf = Buffer.allocUnsafe(size); }
+
+  async text(): Promise<string> {
+    for (;;) {
+      const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, 0);
+      if (bytesRead < this.buf.length) return this.buf.toString('latin1', 0, bytesRead);
+      if (this.buf.length >= 1 << 20) throw corruptData(`${this.path}: longer than 1 MiB`);
+      this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+    }
+  }
+
+  close() { return this.fh.close(); }
+
+  static async open(path: string, size = 256): Promise<Source> {
+    return new Source(path, await open(path, 'r'), size);
+  }
 }
 
 /**
- * The sample, with the Pi's under-voltage alarm file already found (or null). What could
- * not be read but is optional (thermal zones, disk, alarm) goes to `problems`, and the
- * sample leaves it out; the caller decides how often to log it.
+ * The board's files, opened once. Thermal zones and the Pi's power alarm are found at
+ * open: they are fixed while the board runs (a simulated board rewrites the same files in
+ * place). Concurrency: one sample() at a time (its buffers are shared between polls);
+ * close() after the last one.
  */
-export async function sampleWith(root: string, dataDir: string, voltAlarm: string | null, problems: string[]): Promise<SysSample> {
-  const [meminfo, loadavg, uptime, zones, disk, throttled] = await Promise.all([
-    readFile(at(root, 'proc/meminfo'), 'latin1'),
-    readFile(at(root, 'proc/loadavg'), 'latin1'),
-    readFile(at(root, 'proc/uptime'), 'latin1'),
-    thermalZones(root, problems),
-    diskSpace(dataDir, problems),
-    voltAlarm === null ? undefined : readVoltAlarm(voltAlarm, problems),
-  ]);
-  const sample: SysSample = {
-    at: Date.now(),
-    temperatureC: zones.length ? Math.max(...zones.map((z) => z.c)) : null,
-    thermalZones: zones,
-    memory: parseMeminfo(meminfo, at(root, 'proc/meminfo')),
-    load: parseLoadavg(loadavg, at(root, 'proc/loadavg')),
-    uptimeSeconds: parseUptime(uptime, at(root, 'proc/uptime')),
-    disk,
-  };
-  if (throttled !== undefined) sample.throttled = throttled;
-  return sample;
+export class BoardReader {
+  private constructor(
+    private readonly essential: { meminfo: Source; loadavg: Source; uptime: Source },
+    private readonly zones: Array<{ name: string; type: string; temp: Source }>,
+    private readonly voltAlarm: Source | undefined,
+    /** What could not be opened: told with every sample, as readings that are missing. */
+    private readonly missing: string[],
+  ) {}
+
+  static async open(root: string): Promise<BoardReader> {
+    const opened: Source[] = [];
+    const keep = (s: Source) => { opened.push(s); return s; };
+    const missing: string[] = [];
+    try {
+      const [meminfo, loadavg, uptime] = await Promise.all([
+        Source.open(at(root, 'proc/meminfo'), 4096).then(keep),
+        Source.open(at(root, 'proc/loadavg')).then(keep),
+        Source.open(at(root, 'proc/uptime')).then(keep),
+      ]);
+      const zones = await openZones(root, missing, keep);
+      const alarmPath = await findVoltAlarm(root);
+      let voltAlarm: Source | undefined;
+      if (alarmPath) voltAlarm = await Source.open(alarmPath).then(keep, (err) => { missing.push(`${alarmPath}: ${errText(err)}`); return undefined; });
+      return new BoardReader({ meminfo, loadavg, uptime }, zones, voltAlarm, missing);
+    } catch (err) {
+      await Promise.all(opened.map((s) => s.close().catch(() => {})));
+      throw err;
+    }
+  }
+
+  /**
+   * One sample. What is optional and could not be read (a thermal zone, the disk, the
+   * alarm) goes to `problems` and is left out; the caller decides how often to tell it.
+   */
+  async sample(dataDir: string, problems: string[]): Promise<SysSample> {
+    problems.push(...this.missing);
+    const { meminfo, loadavg, uptime } = this.essential;
+    const [mem, load, up, zones, disk, throttled] = await Promise.all([
+      meminfo.text(), loadavg.text(), uptime.text(),
+      this.readZones(problems),
+      diskSpace(dataDir, problems),
+      this.voltAlarm && readVoltAlarm(this.voltAlarm, problems),
+    ]);
+    const sample: SysSample = {
+      at: Date.now(),
+      temperatureC: zones.length ? Math.max(...zones.map((z) => z.c)) : null,
+      thermalZones: zones,
+      memory: parseMeminfo(mem, meminfo.path),
+      load: parseLoadavg(load, loadavg.path),
+      uptimeSeconds: parseUptime(up, uptime.path),
+      disk,
+    };
+    if (throttled !== undefined) sample.throttled = throttled;
+    return sample;
+  }
+
+  async close(): Promise<void> {
+    const all = [...Object.values(this.essential), ...this.zones.map((z) => z.temp), ...(this.voltAlarm ? [this.voltAlarm] : [])];
+    await Promise.all(all.map((s) => s.close().catch(() => {})));
+  }
+
+  private async readZones(problems: string[]): Promise<ThermalZone[]> {
+    const zones = await Promise.all(this.zones.map(async ({ name, type, temp }): Promise<ThermalZone | undefined> => {
+      try {
+        return { name, type, c: parseMillidegrees(await temp.text(), temp.path) };
+      } catch (err) {
+        // Some zones refuse to be read while their device sleeps (ENODATA, EAGAIN): skip them.
+        problems.push(`${temp.path}: ${errText(err)}`);
+        return undefined;
+      }
+    }));
+    return zones.filter((z) => z !== undefined);
+  }
 }
 
 /** Every /sys/class/thermal/thermal_zone*: none (a VM, a container) is an empty list, not an error. */
-async function thermalZones(root: string, problems: string[]): Promise<ThermalZone[]> {
+async function openZones(root: string, missing: string[], keep: (s: Source) => Source) {
   const dir = at(root, 'sys/class/thermal');
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.startsWith('thermal_zone'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${dir}: ${errText(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') missing.push(`${dir}: ${errText(err)}`);
     return [];
   }
-  const zones = await Promise.all(names.sort(byNumber).map(async (name): Promise<ThermalZone | undefined> => {
-    const temp = join(dir, name, 'temp');
+  const zones: Array<{ name: string; type: string; temp: Source }> = [];
+  for (const name of names.sort(byNumber)) {
     try {
-      const [t, type] = await Promise.all([readFile(temp, 'latin1'), readFile(join(dir, name, 'type'), 'latin1')]);
-      return { name, type: parseLine(type), c: parseMillidegrees(t, temp) };
+      const type = parseLine(await readFile(join(dir, name, 'type'), 'latin1'));
+      zones.push({ name, type, temp: keep(await Source.open(join(dir, name, 'temp'))) });
     } catch (err) {
-      // Some zones refuse to be read while their device sleeps (ENODATA, EAGAIN): skip them.
-      problems.push(`${temp}: ${errText(err)}`);
-      return undefined;
+      missing.push(`${join(dir, name)}: ${errText(err)}`);
     }
-  }));
-  return zones.filter((z) => z !== undefined);
+  }
+  return zones;
 }
 
 const byNumber = (a: string, b: string) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, ''));
@@ -118,14 +201,14 @@ export async function findVoltAlarm(root: string): Promise<string | null> {
   return null;
 }
 
-async function readVoltAlarm(file: string, problems: string[]): Promise<string | undefined> {
+async function readVoltAlarm(file: Source, problems: string[]): Promise<string | undefined> {
   try {
-    const v = parseLine(await readFile(file, 'latin1'));
+    const v = parseLine(await file.text());
     if (v === '0') return 'ok';
     if (v === '1') return 'under-voltage';
-    problems.push(`${file}: expected 0 or 1, read ${JSON.stringify(v)}`);
+    problems.push(`${file.path}: expected 0 or 1, read ${JSON.stringify(v)}`);
   } catch (err) {
-    problems.push(`${file}: ${errText(err)}`);
+    problems.push(`${file.path}: ${errText(err)}`);
   }
   return undefined;
 }

@@ -5,11 +5,12 @@
 // is re-armed only after a poll ends, so a slow read (a thermal driver asleep on I2C)
 // delays the next poll rather than stacking polls. onSample listeners run synchronously
 // after each successful poll, before its promise resolves. stop() ends the timer and
-// kills a running inventory probe; a poll already running completes but tells no one.
+// kills a running inventory probe; a poll already running completes but tells no one,
+// and the board's files are closed after it.
 import { closed } from '../../appliance/errors.js';
 import type { Log } from '../../appliance/log.js';
 import { readInventory } from './inventory.js';
-import { findVoltAlarm, sampleWith } from './read.js';
+import { BoardReader } from './read.js';
 import type { Inventory, SysinfoConfig, SysSample } from './types.js';
 
 export interface Sysinfo {
@@ -46,7 +47,7 @@ class Poller implements Sysinfo {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly listeners = new Set<(s: SysSample) => void>();
-  private voltAlarm: Promise<string | null> | undefined;
+  private reader: Promise<BoardReader> | undefined;
   private inv: Promise<Inventory> | undefined;
   private readonly abort = new AbortController();
   private readonly root: string;
@@ -91,6 +92,9 @@ class Poller implements Sysinfo {
     clearTimeout(this.timer);
     this.abort.abort();
     this.listeners.clear();
+    const reader = this.reader;
+    this.reader = undefined;
+    if (reader) void (this.running ?? Promise.resolve()).catch(() => {}).then(() => reader).then((r) => r.close(), () => {});
   }
 
   private tick() {
@@ -110,9 +114,10 @@ class Poller implements Sysinfo {
     const problems: string[] = [];
     let s: SysSample;
     try {
-      // The alarm file is found once: hwmon devices do not come and go while the board runs.
-      this.voltAlarm ??= findVoltAlarm(this.root);
-      s = await sampleWith(this.root, this.opts.dataDir, await this.voltAlarm, problems);
+      // Opened once and kept; opened again on the next poll if opening failed.
+      const reader = (this.reader ??= BoardReader.open(this.root));
+      reader.catch(() => { if (this.reader === reader) this.reader = undefined; });
+      s = await (await reader).sample(this.opts.dataDir, problems);
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       if (text !== this.failing && !this.stopped) this.log.warn({ err }, 'sysinfo: cannot read a sample; the last one stands');

@@ -155,3 +155,47 @@ t.test('inventory of a bare simulated board: no model, no os-release, no disks',
   t.equal(inv.os, 'Linux');
   t.same(inv.disks, []);
 });
+
+/** The descriptors this process holds open under `dir`. */
+async function fdsUnder(dir: string): Promise<string[]> {
+  const { readdir, readlink } = await import('node:fs/promises');
+  const out: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(dir)) out.push(target);
+  }
+  return out;
+}
+
+t.test('the board files stay open between polls and are closed by stop()', async (t) => {
+  const root = await tmpDir(t);
+  await writeSimBoard(root, { thermal: [{ type: 'cpu-thermal', c: 40 }], underVoltage: false });
+  const { log } = recordingLog();
+  // Node closes a forgotten FileHandle when it is collected, and warns: count those too.
+  let collected = 0;
+  const onWarning = (w: Error) => { if (/on garbage collection/.test(w.message)) collected++; };
+  process.on('warning', onWarning);
+  t.teardown(() => { process.off('warning', onWarning); });
+  const si = startSysinfo({ config, dataDir: root, log, root });
+  await si.sample();
+  const open = await fdsUnder(root);
+  t.same(open.map((p) => p.slice(root.length)).sort(), ['/proc/loadavg', '/proc/meminfo', '/proc/uptime', '/sys/class/hwmon/hwmon0/in0_lcrit_alarm', '/sys/class/thermal/thermal_zone0/temp']);
+  await si.sample();
+  t.equal((await fdsUnder(root)).length, open.length, 'no new descriptors per poll');
+  si.stop();
+  // The close runs after the last poll; wait for it, bounded.
+  for (let i = 0; i < 50 && (await fdsUnder(root)).length; i++) await new Promise((r) => setTimeout(r, 10));
+  t.same(await fdsUnder(root), []);
+  t.equal(collected, 0, 'closed by stop(), not by the garbage collector');
+});
+
+t.test('a board whose files are not there yet: the next poll opens them again', async (t) => {
+  const root = await tmpDir(t);
+  const { log, count } = recordingLog();
+  const si = startSysinfo({ config, dataDir: root, log, root });
+  t.teardown(() => si.stop());
+  await t.rejects(si.sample(), { code: 'ENOENT' });
+  await writeSimBoard(root, { memAvailableBytes: 123 * 1024 * 1024 });
+  t.equal((await si.sample()).memory.availableBytes, 123 * 1024 * 1024);
+  t.equal(count('warn', /cannot read a sample/), 1);
+});
