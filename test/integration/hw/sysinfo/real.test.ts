@@ -44,6 +44,17 @@ t.test('a sample of this machine agrees with Node and stat -f', async (t) => {
   else t.ok(s.thermalZones.every((z) => z.c > -40 && z.c < 150), 'plausible readings');
 });
 
+t.test('the poller re-reads the real /proc through its open files (procfs regenerates at offset 0)', async (t) => {
+  const { log } = recordingLog();
+  const si = startSysinfo({ config: defaultSysinfoConfig(), dataDir: await tmpDir(t), log });
+  t.teardown(() => si.stop());
+  const first = await si.sample();
+  await new Promise((r) => setTimeout(r, 100)); // /proc/uptime counts in hundredths
+  const second = await si.sample();
+  t.ok(second.uptimeSeconds > first.uptimeSeconds, `${second.uptimeSeconds} after ${first.uptimeSeconds}`);
+  t.ok(Math.abs(second.uptimeSeconds - uptime()) < 5);
+});
+
 t.test('addresses(): the non-loopback ones from the kernel', async (t) => {
   const a = addresses();
   t.notOk(a.includes('127.0.0.1') || a.includes('::1'));
