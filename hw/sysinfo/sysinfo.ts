@@ -115,9 +115,12 @@ class Poller implements Sysinfo {
     let s: SysSample;
     try {
       // Opened once and kept; opened again on the next poll if opening failed.
-      const reader = (this.reader ??= BoardReader.open(this.root));
-      reader.catch(() => { if (this.reader === reader) this.reader = undefined; });
-      s = await (await reader).sample(this.opts.dataDir, problems);
+      if (!this.reader) {
+        const opening = BoardReader.open(this.root);
+        opening.catch(() => { if (this.reader === opening) this.reader = undefined; });
+        this.reader = opening;
+      }
+      s = await (await this.reader).sample(this.opts.dataDir, problems);
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       if (text !== this.failing && !this.stopped) this.log.warn({ err }, 'sysinfo: cannot read a sample; the last one stands');
