@@ -3,11 +3,10 @@
 // a rerun finishes the job, the filesystem checks clean and the files are kept.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { childEnv, repoRoot } from '../../../helpers/cli.js';
+import { childEnv, cliEntry, repoRoot } from '../../../helpers/cli.js';
 import { bench, cannotRun, disk, fsck, GiB, MiB, PATH, sh, sha256, type Bench } from './helpers.js';
 
 const why = cannotRun();
@@ -56,7 +55,7 @@ for (const step of ['grow-partition', 'check', 'resize', 'mount']) {
 /** Kills the command's whole process group (its tools too, as a power cut would) after `ms`. */
 function killAfter(args: string[], ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('disk-cli.ts', import.meta.url)), 'disk', ...args],
+    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'disk', ...args],
       { cwd: repoRoot, env: childEnv({ PATH }), stdio: 'ignore', detached: true });
     const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already done */ } }, ms);
     child.on('error', reject);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { childEnv, repoRoot } from '../../../helpers/cli.js';
+import { childEnv, cliEntry, repoRoot } from '../../../helpers/cli.js';
 
 execFileSync(fileURLToPath(new URL('../../../../scripts/ensure-apt.sh', import.meta.url)), ['fdisk', 'cloud-guest-utils', 'e2fsprogs', 'util-linux', 'mount'], { stdio: 'inherit', timeout: 600_000 });
 
@@ -62,10 +62,10 @@ export async function bench(t: Test, bytes: number): Promise<Bench> {
 
 export interface Ran { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-/** `colony disk ARGS…` in a child process (so a step's SIGKILL ends only it). */
+/** `colony disk ARGS…` (the real CLI) in a child process, so a step's SIGKILL ends only it. */
 export function disk(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('disk-cli.ts', import.meta.url)), 'disk', ...args],
+    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'disk', ...args],
       { cwd: repoRoot, env: childEnv({ PATH, ...env }), stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
     let stdout = '';
     let stderr = '';
