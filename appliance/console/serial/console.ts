@@ -157,8 +157,8 @@ class SerialConsole {
 
   /**
    * One login round: the user name (after the issue text), the password, the limiter.
-   * Returns the user; undefined for an empty or cancelled name (prompt again, quietly);
-   * null after a refusal (prompt again with the issue).
+   * Returns the user; undefined for a cancelled name (Ctrl-C, Ctrl-D: prompt again, quietly);
+   * null for an empty name or after a refusal (prompt again with the issue).
    */
   private async login(issue: boolean): Promise<string | undefined | null> {
     if (issue) this.write(issueText(this.opts.node.id, this.firstBoot()));
@@ -166,7 +166,9 @@ class SerialConsole {
     if (name.kind === 'too-long') { this.write(tooLongText(name.length, MAX_LINE)); return null; }
     if (name.kind !== 'line') return undefined;
     const user = name.line.trim();
-    if (user === '') return undefined;
+    // Enter on an empty line shows the issue again: a terminal attached after the line
+    // opened missed it, and on first boot it says how to get in.
+    if (user === '') return null;
     if (isNoise(user)) { this.write(NOISE_TEXT); return null; }
     const pw = await this.read(PASSWORD_PROMPT, { secret: true, idle: true });
     if (pw.kind === 'cancelled' || pw.kind === 'interrupt' || pw.kind === 'eof') { this.write('\n'); return null; }

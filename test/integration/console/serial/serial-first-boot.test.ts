@@ -32,8 +32,11 @@ t.test('the first-boot notice, the forced password change, then no notice', asyn
   t.match(issue, /node-serial/);
   t.match(issue, /192\.0\.2\.7, fe80::7/);
   t.match(issue, new RegExp(`one-time password ${adminPassword}`));
-
   let m = far.mark;
+  far.line('');
+  t.match(await far.waitFor(/colony login: $/, m), /first boot/, 'Enter shows it again, for a terminal attached late');
+
+  m = far.mark;
   far.line(FIRST_ADMIN);
   await far.waitFor(/password: $/, m);
   m = far.mark;
