@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { openLeds, planLeds, type LedConfig, type LedCondition, type LedDriver, type LedState } from '../../hw/leds/index.js';
 import { openSerialLine, type SerialConfig, type SerialLine } from '../../hw/serial/index.js';
-import { addresses, judge, startSysinfo, type Sysinfo, type SysinfoConfig } from '../../hw/sysinfo/index.js';
+import { addresses, judge, readBoard, startSysinfo, type Sysinfo, type SysinfoConfig } from '../../hw/sysinfo/index.js';
 import type { BoardInfo, Interpreter, NodeInfo } from '../console/index.js';
 import { serveSerialConsole } from '../console/serial/index.js';
 import type { Catalog } from '../catalog/index.js';
@@ -54,6 +54,8 @@ export class Hardware {
   private timer: NodeJS.Timeout | undefined;
   private serial: SerialLine | undefined;
   private stopped = false;
+  /** The board model (device tree or DMI), read once at start. */
+  private model: string | null = null;
 
   private constructor(private readonly opts: HardwareOptions, private readonly leds: LedDriver, private readonly sysinfo: Sysinfo) {}
 
@@ -69,6 +71,7 @@ export class Hardware {
       throw err;
     }
     const hw = new Hardware({ ...opts, log }, leds, sysinfo);
+    hw.model = await readBoard(opts.root ?? '').catch(() => null);
     sysinfo.onSample((s) => hw.boardDegraded(judge(s, opts.sysinfo)));
     hw.timer = setInterval(() => hw.refresh(), TICK_MS);
     hw.timer.unref();
@@ -114,6 +117,7 @@ export class Hardware {
     const s = this.sysinfo.latest();
     const serial = this.serial?.status();
     return {
+      ...(this.model ? { model: this.model } : {}),
       ...(s ? { sample: { temperatureC: s.temperatureC, memory: s.memory, load: s.load, uptimeSeconds: s.uptimeSeconds, disk: s.disk } } : {}),
       addresses: addresses(),
       degraded: this.degradedReasons(),
