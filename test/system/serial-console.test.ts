@@ -2,10 +2,13 @@
 // control, to one end of a socat pty pair), picocom in a tmux pane is the terminal on the
 // other end. Log in as the admin, run commands through the one registry, log out; then the
 // port goes away (socat killed) and comes back at the same path, and so does the console.
-import { symlinkSync, unlinkSync } from 'node:fs';
+// And on a fresh data directory (first boot), the line shows how to get in.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { startSupervisor } from '../helpers/colony-server.js';
+import { childEnv, cliEntry, repoRoot, tsLoader } from '../helpers/cli.js';
+import { freePort, startSupervisor } from '../helpers/colony-server.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { Picocom, ptyPair } from '../integration/console/serial/helpers.js';
 
@@ -25,7 +28,7 @@ t.test('colony serve offers the console on the configured port, and gets it back
   const sup = await startSupervisor(t, { config: { serial: { path: link } } });
   await until('the port opened', () => /serial port open/.test(sup.log()), sup.log);
 
-  const term = Picocom.open(t, first.b);
+  const term = await Picocom.open(t, first.b);
   term.keys('Enter');
   await term.waitFor(/colony login:$/);
   term.type('admin');
@@ -60,9 +63,57 @@ t.test('colony serve offers the console on the configured port, and gets it back
   unlinkSync(link);
   symlinkSync(second.a, link);
   await until('open again', () => /serial port open again/.test(sup.log()), sup.log);
-  const term2 = Picocom.open(t, second.b);
+  const term2 = await Picocom.open(t, second.b);
   term2.keys('Enter');
   await term2.waitFor(/colony login:$/);
   t.pass('the console is back on the new device');
   t.equal(await sup.stop(), 0, 'a clean stop with the console open');
+});
+
+t.test('first boot: the line shows the node id, addresses and the one-time password until the admin changes it', async (t) => {
+  const dir = await tmpDir(t, 'colony-serial-first-');
+  const data = join(dir, 'data');
+  const pair = await ptyPair(t);
+  writeFileSync(join(dir, 'colony.json'), JSON.stringify({ serial: { path: pair.a } }));
+  const args = [...tsLoader, cliEntry, 'serve', '--data', data, '--config', join(dir, 'colony.json'),
+    '--9p', `127.0.0.1:${await freePort()}`, '--ssh', `127.0.0.1:${await freePort()}`, '--peer', '127.0.0.1:0'];
+  // Standard error is a pipe, so the one-time password goes to DATA/first-admin-password.
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: 'info' }) });
+  let log = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (x: string) => { log = (log + x).slice(-200_000); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  t.teardown(async () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); await exited; });
+  await until('the port opened', () => /serial port open/.test(log), () => log);
+  const passwordFile = join(data, 'first-admin-password');
+  await until('the one-time password stored', () => existsSync(passwordFile), () => log);
+  const oneTime = readFileSync(passwordFile, 'utf8').trim();
+  const nodeId = /"nodeId":"(12D3KooW\w+)"|(12D3KooW\w+)/.exec(log)?.slice(1).find(Boolean);
+
+  const term = await Picocom.open(t, pair.b);
+  term.keys('Enter');
+  let screen = await term.waitFor(/colony login:$/);
+  t.match(screen, /first boot/);
+  t.match(screen, new RegExp(`one-time password ${oneTime}`), 'the password from DATA/first-admin-password');
+  t.match(screen, /addresses {2}\S/, 'addresses listed');
+  if (nodeId) t.match(screen, new RegExp(`node id {4}${nodeId}`));
+  term.type('admin');
+  term.keys('Enter');
+  await term.waitFor(/password:$/);
+  term.type(oneTime);
+  term.keys('Enter');
+  await term.waitFor(/new password:$/);
+  term.type('serial-chosen-1');
+  term.keys('Enter');
+  await term.waitFor(/new password again:$/);
+  term.type('serial-chosen-1');
+  term.keys('Enter');
+  await term.waitFor(/password changed[\s\S]*colony>$/);
+  term.type('exit');
+  term.keys('Enter');
+  screen = await term.waitFor(/logged out\n[\s\S]*colony login:$/);
+  t.notMatch(screen.slice(screen.lastIndexOf('logged out')), /first boot/, 'no notice once the admin chose a password');
+  await until('the password file deleted', () => !existsSync(passwordFile), () => log);
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'a clean stop');
 });

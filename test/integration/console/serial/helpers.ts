@@ -115,11 +115,13 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export class Picocom {
   private readonly socket = `colony-serial-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 
-  static open(t: Test, path: string): Picocom {
+  /** Starts picocom and waits until it says "Terminal ready" (keys sent earlier would be lost). */
+  static async open(t: Test, path: string): Promise<Picocom> {
     const p = new Picocom();
-    const line = `picocom -q -b 115200 --nolock ${quote(path)}; echo "picocom exited $?"; sleep 60`;
+    const line = `picocom -b 115200 --nolock ${quote(path)}; echo "picocom exited $?"; sleep 60`;
     p.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'serial', '-x', '120', '-y', '40', line);
     t.teardown(() => { try { p.tmux('kill-server'); } catch { /* already gone */ } });
+    await p.waitFor(/Terminal ready/);
     return p;
   }
 

@@ -20,8 +20,7 @@ t.test('picocom: log in, edit a line, run commands, log out', async (t) => {
     },
   });
   t.teardown(() => line.stop());
-  const term = Picocom.open(t, pair.b);
-  // picocom says "Terminal ready" (or nothing with -q); Enter shows the prompt either way.
+  const term = await Picocom.open(t, pair.b);
   term.keys('Enter');
   await term.waitFor(/colony login:$/);
   term.type('alice');
