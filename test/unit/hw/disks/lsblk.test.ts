@@ -45,6 +45,11 @@ t.test('a Pi: SD card, eMMC, NVMe and a USB stick, classified; the SD card holds
   t.same(disks[0]!.partitions.map((p) => p.mountpoints), [['/boot/firmware'], ['/'], [], ['/var/lib/colony']]);
 });
 
+t.test("a real SD card (QEMU's sdhci-pci + sd-card, whose device/type reads SD): kind sd, empty", async (t) => {
+  const [sd] = classifyDisks(parseLsblk(fixture('qemu-sd-card.json')), { mmcType: { mmcblk0: 'SD' } }, '/var/lib/colony');
+  t.match(sd, { name: 'mmcblk0', kind: 'sd', size: 2 * 1024 ** 3, pttype: null, partitions: [], holdsData: false });
+});
+
 t.test('an mmcblk without a readable device/type, or with a transport, is not called SD', async (t) => {
   t.equal(kindOf({ name: 'mmcblk0', tran: null }, { mmcType: {} }), 'other');
   t.equal(kindOf({ name: 'mmcblk0', tran: 'usb' }, { mmcType: { mmcblk0: 'SD' } }), 'usb');
