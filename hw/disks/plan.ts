@@ -140,7 +140,10 @@ export function planProvision(disk: BlockDevice, facts: ProvisionFacts, o: Provi
     if (disk.size < (o.minBytes ?? MIN_DISK_BYTES)) {
       return refuse(`${disk.path} is ${size(disk.size)}, smaller than the minimum of ${size(o.minBytes ?? MIN_DISK_BYTES)} for a data disk`);
     }
-    const foreign = [disk, ...children].filter((d) => d.fstype || d.pttype || d.partlabel || mounts(d).length > 0 || d !== disk);
+    // An empty partition table holds nothing (and is what a cut during sfdisk might leave):
+    // only partitions, a filesystem on the disk itself or a mount make the disk someone's.
+    const used = children.length > 0 || disk.fstype !== null || mounts(disk).length > 0;
+    const foreign = used ? [disk, ...children].filter((d) => d !== disk || d.fstype || d.pttype || mounts(d).length > 0) : [];
     const mounted = [disk, ...children].flatMap((d) => mounts(d));
     if (mounted.some((m) => m === '/' || m === '[SWAP]' || m.startsWith('/boot') || m === '/usr')) {
       return refuse(`${disk.path} holds the running system: ${foreign.map(describe).join('; ')}`);

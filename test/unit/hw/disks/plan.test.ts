@@ -85,6 +85,7 @@ t.test("someone else's disk is refused, naming what is there; --force erases it"
   t.match(no.refusal, /--force/);
   t.same(kinds(planProvision(disk, facts(), opts({ force: true }))), ['unmount', 'partition', 'mkfs', 'check', 'mount', 'unit']);
   t.same(planProvision(node({ fstype: 'ext4', label: 'whole' }), facts(), opts()).refusal?.includes('/dev/loop7 (ext4, label whole)'), true, 'a filesystem on the whole disk');
+  t.same(kinds(planProvision(node({ pttype: 'dos' }), facts(), opts())), ['partition', 'mkfs', 'check', 'mount', 'unit'], 'an empty partition table holds nothing');
 });
 
 t.test('the disk of the running system is refused even with --force', async (t) => {
