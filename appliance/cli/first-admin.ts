@@ -18,13 +18,13 @@ type Err = NodeJS.WritableStream & { isTTY?: boolean };
 export function announceFirstAdmin(data: string, err: Err, name: string, password: string): void {
   if (err.isTTY === true) {
     err.write(`\ncolony: created the first admin user '${name}' with the one-time password: ${password}\n`);
-    err.write('colony: it is shown only now and stored only as a hash; the first login (ssh) must choose a new one.\n\n');
+    err.write('colony: it is shown only now and stored only as a hash; the first login (ssh or the serial console) must choose a new one.\n\n');
     return;
   }
   const path = join(data, FIRST_ADMIN_FILE);
   writeFileSync(path, `${password}\n`, { mode: 0o600 });
   chmodSync(path, 0o600); // a file left by an older start keeps its mode otherwise
-  err.write(`colony: created the first admin user '${name}'; its one-time password is in ${path} (mode 0600, deleted once it is changed); the first login (ssh) must choose a new one\n`);
+  err.write(`colony: created the first admin user '${name}'; its one-time password is in ${path} (mode 0600, deleted once it is changed); the first login (ssh or the serial console) must choose a new one\n`);
 }
 
 /**

@@ -15,6 +15,7 @@ import { openLeds, planLeds, type LedConfig, type LedCondition, type LedDriver, 
 import { openSerialLine, type SerialConfig, type SerialLine } from '../../hw/serial/index.js';
 import { addresses, judge, readBoard, startSysinfo, type Sysinfo, type SysinfoConfig } from '../../hw/sysinfo/index.js';
 import type { BoardInfo, Interpreter, NodeInfo } from '../console/index.js';
+import type { FailureLimiter } from '../console/ssh/index.js';
 import { serveSerialConsole } from '../console/serial/index.js';
 import type { Catalog } from '../catalog/index.js';
 import { firstBootInfo } from './first-boot.js';
@@ -40,6 +41,8 @@ export interface SerialConsoleDeps {
   interpreter: Interpreter;
   node: NodeInfo;
   onShutdown: (by: string) => void;
+  /** The SSH console's failure limiter: a user locked out there is locked out on the line too. */
+  limiter?: FailureLimiter;
 }
 
 const TICK_MS = 1000;
@@ -87,7 +90,7 @@ export class Hardware {
       config: this.opts.serial, log, simRoot: join(data, 'hw'),
       onOpen: (line) => {
         const session = serveSerialConsole(line, {
-          accounts: deps.catalog, interpreter: deps.interpreter, node: deps.node, log, onShutdown: deps.onShutdown,
+          accounts: deps.catalog, interpreter: deps.interpreter, node: deps.node, log, onShutdown: deps.onShutdown, ...(deps.limiter ? { limiter: deps.limiter } : {}),
           firstBoot: () => firstBootInfo(data, deps.catalog, deps.node.id),
         });
         return () => session.close();

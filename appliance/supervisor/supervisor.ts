@@ -284,7 +284,7 @@ export class Supervisor {
     this.running.push({ name: 'ssh', close: () => ssh.close() }); // closes before 9P and the grid
 
     // The serial console (closed with the hardware): the same registry as SSH, behind a login.
-    hardware.startSerial({ catalog, interpreter: gridInterpreter(grid), node, onShutdown: (by) => { log.warn({ by }, 'shutdown requested on the serial console'); this.opts.onShutdown?.(by); } });
+    hardware.startSerial({ catalog, interpreter: gridInterpreter(grid), node, limiter: ssh.limiter, onShutdown: (by) => { log.warn({ by }, 'shutdown requested on the serial console'); this.opts.onShutdown?.(by); } });
 
     if (cfg.discovery.enabled) {
       // Last to start, first to stop: announced once every port it names listens; the goodbye goes first.

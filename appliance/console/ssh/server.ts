@@ -67,7 +67,8 @@ export function parseListenAddress(text: string): ListenAddress {
 
 export class SshConsole {
   private readonly log: Log;
-  private readonly limiter: FailureLimiter;
+  /** Failed logins per address and per user; the serial console shares it, so a user locked out here is locked out there. */
+  readonly limiter: FailureLimiter;
   private readonly sessions = new Set<ChannelSession>();
   private readonly sockets = new Set<Socket>();
   private readonly clients = new Set<Connection>();
