@@ -7,7 +7,7 @@
 // No tap import here: scripts/vm/run.ts (the shell entry) uses this module too.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,18 @@ export interface GuestRunOptions {
   kernelArgs?: string;
   /** Streams the console as it arrives (for people watching; COLONY_VM_VERBOSE=1 does it too). */
   onConsole?: (text: string) => void;
+  /**
+   * An SD card on an SD host controller (sdhci-pci + sd-card): the guest gets mmcblk0 and the
+   * LED-class device `mmc0::` once it loads sdhci-pci (a module: see test/helpers/vm-hw.ts).
+   * `true` backs it with a fresh 16 MiB image; a string names a raw image (QEMU wants a power
+   * of two in size). Default: none.
+   */
+  sdCard?: boolean | string;
+  /**
+   * A second UART (guest /dev/ttyS1, 0x2f8) whose host end is a pty QEMU opens; called with
+   * the pty's path as soon as QEMU names it. Default: none.
+   */
+  serialPty?: (path: string) => void;
 }
 
 export interface GuestResult {
@@ -231,6 +243,13 @@ export async function runGuest(run: GuestRun): Promise<GuestResult> {
       args.push('-chardev', `socket,id=p9c${i},path=${q(m.socket)}`);
       args.push('-device', `virtserialport,bus=vser.0,chardev=p9c${i},name=${portName(i)}`);
     });
+    if (run.sdCard) {
+      const image = typeof run.sdCard === 'string' ? run.sdCard : join(work, 'sd.img');
+      if (run.sdCard === true) { await writeFile(image, ''); await truncate(image, 16 << 20); }
+      args.push('-drive', `if=none,id=sd0,format=raw,file=${q(image)}`, '-device', 'sdhci-pci', '-device', 'sd-card,drive=sd0');
+    }
+    // index=1: the second ISA UART (0x2f8, IRQ 3), ttyS1 to the guest; -serial stdio is ttyS0.
+    if (run.serialPty) args.push('-chardev', 'pty,id=ser1', '-device', 'isa-serial,chardev=ser1,index=1');
     if (forwards.length) {
       if (new Set(forwards).size !== forwards.length) throw new TypeError('two tcp mounts on one port: QEMU forwards one connection per port');
       args.push('-netdev', ['user,id=net0,restrict=on', ...forwards].join(','), '-device', 'virtio-net-pci,netdev=net0');
@@ -262,6 +281,14 @@ function boot(qemu: string, args: string[], run: GuestRun): Promise<GuestResult>
     let tBegin = 0;
     let tEnd = 0;
     let settled = false;
+    let ptyNamed = false;
+    // QEMU names the pty once, at start: "char device redirected to /dev/pts/N (label ser1)",
+    // on stdout (qemu_printf) in QEMU 7.2, on stderr in others: either stream will do.
+    const notePty = (text: string) => {
+      if (!run.serialPty || ptyNamed) return;
+      const m = /char device redirected to (\S+) \(label ser1\)/.exec(text);
+      if (m) { ptyNamed = true; run.serialPty(m[1]!); }
+    };
     let grace: NodeJS.Timeout | undefined;
     const kill = () => { if (child.exitCode === null && child.signalCode === null && child.pid) { try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ } } };
     const timer = setTimeout(() => {
@@ -272,6 +299,7 @@ function boot(qemu: string, args: string[], run: GuestRun): Promise<GuestResult>
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (s: string) => {
       console += s;
+      notePty(console);
       run.onConsole?.(s);
       verbose?.(s);
       // Markers are whole lines; look only at the new text and the line it continues.
@@ -284,7 +312,7 @@ function boot(qemu: string, args: string[], run: GuestRun): Promise<GuestResult>
       if (!grace && /^@@DONE\r?$/m.test(recent)) grace = setTimeout(kill, 10_000);
     });
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => { stderr += s; verbose?.(s); });
+    child.stderr.on('data', (s: string) => { stderr += s; verbose?.(s); notePty(stderr); });
     child.on('error', (err) => { clearTimeout(timer); if (!settled) { settled = true; reject(new VmError('VM_CRASHED', `cannot start ${qemu}: ${err.message}`)); } });
     child.on('close', () => finish('exit'));
 
