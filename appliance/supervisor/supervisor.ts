@@ -81,6 +81,10 @@ export class Supervisor {
   hardware: Hardware | undefined;
   /** Why the node is degraded, by source ('peers', 'board'); `degraded` while any has a reason. */
   private readonly degradedBy = new Map<'peers' | 'board', string[]>();
+  /** The health file's writes, chained (writeHealth). */
+  private healthWrites: Promise<void> = Promise.resolve();
+  /** The reasons health.json last said (`degraded`), '' for none. */
+  private degradedText = '';
   /** Local commands (colony import…) running on the console socket, for the LEDs' busy blink. */
   private readonly localBusy = new Map<string, number>();
 
@@ -303,6 +307,7 @@ export class Supervisor {
 
     stepping('writing the health file');
     await this.writeHealth('ready');
+    await this.judgeDegraded();
     const origin = this.catalogOrigin === this.nodeId ? {} : { catalogOrigin: this.catalogOrigin };
     log.info({ node: this.nodeId, ...origin, ...(this.peers ? { peer: this.peers.addresses() } : {}), ninep: this.ninepAddresses, ssh: this.sshAddress, environments: grid.status(first.name).length }, 'colony supervisor ready');
   }
@@ -331,14 +336,20 @@ export class Supervisor {
 
   /** `degraded` while any source has a reason (peers, the board's temperature or disk), `ready` again once none has. */
   private async setDegraded(source: 'peers' | 'board', reasons: string[]): Promise<void> {
-    const before = [...this.degradedBy.values()].flat().join('; ');
     this.degradedBy.set(source, reasons);
+    await this.judgeDegraded();
+  }
+
+  /** Writes `degraded` (or `ready`) when the reasons changed; a reason that came while booting counts once ready. */
+  private async judgeDegraded(): Promise<void> {
     const now = [...this.degradedBy.values()].flat().join('; ');
-    if (now === before) return;
-    if ((this.state === 'ready' || this.state === 'degraded') && now) {
+    if (now === this.degradedText) return;
+    if (this.state !== 'ready' && this.state !== 'degraded') return;
+    this.degradedText = now;
+    if (now) {
       this.opts.log.warn({ reasons: [...this.degradedBy.values()].flat() }, `degraded: ${now}`);
       await this.writeHealth('degraded', now).catch(() => {});
-    } else if (this.state === 'degraded' && !now) {
+    } else {
       this.opts.log.info({}, 'no reason to be degraded any more: ready');
       await this.writeHealth('ready').catch(() => {});
     }
@@ -409,9 +420,14 @@ export class Supervisor {
     this.hardware?.setHealth(state);
     if (!this.locked) return;
     const board = this.hardware?.healthRecord();
-    await writeHealth(this.opts.data, {
+    const record = {
       state, pid: process.pid, ...(this.pidStart ? { pidStart: this.pidStart } : {}),
       started: new Date(this.started).toISOString(), updated: new Date().toISOString(), ...(error ? { error } : {}), ...(board ? { board } : {}),
-    });
+    };
+    // One write at a time, in the order of the state changes: a `degraded` written while
+    // `stopping` is being written must not land after it.
+    const write = this.healthWrites.then(() => writeHealth(this.opts.data, record));
+    this.healthWrites = write.catch(() => {});
+    await write;
   }
 }
