@@ -22,8 +22,11 @@ export interface HwGuestOptions {
   script: string;
   env?: Record<string, string>;
   timeoutMs?: number;
-  /** The host's session on the serial line (QEMU's pty), started as soon as QEMU names the pty; bound its waits. */
-  serial: (pty: string) => Promise<void>;
+  /**
+   * The host's session on the serial line (QEMU's pty), started as soon as QEMU names the pty;
+   * bound its waits. `stop` aborts when the guest has ended (nothing more will come).
+   */
+  serial: (pty: string, stop: AbortSignal) => Promise<void>;
 }
 
 export interface HwGuestResult extends GuestResult {
@@ -39,11 +42,12 @@ export async function runHwGuest(o: HwGuestOptions): Promise<HwGuestResult> {
   if (!vm.ok) throw new VmError('VM_UNAVAILABLE', vm.reason);
   const signal = await mkdtemp(join(tmpdir(), 'colony-hw-'));
   let session: Promise<void> | undefined;
+  const guestEnded = new AbortController();
   let serialError: string | undefined = 'QEMU never named the pty of the second UART';
   const runSession = async (pty: string) => {
     serialError = undefined;
     try {
-      await o.serial(pty);
+      await o.serial(pty, guestEnded.signal);
     } catch (err) {
       serialError = err instanceof Error ? err.message : String(err);
     } finally {
@@ -64,7 +68,7 @@ export async function runHwGuest(o: HwGuestOptions): Promise<HwGuestResult> {
       reroot: true,
       memoryMb: 2048,
       cpus: 2,
-      timeoutMs: o.timeoutMs ?? 600_000,
+      timeoutMs: o.timeoutMs ?? 900_000,
       sdCard: true,
       serialPty: (pty) => { session ??= runSession(pty); },
       env: {
@@ -74,10 +78,12 @@ export async function runHwGuest(o: HwGuestOptions): Promise<HwGuestResult> {
         ...o.env,
       },
     });
+    guestEnded.abort();
     await session;
     const said = Object.fromEntries([...r.output.matchAll(/^(\w+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
     return { ...r, checks: parseTap(r.output).results, said, ...(serialError ? { serialError } : {}) };
   } finally {
+    guestEnded.abort();
     await session?.catch(() => undefined);
     await rm(signal, { recursive: true, force: true });
   }
@@ -102,7 +108,7 @@ export class Picocom {
   private readonly socket = `colony-hw-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private open = false;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string, private readonly stop?: AbortSignal) {}
 
   start(): void {
     // --noreset: leave the line as the guest set it; the trailing sleep keeps the pane readable if picocom ends.
@@ -129,6 +135,7 @@ export class Picocom {
     const until = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < until) {
+      if (this.stop?.aborted) throw new Error(`the guest ended before picocom showed ${what}; it shows:\n${last.split('\n').slice(-20).join('\n')}`);
       last = this.screen();
       if (ok(last)) return last;
       await new Promise((r) => setTimeout(r, 200));

@@ -46,8 +46,8 @@ if (await requireVm(t)) {
         ADMIN_PASSWORD: PASSWORD, LED_STATUS: STATUS, LED_POWER: POWER, MAX_STATUS: String(MAX.status), MAX_POWER: String(MAX.power),
         READY_STATUS: ready.status, READY_POWER: ready.power, IDENTIFY_STATUS: identify.status, IDENTIFY_POWER: identify.power,
       },
-      serial: async (pty) => {
-        const term = new Picocom(pty);
+      serial: async (pty, stop) => {
+        const term = new Picocom(pty, stop);
         // One step after another; the first that fails ends the session (the rest cannot follow).
         const step = async (name: string, fn: () => Promise<unknown>) => {
           try { await fn(); serialChecks.push({ name, ok: true }); } catch (err) {
