@@ -24,6 +24,7 @@ import { listenConsole, type LocalExec } from './console-socket.js';
 import { processStart, writeHealth, type HealthState } from './health.js';
 import { gridRouter } from './ninep-routes.js';
 import { Hardware } from './hardware.js';
+import { BusyWork, DegradedReasons, type DegradedSource } from './conditions.js';
 import { PeerService } from './peers.js';
 import { explainOsError, loggable, unwritableDataDir } from './os-errors.js';
 
@@ -80,13 +81,11 @@ export class Supervisor {
   /** The board (hw/ through supervisor/hardware.ts): LEDs, the serial console, sensors. */
   hardware: Hardware | undefined;
   /** Why the node is degraded, by source ('peers', 'board'); `degraded` while any has a reason. */
-  private readonly degradedBy = new Map<'peers' | 'board', string[]>();
+  private readonly degraded = new DegradedReasons();
   /** The health file's writes, chained (writeHealth). */
   private healthWrites: Promise<void> = Promise.resolve();
-  /** The reasons health.json last said (`degraded`), '' for none. */
-  private degradedText = '';
   /** Local commands (colony import…) running on the console socket, for the LEDs' busy blink. */
-  private readonly localBusy = new Map<string, number>();
+  private readonly busy = new BusyWork();
 
   constructor(private readonly opts: SupervisorOptions) {
     this.config = opts.config ?? defaultConfig();
@@ -335,39 +334,26 @@ export class Supervisor {
   }
 
   /** `degraded` while any source has a reason (peers, the board's temperature or disk), `ready` again once none has. */
-  private async setDegraded(source: 'peers' | 'board', reasons: string[]): Promise<void> {
-    this.degradedBy.set(source, reasons);
+  private async setDegraded(source: DegradedSource, reasons: string[]): Promise<void> {
+    this.degraded.set(source, reasons);
     await this.judgeDegraded();
   }
 
-  /** Writes `degraded` (or `ready`) when the reasons changed; a reason that came while booting counts once ready. */
   private async judgeDegraded(): Promise<void> {
-    const now = [...this.degradedBy.values()].flat().join('; ');
-    if (now === this.degradedText) return;
-    if (this.state !== 'ready' && this.state !== 'degraded') return;
-    this.degradedText = now;
-    if (now) {
-      this.opts.log.warn({ reasons: [...this.degradedBy.values()].flat() }, `degraded: ${now}`);
-      await this.writeHealth('degraded', now).catch(() => {});
-    } else {
-      this.opts.log.info({}, 'no reason to be degraded any more: ready');
-      await this.writeHealth('ready').catch(() => {});
-    }
+    const next = this.degraded.change(this.state);
+    if (next?.state === 'degraded') this.opts.log.warn({ reasons: this.degraded.all() }, `degraded: ${next.text}`);
+    if (next?.state === 'ready') this.opts.log.info({}, 'no reason to be degraded any more: ready');
+    if (next) await this.writeHealth(next.state, next.state === 'degraded' ? next.text : undefined).catch(() => {});
   }
 
   /** What is busy now, for the LEDs: saves, local imports, block replication. */
   private busyNow(): string[] {
-    const busy: string[] = [];
-    if ((this.grid?.saving ?? 0) > 0) busy.push('saving');
-    for (const [what, n] of this.localBusy) if (n > 0) busy.push(what);
-    if (this.peers?.list().some((p) => p.sync?.state === 'syncing')) busy.push('replicating');
-    return busy;
+    return this.busy.now([(this.grid?.saving ?? 0) > 0 && 'saving', this.peers?.list().some((p) => p.sync?.state === 'syncing') === true && 'replicating']);
   }
 
   /** Counts a local command (colony import…) as busy while it runs. */
-  async whileBusy<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    this.localBusy.set(what, (this.localBusy.get(what) ?? 0) + 1);
-    try { return await fn(); } finally { this.localBusy.set(what, (this.localBusy.get(what) ?? 1) - 1); }
+  whileBusy<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.busy.during(what, fn);
   }
 
   /** Register a service started from outside (the SSH console), to be closed before the grid. */
