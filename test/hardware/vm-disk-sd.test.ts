@@ -4,6 +4,7 @@
 // mkfs (the test-only COLONY_DISK_STOP_AFTER), then rerun, leaves a mounted colony-data ext4
 // that holds the data directory and checks clean. The guest has no udevd, so lsblk's
 // filesystem columns are empty there and the blkid probes fill them.
+// About 7 minutes under TCG, so it is not in CI's system tests: `npm run test:hardware`.
 import { truncate, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
