@@ -9,12 +9,12 @@
 // QEMU drops a pty's output while no one holds it) and runs beside the guest's LED checks; when
 // it ends this side writes `done` into a host directory the guest lists through the read-only
 // host root. Every wait is bounded.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { LedPattern } from '../../hw/leds/index.js';
 import { kernelPatternText } from '../../hw/leds/sysfs.js';
+import { TmuxTerminal } from './tmux.js';
 import { guestPath, guestScripts, parseTap, runGuest, vmAvailable, VmError, type GuestResult, type TapLine } from './vm.js';
 
 export interface HwGuestOptions {
@@ -103,51 +103,19 @@ export function sysfsView(p: LedPattern, max: number): string {
   }
 }
 
-/** picocom on a serial line's host end, in a tmux pane on a tmux server of its own. */
-export class Picocom {
-  private readonly socket = `colony-hw-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  private open = false;
-
-  constructor(readonly path: string, private readonly stop?: AbortSignal) {}
-
-  start(): void {
+/** picocom on a serial line's host end, in a tmux pane on a tmux server of its own; waitFor gives up once `stop` aborts. */
+export class Picocom extends TmuxTerminal {
+  constructor(readonly path: string, stop?: AbortSignal) {
     // --noreset: leave the line as the guest set it; the trailing sleep keeps the pane readable if picocom ends.
-    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'tty', '-x', '120', '-y', '40', `picocom -b 115200 --noreset ${this.path}; echo "picocom exited $?"; sleep 120`);
-    this.open = true;
-  }
-
-  tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { timeout: 10_000, env: { ...process.env, TMUX: '' } }).toString();
-  }
-
-  /** Types text literally. */
-  type(text: string): void { this.tmux('send-keys', '-t', 'tty', '-l', text); }
-  /** Presses keys by tmux name (Enter sends CR, as a terminal does). */
-  keys(...names: string[]): void { this.tmux('send-keys', '-t', 'tty', ...names); }
-
-  screen(): string {
-    return this.tmux('capture-pane', '-p', '-t', 'tty', '-S', '-300').split('\n').map((l) => l.trimEnd()).join('\n').trimEnd();
-  }
-
-  /** Waits (bounded) until `test` holds for the screen; returns the screen. */
-  async waitFor(test: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 60_000): Promise<string> {
-    const ok = typeof test === 'function' ? test : (s: string) => test.test(s);
-    const until = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < until) {
-      if (this.stop?.aborted) throw new Error(`the guest ended before picocom showed ${what}; it shows:\n${last.split('\n').slice(-20).join('\n')}`);
-      last = this.screen();
-      if (ok(last)) return last;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`picocom never showed ${what}; it shows:\n${last.split('\n').slice(-20).join('\n')}`);
+    super({
+      command: `picocom -b 115200 --noreset ${path}; echo "picocom exited $?"; sleep 120`, session: 'tty', socketPrefix: 'colony-hw',
+      history: 300, label: 'picocom', waitMs: 60_000, pollMs: 200, errorLines: 20, stop, stopMeans: 'the guest ended',
+    });
   }
 
   /** C-a C-x ends picocom; then the tmux server goes. */
-  close(): void {
-    if (!this.open) return;
-    this.open = false;
-    try { this.keys('C-a', 'C-x'); } catch { /* gone */ }
-    try { this.tmux('kill-server'); } catch { /* gone */ }
+  override close(): void {
+    if (this.running) try { this.keys('C-a', 'C-x'); } catch { /* gone */ }
+    super.close();
   }
 }

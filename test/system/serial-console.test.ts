@@ -29,14 +29,7 @@ t.test('colony serve offers the console on the configured port, and gets it back
   await until('the port opened', () => /serial port open/.test(sup.log()), sup.log);
 
   const term = await Picocom.open(t, first.b);
-  term.keys('Enter');
-  await term.waitFor(/colony login:$/);
-  term.type('admin');
-  term.keys('Enter');
-  await term.waitFor(/password:$/);
-  term.type(sup.password);
-  term.keys('Enter');
-  let screen = await term.waitFor(/colony>$/);
+  let screen = await term.logIn('admin', sup.password);
   t.notMatch(screen, sup.password, 'the password is not echoed');
   term.type('whoami');
   term.keys('Enter');

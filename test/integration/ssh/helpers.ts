@@ -9,6 +9,7 @@ import { Catalog } from '../../../appliance/catalog/index.js';
 import { SshConsole, type ConsoleReply, type Interpreter, type SshConsoleOptions } from '../../../appliance/console/ssh/index.js';
 import { MemoryLog } from '../../../appliance/log.js';
 import { passwordOnly, runSshClient, sshOptions, type SshResult } from '../../helpers/openssh.js';
+import { shellQuote, TmuxTerminal } from '../../helpers/tmux.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { fastScrypt } from '../../unit/catalog/fixtures.js';
 
@@ -107,45 +108,12 @@ export function ssh(w: SshWorld, user: string, command: string[], how: { key?: s
   return runSshClient(file, [...args, ...command], { timeoutMs: 30_000, input: how.input ?? '' });
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /** A terminal (a tmux pane on its own tmux server) running the OpenSSH client; killed when the test ends. */
-export class Terminal {
-  private readonly socket = `colony-ssh-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-
+export class Terminal extends TmuxTerminal {
   static async open(t: Test, w: SshWorld, user: string, how: { key?: string; password?: string; command?: string[] } = {}): Promise<Terminal> {
-    const term = new Terminal();
     const { file, args } = sshArgs(w, user, { ...how, tty: true });
-    const line = `${[file, ...args, ...(how.command ?? [])].map(quote).join(' ')}; echo "ssh exited $?"; sleep 60`;
-    term.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'ssh', '-x', '120', '-y', '40', line);
-    t.teardown(() => { try { term.tmux('kill-server'); } catch { /* already gone */ } });
-    return term;
-  }
-
-  tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { timeout: 10_000, env: { ...process.env, TMUX: '' } }).toString();
-  }
-
-  /** Types text literally. */
-  type(text: string): void { this.tmux('send-keys', '-t', 'ssh', '-l', text); }
-
-  /** Presses keys by tmux name: Enter, Left, BSpace, C-a, Up… */
-  keys(...names: string[]): void { this.tmux('send-keys', '-t', 'ssh', ...names); }
-
-  /** The screen with its history, trailing blanks trimmed (so `/colony>$/` is "the prompt is the last thing"). */
-  screen(): string {
-    return this.tmux('capture-pane', '-p', '-t', 'ssh', '-S', '-200').split('\n').map((l) => l.trimEnd()).join('\n').trimEnd();
-  }
-
-  /** Waits (bounded) until the screen matches; returns the screen. */
-  async waitFor(pattern: RegExp, what = String(pattern)): Promise<string> {
-    let last = '';
-    for (let i = 0; i < 200; i++) {
-      last = this.screen();
-      if (pattern.test(last)) return last;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`the terminal never showed ${what}; it shows:\n${last}`);
+    const command = `${[file, ...args, ...(how.command ?? [])].map(shellQuote).join(' ')}; echo "ssh exited $?"; sleep 60`;
+    return new Terminal({ command, session: 'ssh', socketPrefix: 'colony-ssh', waitMs: 10_000 }).start(t);
   }
 }
 

@@ -8,6 +8,10 @@ import type { Test } from 'tap';
 import { SerialPort } from 'serialport';
 import { Catalog } from '../../../../appliance/catalog/index.js';
 import type { ConsoleReply, Interpreter } from '../../../../appliance/console/index.js';
+import { serveSerialConsole, type SerialConsoleOptions } from '../../../../appliance/console/serial/index.js';
+import { MemoryLog } from '../../../../appliance/log.js';
+import { openSerialLine } from '../../../../hw/serial/index.js';
+import { shellQuote, TmuxTerminal } from '../../../helpers/tmux.js';
 import { tmpDir } from '../../../helpers/tmp.js';
 import { fastScrypt } from '../../../unit/catalog/fixtures.js';
 
@@ -109,40 +113,46 @@ export async function catalogWithUsers(t: Test, opts: { firstAdmin?: boolean } =
   return { catalog, ...(adminPassword !== undefined ? { adminPassword } : {}) };
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/**
+ * The serial console served on one end (`pair.a`) of a fresh pty pair, for the users of
+ * catalogWithUsers and statusInterpreter; `options` add to or replace the console's options.
+ * The line stops when the test ends.
+ */
+export async function servedConsole(t: Test, options: Partial<SerialConsoleOptions> = {}) {
+  const pair = await ptyPair(t);
+  const { catalog } = await catalogWithUsers(t);
+  const log = new MemoryLog();
+  const node = { id: 'node-serial', version: '0.0.0-test', started: Date.now() };
+  const line = openSerialLine({
+    config: { enabled: true, path: pair.a, baudRate: 115200 }, log, simRoot: '/nonexistent',
+    onOpen: (stream) => {
+      const s = serveSerialConsole(stream, { accounts: catalog, interpreter: statusInterpreter, node, log, firstBoot: () => undefined, ...options });
+      return () => s.close();
+    },
+  });
+  t.teardown(() => line.stop());
+  return { pair, catalog, log, line };
+}
 
 /** picocom on a pty, in a tmux pane of its own tmux server; killed when the test ends. */
-export class Picocom {
-  private readonly socket = `colony-serial-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-
+export class Picocom extends TmuxTerminal {
   /** Starts picocom and waits until it says "Terminal ready" (keys sent earlier would be lost). */
   static async open(t: Test, path: string): Promise<Picocom> {
-    const p = new Picocom();
-    const line = `picocom -b 115200 --nolock ${quote(path)}; echo "picocom exited $?"; sleep 60`;
-    p.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'serial', '-x', '120', '-y', '40', line);
-    t.teardown(() => { try { p.tmux('kill-server'); } catch { /* already gone */ } });
+    const command = `picocom -b 115200 --nolock ${shellQuote(path)}; echo "picocom exited $?"; sleep 60`;
+    const p = new Picocom({ command, session: 'serial', socketPrefix: 'colony-serial', label: 'picocom', waitMs: 15_000 }).start(t);
     await p.waitFor(/Terminal ready/);
     return p;
   }
 
-  tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { timeout: 10_000, env: { ...process.env, TMUX: '' } }).toString();
-  }
-
-  type(text: string): void { this.tmux('send-keys', '-t', 'serial', '-l', text); }
-  keys(...names: string[]): void { this.tmux('send-keys', '-t', 'serial', ...names); }
-
-  screen(): string {
-    return this.tmux('capture-pane', '-p', '-t', 'serial', '-S', '-200').split('\n').map((l) => l.trimEnd()).join('\n').trimEnd();
-  }
-
-  async waitFor(pattern: RegExp, what = String(pattern)): Promise<string> {
-    let last = '';
-    for (let i = 0; i < 300; i++) {
-      last = this.screen();
-      if (pattern.test(last)) return last;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`picocom never showed ${what}; it shows:\n${last}`);
+  /** Presses Enter for the login prompt, logs in, and returns the screen at the first `colony>`. */
+  async logIn(user: string, password: string): Promise<string> {
+    this.keys('Enter');
+    await this.waitFor(/colony login:$/);
+    this.type(user);
+    this.keys('Enter');
+    await this.waitFor(/password:$/);
+    this.type(password);
+    this.keys('Enter');
+    return this.waitFor(/colony>$/);
   }
 }

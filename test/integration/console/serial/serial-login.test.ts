@@ -1,26 +1,11 @@
 // The serial console on a socat pty pair: login, commands through the one registry, exit
 // back to the login prompt, wrong passwords and the rate limit, unknown users.
 import t, { type Test } from 'tap';
-import { serveSerialConsole } from '../../../../appliance/console/serial/index.js';
 import { FailureLimiter } from '../../../../appliance/console/ssh/rate-limit.js';
-import { MemoryLog } from '../../../../appliance/log.js';
-import { openSerialLine } from '../../../../hw/serial/index.js';
-import { catalogWithUsers, Far, PASSWORDS, ptyPair, statusInterpreter } from './helpers.js';
-
-const node = { id: 'node-serial', version: '0.0.0-test', started: Date.now() };
+import { Far, PASSWORDS, servedConsole } from './helpers.js';
 
 async function world(tt: Test, o: { limiter?: FailureLimiter } = {}) {
-  const pair = await ptyPair(tt);
-  const { catalog } = await catalogWithUsers(tt);
-  const log = new MemoryLog();
-  const line = openSerialLine({
-    config: { enabled: true, path: pair.a, baudRate: 115200 }, log, simRoot: '/nonexistent',
-    onOpen: (stream) => {
-      const s = serveSerialConsole(stream, { accounts: catalog, interpreter: statusInterpreter, node, log, firstBoot: () => undefined, ...(o.limiter ? { limiter: o.limiter } : {}) });
-      return () => s.close();
-    },
-  });
-  tt.teardown(() => line.stop());
+  const { pair, catalog, log, line } = await servedConsole(tt, o.limiter ? { limiter: o.limiter } : {});
   const far = await Far.open(tt, pair.b);
   far.line(''); // a terminal attached late presses Enter to see the prompt
   await far.waitFor(/colony login: $/);

@@ -2,25 +2,10 @@
 // lines, floods typed ahead while nothing reads. Each gets a clear answer, nothing typed
 // after it is lost, and the console keeps going. And a forgotten session logs itself out.
 import t, { type Test } from 'tap';
-import { serveSerialConsole } from '../../../../appliance/console/serial/index.js';
-import { MemoryLog } from '../../../../appliance/log.js';
-import { openSerialLine } from '../../../../hw/serial/index.js';
-import { catalogWithUsers, Far, PASSWORDS, ptyPair, statusInterpreter } from './helpers.js';
-
-const node = { id: 'node-serial', version: '0.0.0-test', started: Date.now() };
+import { Far, PASSWORDS, servedConsole } from './helpers.js';
 
 async function world(tt: Test, idleLogoutMs?: number) {
-  const pair = await ptyPair(tt);
-  const { catalog } = await catalogWithUsers(tt);
-  const log = new MemoryLog();
-  const line = openSerialLine({
-    config: { enabled: true, path: pair.a, baudRate: 115200 }, log, simRoot: '/nonexistent',
-    onOpen: (stream) => {
-      const s = serveSerialConsole(stream, { accounts: catalog, interpreter: statusInterpreter, node, log, firstBoot: () => undefined, ...(idleLogoutMs ? { idleLogoutMs } : {}) });
-      return () => s.close();
-    },
-  });
-  tt.teardown(() => line.stop());
+  const { pair, log } = await servedConsole(tt, idleLogoutMs ? { idleLogoutMs } : {});
   const far = await Far.open(tt, pair.b);
   far.line('');
   await far.waitFor(/colony login: $/);

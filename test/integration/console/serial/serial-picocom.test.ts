@@ -2,33 +2,12 @@
 // pair, the serial console on the other. Keys go through tmux as a person types them:
 // Enter is CR, Backspace is DEL, arrows are escape sequences.
 import t from 'tap';
-import { serveSerialConsole } from '../../../../appliance/console/serial/index.js';
-import { MemoryLog } from '../../../../appliance/log.js';
-import { openSerialLine } from '../../../../hw/serial/index.js';
-import { catalogWithUsers, PASSWORDS, Picocom, ptyPair, statusInterpreter } from './helpers.js';
+import { PASSWORDS, Picocom, servedConsole } from './helpers.js';
 
 t.test('picocom: log in, edit a line, run commands, log out', async (t) => {
-  const pair = await ptyPair(t);
-  const { catalog } = await catalogWithUsers(t);
-  const log = new MemoryLog();
-  const node = { id: 'node-serial', version: '0.0.0-test', started: Date.now() };
-  const line = openSerialLine({
-    config: { enabled: true, path: pair.a, baudRate: 115200 }, log, simRoot: '/nonexistent',
-    onOpen: (stream) => {
-      const s = serveSerialConsole(stream, { accounts: catalog, interpreter: statusInterpreter, node, log, firstBoot: () => undefined });
-      return () => s.close();
-    },
-  });
-  t.teardown(() => line.stop());
+  const { pair } = await servedConsole(t);
   const term = await Picocom.open(t, pair.b);
-  term.keys('Enter');
-  await term.waitFor(/colony login:$/);
-  term.type('alice');
-  term.keys('Enter');
-  await term.waitFor(/password:$/);
-  term.type(PASSWORDS.alice!);
-  term.keys('Enter');
-  let screen = await term.waitFor(/colony>$/);
+  let screen = await term.logIn('alice', PASSWORDS.alice!);
   t.notMatch(screen, PASSWORDS.alice!, 'the password never reached the screen');
   t.match(screen, /Welcome, alice/);
 
