@@ -44,7 +44,9 @@ t.test('colony serve offers the console on the configured port, and gets it back
   term.type('exit');
   term.keys('Enter');
   await term.waitFor(/logged out\n[\s\S]*colony login:$/);
-  t.ok(/"serial login"/.test(sup.log()) || /serial login/.test(sup.log()), 'the login is in the log');
+  // The log arrives through a pipe, maybe after the screen shows the prompt: wait for it.
+  await until('the login in the log', () => /"msg":"serial login"/.test(sup.log()), sup.log);
+  t.pass('the login is in the log');
 
   // The port goes away: logged, retried; the supervisor keeps running.
   await first.kill();
