@@ -47,6 +47,8 @@ export interface SerialConsoleDeps {
 
 const TICK_MS = 1000;
 
+const NO_LEDS: LedDriver = { backend: 'none', devices: () => ({}), apply: async () => {}, close: async () => {} };
+
 
 export class Hardware {
   private health: LedState['health'] = 'booting';
@@ -70,8 +72,10 @@ export class Hardware {
     try {
       leds = await openLeds({ config: opts.leds, log, simRoot: join(simRoot, 'leds'), ...(opts.sysfsLeds ? { sysfsRoot: opts.sysfsLeds } : {}) });
     } catch (err) {
-      sysinfo.stop();
-      throw err;
+      // Only the simulated tree can fail (a full or read-only data disk): LEDs are no reason
+      // not to serve, and whatever is wrong with the disk is said by the step that needs it.
+      log.warn({ err }, 'no status LEDs: the simulated ones could not be made');
+      leds = NO_LEDS;
     }
     const hw = new Hardware({ ...opts, log }, leds, sysinfo);
     hw.model = await readBoard(opts.root ?? '').catch(() => null);
