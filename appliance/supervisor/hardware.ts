@@ -80,6 +80,8 @@ export class Hardware {
     const hw = new Hardware({ ...opts, log }, leds, sysinfo);
     hw.model = await readBoard(opts.root ?? '').catch(() => null);
     sysinfo.onSample((s) => hw.boardDegraded(judge(s, opts.sysinfo)));
+    const first = sysinfo.latest(); // a sample taken while the LEDs opened
+    if (first) hw.boardDegraded(judge(first, opts.sysinfo));
     hw.timer = setInterval(() => hw.refresh(), TICK_MS);
     hw.timer.unref();
     hw.refresh();
