@@ -12,6 +12,10 @@ import { freePort, startSupervisor } from '../helpers/colony-server.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { Picocom, ptyPair } from '../integration/console/serial/helpers.js';
 
+// The checks read the supervisor's info lines (the port opened, the login); CI runs with
+// COLONY_LOG_LEVEL=warn, which startSupervisor would pass on.
+process.env.COLONY_LOG_LEVEL = 'info';
+
 async function until(what: string, ok: () => boolean, log: () => string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (ok()) return;
