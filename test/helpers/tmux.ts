@@ -57,7 +57,7 @@ export class TmuxTerminal {
   }
 
   /** Types text literally. */
-  type(text: string): void { this.tmux('send-keys', '-t', this.opts.session, '-l', text); }
+  type(text: string): void { this.tmux('send-keys', '-t', this.opts.session, '-l', '--', text); }  // '--': text may start with '-' (a random password)
 
   /** Presses keys by tmux name: Enter (sends CR, as a terminal does), Left, BSpace, C-a, Up… */
   keys(...names: string[]): void { this.tmux('send-keys', '-t', this.opts.session, ...names); }
