@@ -47,7 +47,8 @@ wait_for() {
   done
 }
 
-serve_ready() { grep -q '"state": *"ready"' "$DATA/health.json"; }
+# Up means serving: `ready`, or `degraded` (the guest's /tmp is a 1 GiB tmpfs, under the default disk reserve).
+serve_ready() { grep -qE '"state": *"(ready|degraded)"' "$DATA/health.json"; }
 
 # cpu_up [CONFIG_JSON]: keys, fixture, `colony serve`, users, import. Prints boot timings.
 cpu_up() {
