@@ -121,7 +121,7 @@ export class SysfsLed {
     if (!this.warned.has(trigger)) {
       this.warned.add(trigger);
       this.log.warn({ led: this.device, trigger, want: formatPattern(want), instead: formatPattern(instead) },
-        `the kernel has no '${trigger}' LED trigger (modprobe ledtrig-${trigger} failed); showing a simpler pattern`);
+        `the kernel has no '${trigger}' LED trigger (modprobe ledtrig-${trigger} failed; modprobe is in Debian's kmod package); showing a simpler pattern`);
     }
     return instead.kind === want.kind ? { kind: 'on' } : this.reachable(instead);
   }
