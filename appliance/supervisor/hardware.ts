@@ -31,6 +31,8 @@ export interface HardwareOptions {
   busy: () => string[];
   /** Called when the board's own degraded reasons (temperature, disk reserve) change. */
   onBoardDegraded: (reasons: string[]) => void;
+  /** Every reason the node is degraded now (the supervisor's, peers and board); asked at each tick. */
+  degraded: () => string[];
   /** Overrides for tests: where the LED class and the proc/sys files are. */
   sysfsLeds?: string;
   root?: string;
@@ -52,8 +54,6 @@ const NO_LEDS: LedDriver = { backend: 'none', devices: () => ({}), apply: async 
 
 export class Hardware {
   private health: LedState['health'] = 'booting';
-  private peerReasons: string[] = [];
-  private boardReasons: string[] = [];
   private identifyUntil = 0;
   private condition: LedCondition = 'booting';
   private timer: NodeJS.Timeout | undefined;
@@ -79,9 +79,10 @@ export class Hardware {
     }
     const hw = new Hardware({ ...opts, log }, leds, sysinfo);
     hw.model = await readBoard(opts.root ?? '').catch(() => null);
-    sysinfo.onSample((s) => hw.boardDegraded(judge(s, opts.sysinfo)));
+    // The supervisor keeps the reasons and says a change once (conditions.ts).
+    sysinfo.onSample((s) => opts.onBoardDegraded(judge(s, opts.sysinfo)));
     const first = sysinfo.latest(); // a sample taken while the LEDs opened
-    if (first) hw.boardDegraded(judge(first, opts.sysinfo));
+    if (first) opts.onBoardDegraded(judge(first, opts.sysinfo));
     hw.timer = setInterval(() => hw.refresh(), TICK_MS);
     hw.timer.unref();
     hw.refresh();
@@ -109,11 +110,6 @@ export class Hardware {
     this.refresh();
   }
 
-  setPeerDegraded(reasons: string[]): void {
-    this.peerReasons = reasons;
-    this.refresh();
-  }
-
   /** Blinks the identify pattern until now + seconds (0 stops it). */
   identify(seconds: number, by: string): { until: number; leds: string } {
     this.identifyUntil = seconds > 0 ? Date.now() + seconds * 1000 : 0;
@@ -129,7 +125,7 @@ export class Hardware {
       ...(this.model ? { model: this.model } : {}),
       ...(s ? { sample: { temperatureC: s.temperatureC, memory: s.memory, load: s.load, uptimeSeconds: s.uptimeSeconds, disk: s.disk } } : {}),
       addresses: addresses(),
-      degraded: this.degradedReasons(),
+      degraded: this.opts.degraded(),
       leds: { condition: this.condition, backend: this.leds.backend, devices: this.ledNames() },
       ...(serial && this.serial ? { serial: { path: this.serial.path, state: this.serial.simulated ? `simulated at ${this.serial.path}` : serial.open ? 'open' : `retrying${serial.error ? `: ${serial.error}` : ''}` } } : {}),
     };
@@ -139,10 +135,6 @@ export class Hardware {
   healthRecord(): Record<string, unknown> {
     const s = this.sysinfo.latest();
     return { leds: this.condition, ...(s ? { sampled: new Date(s.at).toISOString(), temperatureC: s.temperatureC, memory: s.memory, load: s.load, disk: s.disk } : {}) };
-  }
-
-  degradedReasons(): string[] {
-    return [...this.peerReasons, ...this.boardReasons];
   }
 
   /** Stops the console and the polls; the LEDs go back to what they showed before we started. */
@@ -157,20 +149,13 @@ export class Hardware {
     if (errors.length) throw errors[0];
   }
 
-  private boardDegraded(reasons: string[]): void {
-    if (reasons.join('\n') === this.boardReasons.join('\n')) return;
-    this.boardReasons = reasons;
-    this.opts.onBoardDegraded(reasons);
-    this.refresh();
-  }
-
   private ledNames(): string {
     return Object.entries(this.leds.devices()).map(([role, dev]) => `${role} ${dev}`).join(', ');
   }
 
   private refresh(): void {
     if (this.stopped) return;
-    const state: LedState = { health: this.health, busy: this.opts.busy(), degraded: this.degradedReasons(), ...(this.identifyUntil ? { identifyUntil: this.identifyUntil } : {}) };
+    const state: LedState = { health: this.health, busy: this.opts.busy(), degraded: this.opts.degraded(), ...(this.identifyUntil ? { identifyUntil: this.identifyUntil } : {}) };
     const plan = planLeds(state, this.opts.leds, Date.now());
     if (plan.condition !== this.condition) this.opts.log.debug({ from: this.condition, to: plan.condition }, 'LED condition');
     this.condition = plan.condition;

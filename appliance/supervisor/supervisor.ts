@@ -137,7 +137,7 @@ export class Supervisor {
     stepping('opening the board (LEDs, serial port, sensors)');
     const hardware = await Hardware.start({
       data, log, leds: cfg.leds, serial: cfg.serial, sysinfo: cfg.sysinfo, busy: () => this.busyNow(),
-      onBoardDegraded: (reasons) => { void this.setDegraded('board', reasons); },
+      onBoardDegraded: (reasons) => { void this.setDegraded('board', reasons); }, degraded: () => this.degraded.all(),
     });
     this.hardware = hardware;
     hardware.setHealth('booting');
@@ -329,7 +329,6 @@ export class Supervisor {
 
   /** A paired peer unreachable too long (peers.ts decides) makes the node degraded. */
   private async peerHealth(unreachable: string[]): Promise<void> {
-    this.hardware?.setPeerDegraded(unreachable.length ? [`paired peers unreachable: ${unreachable.join(', ')}`] : []);
     await this.setDegraded('peers', unreachable.length ? [`paired peers unreachable: ${unreachable.join(', ')}`] : []);
   }
 
