@@ -13,8 +13,9 @@ import { catalogCommands } from './catalog-commands.js';
 import { ninepCommands } from './ninep-commands.js';
 import { consoleCommand } from './console-command.js';
 import { diskCommands } from './disk-commands.js';
+import { hostnameCommand } from './hostname-command.js';
 
-export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands, ...diskCommands];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands, ...diskCommands, hostnameCommand];
 
 export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };
