@@ -37,7 +37,7 @@ mkdir -p "$cache" "$out"
 log() { printf '%s image: %s\n' "$(date +%T)" "$*" >&2; }
 
 host_tools=(mmdebstrap genimage mtools dosfstools e2fsprogs zstd)
-[ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ] && host_tools+=(qemu-user-static binfmt-support)
+[ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ] && host_tools+=(qemu-user-static binfmt-support arch-test)
 "$repo/scripts/ensure-apt.sh" "${host_tools[@]}"
 if [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ]; then
   # binfmt_misc is not mounted at boot on every host; qemu-user-static registers through it.
@@ -83,6 +83,15 @@ if [ ! -s "$node_tgz" ]; then
 fi
 
 # ---- 3. the root, the project, the disk layout ------------------------------------------
+# The whole image is keyed too: the layers above, and the project's tracked files as they
+# are now (committed or not), so a rerun on an unchanged tree returns at once.
+image_key=$( { echo "$stage1_key $node_version $arch"; git -C "$repo" rev-parse 'HEAD^{tree}' 2>/dev/null || date +%s%N;
+  git -C "$repo" diff HEAD 2>/dev/null; } | sha256sum | cut -c1-16)
+if [ -s "$out/colony-$arch.img" ] && [ "$(cat "$out/colony-$arch.key" 2>/dev/null)" = "$image_key" ] && [ -z "${COLONY_IMAGE_REBUILD:-}" ]; then
+  log "$out/colony-$arch.img is up to date (key $image_key; COLONY_IMAGE_REBUILD=1 rebuilds)"
+  exit 0
+fi
+rm -f "$out/colony-$arch.key"
 work="$out/work-$arch"
 rm -rf "$work"
 mkdir -p "$work/root" "$work/boot" "$work/data" "$work/app" "$work/tmp"
@@ -125,4 +134,6 @@ customize_root "$work/root" "$arch"
 
 log "disk layout ($arch)"
 "$here/layout.sh" "$arch" "$work" "$out"
+echo "$image_key" > "$out/colony-$arch.key"
+rm -rf "$work"
 log "done: $out/colony-$arch.img"
