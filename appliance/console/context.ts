@@ -4,6 +4,7 @@
 import type { Catalog } from '../catalog/index.js';
 import type { Grid } from '../grid/index.js';
 import type { CpuRunner } from './cpu.js';
+import type { SnapshotTransfer } from './transfer.js';
 import type { ConsoleReply } from './reply.js';
 
 /** The verbs the console needs from a grid; a Grid has them (tests may pass a fake). */
@@ -80,6 +81,8 @@ export interface NodeInfo {
   sshPort?: number;
   /** Runs processes in environments (the supervisor's executor); absent: cpu is off on this node. */
   cpu?: CpuRunner;
+  /** Snapshots in and out as tar streams (the supervisor's store and catalog), for SSH `import`/`export`; absent: refused. */
+  snapshots?: SnapshotTransfer;
   /** The board (hw/ through the supervisor), for `node`. */
   board?: () => BoardInfo;
   /** Blinks the LEDs distinctively for SECONDS (0 stops), for `identify`: until when, and on which LEDs. */

@@ -6,6 +6,7 @@ import * as account from './account-verbs.js';
 import { IDENTIFY_SYNTAX, IDENTIFY_TEXT, identify } from './board-verbs.js';
 import { CPU_SYNTAX, CPU_TEXT, cpuSpawnLine, cpuVerb } from './cpu.js';
 import * as peer from './peer-verbs.js';
+import { EXPORT_SYNTAX, EXPORT_TEXT, IMPORT_SYNTAX, IMPORT_TEXT, transferVerb } from './transfer.js';
 import type { Accounts, ConsoleContext } from './context.js';
 import { execute } from './interpreter.js';
 import { helpText as gridHelpText, parse, VERBS as GRID_VERBS } from './parse.js';
@@ -37,6 +38,9 @@ export const REGISTRY: readonly Verb[] = [
   { name: 'exit', syntax: GRID_VERBS.exit!.syntax, text: GRID_VERBS.exit!.text, who: 'anyone', kind: 'grid', run: (_ctx, args) => { if (args.length) throw usage('usage: exit'); return { output: '', exit: true }; } },
   // Runs over SSH only (ssh/session.ts takes `cpu ENV` lines first); elsewhere help or where to run it.
   { name: 'cpu', syntax: CPU_SYNTAX, text: CPU_TEXT, who: 'anyone', kind: 'console', run: cpuVerb },
+  // Run over an SSH exec only (ssh/session.ts takes them first: the tar is the channel's); elsewhere the hint.
+  { name: 'import', syntax: IMPORT_SYNTAX, text: IMPORT_TEXT, who: 'anyone', kind: 'console', run: transferVerb },
+  { name: 'export', syntax: EXPORT_SYNTAX, text: EXPORT_TEXT, who: 'anyone', kind: 'console', run: transferVerb },
   consoleVerb('whoami', 'your user name and role', 'anyone', account.whoami),
   consoleVerb('passwd', 'change your password (asks twice, shows nothing)', 'anyone', account.passwd),
   consoleVerb('keys', 'your SSH public keys; LINE is an OpenSSH public key line', 'anyone', account.keys),

@@ -26,6 +26,7 @@ import { gridRouter } from './ninep-routes.js';
 import { Hardware } from './hardware.js';
 import { BusyWork, DegradedReasons, type DegradedSource } from './conditions.js';
 import { PeerService } from './peers.js';
+import { snapshotTransfer } from './snapshot-transfer.js';
 import { explainOsError, loggable, unwritableDataDir } from './os-errors.js';
 
 export type { HealthState };
@@ -196,6 +197,7 @@ export class Supervisor {
     const node = {
       id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}),
       board: () => hardware.board(), identify: (seconds: number, by: string) => hardware.identify(seconds, by),
+      snapshots: snapshotTransfer({ store, catalog, log: log.child({ service: 'ssh' }), busy: (what, fn) => this.whileBusy(what, fn) }), // ssh import/export
     };
 
     stepping('opening the environments');

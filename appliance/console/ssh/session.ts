@@ -7,11 +7,13 @@ import type { Log } from '../../log.js';
 import { unsupported } from '../../errors.js';
 import { parseCpu, type CpuTty } from '../cpu.js';
 import { removedReply } from '../registry.js';
+import { parseTransfer, type TransferVerb } from '../transfer.js';
 import { failureReply } from '../reply.js';
 import { dispatch, renderReply, splitJsonFlag, type CommandContext } from './commands.js';
 import { CpuLink, exitOf, sendExit, signalOf, type ChannelExit } from './cpu-link.js';
 import { forcePasswordChange, oneTimeExecRefusal } from './first-login.js';
 import { LineEditor, type EditResult } from './line-editor.js';
+import { runTransfer, type ChannelSink } from './transfer.js';
 
 export const PROMPT = 'colony> ';
 const MAX_PLAIN_LINE = 64 * 1024;
@@ -158,6 +160,8 @@ export class ChannelSession {
   private stopping = false;
   private busy = false;
   private link: CpuLink | undefined;
+  /** Who reads the channel's bytes instead of the console: a cpu process (link) or an import. */
+  private sink: ChannelSink | undefined;
   private tty: CpuTty | undefined;
   private inputEnded = false;
   private closed = false;
@@ -174,9 +178,9 @@ export class ChannelSession {
     this.err = pty ? this.out : (t) => { if (writable()) channel.stderr.write(crlf(t)); };
     this.input = pty ? new TerminalInput(this.out) : new PlainInput(this.err);
     this.tty = s.tty;
-    channel.on('data', (d: Buffer) => { if (this.link) this.link.write(d); else this.input.push(d); });
-    channel.on('end', () => { this.inputEnded = true; this.link?.endInput(); this.input.end(); });
-    channel.on('close', () => { this.closed = true; this.link?.hangup(); this.input.end(); });
+    channel.on('data', (d: Buffer) => { if (this.sink) this.sink.write(d); else this.input.push(d); });
+    channel.on('end', () => { this.inputEnded = true; this.sink?.endInput(); this.input.end(); });
+    channel.on('close', () => { this.closed = true; this.sink?.hangup(); this.input.end(); });
     channel.on('error', (e: Error) => s.log.debug({ err: e.message }, 'ssh channel error'));
     this.done = this.run(this)
       .catch((e: unknown) => { s.log.error({ err: e instanceof Error ? e.message : String(e) }, 'ssh session failed'); return 1; })
@@ -187,7 +191,7 @@ export class ChannelSession {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    this.link?.hangup();
+    this.sink?.hangup();
     if (!this.busy) this.input.end();
   }
 
@@ -274,6 +278,7 @@ export class ChannelSession {
       }
       const link = new CpuLink(proc, channel, log);
       this.link = link;
+      this.sink = link;
       // Typed ahead at the prompt, after `cpu ENV`: the shell's input now.
       const early = stdin ? this.input.take() : '';
       if (early) link.write(Buffer.from(early));
@@ -285,8 +290,36 @@ export class ChannelSession {
       return exitOf(e);
     } finally {
       this.link = undefined;
+      this.sink = undefined;
       this.busy = false;
       if (stdin) channel.resume();
+    }
+  }
+
+  /** An `import NAME`/`export NAME` exec to run here; undefined sends it to the registry (help, usage, a removed account). */
+  private transferLine(line: string): { kind: TransferVerb; name: string } | undefined {
+    let c;
+    try { c = parseTransfer(line); } catch { return undefined; }
+    if (!c || c.kind === 'help' || removedReply(this.s.context)) return undefined;
+    return c;
+  }
+
+  /** The tar is the channel's stdin (import) or stdout (export); see transfer.ts. */
+  private async runTransfer(c: { kind: TransferVerb; name: string }, json: boolean): Promise<ChannelExit> {
+    const { channel, context, log } = this.s;
+    this.busy = true;
+    try {
+      return await runTransfer(c, {
+        channel, user: context.user, node: context.node, log, json, out: this.out, err: this.err,
+        attach: (sink) => {
+          this.sink = sink;
+          if (sink && this.inputEnded) sink.endInput();
+          if (sink && (this.closed || this.stopping)) sink.hangup();
+        },
+      });
+    } finally {
+      this.sink = undefined;
+      this.busy = false;
     }
   }
 
@@ -325,6 +358,8 @@ export class ChannelSession {
       // A cpu command line is the program's, --json included.
       const cpu = self.cpuLine(command);
       if (cpu) return self.runCpu(cpu, true);
+      const transfer = self.transferLine(line);
+      if (transfer) return self.runTransfer(transfer, json);
       s.log.info({ user: s.context.user, command: line }, 'ssh exec');
       const r = await self.command(line, json);
       return r.failed ? 1 : 0;

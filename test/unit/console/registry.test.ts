@@ -10,7 +10,7 @@ const accounts = {
 } as unknown as NonNullable<ConsoleContext['accounts']>;
 
 t.test('the verb table', async (t) => {
-  t.same(REGISTRY.map((v) => v.name), ['scores', 'spawn', 'spawndisk', 'save', 'savedisk', 'invite', 'boom', 'status', 'help', 'exit', 'cpu', 'whoami', 'passwd', 'keys', 'users', 'node', 'identify', 'shutdown', 'peers', 'pair', 'unpair']);
+  t.same(REGISTRY.map((v) => v.name), ['scores', 'spawn', 'spawndisk', 'save', 'savedisk', 'invite', 'boom', 'status', 'help', 'exit', 'cpu', 'import', 'export', 'whoami', 'passwd', 'keys', 'users', 'node', 'identify', 'shutdown', 'peers', 'pair', 'unpair']);
   t.same(REGISTRY.filter((v) => v.who === 'admin').map((v) => v.name), ['users', 'node', 'shutdown', 'peers', 'pair', 'unpair']);
 });
 
@@ -28,7 +28,7 @@ t.test('what a context lacks is COLONY_UNSUPPORTED, with a reason', async (t) =>
 t.test('help lists what this user may run, grid verbs first', async (t) => {
   const user = (await runLine({ user: 'alice', grid, accounts }, 'help')).output;
   t.match(user, /^commands:\n\s+scores \[FILTER\]/);
-  t.match(user, /\nconsole commands:\n\s+cpu ENV \[-- COMMAND\][^\n]*\n\s+whoami/);
+  t.match(user, /\nconsole commands:\n\s+cpu ENV \[-- COMMAND\][^\n]*\n\s+import NAME\s+a new snapshot NAME from a tar[^\n]*\n\s+export NAME\s+your snapshot NAME as a tar[^\n]*\n\s+whoami/);
   t.notMatch(user, /users list|shutdown/);
   t.match((await runLine({ user: 'root', grid, accounts }, 'help')).output, /users list[\s\S]*shutdown/);
   t.notMatch((await runLine({ user: 'alice', grid }, 'help')).output, /console commands/, 'no accounts, no account verbs in help');
