@@ -19,7 +19,7 @@ export function passwordOnly(prefs = 'password'): string[] {
  * `timeoutMs`. `input` is written to its standard input and closed; without it the standard
  * input is /dev/null.
  */
-export function runSshClient(file: string, args: string[], opts: { timeoutMs: number; input?: string }): Promise<SshResult> {
+export function runSshClient(file: string, args: string[], opts: { timeoutMs: number; input?: string | Buffer }): Promise<SshResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';

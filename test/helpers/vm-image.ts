@@ -6,7 +6,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from './cli.js';
 import { freePort } from './colony-server.js';
@@ -18,26 +18,29 @@ const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
 /** Builds the image for `arch` (a no-op when its inputs are unchanged) and returns its path. */
-export async function buildImage(arch: 'amd64' | 'arm64' = 'amd64'): Promise<string> {
+export type Arch = 'amd64' | 'arm64';
+
+export async function buildImage(arch: Arch = 'amd64'): Promise<string> {
   const out = join(imageCache, `out-${arch}`);
   await run(join(repoRoot, 'image', 'build.sh'), ['--arch', arch, '--out', out], { timeout: 3 * 3600_000, maxBuffer: 64 << 20 });
   return join(out, `colony-${arch}.img`);
 }
 
 /** The host packages the boot needs (a fresh CI machine may lack them). */
-export async function ensureVmPackages(): Promise<void> {
-  await run(join(repoRoot, 'scripts', 'ensure-apt.sh'), ['qemu-system-x86', 'qemu-utils', 'ovmf', 'sshpass', 'openssh-client'], { timeout: 600_000 });
+export async function ensureVmPackages(arch: Arch = 'amd64'): Promise<void> {
+  const qemu = arch === 'amd64' ? ['qemu-system-x86', 'ovmf'] : ['qemu-system-arm'];
+  await run(join(repoRoot, 'scripts', 'ensure-apt.sh'), [...qemu, 'qemu-utils', 'sshpass', 'openssh-client'], { timeout: 600_000 });
 }
 
 /** A machine's own disk (qcow2 over the image, `sizeGiB` to grow into) and UEFI variables. */
-export interface MachineDisk { disk: string; vars: string }
+export interface MachineDisk { image: string; disk: string; vars: string }
 
 export async function newMachineDisk(image: string, dir: string, sizeGiB = 6): Promise<MachineDisk> {
   const disk = join(dir, 'disk.qcow2');
   const vars = join(dir, 'efivars.fd');
   await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image, '-F', 'raw', disk, `${sizeGiB}G`]);
   copyFileSync(OVMF_VARS, vars);
-  return { disk, vars };
+  return { image, disk, vars };
 }
 
 export interface ImageVm {
@@ -60,18 +63,40 @@ export interface ImageVm {
   exited: Promise<number | null>;
 }
 
-export async function bootImage(machine: MachineDisk, dir: string): Promise<ImageVm> {
+/**
+ * The machine each image runs on. amd64: q35 with OVMF, Colony's console on ttyS0 and the
+ * boot log on ttyS1. arm64: QEMU has no Pi 4, so the CI stand-in is `virt` (cortex-a72)
+ * booting the image's kernel and initrd directly, with the Pi's command line; its one
+ * UART (ttyAMA0) is Colony's console, as serial0 is on a Pi, so there is no boot log.
+ */
+function machineArgs(arch: Arch, machine: MachineDisk, bootLogFile: string): { qemu: string; args: string[] } {
+  const disk = ['-drive', `if=none,id=d0,format=qcow2,file=${machine.disk}`, '-device', 'virtio-blk-pci,drive=d0'];
+  if (arch === 'amd64') {
+    return {
+      qemu: 'qemu-system-x86_64',
+      args: ['-machine', 'q35', '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${machine.vars}`,
+        ...disk, '-serial', 'chardev:con', '-serial', `file:${bootLogFile}`],
+    };
+  }
+  const out = dirname(machine.image);
+  const cmdline = readFileSync(join(out, 'cmdline-arm64.txt'), 'utf8').trim();
+  return {
+    qemu: 'qemu-system-aarch64',
+    args: ['-machine', 'virt', '-cpu', 'cortex-a72', '-kernel', join(out, 'vmlinuz-arm64'), '-initrd', join(out, 'initrd-arm64.img'),
+      '-append', cmdline, ...disk, '-serial', 'chardev:con'],
+  };
+}
+
+export async function bootImage(machine: MachineDisk, dir: string, arch: Arch = 'amd64'): Promise<ImageVm> {
   const sshPort = await freePort();
   const consoleSock = join(dir, `console-${sshPort}.sock`);
   const monitorSock = join(dir, `monitor-${sshPort}.sock`);
   const bootLogFile = join(dir, `boot-${sshPort}.log`);
   const started = Date.now();
-  const qemu: ChildProcess = spawn('qemu-system-x86_64', [
-    '-machine', 'q35', '-accel', 'tcg', '-m', '2048', '-smp', '2', '-nographic', '-nodefaults',
-    '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${machine.vars}`,
-    '-drive', `if=virtio,format=qcow2,file=${machine.disk}`,
-    '-chardev', `socket,id=con,path=${consoleSock},server=on,wait=off`, '-serial', 'chardev:con',
-    '-serial', `file:${bootLogFile}`,
+  const m = machineArgs(arch, machine, bootLogFile);
+  const qemu: ChildProcess = spawn(m.qemu, [
+    '-accel', 'tcg', '-m', '2048', '-smp', '2', '-nographic', '-nodefaults',
+    '-chardev', `socket,id=con,path=${consoleSock},server=on,wait=off`, ...m.args,
     // restrict=on: the guest reaches nothing, not even the host; the forward still works.
     '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${sshPort}-:2222`, '-device', 'virtio-net-pci,netdev=n0',
     '-monitor', `unix:${monitorSock},server=on,wait=off`,
