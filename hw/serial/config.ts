@@ -4,7 +4,7 @@ import { invalid } from '../../appliance/errors.js';
 
 export interface SerialConfig {
   enabled: boolean;
-  /** '' = auto: /dev/serial0 if it exists, else /dev/ttyS0 (see choosePort). */
+  /** '' = auto: /dev/serial0, else /dev/ttyS0, else /dev/ttyAMA0 (see choosePort). */
   path: string;
   baudRate: number;
 }
@@ -60,7 +60,12 @@ export type PortChoice =
   /** No usable port: the console is simulated; `why` says what was looked at. */
   | { kind: 'sim'; why: string };
 
-export const AUTO_CANDIDATES = ['/dev/serial0', '/dev/ttyS0'];
+/**
+ * In order: the Pi's GPIO UART (the image's udev rule links serial0 to it: on a Pi 3 or 4
+ * with Debian's kernel it is the mini UART, ttyS1, while ttyAMA0 carries Bluetooth), a PC's
+ * COM1, and the PL011 of an ARM board or VM with no serial0 (QEMU's virt has only that).
+ */
+export const AUTO_CANDIDATES = ['/dev/serial0', '/dev/ttyS0', '/dev/ttyAMA0'];
 
 /**
  * The port to open. A configured path is always used (an adapter may be plugged in later:

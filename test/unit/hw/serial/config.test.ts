@@ -35,10 +35,13 @@ t.test('choosePort', async (t) => {
   t.same(choosePort({ ...auto, path: '/dev/ttyUSB0' }, probe({})), { kind: 'device', path: '/dev/ttyUSB0' }, 'a configured path is used even when missing');
   t.same(choosePort(auto, probe({ present: ['/dev/serial0', '/dev/ttyS0'], links: { '/dev/serial0': '/dev/ttyAMA0' } })), { kind: 'device', path: '/dev/serial0' }, 'a Pi: serial0');
   t.same(choosePort(auto, probe({ present: ['/dev/ttyS0'], types: { ttyS0: 4 } })), { kind: 'device', path: '/dev/ttyS0' }, 'amd64: ttyS0 with a 16550A');
-  t.same(choosePort(auto, probe({ present: ['/dev/ttyS0'], types: { ttyS0: 0 } })), { kind: 'sim', why: '/dev/serial0 does not exist; /dev/ttyS0 has no UART behind it' });
-  t.same(choosePort(auto, probe({ present: ['/dev/ttyS0'], types: { ttyS0: 4 }, kernelConsoles: ['ttyS0'] })), { kind: 'sim', why: '/dev/serial0 does not exist; /dev/ttyS0 is the kernel console' });
+  t.same(choosePort(auto, probe({ present: ['/dev/ttyS0'], types: { ttyS0: 0 } })), { kind: 'sim', why: '/dev/serial0 does not exist; /dev/ttyS0 has no UART behind it; /dev/ttyAMA0 does not exist' });
+  t.same(choosePort(auto, probe({ present: ['/dev/ttyS0'], types: { ttyS0: 4 }, kernelConsoles: ['ttyS0'] })), { kind: 'sim', why: '/dev/serial0 does not exist; /dev/ttyS0 is the kernel console; /dev/ttyAMA0 does not exist' });
   t.same(choosePort(auto, probe({ present: ['/dev/serial0', '/dev/ttyS0'], links: { '/dev/serial0': '/dev/ttyS0' }, kernelConsoles: ['ttyS0'] })).kind, 'sim', 'serial0 resolving to the console is skipped too');
-  t.same(choosePort(auto, probe({})), { kind: 'sim', why: '/dev/serial0 does not exist; /dev/ttyS0 does not exist' });
+  t.same(choosePort(auto, probe({})), { kind: 'sim', why: '/dev/serial0 does not exist; /dev/ttyS0 does not exist; /dev/ttyAMA0 does not exist' });
+  t.same(choosePort(auto, probe({ present: ['/dev/ttyAMA0'], types: { ttyAMA0: 91 } })), { kind: 'device', path: '/dev/ttyAMA0' }, 'an ARM VM (QEMU virt): its PL011');
+  t.same(choosePort(auto, probe({ present: ['/dev/ttyAMA0'], types: { ttyAMA0: 91 }, kernelConsoles: ['ttyAMA0'] })).kind, 'sim', 'not when it is the kernel console');
+  t.same(choosePort(auto, probe({ present: ['/dev/serial0', '/dev/ttyAMA0'], links: { '/dev/serial0': '/dev/ttyS1' }, types: { ttyS1: 4, ttyAMA0: 91 } })), { kind: 'device', path: '/dev/serial0' }, 'a Pi 4 with the image: serial0 (the mini UART), not Bluetooth\'s ttyAMA0');
 });
 
 t.test('retryDelay: 1 s doubling to 30 s', async (t) => {
