@@ -111,7 +111,7 @@ function smallRoot(tree: string, arch: Arch): void {
   if (!tars.length) throw new Error(`no rootfs-${arch}-*.tar in ${imageCache}: image/build.sh makes it`);
   mkdirSync(join(tree, 'etc'), { recursive: true });
   const wanted = ['./bin', './lib', ...(arch === 'amd64' ? ['./lib64'] : []), './usr/bin/sh', './usr/bin/dash', './usr/bin/cat',
-    './usr/lib*/ld-linux*', './usr/lib/*-linux-gnu/ld-linux*', './usr/lib/*-linux-gnu/libc.so.6'];
+    './usr/lib*/ld-linux*', './usr/lib/*-linux-gnu/libc.so.6']; // * matches / here: the first finds both ld.so paths
   execFileSync('tar', ['-xf', join(imageCache, tars[0]!), '-C', tree, '--wildcards', ...wanted]);
   writeFileSync(join(tree, 'etc', 'motd'), 'hello from the host\n');
 }
