@@ -66,7 +66,7 @@ export async function exerciseImage(t: Test, arch: Arch, dir: string): Promise<v
   // An import, a spawn, a process in the environment, a save, a boom: all inside the image.
   const tree = join(dir, 'tree');
   smallRoot(tree, arch);
-  const tar = execFileSync('tar', ['-C', tree, '-cf', '-', '.']);
+  const tar = execFileSync('tar', ['-C', tree, '-czf', '-', '.'], { maxBuffer: 64 << 20 }); // gzip: import takes it too
   const imported = await ssh(vm, 'import base', tar);
   t.equal(imported.code, 0, `import over SSH: ${imported.stdout}${imported.stderr}`);
   const spawned = await ssh(vm, 'spawn base as work');
