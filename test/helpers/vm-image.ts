@@ -126,6 +126,9 @@ export async function bootImage(machine: MachineDisk, dir: string, arch: Arch = 
   const bootLog = () => (existsSync(bootLogFile) ? readFileSync(bootLogFile, 'latin1') : '');
   const monitor = (command: string) => new Promise<void>((resolve, reject) => {
     const s = connect(monitorSock, () => { s.end(command + '\n'); });
+    // Read (and drop) the monitor's echo: a paused socket never sees its end, and holds no
+    // reference to the event loop, so the process would exit while waiting.
+    s.resume();
     s.on('error', reject);
     s.on('close', () => resolve());
   });
