@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the flashable appliance image: `npm run image -- --arch amd64|arm64 [--out DIR]`.
+# Builds the flashable appliance image: `npm run image -- --arch amd64|arm64 [--out DIR]`;
+# with `--bundle` (amd64) also a signed RAUC update bundle of it for `colony update`.
 #
 # Three layers, each cached by what it is made from, so a rebuild after a code change only
 # redoes the last one (about a minute):
@@ -15,13 +16,20 @@ repo=$(cd "$here/.." && pwd)
 
 arch=amd64
 out="$repo/build/image"
+bundle=0 signing_key="" signing_cert=""
 while [ $# -gt 0 ]; do
   case $1 in
     --arch) arch=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --bundle) bundle=1; shift ;;
+    --signing-key) signing_key=$(realpath "$2"); shift 2 ;;
+    --signing-cert) signing_cert=$(realpath "$2"); shift 2 ;;
     -h|--help)
-      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
       echo "options: --arch amd64|arm64 (default amd64), --out DIR (default build/image)"
+      echo "  --signing-cert CERT   the certificate the image trusts for updates (/etc/rauc/keyring.pem)"
+      echo "  --bundle --signing-key KEY --signing-cert CERT   also write colony-ARCH.raucb (amd64)"
+      echo "  without --signing-cert: a development key in the cache (never for a real machine)"
       echo "cache: \$COLONY_IMAGE_CACHE (default ~/.cache/colony-image)"
       exit 0 ;;
     *) echo "image: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -32,11 +40,14 @@ case $arch in amd64) cpu=x64 ;; arm64) cpu=arm64 ;; *) echo "image: --arch is am
 
 # shellcheck source=packages.sh
 . "$here/packages.sh"
+# shellcheck source=update/packages.sh
+. "$here/update/packages.sh"
 cache=${COLONY_IMAGE_CACHE:-$HOME/.cache/colony-image}
 mkdir -p "$cache" "$out"
 log() { printf '%s image: %s\n' "$(date +%T)" "$*" >&2; }
 
 host_tools=(mmdebstrap genimage mtools dosfstools e2fsprogs zstd)
+[ "$arch" = amd64 ] && host_tools+=(rauc squashfs-tools openssl)
 [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ] && host_tools+=(qemu-user-static binfmt-support arch-test)
 "$repo/scripts/ensure-apt.sh" "${host_tools[@]}"
 if [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ]; then
@@ -46,7 +57,7 @@ if [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ]; then
 fi
 
 # ---- 1. the Debian root filesystem -------------------------------------------------------
-stage1_key=$( { cat "$here/packages.sh"; sed -n '/^# stage-1 begin/,/^# stage-1 end/p' "$0"; echo "$arch"; } | sha256sum | cut -c1-16)
+stage1_key=$( { cat "$here/packages.sh"; sed -n '/^# stage-1 begin/,/^# stage-1 end/p' "$0"; echo "$arch"; update_packages_for "$arch"; } | sha256sum | cut -c1-16)
 rootfs_tar="$cache/rootfs-$arch-$stage1_key.tar"
 # stage-1 begin
 if [ ! -s "$rootfs_tar" ]; then
@@ -82,13 +93,20 @@ if [ ! -s "$node_tgz" ]; then
   [ -s "$node_tgz" ] || { echo "image: npm pack node-linux-$cpu@$node_version made no $node_tgz" >&2; exit 1; }
 fi
 
+# ---- signing (amd64): the image trusts one certificate; the operator keeps its key --------
+if [ "$arch" = amd64 ]; then
+  . "$here/update/signing.sh"
+  signing_setup
+fi
+
 # ---- 3. the root, the project, the disk layout ------------------------------------------
 # The whole image is keyed too: the layers above, and the project's tracked files as they
 # are now (committed or not), so a rerun on an unchanged tree returns at once.
-image_key=$( { echo "$stage1_key $node_version $arch"; git -C "$repo" rev-parse 'HEAD^{tree}' 2>/dev/null || date +%s%N;
+image_key=$( { echo "$stage1_key $node_version $arch ${signing_cert:+$(sha256sum < "$signing_cert")}"; git -C "$repo" rev-parse 'HEAD^{tree}' 2>/dev/null || date +%s%N;
   git -C "$repo" diff HEAD 2>/dev/null; } | sha256sum | cut -c1-16)
 if [ -s "$out/colony-$arch.img" ] && [ "$(cat "$out/colony-$arch.key" 2>/dev/null)" = "$image_key" ] && [ -z "${COLONY_IMAGE_REBUILD:-}" ]; then
   log "$out/colony-$arch.img is up to date (key $image_key; COLONY_IMAGE_REBUILD=1 rebuilds)"
+  [ $bundle = 0 ] || make_bundle
   exit 0
 fi
 rm -f "$out/colony-$arch.key"
@@ -131,9 +149,14 @@ cp -a "$here/etc/colony" "$work/root/etc/"
 cp "$here"/systemd/*.service "$work/root/etc/systemd/system/"
 . "$here/customize.sh"
 customize_root "$work/root" "$arch"
+if [ "$arch" = amd64 ]; then
+  . "$here/update/install.sh"
+  update_install_root "$work/root" "$arch" "$signing_cert"
+fi
 
 log "disk layout ($arch)"
 "$here/layout.sh" "$arch" "$work" "$out"
 echo "$image_key" > "$out/colony-$arch.key"
 rm -rf "$work"
 log "done: $out/colony-$arch.img"
+[ $bundle = 0 ] || make_bundle

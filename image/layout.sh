@@ -33,12 +33,15 @@ amd64)
   printf 'default colony-*\ntimeout 0\neditor no\nconsole-mode keep\n' > "$esp/loader/loader.conf"
   # The primary UART (ttyS0) is Colony's serial console; the kernel and systemd talk on the
   # screen and on the second UART, where a developer can watch a boot.
+  # sort-key and version (a generation) are how `colony update` (image/update/backend) puts
+  # a newer slot first; rauc.slot tells RAUC which slot is booted.
   cat > "$esp/loader/entries/colony-a.conf" <<ENTRY
-title   Colony (slot A)
-version $kver
-linux   /a/vmlinuz
-initrd  /a/initrd.img
-options root=PARTUUID=$ROOT_A_UUID $common_opts console=tty0 console=ttyS1,115200
+title    Colony (slot A, $kver)
+sort-key colony
+version  1
+linux    /a/vmlinuz
+initrd   /a/initrd.img
+options  root=PARTUUID=$ROOT_A_UUID $common_opts console=tty0 console=ttyS1,115200 rauc.slot=A
 ENTRY
   cfg="$work/genimage.cfg"
   sed -e "s/@DISK_UUID@/$DISK_UUID/" -e "s/@ESP_UUID@/$ESP_UUID/" -e "s/@ROOT_A_UUID@/$ROOT_A_UUID/" \

@@ -14,8 +14,9 @@ import { ninepCommands } from './ninep-commands.js';
 import { consoleCommand } from './console-command.js';
 import { diskCommands } from './disk-commands.js';
 import { hostnameCommand } from './hostname-command.js';
+import { updateCommands } from './update-command.js';
 
-export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands, ...diskCommands, hostnameCommand];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands, ...diskCommands, hostnameCommand, ...updateCommands];
 
 export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };

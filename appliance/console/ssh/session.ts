@@ -14,6 +14,7 @@ import { CpuLink, exitOf, sendExit, signalOf, type ChannelExit } from './cpu-lin
 import { forcePasswordChange, oneTimeExecRefusal } from './first-login.js';
 import { LineEditor, type EditResult } from './line-editor.js';
 import { runTransfer, type ChannelSink } from './transfer.js';
+import { parseUpdateLine, runUpdate } from './update.js';
 
 export const PROMPT = 'colony> ';
 const MAX_PLAIN_LINE = 64 * 1024;
@@ -323,6 +324,24 @@ export class ChannelSession {
     }
   }
 
+  /** `update [--reboot] < BUNDLE` or `update status` (admins; see update.ts); undefined: not an update line. */
+  private updateExec(line: string, json: boolean): Promise<ChannelExit> | undefined {
+    const { channel, context, log } = this.s;
+    let c;
+    try { c = parseUpdateLine(line); } catch (err) { this.err(`${renderReply(failureReply(err), json)}\n`); return Promise.resolve(2); }
+    if (!c) return undefined;
+    this.busy = true;
+    return runUpdate(c, {
+      channel, user: context.user, admin: context.accounts?.getUser(context.user).role === 'admin', log, json,
+      out: this.out, err: this.err,
+      attach: (sink) => {
+        this.sink = sink;
+        if (sink && this.inputEnded) sink.endInput();
+        if (sink && (this.closed || this.stopping)) sink.hangup();
+      },
+    }).finally(() => { this.sink = undefined; this.busy = false; });
+  }
+
   /** Asks for a new password before the console starts; false when none was stored. */
   private async replaceOneTimePassword(): Promise<boolean> {
     const { user, accounts } = this.s.context;
@@ -360,6 +379,8 @@ export class ChannelSession {
       if (cpu) return self.runCpu(cpu, true);
       const transfer = self.transferLine(line);
       if (transfer) return self.runTransfer(transfer, json);
+      const update = self.updateExec(line, json);
+      if (update) return update;
       s.log.info({ user: s.context.user, command: line }, 'ssh exec');
       const r = await self.command(line, json);
       return r.failed ? 1 : 0;
