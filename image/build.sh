@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --signing-key) signing_key=$(realpath "$2"); shift 2 ;;
     --signing-cert) signing_cert=$(realpath "$2"); shift 2 ;;
     -h|--help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
       echo "options: --arch amd64|arm64 (default amd64), --out DIR (default build/image)"
       echo "  --signing-cert CERT   the certificate the image trusts for updates (/etc/rauc/keyring.pem)"
       echo "  --bundle --signing-key KEY --signing-cert CERT   also write colony-ARCH.raucb (amd64)"
@@ -47,7 +47,8 @@ mkdir -p "$cache" "$out"
 log() { printf '%s image: %s\n' "$(date +%T)" "$*" >&2; }
 
 host_tools=(mmdebstrap genimage mtools dosfstools e2fsprogs zstd)
-[ "$arch" = amd64 ] && host_tools+=(rauc squashfs-tools openssl)
+[ "$arch" = amd64 ] && host_tools+=(openssl)
+[ "$bundle" = 1 ] && host_tools+=(rauc squashfs-tools)
 [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ] && host_tools+=(qemu-user-static binfmt-support arch-test)
 "$repo/scripts/ensure-apt.sh" "${host_tools[@]}"
 if [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ]; then

@@ -1,7 +1,9 @@
 // colony update's pure parts: RAUC's status JSON as Colony shows it, why an install failed,
 // and the SSH console's `update` line.
 import t from 'tap';
-import { formatStatus, installFailure, parseRaucStatus } from '../../../appliance/cli/update-command.js';
+import { existsSync } from 'node:fs';
+import { runCli } from '../../helpers/cli.js';
+import { formatStatus, installFailure, parseRaucStatus, RAUC_CONF } from '../../../appliance/cli/update-command.js';
 import { parseUpdateLine } from '../../../appliance/console/ssh/update.js';
 
 // The shape of RAUC 1.8's `rauc status --detailed --output-format=json` after an update to B.
@@ -44,4 +46,16 @@ t.test('the SSH console\'s update line', async (t) => {
   t.same(parseUpdateLine(' update status '), { kind: 'status' });
   t.equal(parseUpdateLine('import base'), undefined);
   t.throws(() => parseUpdateLine('update now'), { code: 'COLONY_USAGE' });
+});
+
+t.test('colony update off the image: refused with a clear reason, exit 1', async (t) => {
+  if (existsSync(RAUC_CONF)) return t.skip(`${RAUC_CONF} exists here`);
+  const r = await runCli(['update', '/nonexistent.raucb']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /runs on the Colony appliance image \(no \/etc\/rauc\/system\.conf here\)/);
+  const st = await runCli(['update', 'status']);
+  t.equal(st.code, 1);
+  t.match(st.stderr, /runs on the Colony appliance image/);
+  const help = await runCli(['update', '--help']);
+  t.match(help.stdout.toString(), /--reboot/, 'update --help names --reboot');
 });
