@@ -49,7 +49,7 @@ t.test('the SSH console\'s update line', async (t) => {
 });
 
 t.test('colony update off the image: refused with a clear reason, exit 1', async (t) => {
-  if (existsSync(RAUC_CONF)) return t.skip(`${RAUC_CONF} exists here`);
+  if (existsSync(RAUC_CONF)) { t.comment(`skipped: ${RAUC_CONF} exists here`); return; }
   const r = await runCli(['update', '/nonexistent.raucb']);
   t.equal(r.code, 1);
   t.match(r.stderr, /runs on the Colony appliance image \(no \/etc\/rauc\/system\.conf here\)/);
