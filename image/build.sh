@@ -68,9 +68,10 @@ if [ ! -s "$rootfs_tar" ]; then
   [ "$arch" = arm64 ] && components="main non-free-firmware"
   # Set before the kernel is installed: the initramfs is generated once, with our module
   # list (MODULES=most under emulation took 14 minutes a run); raspi-firmware's hook writes
-  # config.txt and cmdline.txt from /etc/default/raspi-firmware even in a chroot.
+  # config.txt and cmdline.txt from /etc/default/raspi-firmware even in a chroot. dpkg keeps
+  # those files (force-confold) instead of asking.
   mmdebstrap --mode=root --variant=minbase --arch="$arch" --components="$components" \
-    --include="$pkgs" --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --include="$pkgs" --aptopt='Acquire::Retries "3"' --dpkgopt=force-confold --dpkgopt=force-confdef --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/etc/default"' \

@@ -53,6 +53,7 @@ arm64)
   [ -f "$fw/config.txt" ] || { echo "layout: raspi-firmware left no /boot/firmware/config.txt" >&2; exit 1; }
   # The Pi's primary UART (serial0) is Colony's console, so the kernel stays off it.
   echo "console=tty1 root=PARTUUID=$MBR_SIGNATURE-02 $common_opts" > "$fw/cmdline.txt"
+  cp "$fw/cmdline.txt" "$work/cmdline-arm64.txt"
   grep -q '^enable_uart=1' "$fw/config.txt" || printf '\n# Colony: the serial console on GPIO 14/15\nenable_uart=1\n' >> "$fw/config.txt"
   # QEMU's virt machine (the CI stand-in for a Pi) boots the same kernel and initrd directly.
   cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz-arm64"
@@ -71,6 +72,6 @@ genimage --config "$cfg" --rootpath "$root" --tmppath "$work/genimage-tmp" \
   --inputpath "$work/images" --outputpath "$work/images" >"$work/genimage.log" 2>&1 \
   || { tail -30 "$work/genimage.log" >&2; exit 1; }
 mv "$work/images/colony-$arch.img" "$out/colony-$arch.img"
-[ "$arch" = arm64 ] && mv "$work/vmlinuz-arm64" "$work/initrd-arm64.img" "$out/"
+[ "$arch" = arm64 ] && mv "$work/vmlinuz-arm64" "$work/initrd-arm64.img" "$work/cmdline-arm64.txt" "$out/"
 rm -rf "$work/genimage-tmp" "$work/images"
 echo "$kver" > "$out/colony-$arch.kernel"
