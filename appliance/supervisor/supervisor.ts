@@ -28,6 +28,7 @@ import { BusyWork, DegradedReasons, type DegradedSource } from './conditions.js'
 import { PeerService } from './peers.js';
 import { snapshotTransfer } from './snapshot-transfer.js';
 import { explainOsError, loggable, unwritableDataDir } from './os-errors.js';
+import { closeInOrder } from './stopping.js';
 
 export type { HealthState };
 
@@ -380,20 +381,13 @@ export class Supervisor {
    * directory's, is closed.
    */
   private async closeAll(): Promise<void> {
-    const errors: unknown[] = [];
-    const close = async (service: Running) => {
-      try {
-        await service.close();
-      } catch (err) {
-        errors.push(err);
-        this.opts.log.error({ service: service.name, err: loggable(err) }, 'stopping a service failed');
-      }
-    };
     const services = this.running.splice(0).reverse();
     if (services.length === 0) { if (this.state !== 'error') this.state = 'stopped'; return; }
-    for (const service of services.filter((s) => !s.holdsLock)) await close(service);
+    const log = { error: (obj: Record<string, unknown>, msg: string) => this.opts.log.error({ ...obj, err: loggable(obj.err) }, msg) };
+    const errors = await closeInOrder(services.filter((s) => !s.holdsLock), log);
     if (this.locked && this.state !== 'error') await this.writeHealth(errors.length ? 'error' : 'stopped', errors.length ? `stopping failed: ${String(errors[0])}` : undefined).catch(() => {});
-    for (const service of services.filter((s) => s.holdsLock)) await close(service);
+    // The store (the directory's lock) closes last and is given the time it takes: it syncs.
+    errors.push(...await closeInOrder(services.filter((s) => s.holdsLock), log, Infinity));
     this.locked = false;
     this.store = undefined;
     if (this.state !== 'error') this.state = errors.length ? 'error' : 'stopped';
