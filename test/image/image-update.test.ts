@@ -1,5 +1,5 @@
 // `colony update` on the real amd64 image in QEMU (TCG, UEFI), with real RAUC, systemd-boot
-// and systemd-bless-boot, delivered the only way a flashed appliance takes one: over the SSH
+// boot counting, delivered the only way a flashed appliance takes one: over the SSH
 // console (`update < bundle`). One machine, in order: a tampered bundle is refused before
 // anything is written; a good one goes to slot B and is committed after a healthy boot (node
 // id and data kept); a bundle whose supervisor never starts goes to slot A, spends its three
