@@ -9,3 +9,4 @@ export type { Member } from './membership.js';
 export { SCRYPT_DEFAULTS, type ScryptParams } from './password.js';
 export { parsePublicKey, type PublicKey } from './ssh-key.js';
 export { checkName, checkUserName } from './syntax.js';
+export { refuseTakenName } from './taken.js';

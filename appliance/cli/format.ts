@@ -1,12 +1,9 @@
 // Small helpers for what people read: sizes, rates and a one-line progress meter.
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
-}
+import { bytes as formatBytes } from '../console/format.js';
+
+/** Sizes as the console writes them (1.5 MiB), so the CLI's lines match the SSH console's. */
+export { formatBytes };
 
 /**
  * A progress line on a terminal, redrawn at most ten times a second; silent when the

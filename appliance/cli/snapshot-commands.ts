@@ -4,8 +4,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { checkName, type Catalog } from '../catalog/index.js';
-import { exists, fromSystemError, isColonyError } from '../errors.js';
+import { refuseTakenName } from '../catalog/index.js';
+import { fromSystemError } from '../errors.js';
 import { ensureDir } from '../files.js';
 import { diff, exportDirectory, exportTar, importDirectory, importTar } from '../snapshot/index.js';
 import { formatScore, isScoreText, parseScore, type Score } from '../store/index.js';
@@ -20,17 +20,6 @@ const userOption = { type: 'string' as const, arg: 'USER', help: 'act as USER (d
 /** A name the user can see, or a raw score. */
 function rootOf(d: DataDir, user: string, text: string): Score {
   return isScoreText(text) ? parseScore(text) : d.catalog.resolve(user, text).root;
-}
-
-function refuseTaken(catalog: Catalog, owner: string, name: string): void {
-  checkName(name);
-  try {
-    catalog.getName(owner, name);
-  } catch (err) {
-    if (isColonyError(err, 'COLONY_NOT_FOUND')) return;
-    throw err;
-  }
-  throw exists(`${owner}'s name ${name} (names are immutable; pick another)`);
 }
 
 const importCommand: Command = {
@@ -51,7 +40,7 @@ ${THROUGH}`,
     const src = given === '-' ? given : callerPath(ctx, given);
     return withDataDir(ctx, async (d) => {
       const owner = actingUser(ctx.values, d);
-      refuseTaken(d.catalog, owner, name);
+      refuseTakenName(d.catalog, owner, name);
       const meter = progressCounter(ctx.err, `importing ${name}`);
       const comment = typeof ctx.values.comment === 'string' ? ctx.values.comment : '';
       const onProgress = (p: { bytes: number; files: number }) => { stillWanted(ctx); meter.update(p.bytes, p.files); };

@@ -7,7 +7,7 @@ export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  while (Math.abs(v) >= 1024 && u < units.length - 1) { v /= 1024; u++; }
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 

@@ -4,9 +4,10 @@
 // (cli/snapshot-commands.ts) as they run forwarded into the supervisor: the same import and
 // export functions, the same name check, the same refusal of a taken name, the same lines.
 import type { Writable } from 'node:stream';
-import { checkName, type Catalog } from '../catalog/index.js';
+import { checkName, refuseTakenName, type Catalog } from '../catalog/index.js';
 import type { ConsoleReply, SnapshotTransfer } from '../console/index.js';
-import { ColonyError, exists, isColonyError } from '../errors.js';
+import { bytes } from '../console/format.js';
+import { ColonyError } from '../errors.js';
 import type { Log } from '../log.js';
 import { exportTar, importTar } from '../snapshot/index.js';
 import { formatScore, type BlockStore } from '../store/index.js';
@@ -19,33 +20,13 @@ export interface SnapshotTransferOptions {
   busy: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
 }
 
-/** As cli/format.ts writes sizes, so the line is the CLI's. */
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
-}
-
-function refuseTaken(catalog: Catalog, owner: string, name: string): void {
-  checkName(name);
-  try {
-    catalog.getName(owner, name);
-  } catch (err) {
-    if (isColonyError(err, 'COLONY_NOT_FOUND')) return;
-    throw err;
-  }
-  throw exists(`${owner}'s name ${name} (names are immutable; pick another)`);
-}
-
 const gone = () => new ColonyError('COLONY_IO', 'the client went away before the import finished; nothing was saved');
 
 export function snapshotTransfer(o: SnapshotTransferOptions): SnapshotTransfer {
   const { store, catalog, log } = o;
   return {
     async importTar(owner: string, name: string, input: AsyncIterable<Buffer>, { signal }: { signal: AbortSignal }): Promise<ConsoleReply> {
-      refuseTaken(catalog, owner, name);
+      refuseTakenName(catalog, owner, name);
       return o.busy('importing', async () => {
         const started = Date.now();
         const stillWanted = () => { if (signal.aborted) throw gone(); };
@@ -57,7 +38,7 @@ export function snapshotTransfer(o: SnapshotTransferOptions): SnapshotTransfer {
         const s = result.stats;
         log.info({ owner, name, root: formatScore(record.root), files: s.files, bytes: s.bytes }, 'snapshot imported over SSH');
         return {
-          output: `imported ${owner}/${name} ${formatScore(record.root)}\n  ${s.files} files, ${s.dirs} directories, ${formatBytes(s.bytes)}; ${s.blocksWritten} new blocks; ${secs.toFixed(1)} s`,
+          output: `imported ${owner}/${name} ${formatScore(record.root)}\n  ${s.files} files, ${s.dirs} directories, ${bytes(s.bytes)}; ${s.blocksWritten} new blocks; ${secs.toFixed(1)} s`,
           json: { name: record.name, owner, root: formatScore(record.root), stats: s, seconds: secs },
         };
       });

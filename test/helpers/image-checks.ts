@@ -6,7 +6,7 @@ import type { Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootImage, buildImage, ensureVmPackages, firstBootNotice, imageCache, newMachineDisk, type Arch, type ImageVm } from './vm-image.js';
+import { bootImage, buildImage, ensureVmPackages, firstBootNotice, firstSerialLogin, imageCache, newMachineDisk, type Arch, type ImageVm } from './vm-image.js';
 import { passwordOnly, runSshClient, sshOptions } from './openssh.js';
 import { hostnameOf } from '../../appliance/cli/hostname-command.js';
 
@@ -37,16 +37,8 @@ export async function exerciseImage(t: Test, arch: Arch, dir: string): Promise<v
   if (arch === 'amd64') t.match(vm.bootLog(), new RegExp(`\\b${hostnameOf(notice.nodeId)}\\b`), 'the machine is named after its node id');
 
   // The serial console: the one-time password, then a chosen one, then a command.
-  let mark = vm.consoleText().length;
-  vm.typeLine('admin');
-  await vm.waitConsole(/password:\s*$/, 30_000, mark);
-  vm.typeLine(notice.oneTime);
-  await vm.waitConsole(/new password:\s*$/, 60_000, mark);
-  vm.typeLine(password);
-  await vm.waitConsole(/again:\s*$/, 30_000, mark);
-  vm.typeLine(password);
-  await vm.waitConsole(/password changed[\s\S]*colony>\s*$/, 60_000, mark);
-  mark = vm.consoleText().length;
+  await firstSerialLogin(vm, notice.oneTime, password);
+  const mark = vm.consoleText().length;
   vm.typeLine('whoami');
   await vm.waitConsole(/admin[\s\S]*colony>\s*$/, 30_000, mark);
   vm.typeLine('exit');

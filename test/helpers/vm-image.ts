@@ -175,3 +175,19 @@ export async function firstBootNotice(vm: ImageVm, ms: number): Promise<{ nodeId
   const m = await vm.waitConsole(/node id\s+(12D3KooW\w+)[\s\S]*?one-time password (\S+?);[\s\S]*?colony login:/, ms);
   return { nodeId: m[1]!, oneTime: m[2]! };
 }
+
+/**
+ * The first login on the serial console: admin with the one-time password, then `password`
+ * chosen twice. Leaves the console at the `colony>` prompt.
+ */
+export async function firstSerialLogin(vm: ImageVm, oneTime: string, password: string): Promise<void> {
+  const mark = vm.consoleText().length;
+  vm.typeLine('admin');
+  await vm.waitConsole(/password:\s*$/, 30_000, mark);
+  vm.typeLine(oneTime);
+  await vm.waitConsole(/new password:\s*$/, 60_000, mark);
+  vm.typeLine(password);
+  await vm.waitConsole(/again:\s*$/, 30_000, mark);
+  vm.typeLine(password);
+  await vm.waitConsole(/password changed[\s\S]*colony>\s*$/, 60_000, mark);
+}

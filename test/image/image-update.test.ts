@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, openSync, readSync, rmSync, writeSync, close
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { bootImage, ensureVmPackages, firstBootNotice, imageCache, newMachineDisk, type ImageVm } from '../helpers/vm-image.js';
+import { bootImage, ensureVmPackages, firstBootNotice, firstSerialLogin, imageCache, newMachineDisk, type ImageVm } from '../helpers/vm-image.js';
 import { passwordOnly, runSshClient, sshOptions } from '../helpers/openssh.js';
 import { repoRoot } from '../helpers/cli.js';
 
@@ -96,15 +96,8 @@ t.test('colony update: refused when tampered, committed when good, rolled back w
   const vm = await bootImage(machine, dir);
   t.teardown(() => vm.kill());
   const notice = await firstBootNotice(vm, BOOT_MS);
+  await firstSerialLogin(vm, notice.oneTime, password);
   let mark = vm.consoleText().length;
-  vm.typeLine('admin');
-  await vm.waitConsole(/password:\s*$/, 30_000, mark);
-  vm.typeLine(notice.oneTime);
-  await vm.waitConsole(/new password:\s*$/, 60_000, mark);
-  vm.typeLine(password);
-  await vm.waitConsole(/again:\s*$/, 30_000, mark);
-  vm.typeLine(password);
-  await vm.waitConsole(/password changed[\s\S]*colony>\s*$/, 60_000, mark);
   vm.typeLine('exit');
   await vm.waitConsole(/colony login:\s*$/, 30_000, mark);
 
