@@ -11,6 +11,10 @@ import t from 'tap';
 import { startSupervisor, type ColonySupervisor } from '../../helpers/colony-server.js';
 import { passwordOnly, runSshClient, sshOptions } from '../../helpers/openssh.js';
 
+// The killed-client test waits for the supervisor's info lines; .ci/run exports
+// COLONY_LOG_LEVEL=warn, which startSupervisor would pass on.
+process.env.COLONY_LOG_LEVEL = 'info';
+
 interface Run { code: number | null; stdout: Buffer; stderr: string }
 
 function sshArgs(sup: ColonySupervisor, user: string, password: string, command?: string): string[] {
