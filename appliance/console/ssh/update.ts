@@ -1,6 +1,6 @@
 // `ssh admin@HOST update [--reboot] < colony-amd64.raucb` and `ssh admin@HOST update status`:
 // a system update on a flashed appliance (no shell). The bundle streams from the channel
-// into a file on the data partition, then goes the CLI's way (cli/update-command.ts: RAUC
+// into a file on the data partition, then goes the CLI's way (appliance/update: RAUC
 // checks the signature before it writes the other slot). Admins only; refused before a
 // byte is stored when the caller is not one or this is not the appliance image.
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ServerChannel } from 'ssh2';
 import { permission, usage } from '../../errors.js';
 import type { Log } from '../../log.js';
-import { checkUpdatable, formatStatus, installedText, installUpdate, updateStatus } from '../../cli/update-command.js';
+import { checkUpdatable, formatStatus, installedText, installUpdate, updateStatus } from '../../update/index.js';
 import { failureReply, renderReply } from '../reply.js';
 import { TarInput, type ChannelSink } from './transfer.js';
 

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { runCli } from '../../helpers/cli.js';
-import { formatStatus, installFailure, parseRaucStatus, RAUC_CONF } from '../../../appliance/cli/update-command.js';
+import { formatStatus, installFailure, parseRaucStatus, RAUC_CONF } from '../../../appliance/update/index.js';
 import { parseUpdateLine } from '../../../appliance/console/ssh/update.js';
 
 // The shape of RAUC 1.8's `rauc status --detailed --output-format=json` after an update to B.
