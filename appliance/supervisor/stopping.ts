@@ -3,9 +3,10 @@
 // not keep the ones after it from closing: those unmount environments and sync the store,
 // and a v9fs mount left behind when the process exits can hang the machine's final sync.
 
-export interface Closable { name: string; close(): Promise<void> }
+import type { Log } from '../log.js';
+import { loggable } from './os-errors.js';
 
-export interface StopLog { error(obj: Record<string, unknown>, msg: string): void }
+export interface Closable { name: string; close(): Promise<void> }
 
 /** How long one service may take to close before the next one starts anyway. */
 export const SERVICE_CLOSE_LIMIT_MS = 5_000;
@@ -15,7 +16,7 @@ export const SERVICE_CLOSE_LIMIT_MS = 5_000;
  * finished after `limitMs`, is logged with the service's name and recorded; the next one
  * starts regardless (Infinity: no limit). Returns the errors (a timeout is one), in order.
  */
-export async function closeInOrder(services: readonly Closable[], log: StopLog, limitMs = SERVICE_CLOSE_LIMIT_MS): Promise<Error[]> {
+export async function closeInOrder(services: readonly Closable[], log: Pick<Log, 'error'>, limitMs = SERVICE_CLOSE_LIMIT_MS): Promise<Error[]> {
   const errors: Error[] = [];
   for (const service of services) {
     let timer: NodeJS.Timeout | undefined;
@@ -26,11 +27,11 @@ export async function closeInOrder(services: readonly Closable[], log: StopLog, 
       if (outcome === 'late') {
         const err = new Error(`stopping ${service.name} took over ${limitMs} ms; going on without it`);
         errors.push(err);
-        log.error({ service: service.name, err }, 'stopping a service took too long');
+        log.error({ service: service.name, err: loggable(err) }, 'stopping a service took too long');
       }
     } catch (err) {
       errors.push(err instanceof Error ? err : new Error(String(err)));
-      log.error({ service: service.name, err }, 'stopping a service failed');
+      log.error({ service: service.name, err: loggable(err) }, 'stopping a service failed');
     } finally {
       clearTimeout(timer);
     }

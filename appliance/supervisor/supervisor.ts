@@ -383,11 +383,10 @@ export class Supervisor {
   private async closeAll(): Promise<void> {
     const services = this.running.splice(0).reverse();
     if (services.length === 0) { if (this.state !== 'error') this.state = 'stopped'; return; }
-    const log = { error: (obj: Record<string, unknown>, msg: string) => this.opts.log.error({ ...obj, err: loggable(obj.err) }, msg) };
-    const errors = await closeInOrder(services.filter((s) => !s.holdsLock), log);
+    const errors = await closeInOrder(services.filter((s) => !s.holdsLock), this.opts.log);
     if (this.locked && this.state !== 'error') await this.writeHealth(errors.length ? 'error' : 'stopped', errors.length ? `stopping failed: ${String(errors[0])}` : undefined).catch(() => {});
     // The store (the directory's lock) closes last and is given the time it takes: it syncs.
-    errors.push(...await closeInOrder(services.filter((s) => s.holdsLock), log, Infinity));
+    errors.push(...await closeInOrder(services.filter((s) => s.holdsLock), this.opts.log, Infinity));
     this.locked = false;
     this.store = undefined;
     if (this.state !== 'error') this.state = errors.length ? 'error' : 'stopped';

@@ -305,6 +305,13 @@ export class ChannelSession {
     return c;
   }
 
+  /** Sends the channel's input to `sink` from now on, telling it at once of an EOF or hang-up already seen. */
+  private attachSink(sink: ChannelSink | undefined): void {
+    this.sink = sink;
+    if (sink && this.inputEnded) sink.endInput();
+    if (sink && (this.closed || this.stopping)) sink.hangup();
+  }
+
   /** The tar is the channel's stdin (import) or stdout (export); see transfer.ts. */
   private async runTransfer(c: { kind: TransferVerb; name: string }, json: boolean): Promise<ChannelExit> {
     const { channel, context, log } = this.s;
@@ -312,11 +319,7 @@ export class ChannelSession {
     try {
       return await runTransfer(c, {
         channel, user: context.user, node: context.node, log, json, out: this.out, err: this.err,
-        attach: (sink) => {
-          this.sink = sink;
-          if (sink && this.inputEnded) sink.endInput();
-          if (sink && (this.closed || this.stopping)) sink.hangup();
-        },
+        attach: (sink) => this.attachSink(sink),
       });
     } finally {
       this.sink = undefined;
@@ -334,11 +337,7 @@ export class ChannelSession {
     return runUpdate(c, {
       channel, user: context.user, admin: context.accounts?.getUser(context.user).role === 'admin', log, json,
       out: this.out, err: this.err,
-      attach: (sink) => {
-        this.sink = sink;
-        if (sink && this.inputEnded) sink.endInput();
-        if (sink && (this.closed || this.stopping)) sink.hangup();
-      },
+      attach: (sink) => this.attachSink(sink),
     }).finally(() => { this.sink = undefined; this.busy = false; });
   }
 

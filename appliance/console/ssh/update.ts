@@ -3,7 +3,6 @@
 // into a file on the data partition, then goes the CLI's way (appliance/update: RAUC
 // checks the signature before it writes the other slot). Admins only; refused before a
 // byte is stored when the caller is not one or this is not the appliance image.
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ServerChannel } from 'ssh2';
 import { permission, usage } from '../../errors.js';
 import type { Log } from '../../log.js';
-import { checkUpdatable, formatStatus, installedText, installUpdate, updateStatus } from '../../update/index.js';
+import { checkUpdatable, formatStatus, installedText, installUpdate, rebootNow, updateStatus } from '../../update/index.js';
 import { failureReply, renderReply } from '../reply.js';
 import { TarInput, type ChannelSink } from './transfer.js';
 
@@ -61,10 +60,10 @@ export async function runUpdate(c: UpdateLine, io: UpdateIo): Promise<number> {
     const st = await installUpdate(file, (l) => io.err(l + '\n'));
     log.info({ user, slot: st.next }, 'ssh update: installed');
     io.out(json ? JSON.stringify(st) + '\n' : installedText(st));
-    if (c.kind === 'install' && c.reboot) {
+    if (c.reboot) {
       io.err('rebooting\n');
       // After the reply: the client gets its exit status before the machine goes down.
-      setTimeout(() => spawn('systemctl', ['reboot'], { stdio: 'ignore', detached: true }).unref(), 1000);
+      setTimeout(() => { rebootNow().catch((err: unknown) => log.error({ err: failureReply(err).output }, 'ssh update: reboot failed')); }, 1000);
     }
     return 0;
   } catch (err) {
