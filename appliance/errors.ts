@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'COLONY_INVALID' // a malformed argument: bad score text, bad name, bad option
   | 'COLONY_TOO_LARGE' // over a configured size bound
   | 'COLONY_NO_SPACE' // the disk (or a budget) is full
+  | 'COLONY_QUOTA' // a user's byte quota is used up
   | 'COLONY_LOCKED' // another process holds the data directory
   | 'COLONY_CLOSED' // used after close()
   | 'COLONY_IO' // the operating system refused an I/O operation
@@ -58,6 +59,7 @@ export const corruptData = (detail: string, cause?: unknown) =>
   new ColonyError('COLONY_CORRUPT_DATA', detail, { cause });
 export const permission = (detail: string) => new ColonyError('COLONY_PERMISSION', detail);
 export const invalid = (detail: string, cause?: unknown) => new ColonyError('COLONY_INVALID', detail, { cause });
+export const quota = (detail: string) => new ColonyError('COLONY_QUOTA', detail);
 export const tooLarge = (detail: string) => new ColonyError('COLONY_TOO_LARGE', detail);
 export const closed = (what: string) => new ColonyError('COLONY_CLOSED', `${what} is closed`);
 export const usage = (detail: string) => new ColonyError('COLONY_USAGE', detail);

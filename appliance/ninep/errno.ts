@@ -6,7 +6,7 @@ import { ColonyError, type ErrorCode } from '../errors.js';
 export const E = {
   EPERM: 1, ENOENT: 2, E2BIG: 7, EINTR: 4, EIO: 5, ENXIO: 6, EBADF: 9, EAGAIN: 11, EACCES: 13, EBUSY: 16,
   EEXIST: 17, EXDEV: 18, ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EMFILE: 24, EFBIG: 27,
-  ENOSPC: 28, EROFS: 30, EMLINK: 31, ERANGE: 34, EDEADLK: 35, ENAMETOOLONG: 36, ENOSYS: 38,
+  ENOSPC: 28, EDQUOT: 122, EROFS: 30, EMLINK: 31, ERANGE: 34, EDEADLK: 35, ENAMETOOLONG: 36, ENOSYS: 38,
   ENOTEMPTY: 39, ELOOP: 40, ENODATA: 61, EPROTO: 71, EMSGSIZE: 90, EBADMSG: 74, EOVERFLOW: 75, EOPNOTSUPP: 95,
   ETIMEDOUT: 110, ESTALE: 116, ECANCELED: 125,
 } as const;
@@ -21,6 +21,7 @@ export const errnoOf: Record<ErrorCode, number> = {
   COLONY_INVALID: E.EINVAL,
   COLONY_TOO_LARGE: E.EFBIG,
   COLONY_NO_SPACE: E.ENOSPC,
+  COLONY_QUOTA: E.EDQUOT,
   COLONY_LOCKED: E.EBUSY,
   COLONY_CLOSED: E.EBADF,
   COLONY_IO: E.EIO,
@@ -46,6 +47,7 @@ export const enameOf: Record<ErrorCode, string> = {
   COLONY_INVALID: 'bad argument',
   COLONY_TOO_LARGE: 'file too large',
   COLONY_NO_SPACE: 'file system full',
+  COLONY_QUOTA: 'disk quota exceeded',
   COLONY_LOCKED: 'file is locked',
   COLONY_CLOSED: 'fid not open',
   COLONY_IO: 'i/o error',
