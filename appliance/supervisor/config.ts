@@ -37,7 +37,28 @@ export interface Config {
     /** Slots past maxConnections that only a public-key login keeps. */
     reserveConnections: number;
   };
-  store: { arenaBytes: number; cacheBytes: number };
+  store: {
+    arenaBytes: number; cacheBytes: number;
+    /** Free bytes the store keeps on its disk: new blocks are refused (COLONY_NO_SPACE) below it, so the node never fills its card. */
+    reserveBytes: number;
+  };
+  /** Garbage collection (appliance/gc): what a run rewrites, how fast, and how often it runs by itself. */
+  gc: {
+    /** Sealed arenas are rewritten only until the garbage left is at most this percentage of the store (restic's --max-unused); 0 rewrites every arena with garbage. */
+    maxUnusedPercent: number;
+    /** The I/O budget of compaction, so environments keep the disk. */
+    bytesPerSecond: number;
+    /** A run by itself every this many hours (0: only when an admin runs `gc`). */
+    intervalHours: number;
+  };
+  /** Per-user byte quotas over the blocks their names and environments hold (0 = none). */
+  quota: { defaultBytes: number; perUser: Record<string, number> };
+  /** The front panel (appliance/web): a read-only status page and /metrics over HTTP. */
+  web: {
+    enabled: boolean;
+    /** host:port; default 0.0.0.0:80 as root, else 0.0.0.0:8080. */
+    listen: string;
+  };
   environments: {
     ramCacheBytes: number;
     diskCacheBytes: number;
@@ -131,7 +152,10 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
       maxConnections: 256, maxPerAddress: 32, handshakeTimeoutSeconds: 30, frameTimeoutSeconds: 60, maxQueuedReplyBytes: 4 * MiB, maxHeldBytes: 64 * MiB, maxFids: 16384, maxTotalFids: 131072,
     },
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key', handshakeTimeoutSeconds: 15, maxConnections: 64, maxPerAddress: 8, reserveConnections: 4 },
-    store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB },
+    store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB, reserveBytes: 256 * MiB },
+    gc: { maxUnusedPercent: 5, bytesPerSecond: 16 * MiB, intervalHours: 24 },
+    quota: { defaultBytes: 0, perUser: {} },
+    web: { enabled: true, listen: `0.0.0.0:${isRoot ? 80 : 8080}` },
     environments: { ramCacheBytes: 100 * MiB, diskCacheBytes: 1024 * MiB, diskHeapBytes: 32 * MiB, heapFraction: 0.5, maxPerNode: 5, maxPerUser: 5, checkpointSeconds: 5, saveTimeoutSeconds: 600 },
     peer: { listen: ['0.0.0.0:17034'], peers: [], unreachableDegradedSeconds: 300, replication: 'eager', fetchTimeoutSeconds: 10 },
     discovery: { enabled: true, name: '', interfaces: [] },
@@ -201,6 +225,17 @@ const perUserLimits: Check = (v, key) => {
   return out;
 };
 
+// { USER: bytes }: USER a Colony user name (it may not exist yet); 0 = no quota for that user.
+const perUserBytes: Check = (v, key) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fail(key, '{ USER: BYTES }', v);
+  const out: Record<string, number> = {};
+  for (const [user, n] of Object.entries(v)) {
+    try { checkUserName(user); } catch { throw fail(key, 'user names as keys', user); }
+    out[user] = int(0, 2 ** 53 - 1)(n, `${key}.${user}`) as number;
+  }
+  return out;
+};
+
 const SCHEMA: Record<string, Record<string, Check>> = {
   ninep: {
     listen: list(address), maxMsize: int(8192, 16 * MiB),
@@ -208,7 +243,10 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     maxQueuedReplyBytes: int(64 * 1024, 1024 * MiB), maxHeldBytes: int(MiB, 16 * 1024 * MiB), maxFids: int(16, 1 << 24), maxTotalFids: int(16, 1 << 26),
   },
   ssh: { listen: address, hostKey: text, handshakeTimeoutSeconds: int(1, 600), maxConnections: int(1, 10_000), maxPerAddress: int(1, 10_000), reserveConnections: int(0, 1_000) },
-  store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB) },
+  store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB), reserveBytes: int(0, 2 ** 50) },
+  gc: { maxUnusedPercent: int(0, 100), bytesPerSecond: int(MiB, 2 ** 40), intervalHours: int(0, 24 * 365) },
+  quota: { defaultBytes: int(0, 2 ** 53 - 1), perUser: perUserBytes },
+  web: { enabled: bool, listen: address },
   environments: {
     ramCacheBytes: int(MiB), diskCacheBytes: int(MiB), diskHeapBytes: int(MiB), heapFraction: fraction, maxPerNode: int(1, 10_000), maxPerUser: int(1, 10_000),
     checkpointSeconds: int(1, 3600), saveTimeoutSeconds: int(1, 86_400),

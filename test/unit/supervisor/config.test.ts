@@ -95,3 +95,27 @@ t.test('exec: cgroup limits per environment, overridden per owner', async (t) =>
   ];
   for (const [input, msg] of cases) t.throws(() => validateConfig(input, defaultConfig(false)), { code: 'COLONY_INVALID', message: msg }, JSON.stringify(input));
 });
+
+t.test('store reserve, gc, quota and web', async (t) => {
+  const d = defaultConfig(false);
+  t.equal(d.store.reserveBytes, 256 << 20, 'the store keeps 256 MiB free by default');
+  t.same(d.gc, { maxUnusedPercent: 5, bytesPerSecond: 16 << 20, intervalHours: 24 });
+  t.same(d.quota, { defaultBytes: 0, perUser: {} }, 'no quotas unless configured');
+  t.same(d.web, { enabled: true, listen: '0.0.0.0:8080' });
+  t.equal(defaultConfig(true).web.listen, '0.0.0.0:80', 'port 80 as root');
+  const c = validateConfig({ quota: { defaultBytes: 10 << 30, perUser: { alice: 0, bob: 1 << 30 } }, gc: { maxUnusedPercent: 0, intervalHours: 0 }, web: { enabled: false } }, defaultConfig(false));
+  t.same(c.quota.perUser, { alice: 0, bob: 1 << 30 });
+  t.equal(c.gc.maxUnusedPercent, 0);
+  t.equal(c.gc.bytesPerSecond, 16 << 20, 'unnamed keys keep their defaults');
+  t.equal(c.web.enabled, false);
+  const cases: Array<[unknown, RegExp]> = [
+    [{ gc: { maxUnusedPercent: 101 } }, /'gc.maxUnusedPercent': expected a whole number from 0 to 100/],
+    [{ gc: { bytesPerSecond: 1000 } }, /'gc.bytesPerSecond'/],
+    [{ quota: { perUser: { 'no such/name': 5 } } }, /'quota.perUser': expected user names as keys/],
+    [{ quota: { perUser: { alice: -1 } } }, /'quota.perUser.alice'/],
+    [{ quota: { perUser: [] } }, /'quota.perUser': expected \{ USER: BYTES \}/],
+    [{ store: { reserveBytes: 'lots' } }, /'store.reserveBytes'/],
+    [{ web: { listen: 8080 } }, /'web.listen': expected host:port/],
+  ];
+  for (const [input, msg] of cases) t.throws(() => validateConfig(input, defaultConfig(false)), { code: 'COLONY_INVALID', message: msg }, JSON.stringify(input));
+});
