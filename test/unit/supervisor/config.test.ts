@@ -103,7 +103,7 @@ t.test('store reserve, gc, quota and web', async (t) => {
   t.same(d.quota, { defaultBytes: 0, perUser: {} }, 'no quotas unless configured');
   t.same(d.web, { enabled: true, listen: '0.0.0.0:8080' });
   t.equal(defaultConfig(true).web.listen, '0.0.0.0:80', 'port 80 as root');
-  const c = validateConfig({ quota: { defaultBytes: 10 << 30, perUser: { alice: 0, bob: 1 << 30 } }, gc: { maxUnusedPercent: 0, intervalHours: 0 }, web: { enabled: false } }, defaultConfig(false));
+  const c = validateConfig({ quota: { defaultBytes: 10 * 2 ** 30, perUser: { alice: 0, bob: 1 << 30 } }, gc: { maxUnusedPercent: 0, intervalHours: 0 }, web: { enabled: false } }, defaultConfig(false));
   t.same(c.quota.perUser, { alice: 0, bob: 1 << 30 });
   t.equal(c.gc.maxUnusedPercent, 0);
   t.equal(c.gc.bytesPerSecond, 16 << 20, 'unnamed keys keep their defaults');
