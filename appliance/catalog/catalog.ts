@@ -6,6 +6,7 @@ import { ensureDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { formatScore, SCORE_BYTES, type Score } from '../store/index.js';
 import { EventLog } from './event-log.js';
+import { forgottenError, forgottenRecords, granteesOf, liveRoots, planForget, type ForgetPlan, type ForgottenRecord } from './forget.js';
 import { checkAddresses, checkPeerId, parseEvent, reason, type CatalogEvent, type EventBody, type Role, type Vector } from './event.js';
 import { checkParams, checkPasswordText, hashPassword, randomPassword, SCRYPT_DEFAULTS, verifyPassword, type ScryptParams } from './password.js';
 import { members, type Member } from './membership.js';
@@ -36,6 +37,8 @@ export interface NewUser { name: string; role: Role; password?: string; keys?: s
 export interface NewName { owner: string; name: string; root: Score; comment?: string; meta?: Record<string, string> }
 export interface FirstAdmin { created: boolean; name: string; /** Only when created; shown once, never stored. */ password?: string }
 export interface ApplyResult { applied: number; skipped: number }
+/** What forgetName forgot, and who else loses it (the users it was granted to). */
+export interface ForgetResult { record: NameRecord; grantees: string[]; reason?: string }
 export interface CatalogStats { nodeId: string; users: number; admins: number; names: number; grants: number; events: number; origins: number; seq: number }
 
 export const FIRST_ADMIN = 'admin';
@@ -260,10 +263,52 @@ export class Catalog {
     const payload = { owner, name, root: formatScore(spec.root), comment: checkComment(spec.comment), meta: checkMeta(spec.meta) };
     await this.commit(() => {
       liveUser(this.state, owner);
+      if (this.state.forgotten.has(nameKey(owner, name))) throw forgottenError(owner, name);
       if (this.state.names.has(nameKey(owner, name))) throw exists(`name '${owner}/${name}'`);
       return { type: 'name.register', payload };
     });
     return this.getName(owner, name);
+  }
+
+  /**
+   * Forgets owner/name for good: a `name.forget` tombstone that replicates, after which
+   * (owner, name) can never be registered again, here or on any node (conflicts.ts). The
+   * owner may forget their own name; an admin anyone's, with a reason, logged at warn.
+   * The users it was granted to lose it too (`grantees` says who: warn before).
+   */
+  async forgetName(owner: string, name: string, options: { by: string; reason?: string }): Promise<ForgetResult> {
+    this.check();
+    let plan: ForgetPlan | undefined;
+    await this.commit(() => (plan = planForget(this.state, owner, name, options.by, options.reason)).body);
+    const { record, grantees, body } = plan!;
+    const reason = body.type === 'name.forget' ? body.payload.reason : undefined;
+    const fields = { owner, name, by: options.by, root: formatScore(record.root), ...(grantees.length ? { grantees } : {}) };
+    if (reason !== undefined) this.log.warn({ ...fields, reason }, 'a name was forgotten by an admin');
+    else this.log.info(fields, 'a name was forgotten');
+    return { record, grantees, ...(reason !== undefined ? { reason } : {}) };
+  }
+
+  /** Every forgotten name (its earliest tombstone), newest first. */
+  forgotten(): ForgottenRecord[] {
+    this.check();
+    return forgottenRecords(this.state);
+  }
+
+  isForgotten(owner: string, name: string): boolean {
+    this.check();
+    return this.state.forgotten.has(nameKey(owner, name));
+  }
+
+  /** The root of every name not forgotten, all users', pending ones included: the garbage collector's live roots. */
+  liveRoots(): Score[] {
+    this.check();
+    return liveRoots(this.state);
+  }
+
+  /** The live users owner/name is granted to. */
+  grantees(owner: string, name: string): string[] {
+    this.check();
+    return granteesOf(this.state, owner, name);
   }
 
   /** The record of (owner, name), with no visibility check; that is canSee's job. */
@@ -341,6 +386,9 @@ export class Catalog {
       for (const e of fresh) {
         if (e.type === 'name.register' && this.state.registrations.has(nameKey(e.payload.owner, e.payload.name))) {
           this.log.warn({ owner: e.payload.owner, name: e.payload.name, origin: e.origin }, 'a name was registered twice; the earliest keeps it, a later one with another root shows as name@origin');
+        }
+        if (e.type === 'name.register' && this.state.forgotten.has(nameKey(e.payload.owner, e.payload.name))) {
+          this.log.warn({ owner: e.payload.owner, name: e.payload.name, origin: e.origin }, 'a peer registered a forgotten name; the tombstone wins');
         }
         apply(this.state, e);
       }

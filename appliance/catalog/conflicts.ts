@@ -20,8 +20,17 @@
 //   Syncthing makes, so no registration is lost; one with the same root is the same
 //   name and adds nothing;
 // - a registered name always wins over a conflict copy of the same text.
+// Forgetting (a `name.forget` tombstone on owner/name), so that names stay immutable:
+// - a tombstone beats every registration of owner/name, whenever it was made and in
+//   whatever order they arrive: one made concurrently on a node the tombstone had not
+//   reached yet loses too. So the name, and the conflict copies of its other
+//   registrations, disappear everywhere and never come back;
+// - a tombstone on a conflict copy (`name@origin`) kills the registration of that root
+//   from that origin (whatever the copy comes to be called later), and a registration
+//   under the copy's text;
+// - two tombstones of one name are both kept; the earliest is the one shown.
 import type { Role } from './event.js';
-import { compareStamps, nameKey, keyId, type CatalogState, type NameEntry, type Stamp, type UserEntry } from './state.js';
+import { compareStamps, nameKey, keyId, type CatalogState, type ForgetEntry, type NameEntry, type Stamp, type UserEntry } from './state.js';
 
 interface AddFact { stamp: Stamp; role: Role; passwordHash?: string; temporary?: true; keys: string[] }
 interface PasswordFact { stamp: Stamp; hash: string; temporary?: true }
@@ -109,20 +118,69 @@ export function registerName(state: CatalogState, entry: NameEntry): void {
   placeGroup(state, base, regs);
 }
 
+/** Records a tombstone and re-derives the names it touches (conflicts.ts rules above). */
+export function forgetName(state: CatalogState, entry: ForgetEntry): void {
+  const key = nameKey(entry.owner, entry.name);
+  const list = state.forgotten.get(key) ?? [];
+  if (list.some((f) => compareStamps(f.stamp, entry.stamp) === 0)) return;
+  list.push(entry);
+  list.sort((a, b) => compareStamps(a.stamp, b.stamp));
+  state.forgotten.set(key, list);
+  state.names.delete(key);
+  const regs = state.registrations.get(key);
+  if (regs) placeGroup(state, key, regs);
+  // A copy's text is `name@origin`, and origins hold no '@': its group is before the last one.
+  const at = entry.name.lastIndexOf('@');
+  const base = at > 0 ? nameKey(entry.owner, entry.name.slice(0, at)) : undefined;
+  const group = base === undefined ? undefined : state.registrations.get(base);
+  if (base !== undefined && group) placeGroup(state, base, group);
+}
+
+/** The registrations forgotten as conflict copies of `base` (tombstones on `base@origin`): root and origin. */
+function forgottenCopies(state: CatalogState, base: string): Array<{ root: string; origin: string }> {
+  const dead: Array<{ root: string; origin: string }> = [];
+  for (const [k, list] of state.forgotten) {
+    if (!k.startsWith(`${base}@`)) continue;
+    for (const f of list) dead.push({ root: f.root, origin: k.slice(base.length + 1) });
+  }
+  return dead;
+}
+
+const killed = (dead: Array<{ root: string; origin: string }>, r: NameEntry) => dead.some((d) => d.root === r.root && r.stamp.origin.endsWith(d.origin));
+
+/**
+ * The registrations of `base` no tombstone has killed, earliest first. The earliest of all
+ * is never a copy, so a tombstone on a name that merely looks like a copy (a registered
+ * `deb@x`) cannot take the name `deb` with it.
+ */
+export function liveRegistrations(state: CatalogState, base: string): NameEntry[] {
+  if (state.forgotten.has(base)) return [];
+  const regs = state.registrations.get(base) ?? [];
+  const dead = state.forgotten.size ? forgottenCopies(state, base) : [];
+  return dead.length ? regs.filter((r, i) => i === 0 || !killed(dead, r)) : regs;
+}
+
 function placeGroup(state: CatalogState, base: string, regs: NameEntry[]): void {
   for (const k of state.copies.get(base) ?? []) if (state.names.get(k)?.conflictOf !== undefined) state.names.delete(k);
+  if (regs.length === 0 || state.forgotten.has(base)) {
+    state.names.delete(base);
+    state.copies.set(base, []);
+    return;
+  }
   const [winner, ...rest] = regs as [NameEntry, ...NameEntry[]];
   state.names.set(base, winner); // a registration wins over any conflict copy of the same text
   const roots = new Set([winner.root]);
   const losers = rest.filter((r) => !roots.has(r.root) && (roots.add(r.root), true));
   const tails = new Map<string, number>();
   for (const r of losers) tails.set(r.stamp.origin.slice(-SUFFIX), (tails.get(r.stamp.origin.slice(-SUFFIX)) ?? 0) + 1);
+  // Copies are named before forgotten ones are left out, so forgetting one renames no other.
+  const dead = state.forgotten.size ? forgottenCopies(state, base) : [];
   const placed: string[] = [];
   for (const r of losers) {
     const tail = r.stamp.origin.slice(-SUFFIX);
     const copyName = `${r.name}@${tails.get(tail) === 1 ? tail : r.stamp.origin}`;
     const k = nameKey(r.owner, copyName);
-    if (state.registrations.has(k) || placed.includes(k)) continue;
+    if (killed(dead, r) || state.registrations.has(k) || state.forgotten.has(k) || placed.includes(k)) continue;
     state.names.set(k, { ...r, name: copyName, conflictOf: r.name });
     placed.push(k);
   }

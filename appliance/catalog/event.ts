@@ -6,7 +6,7 @@ import { isScoreText } from '../store/index.js';
 import { parseHash } from './password.js';
 import { parsePublicKey } from './ssh-key.js';
 import { publicKeyOfPeerId } from '../identity/index.js';
-import { checkComment, checkMeta, checkName, checkOrigin, checkUserName } from './syntax.js';
+import { checkComment, checkMeta, checkName, checkOrigin, checkReason, checkUserName } from './syntax.js';
 
 export type Role = 'admin' | 'user';
 
@@ -21,6 +21,12 @@ export interface UserPassword { name: string; passwordHash: string; temporary?: 
 export interface UserKey { name: string; key: string }
 export interface NameRegister { owner: string; name: string; root: string; comment: string; meta: Record<string, string> }
 export interface NameGrant { owner: string; name: string; to: string }
+/**
+ * A tombstone: (owner, name) is forgotten for good (conflicts.ts). `root` is what the name
+ * pointed at here, `by` who forgot it; `reason` is required of an admin forgetting someone
+ * else's name (the catalog checks that; the event only checks its form).
+ */
+export interface NameForget { owner: string; name: string; root: string; by: string; reason?: string }
 /** An admin (`by`, a user name) admits a peer node; `addresses` are dial hints (multiaddrs or host:port). */
 export interface PeerPair { peer: string; addresses: string[]; by: string }
 export interface PeerUnpair { peer: string; by: string }
@@ -32,6 +38,7 @@ export type EventBody =
   | { type: 'user.key'; payload: UserKey }
   | { type: 'name.register'; payload: NameRegister }
   | { type: 'name.grant'; payload: NameGrant }
+  | { type: 'name.forget'; payload: NameForget }
   | { type: 'peer.pair'; payload: PeerPair }
   | { type: 'peer.unpair'; payload: PeerUnpair };
 
@@ -71,6 +78,11 @@ function temporary(o: Obj, hasPassword: boolean): { temporary?: true } {
   if (o.temporary !== true) throw invalid(`field 'temporary' must be true when present`);
   if (!hasPassword) throw invalid(`field 'temporary' needs a password hash`);
   return { temporary: true };
+}
+function scoreText(o: Obj): string {
+  const root = str(o, 'root');
+  if (!isScoreText(root) || root !== root.toLowerCase() || root.trim() !== root) throw invalid(`field 'root' is not a score`);
+  return root;
 }
 const key = (line: string) => {
   const k = parsePublicKey(line);
@@ -153,8 +165,7 @@ function parseBody(value: Obj): CatalogEvent {
     case 'user.key':
       return { ...head, type: 'user.key', payload: { name: checkUserName(p.name), key: key(str(p, 'key')) } };
     case 'name.register': {
-      const root = str(p, 'root');
-      if (!isScoreText(root) || root !== root.toLowerCase() || root.trim() !== root) throw invalid(`field 'root' is not a score`);
+      const root = scoreText(p);
       return {
         ...head, type: 'name.register',
         payload: { owner: checkUserName(p.owner), name: checkName(p.name), root, comment: checkComment(p.comment), meta: checkMeta(p.meta) },
@@ -162,6 +173,11 @@ function parseBody(value: Obj): CatalogEvent {
     }
     case 'name.grant':
       return { ...head, type: 'name.grant', payload: { owner: checkUserName(p.owner), name: checkName(p.name), to: checkUserName(p.to) } };
+    case 'name.forget': {
+      const payload: NameForget = { owner: checkUserName(p.owner), name: checkName(p.name), root: scoreText(p), by: checkUserName(p.by) };
+      if (p.reason !== undefined) payload.reason = checkReason(p.reason);
+      return { ...head, type: 'name.forget', payload };
+    }
     case 'peer.pair':
       return { ...head, type: 'peer.pair', payload: { peer: checkPeerId(p.peer), addresses: checkAddresses(p.addresses), by: checkUserName(p.by) } };
     case 'peer.unpair':

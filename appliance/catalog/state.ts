@@ -7,7 +7,7 @@
 // event it has seen, so a stamp follows cause and effect. The rules for users and names
 // changed on two nodes at once are in conflicts.ts, for membership in membership.ts;
 // grants only accumulate.
-import { deriveUser, emptyFacts, factAdd, factKey, factPassword, factRemove, registerName, type UserFacts } from './conflicts.js';
+import { deriveUser, emptyFacts, factAdd, factKey, factPassword, factRemove, forgetName, registerName, type UserFacts } from './conflicts.js';
 import type { CatalogEvent, Role, Vector } from './event.js';
 import { applyPeer, type PeerEntry } from './membership.js';
 
@@ -49,12 +49,17 @@ export interface NameEntry {
   conflictOf?: string;
 }
 
+/** A `name.forget` tombstone as applied. */
+export interface ForgetEntry { owner: string; name: string; root: string; by: string; reason?: string; stamp: Stamp }
+
 export interface CatalogState {
   users: Map<string, UserEntry>;
   /** Keyed by `owner/name`: the names as users see them, conflict copies included. */
   names: Map<string, NameEntry>;
   /** `owner/name` → every registration of it, earliest first. */
   registrations: Map<string, NameEntry[]>;
+  /** `owner/name` → its tombstones, earliest first: forgotten for good (conflicts.ts). */
+  forgotten: Map<string, ForgetEntry[]>;
   /** `owner/name` → the keys of its conflict copies in `names`. */
   copies: Map<string, string[]>;
   /** Peer id → its latest pair/unpair. */
@@ -72,7 +77,7 @@ export interface CatalogState {
 const NEVER: Stamp = { time: '', origin: '', seq: 0 };
 
 export const emptyState = (): CatalogState => ({
-  users: new Map(), names: new Map(), registrations: new Map(), copies: new Map(), peers: new Map(), signers: new Map(),
+  users: new Map(), names: new Map(), registrations: new Map(), forgotten: new Map(), copies: new Map(), peers: new Map(), signers: new Map(),
   grants: new Map(), vector: new Map(), clock: '', events: 0,
 });
 
@@ -121,6 +126,9 @@ export function apply(state: CatalogState, e: CatalogEvent): void {
     case 'name.register':
       registerName(state, { ...e.payload, meta: { ...e.payload.meta }, stamp });
       break;
+    case 'name.forget':
+      forgetName(state, { ...e.payload, stamp });
+      break;
     case 'name.grant': {
       const k = nameKey(e.payload.owner, e.payload.name);
       let to = state.grants.get(k);
@@ -160,6 +168,8 @@ export interface StateSnapshot {
   users: Array<{ name: string; alive: boolean; since: string; role: Role; password?: string; passwordSince?: string; passwordTemporary?: true; keys: string[] }>;
   names: Array<{ owner: string; name: string; root: string; comment: string; meta: Record<string, string>; stamp: string; conflictOf?: string }>;
   grants: Array<{ owner: string; name: string; to: string[] }>;
+  /** Only when some name was forgotten, so older snapshots keep their exact shape. */
+  forgotten?: Array<{ owner: string; name: string; root: string; by: string; reason?: string; stamp: string }>;
   peers: Array<{ peer: string; paired: boolean; addresses: string[]; by: string; stamp: string }>;
 }
 
@@ -182,6 +192,11 @@ export function snapshot(state: CatalogState): StateSnapshot {
       const slash = k.indexOf('/');
       return { owner: k.slice(0, slash), name: k.slice(slash + 1), to: [...to].sort(cmp) };
     }),
+    ...(state.forgotten.size ? {
+      forgotten: sorted(state.forgotten).flat().map((f) => ({
+        owner: f.owner, name: f.name, root: f.root, by: f.by, ...(f.reason !== undefined ? { reason: f.reason } : {}), stamp: stampText(f.stamp),
+      })),
+    } : {}),
     peers: sorted(state.peers).map((p) => ({ peer: p.peer, paired: p.paired, addresses: [...p.addresses], by: p.by, stamp: stampText(p.stamp) })),
   };
 }

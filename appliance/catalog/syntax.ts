@@ -79,6 +79,19 @@ export function checkMeta(meta: unknown): Record<string, string> {
   return out;
 }
 
+export const REASON_MAX_CHARS = 200;
+
+/** Why an admin did something to another user's thing: one line of 1 to 200 characters. */
+export function checkReason(reason: unknown): string {
+  if (typeof reason !== 'string') throw invalid('a reason must be a string');
+  if (reason.trim() === '') throw invalid('a reason cannot be empty');
+  const chars = [...reason].length;
+  if (chars > REASON_MAX_CHARS) throw invalid(`the reason is ${chars} characters long; the limit is ${REASON_MAX_CHARS}`);
+  if (!wellFormed(reason)) throw invalid('the reason is not valid Unicode');
+  if (/[\p{Cc}\p{Zl}\p{Zp}]/u.test(reason)) throw invalid('a reason is one line, without control characters');
+  return reason;
+}
+
 /** Splits `owner/name` or a bare `name`; both parts are syntax-checked. */
 export function parseQualified(text: string): { owner?: string; name: string } {
   const slash = text.indexOf('/');
