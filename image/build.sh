@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the flashable appliance image: `npm run image -- --arch amd64|arm64 [--out DIR]`;
-# with `--bundle` (amd64) also a signed RAUC update bundle of it for `colony update`.
+# with `--bundle` also a signed RAUC update bundle of it for `colony update`.
 #
 # Three layers, each cached by what it is made from, so a rebuild after a code change only
 # redoes the last one (about a minute):
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
       sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
       echo "options: --arch amd64|arm64 (default amd64), --out DIR (default build/image)"
       echo "  --signing-cert CERT   the certificate the image trusts for updates (/etc/rauc/keyring.pem)"
-      echo "  --bundle --signing-key KEY --signing-cert CERT   also write colony-ARCH.raucb (amd64)"
+      echo "  --bundle --signing-key KEY --signing-cert CERT   also write colony-ARCH.raucb"
       echo "  without --signing-cert: a development key in the cache (never for a real machine)"
       echo "cache: \$COLONY_IMAGE_CACHE (default ~/.cache/colony-image)"
       exit 0 ;;
@@ -47,7 +47,7 @@ mkdir -p "$cache" "$out"
 log() { printf '%s image: %s\n' "$(date +%T)" "$*" >&2; }
 
 host_tools=(mmdebstrap genimage mtools dosfstools e2fsprogs zstd)
-[ "$arch" = amd64 ] && host_tools+=(openssl)
+host_tools+=(openssl)
 [ "$bundle" = 1 ] && host_tools+=(rauc squashfs-tools)
 [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ] && host_tools+=(qemu-user-static binfmt-support arch-test)
 "$repo/scripts/ensure-apt.sh" "${host_tools[@]}"
@@ -95,11 +95,9 @@ if [ ! -s "$node_tgz" ]; then
   [ -s "$node_tgz" ] || { echo "image: npm pack node-linux-$cpu@$node_version made no $node_tgz" >&2; exit 1; }
 fi
 
-# ---- signing (amd64): the image trusts one certificate; the operator keeps its key --------
-if [ "$arch" = amd64 ]; then
-  . "$here/update/signing.sh"
-  signing_setup
-fi
+# ---- signing: the image trusts one certificate; the operator keeps its key ---------------
+. "$here/update/signing.sh"
+signing_setup
 
 # ---- 3. the root, the project, the disk layout ------------------------------------------
 # The whole image is keyed too: the layers above, and the project's tracked files as they
@@ -151,10 +149,8 @@ cp -a "$here/etc/colony" "$work/root/etc/"
 cp "$here"/systemd/*.service "$work/root/etc/systemd/system/"
 . "$here/customize.sh"
 customize_root "$work/root" "$arch"
-if [ "$arch" = amd64 ]; then
-  . "$here/update/install.sh"
-  update_install_root "$work/root" "$arch" "$signing_cert"
-fi
+. "$here/update/install.sh"
+update_install_root "$work/root" "$arch" "$signing_cert"
 
 log "disk layout ($arch)"
 "$here/layout.sh" "$arch" "$work" "$out"

@@ -5,10 +5,13 @@
 // systemd-boot returns to the old slot by itself when the tries run out. Used by
 // `colony update` (cli/) and the SSH console's `update` (console/ssh/).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { ColonyError, fromSystemError, permission, unsupported } from '../errors.js';
 
 export const RAUC_CONF = '/etc/rauc/system.conf';
+/** The Raspberry Pi image's backend (the firmware's tryboot flag; tryboot.ts). */
+export const PI_BACKEND = '/usr/lib/colony/update/backend-pi';
 const RELEASE = '/etc/colony/release';
 
 export interface Slot {
@@ -114,6 +117,11 @@ export async function checkUpdatable(): Promise<void> {
   if (process.getuid?.() !== 0) throw permission('colony update writes the system disk: run it as root');
   const found = await runTool('rauc', ['--version']).catch(() => undefined);
   if (!found || found.code !== 0) throw unsupported('colony update needs RAUC (the image has it; `rauc` is not on the PATH here)');
+  if (existsSync(PI_BACKEND)) {
+    // A Pi whose firmware or kernel cannot set the tryboot flag could never try an update safely.
+    const check = await runTool(PI_BACKEND, ['check']);
+    if (check.code !== 0) throw unsupported(`colony update: ${check.out.trim()}`);
+  }
 }
 
 export async function updateStatus(): Promise<UpdateStatus> {
@@ -140,13 +148,22 @@ export async function installUpdate(file: string, progress: (line: string) => vo
   return updateStatus();
 }
 
-export function installedText(st: UpdateStatus): string {
+export function installedText(st: UpdateStatus, tryboot = existsSync(PI_BACKEND)): string {
+  // The Pi's firmware tries a slot once (tryboot); systemd-boot counts three tries.
+  if (tryboot) {
+    return `installed into slot ${st.next}; the next reboot (colony update --reboot) tries it once.\n` +
+      `The update is committed after a healthy boot (supervisor ready); if that boot fails or hangs,\n` +
+      `the machine goes back to slot ${st.booted} by itself. See: colony update status\n`;
+  }
   return `installed into slot ${st.next}; it boots next, as a trial.\n` +
     `The update is committed after a healthy boot (supervisor ready); if that boot fails three times,\n` +
     `the machine goes back to slot ${st.booted} by itself. See: colony update status\n`;
 }
 
-/** Reboots into the slot just installed (systemd). */
+/**
+ * Reboots into the slot just installed (systemd). On a Pi the backend has written
+ * `0 tryboot` to /run/systemd/reboot-param, which systemd passes to the kernel on any reboot.
+ */
 export async function rebootNow(): Promise<void> {
   await runTool('systemctl', ['reboot']);
 }

@@ -1,10 +1,8 @@
 # The update system's Debian packages, by architecture (sourced by build.sh after
-# packages.sh). Kept apart so the arm64 root's cache key does not change until arm64
-# updates exist: build.sh adds this list to the stage-1 key, and it is empty for arm64.
+# packages.sh; build.sh adds this list to the stage-1 key).
 update_packages_for() {
   case $1 in
-    amd64) printf '%s\n' rauc rauc-service ;;  # RAUC 1.8: install, verify, slot status (D-Bus service)
-    arm64) ;;
+    amd64|arm64) printf '%s\n' rauc rauc-service ;;  # RAUC 1.8: install, verify, slot status (D-Bus service)
   esac
 }
 # packages_for (packages.sh) plus the list above.

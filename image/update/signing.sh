@@ -31,7 +31,6 @@ WARN
 # make_bundle: colony-ARCH.raucb of the image just built (or found up to date), cached by
 # the image's key and the signing pair.
 make_bundle() {
-  [ "$arch" = amd64 ] || { echo "image: --bundle is amd64 only for now" >&2; exit 2; }
   local file="$out/colony-$arch.raucb" key
   key="$(cat "$out/colony-$arch.key") $(cat "$signing_key" "$signing_cert" | sha256sum | cut -c1-16)"
   if [ -s "$file" ] && [ "$(cat "$file.key" 2>/dev/null)" = "$key" ]; then

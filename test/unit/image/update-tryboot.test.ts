@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, repoRoot } from '../../helpers/cli.js';
+import { installedText } from '../../../appliance/update/index.js';
 import { cmdlineFor, planGetPrimary, planGetState, planSetPrimary, planSetState, slotOf, tryBootUnsupported, withPrefix, type BootState } from '../../../appliance/update/tryboot.js';
 
 const config = 'arm_64bit=1\nenable_uart=1\nupstream_kernel=1\nkernel=vmlinuz\ninitramfs initrd.img\nos_prefix=slot-a/\n';
@@ -158,4 +159,37 @@ t.test('a machine that cannot set the flag refuses before anything is written', 
   t.match(fails('set-primary', 'A'), /firmware reports no tryboot support/);
   t.notOk(existsSync(join(boot, 'tryboot.txt')), 'no trial armed');
   t.equal(slotOf(readFileSync(join(boot, 'config.txt'), 'utf8')), 'B');
+});
+
+t.test('the boot check on a failed Pi trial reboots to the committed slot; on a plain boot it does not', async (t) => {
+  const bin = join(dir, 'bin');
+  const log = join(dir, 'systemctl.log');
+  mkdirSync(bin, { recursive: true });
+  // Stand-ins: the data partition is not mounted, colony.service has failed.
+  writeFileSync(join(bin, 'mountpoint'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${log}\n[ "$1" = -q ] && exit 0\nexit 0\n`, { mode: 0o755 });
+  const check = (flag: number) => {
+    writeFileSync(flagFile, cell(flag));
+    rmSync(log, { force: true });
+    try {
+      execFileSync(join(repoRoot, 'image', 'update', 'boot-check'), [], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, COLONY_UPDATE_TRYBOOT_FILE: flagFile, COLONY_BOOT_CHECK_SECONDS: '0' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, stderr: '', calls: existsSync(log) ? readFileSync(log, 'utf8') : '' };
+    } catch (err) {
+      const e = err as { status: number; stderr: string };
+      return { code: e.status, stderr: e.stderr, calls: existsSync(log) ? readFileSync(log, 'utf8') : '' };
+    }
+  };
+  const trial = check(1);
+  t.equal(trial.code, 1, 'not healthy');
+  t.match(trial.stderr, /a tryboot trial; rebooting to the committed slot/);
+  t.match(trial.calls, /^--no-block reboot$/m, 'reboots at once');
+  const plain = check(0);
+  t.equal(plain.code, 1);
+  t.notMatch(plain.calls, /reboot/, 'a plain boot is not rebooted');
+});
+
+t.test('what colony update says after an install, on a Pi and on a PC', async (t) => {
+  const st = { booted: 'A', next: 'B', slots: [] };
+  t.match(installedText(st, true), /the next reboot \(colony update --reboot\) tries it once[\s\S]*fails or hangs,\nthe machine goes back to slot A/);
+  t.match(installedText(st, false), /fails three times/);
 });
