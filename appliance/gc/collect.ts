@@ -1,0 +1,124 @@
+// The runner: mark what is held, count live bytes per arena, plan, then compact the planned
+// arenas through the store. Decisions are in plan.ts; this file only orders the effects.
+import { ColonyError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { BlockReader } from '../snapshot/index.js';
+import type { Score } from '../store/index.js';
+import { markLive, type HeldSet, type MarkProgress } from './mark.js';
+import { planCollection, type ArenaLive, type ArenaUsage, type PlannedRewrite } from './plan.js';
+
+/** A collection in progress: blocks a put finds already stored while it runs are live (dedup hits). */
+export interface CollectionHandle { touched(score: Score): boolean; end(): void }
+
+export interface CompactResult { movedBlocks: number; movedBytes: number; droppedBlocks: number; droppedBytes: number; freedBytes: number }
+
+/** What the runner needs of the store (BlockStore has it). */
+export interface CollectableStore extends BlockReader {
+  arenaUsage(): Promise<ArenaUsage[]>;
+  indexEntries(): AsyncIterable<{ score: Score; arena: number; bytes: number; type: number }>;
+  beginCollection(): CollectionHandle;
+  compactArena(number: number, isLive: (score: Score) => boolean, options?: { bytesPerSecond?: number; signal?: AbortSignal }): Promise<CompactResult>;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  liveBytes: number;
+  garbageBytes: number;
+  storeBytes: number;
+  rewrite: PlannedRewrite[];
+  remove: number[];
+  bytesToFree: number;
+  bytesToWrite: number;
+  freedBytes: number;
+  writtenBytes: number;
+  seconds: number;
+}
+
+export type GcProgress =
+  | ({ phase: 'mark' } & MarkProgress)
+  | { phase: 'account'; entries: number }
+  | { phase: 'compact'; arena: number; done: number; of: number };
+
+export interface CollectOptions {
+  store: CollectableStore;
+  /** Everything held now: catalog.liveRoots() plus grid.heldRoots(). Called after the collection began. */
+  roots: () => Promise<HeldSet>;
+  log: Log;
+  dryRun?: boolean;
+  /** Bounds the compaction's I/O (copying live blocks), so environments keep the disk. */
+  bytesPerSecond?: number;
+  maxUnusedFraction?: number;
+  minArenaGarbageFraction?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: GcProgress) => void;
+}
+
+/** Stores with a collection running: one at a time per store, in this process. */
+const running = new WeakSet<object>();
+
+/**
+ * One collection. A second one on the same store while this runs is refused with
+ * COLONY_LOCKED (a dry run too: its plan would race the real run's deletions).
+ */
+export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
+  const { store, log } = opts;
+  if (running.has(store)) throw new ColonyError('COLONY_LOCKED', 'a garbage collection is already running on this store; wait for it to end');
+  running.add(store);
+  const started = performance.now();
+  // First: from here on a put that finds its block stored marks it live, so a save that
+  // reuses a block the roots below do not reach yet cannot lose it.
+  const collection = store.beginCollection();
+  try {
+    await Promise.resolve();
+    const held = await opts.roots();
+    opts.signal?.throwIfAborted();
+    const marked = await markLive(store, held, { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ phase: 'mark', ...p }) });
+    if (marked.missing > 0) {
+      log.warn({ missing: marked.missing, incompleteRoots: marked.incompleteRoots.length }, 'gc: some held trees are not all here (still replicating); what is here of them is kept');
+    }
+    const isLive = (s: Score) => marked.live.has(s) || collection.touched(s);
+    const arenas = await liveByArena(store, isLive, opts);
+    const plan = planCollection(arenas, { maxUnusedFraction: opts.maxUnusedFraction, minArenaGarbageFraction: opts.minArenaGarbageFraction });
+    log.info({
+      dryRun: !!opts.dryRun, live: marked.live.size, liveBytes: plan.liveBytes, garbageBytes: plan.garbageBytes,
+      rewrite: plan.rewrite.map((r) => r.arena), remove: plan.remove, bytesToFree: plan.bytesToFree, bytesToWrite: plan.bytesToWrite,
+    }, 'gc: plan');
+    let freedBytes = 0;
+    let writtenBytes = 0;
+    if (!opts.dryRun) {
+      const order = [...plan.remove, ...plan.rewrite.map((r) => r.arena)];
+      for (const [i, arena] of order.entries()) {
+        opts.signal?.throwIfAborted();
+        opts.onProgress?.({ phase: 'compact', arena, done: i, of: order.length });
+        const r = await store.compactArena(arena, isLive, { bytesPerSecond: opts.bytesPerSecond, signal: opts.signal });
+        freedBytes += r.freedBytes;
+        writtenBytes += r.movedBytes;
+        log.info({ arena, ...r }, 'gc: arena compacted');
+      }
+    }
+    const report: GcReport = {
+      dryRun: !!opts.dryRun, liveBytes: plan.liveBytes, garbageBytes: plan.garbageBytes, storeBytes: plan.storeBytes,
+      rewrite: plan.rewrite, remove: plan.remove, bytesToFree: plan.bytesToFree, bytesToWrite: plan.bytesToWrite,
+      freedBytes, writtenBytes, seconds: (performance.now() - started) / 1000,
+    };
+    log.info({ freedBytes, writtenBytes, seconds: report.seconds }, 'gc: done');
+    return report;
+  } finally {
+    collection.end();
+    running.delete(store);
+  }
+}
+
+/** Every arena's usage with the live blocks and bytes in it, from one pass over the index. */
+async function liveByArena(store: CollectableStore, isLive: (s: Score) => boolean, opts: CollectOptions): Promise<ArenaLive[]> {
+  const usage = await store.arenaUsage();
+  const live = new Map<number, { liveBlocks: number; liveBytes: number }>(usage.map((a) => [a.number, { liveBlocks: 0, liveBytes: 0 }]));
+  let entries = 0;
+  for await (const e of store.indexEntries()) {
+    if (++entries % 65536 === 0) { opts.signal?.throwIfAborted(); opts.onProgress?.({ phase: 'account', entries }); }
+    if (!isLive(e.score)) continue;
+    const a = live.get(e.arena);
+    if (a) { a.liveBlocks++; a.liveBytes += e.bytes; }
+  }
+  return usage.map((a) => ({ ...a, ...live.get(a.number)! }));
+}

@@ -1,0 +1,63 @@
+// Usage: the bytes each user's names and environments hold. A block counts once per user
+// however many of their trees share it, and for every user who holds it: two users who
+// saved the same Debian each carry its full size. The sum over users can therefore pass
+// the store's size; the note in every report says so.
+import type { Score } from '../store/index.js';
+import type { CollectableStore } from './collect.js';
+import { markLive } from './mark.js';
+
+export interface UserBytes { user: string; bytes: number }
+
+/**
+ * Marks each user's roots in turn and sums the index's bytes for the blocks marked. One
+ * user at a time, so memory is one user's live set (see README), at the cost of one pass
+ * over the index per user.
+ */
+export async function usageByUser(opts: {
+  store: Pick<CollectableStore, 'getBlock' | 'indexEntries'>;
+  rootsByUser: Map<string, Score[]>;
+  signal?: AbortSignal;
+}): Promise<UserBytes[]> {
+  const out: UserBytes[] = [];
+  for (const [user, roots] of [...opts.rootsByUser].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (roots.length === 0) { out.push({ user, bytes: 0 }); continue; }
+    const { live } = await markLive(opts.store, { roots, scores: [] }, { signal: opts.signal });
+    let bytes = 0;
+    for await (const e of opts.store.indexEntries()) if (live.has(e.score)) bytes += e.bytes;
+    out.push({ user, bytes });
+  }
+  return out;
+}
+
+export interface UserUsage { user: string; bytes: number; names: number; environments: number; quotaBytes?: number }
+
+export interface UsageReport { users: UserUsage[]; storeBytes: number; note: string }
+
+export const USAGE_NOTE = 'a block shared by several of your names counts once; a block several users hold counts for each of them, so the users together may hold more than the store';
+
+/** The report `usage` prints, pure: bytes per user with their counts and quota. */
+export function usageReport(input: {
+  usage: UserBytes[];
+  names: ReadonlyMap<string, number>;
+  environments: ReadonlyMap<string, number>;
+  quotas?: ReadonlyMap<string, number>;
+  storeBytes: number;
+}): UsageReport {
+  const users = new Set([...input.usage.map((u) => u.user), ...input.names.keys(), ...input.environments.keys()]);
+  const bytesOf = new Map(input.usage.map((u) => [u.user, u.bytes]));
+  return {
+    users: [...users].sort().map((user) => {
+      const row: UserUsage = { user, bytes: bytesOf.get(user) ?? 0, names: input.names.get(user) ?? 0, environments: input.environments.get(user) ?? 0 };
+      const quota = input.quotas?.get(user);
+      if (quota !== undefined) row.quotaBytes = quota;
+      return row;
+    }),
+    storeBytes: input.storeBytes,
+    note: USAGE_NOTE,
+  };
+}
+
+/** What one asker may see: an admin every user, anyone else their own row. */
+export function usageFor(report: UsageReport, asker: string, admin: boolean): UsageReport {
+  return admin ? report : { ...report, users: report.users.filter((u) => u.user === asker) };
+}
