@@ -3,7 +3,7 @@
 import { read as readFd } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromSystemError, internal } from '../errors.js';
+import { ColonyError, fromSystemError, internal } from '../errors.js';
 import { ARENA_HEADER_BYTES, decodeArenaHeader, encodeArenaHeader } from './record.js';
 
 const NAME = /^arena-(\d{6})\.dat$/;
@@ -15,7 +15,15 @@ export async function listArenas(dir: string): Promise<number[]> {
   return names.flatMap((n) => { const m = NAME.exec(n); return m ? [Number(m[1])] : []; }).sort((a, b) => a - b);
 }
 
+/** Thrown by an arena that compaction removed; the store retries from the index. */
+export const arenaGone = (number: number) => new ColonyError('COLONY_NOT_FOUND', `arena ${number} was removed by compaction`);
+
 export class Arena {
+  /** Reads in flight: a retired arena closes its file only once they are done. */
+  private reads = 0;
+  private retired = false;
+  private closing: Promise<void> | undefined;
+
   private constructor(
     readonly number: number,
     readonly path: string,
@@ -58,7 +66,21 @@ export class Arena {
 
   /** The file's length on disk, which may exceed `size` after a torn write. */
   async fileSize(): Promise<number> {
+    if (this.retired) throw arenaGone(this.number);
     return (await this.file.stat()).size;
+  }
+
+  /** Whether compaction removed this arena: reads fail, and callers look again in the index. */
+  get removed(): boolean { return this.retired; }
+
+  /**
+   * Takes the arena out of service after its file was unlinked: reads already in flight
+   * finish (the open descriptor keeps the bytes), later ones throw `arenaGone`, and the
+   * descriptor is closed when the last read is done, so it is never reused under a read.
+   */
+  retire(): void {
+    this.retired = true;
+    if (this.reads === 0) void this.close();
   }
 
   /**
@@ -66,16 +88,22 @@ export class Arena {
    * here, FileHandle.read costs about three times as much per 64 KiB block.
    */
   async read(offset: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const n = await new Promise<number>((resolve, reject) => {
-        readFd(this.file.fd, buf, done, length - done, offset + done, (err, bytesRead) => (err ? reject(fromSystemError(err, `reading ${this.path} at ${offset}`)) : resolve(bytesRead)));
-      });
-      if (n === 0) break;
-      done += n;
+    if (this.retired) throw arenaGone(this.number);
+    this.reads++;
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const n = await new Promise<number>((resolve, reject) => {
+          readFd(this.file.fd, buf, done, length - done, offset + done, (err, bytesRead) => (err ? reject(fromSystemError(err, `reading ${this.path} at ${offset}`)) : resolve(bytesRead)));
+        });
+        if (n === 0) break;
+        done += n;
+      }
+      return done === length ? buf : buf.subarray(0, done);
+    } finally {
+      if (--this.reads === 0 && this.retired) void this.close();
     }
-    return done === length ? buf : buf.subarray(0, done);
   }
 
   /** Writes `chunks` at the end of the log and advances `size` only if all of it landed. */
@@ -105,6 +133,7 @@ export class Arena {
   }
 
   async close(): Promise<void> {
-    await this.file.close().catch(() => {});
+    this.closing ??= this.file.close().catch(() => {});
+    await this.closing;
   }
 }

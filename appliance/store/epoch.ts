@@ -1,7 +1,9 @@
 // The store's epoch id: names one log, so a replication cursor (epoch, log position) from
 // another log is never taken for a position in this one. It is kept in `epoch` beside the
-// arenas with the first arena's number and creation time, so a store whose arenas were
-// replaced (restored, recreated) gets a new epoch even when the old file was left behind.
+// arenas with one arena's number and creation time (the first, when written), so a store
+// whose arenas were replaced (restored, recreated) gets a new epoch even when the old file
+// was left behind. Compaction deletes arenas: before it deletes the one the file names, it
+// names the next one (`recordEpochArena`), so the log keeps its epoch.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,8 +14,19 @@ import type { Log } from '../log.js';
 export const EPOCH_FILE = 'epoch';
 const EPOCH_TEXT = /^[0-9a-f]{32}$/;
 
-/** Which log the epoch belongs to: its first arena. Arenas are never deleted, so this never changes for one log. */
+/** One arena of the log the epoch belongs to: its number and creation time (ms), unique to that file. */
 export interface LogIdentity { firstArena: number; created: number }
+
+/** The epoch and the arena its file names, which compaction must move before deleting that arena. */
+export interface Epoch { epoch: string; names: LogIdentity }
+
+/**
+ * Whether the file's arena is one of this log's: an arena with its number and creation
+ * time exists. The first arena, normally; a later one when compaction had named its
+ * successor and stopped before deleting the first.
+ */
+export const sameLog = (stored: LogIdentity, arenas: readonly LogIdentity[]) =>
+  arenas.some((a) => a.firstArena === stored.firstArena && a.created === stored.created);
 
 interface EpochFile extends LogIdentity { epoch: string }
 
@@ -40,15 +53,23 @@ async function readEpochFile(path: string): Promise<EpochFile | undefined> {
  * the store is used. A shortened log will reuse positions a peer may already hold as its
  * cursor, so it is a new log as far as cursors go.
  */
-export async function loadEpoch(dir: string, log: LogIdentity, shortened: boolean, logger: Log): Promise<string> {
+export async function loadEpoch(dir: string, arenas: readonly LogIdentity[], shortened: boolean, logger: Log): Promise<Epoch> {
   const path = join(dir, EPOCH_FILE);
   const stored = await readEpochFile(path);
-  const same = stored !== undefined && stored.firstArena === log.firstArena && stored.created === log.created;
-  if (same && !shortened) return stored.epoch;
+  if (stored !== undefined && sameLog(stored, arenas) && !shortened) {
+    return { epoch: stored.epoch, names: { firstArena: stored.firstArena, created: stored.created } };
+  }
   const epoch = randomBytes(16).toString('hex');
-  const content = JSON.stringify({ epoch, firstArena: log.firstArena, created: log.created }) + '\n';
-  await writeFileDurably(path, content, 0o600).catch((err) => { throw fromSystemError(err, `writing ${path}`); });
+  const first = arenas.reduce((a, b) => (b.firstArena < a.firstArena ? b : a));
+  await recordEpochArena(dir, { epoch, names: first });
   if (stored === undefined) logger.info({ epoch }, 'the store has a new epoch id');
   else logger.warn({ old: stored.epoch, epoch, reason: shortened ? 'the log lost durable records' : 'the arenas were replaced' }, 'the store has a new epoch id; peers will rescan it');
-  return epoch;
+  return { epoch, names: first };
+}
+
+/** Writes the epoch file durably, naming `names` (an arena that exists and will outlive the write). */
+export async function recordEpochArena(dir: string, e: Epoch): Promise<void> {
+  const path = join(dir, EPOCH_FILE);
+  const content = JSON.stringify({ epoch: e.epoch, firstArena: e.names.firstArena, created: e.names.created }) + '\n';
+  await writeFileDurably(path, content, 0o600).catch((err) => { throw fromSystemError(err, `writing ${path}`); });
 }

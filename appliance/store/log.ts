@@ -3,9 +3,11 @@
 // receiver verifies every block it fetches), and the walk starts where it is asked to, so
 // a position near the head costs what lies between it and the head, not the whole log.
 import { corruptData, invalid } from '../errors.js';
+import type { Log } from '../log.js';
 import type { Arena } from './arena.js';
 import { ARENA_HEADER_BYTES, arenaOf, decodeRecordHeader, logPosition, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, type Location } from './record.js';
-import type { Score } from './score.js';
+import { formatScore, type Score } from './score.js';
+import { scanArena } from './scan.js';
 
 /** One index entry of the log: the record at `pos`, which ends at `end` (where the next one starts). */
 export interface LogEntry { pos: number; end: number; score: Score; type: number; size: number }
@@ -41,20 +43,32 @@ export async function readLog(view: LogView, from: number, limit = LOG_PAGE_DEFA
   if (from === head) return { entries, next: head, head };
   const headArena = arenaOf(head);
   const bound = (a: Arena) => (a.number === headArena ? offsetOf(head) : a.size);
+  // Compaction deletes arenas: a position inside a deleted one continues at the next arena
+  // (its live blocks were copied past the head, so the reader meets them again there).
+  const numbers = [...view.arenas.keys()].filter((n) => n >= arenaOf(from) && n <= headArena).sort((a, b) => a - b);
   const first = view.arenas.get(arenaOf(from));
-  if (!first) throw invalid(`log position ${from} names arena ${arenaOf(from)}, which this store does not have`);
-  const start = await checkBoundary(view, first, offsetOf(from), bound(first));
+  let start = ARENA_HEADER_BYTES;
+  try {
+    if (first) start = await checkBoundary(view, first, offsetOf(from), bound(first));
+  } catch (err) {
+    if (!first?.removed) throw err;
+  }
 
-  const numbers = [...view.arenas.keys()].filter((n) => n >= first.number && n <= headArena).sort((a, b) => a - b);
   for (const n of numbers) {
-    const arena = view.arenas.get(n)!;
+    const arena = view.arenas.get(n);
+    if (!arena) continue;
     const end = bound(arena);
-    let offset = n === first.number ? start : ARENA_HEADER_BYTES;
+    let offset = n === first?.number ? start : ARENA_HEADER_BYTES;
     let window: Buffer = Buffer.alloc(0);
     let windowStart = offset;
     while (offset < end) {
       if (offset + RECORD_HEADER_BYTES > windowStart + window.length) {
-        window = await arena.read(offset, Math.min(WINDOW, end - offset));
+        try {
+          window = await arena.read(offset, Math.min(WINDOW, end - offset));
+        } catch (err) {
+          if (arena.removed) break; // deleted under the walk: its blocks now lie past the head
+          throw err;
+        }
         windowStart = offset;
       }
       const header = decodeRecordHeader(window, offset - windowStart, view.maxBlockBytes);
@@ -103,4 +117,39 @@ async function checkBoundary(view: LogView, arena: Arena, offset: number, end: n
   }
   if (view.locate(header.score)?.pos === pos) return offset;
   throw notStart();
+}
+
+export interface IterateView {
+  arenas: ReadonlyMap<number, Arena>;
+  /** The durable head when the walk began: nothing at or past it is yielded. */
+  end: number;
+  hash: (b: Uint8Array) => Buffer;
+  maxBlockBytes: number;
+  log: Log;
+}
+
+/** Durable blocks in log order from `from`; an arena compaction deletes during the walk is skipped. */
+export async function* iterateLog(view: IterateView, from: number): AsyncGenerator<{ pos: number; score: Score; type: number; data: Buffer }> {
+  const { end } = view;
+  for (const arena of [...view.arenas.values()].sort((a, b) => a.number - b.number)) {
+    if (arena.number < arenaOf(from) || logPosition(arena.number, 0) >= end) continue;
+    const start = arena.number === arenaOf(from) ? offsetOf(from) : 0;
+    const scan = scanArena(arena, view.hash, view.maxBlockBytes, Math.max(start, ARENA_HEADER_BYTES));
+    for (;;) {
+      let step;
+      try {
+        step = await scan.next();
+      } catch (err) {
+        if (arena.removed) break;
+        throw err;
+      }
+      if (step.done) break;
+      const rec = step.value;
+      const pos = logPosition(arena.number, rec.offset);
+      if (pos >= end) break;
+      if (rec.type === SEAL_TYPE) continue;
+      if (!rec.intact) { view.log.error({ pos, score: formatScore(rec.score) }, 'skipping a corrupt block while iterating the log'); continue; }
+      yield { pos, score: rec.score, type: rec.type, data: Buffer.from(rec.data) };
+    }
+  }
 }

@@ -5,15 +5,17 @@ import { closed, corruptBlock, ColonyError, fromSystemError, invalid, notFound, 
 import { ensureDir, syncDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { Arena, listArenas } from './arena.js';
+import { arenaUsage, Collections, indexEntries, type ArenaUsage, type Collection, type IndexEntry, type IndexView } from './collect.js';
+import { compactArena, type CompactHost, type CompactOptions, type CompactResult } from './compact.js';
 import { BlockCache } from './cache.js';
 import { loadHash, type HashBackend } from './hash.js';
-import { loadEpoch } from './epoch.js';
+import { loadEpoch, type Epoch } from './epoch.js';
 import { BlockIndex, type IndexMeta } from './index-db.js';
 import { ARENA_HEADER_BYTES, arenaOf, logPosition, MAX_BLOCK_TYPE, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, encodeRecordHeader, type Location } from './record.js';
-import { readLog, type LogPage } from './log.js';
+import { iterateLog, readLog, type LogPage } from './log.js';
 import { recover } from './recover.js';
 import { formatScore, SCORE_BYTES, type Score } from './score.js';
-import { scanArena } from './scan.js';
+import { DiskReserve, type ReserveStats } from './reserve.js';
 import { verifyStore, type VerifyProgress, type VerifyReport } from './verify.js';
 
 const MiB = 1 << 20;
@@ -24,9 +26,12 @@ export const STORE_DEFAULTS = {
   /** Unsynced data past this is synced on its own, bounding memory and recovery time. */
   autoSyncBytes: 256 * MiB,
   writeBufferBytes: 4 * MiB,
+  /** Free space on the store's filesystem that new blocks never use (0: no reserve). */
+  reserveBytes: 0,
 };
 
 export interface StoreOptions extends Partial<typeof STORE_DEFAULTS> { log?: Log }
+export type { ArenaUsage, Collection, CompactOptions, CompactResult, IndexEntry, ReserveStats };
 
 export interface StoredBlock { pos: number; score: Score; type: number; data: Buffer }
 
@@ -36,21 +41,33 @@ export interface StoreStats {
   logPosition: number; durablePosition: number; unsyncedBlocks: number;
   cache: { bytes: number; capacity: number; blocks: number; hits: number; misses: number };
   hash: HashBackend;
+  reserve: ReserveStats;
 }
 
 /** What a sync that moved the durable head tells `onAppend` listeners: the head before and after. */
 export interface AppendEvent { from: number; head: number }
 export type AppendListener = (event: AppendEvent) => void;
 
-/** A put waiting for the next sync; `data` is kept until its bytes reach the file. */
-interface Pending { score: Score; loc: Location; data: Buffer | undefined }
+/**
+ * A put waiting for the next sync; `data` is kept until its bytes reach the file. A `moved`
+ * one is compaction's copy of a block the index already counts.
+ */
+interface Pending { score: Score; loc: Location; data: Buffer | undefined; moved: boolean }
 
 export class BlockStore {
   private readonly pending = new Map<string, Pending>();
   private writeBuffer: Buffer;
   private buffered = 0;
   private pendingBytes = 0;
+  /** Blocks compaction dropped since the last sync: absent now, deleted from the index at the next sync. */
+  private readonly dropped = new Map<string, { score: Score; length: number }>();
+  /** What the pending puts add to the index's counts (moves add nothing). */
+  private added = { blocks: 0, bytes: 0 };
+  private readonly collections = new Collections();
+  private readonly reserve: DiskReserve;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Compactions and verify run one at a time: each needs the arena set to hold still. */
+  private maintenance: Promise<unknown> = Promise.resolve();
   private lostWrites: ColonyError | undefined;
   /** A write failed for lack of room and none has succeeded since: its repeats log at debug. */
   private diskFull = false;
@@ -69,12 +86,15 @@ export class BlockStore {
     private meta: IndexMeta,
     private readonly hash: (b: Uint8Array) => Buffer,
     readonly hashBackend: HashBackend,
-    /** Names this log (32 hex digits); replication cursors are (epoch, log position). See epoch.ts. */
-    readonly epoch: string,
+    private readonly epochState: Epoch,
   ) {
     this.cache = new BlockCache(opts.cacheBytes);
     this.writeBuffer = Buffer.allocUnsafe(opts.writeBufferBytes);
+    this.reserve = new DiskReserve(opts.reserveBytes, dir);
   }
+
+  /** Names this log (32 hex digits); replication cursors are (epoch, log position). See epoch.ts. */
+  get epoch(): string { return this.epochState.epoch; }
 
   /** Opens (or creates) the store in `dir`, repairing whatever a crash left behind. */
   static async open(dir: string, options: StoreOptions = {}): Promise<BlockStore> {
@@ -97,8 +117,8 @@ export class BlockStore {
         got.arenas.set(next, active);
         await syncDir(arenaDir);
       }
-      const firstArena = [...got.arenas.values()].reduce((a, b) => (b.number < a.number ? b : a));
-      const epoch = await loadEpoch(dir, { firstArena: firstArena.number, created: firstArena.created }, got.shortened, log);
+      const identities = [...got.arenas.values()].map((a) => ({ firstArena: a.number, created: a.created }));
+      const epoch = await loadEpoch(dir, identities, got.shortened, log);
       return new BlockStore(dir, opts, log, index, got.arenas, active, got.meta, hash, name, epoch);
     } catch (err) {
       await index.close();
@@ -139,10 +159,11 @@ export class BlockStore {
   }
 
   private async putHashed(type: number, data: Uint8Array, score: Score): Promise<Score> {
-    if (this.known(score)) return score;
+    if (this.dedup(score)) return score;
     return this.exclusive(async () => {
-      if (this.known(score)) return score;
-      await this.append(type, data, score);
+      if (this.dedup(score)) return score;
+      await this.reserve.check();
+      await this.append(type, data, score, false);
       if (this.pendingBytes >= this.opts.autoSyncBytes) await this.syncLocked();
       return score;
     });
@@ -158,13 +179,20 @@ export class BlockStore {
     const key = score.toString('hex');
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const pending = this.pending.get(key);
-    if (pending?.data) return { type: pending.loc.type, data: Buffer.from(pending.data) };
-    const loc = pending?.loc ?? this.index.get(score);
-    if (!loc) throw notFound(`block ${formatScore(score)}`);
-    const block = { type: loc.type, data: await this.readAt(score, loc) };
-    this.cache.set(key, block);
-    return block;
+    // A compaction may delete the arena under a read: the index then names the new place.
+    for (let attempt = 0; ; attempt++) {
+      const pending = this.pending.get(key);
+      if (pending?.data) return { type: pending.loc.type, data: Buffer.from(pending.data) };
+      const loc = pending?.loc ?? (this.dropped.has(key) ? undefined : this.index.get(score));
+      if (!loc) throw notFound(`block ${formatScore(score)}`);
+      try {
+        const block = { type: loc.type, data: await this.readAt(score, loc) };
+        this.cache.set(key, block);
+        return block;
+      } catch (err) {
+        if (attempt >= 3 || this.arenas.get(arenaOf(loc.pos))?.removed === false) throw err;
+      }
+    }
   }
 
   async has(score: Score): Promise<boolean> {
@@ -178,7 +206,7 @@ export class BlockStore {
     const out = scores.map((s) => this.pending.has(s.toString('hex')));
     const ask = scores.flatMap((s, i) => (out[i] ? [] : [i]));
     const locs = await this.index.getMany(ask.map((i) => scores[i]!));
-    ask.forEach((i, j) => { out[i] = locs[j] !== undefined; });
+    ask.forEach((i, j) => { out[i] = locs[j] !== undefined && !this.dropped.has(scores[i]!.toString('hex')); });
     return out;
   }
 
@@ -189,20 +217,9 @@ export class BlockStore {
   }
 
   /** Durable blocks in log order, from log position `from`. Replication cursors are log positions. */
-  async *iterate(from = 0): AsyncGenerator<StoredBlock> {
+  iterate(from = 0): AsyncGenerator<StoredBlock> {
     this.checkOpen();
-    const end = this.meta.checkpoint;
-    for (const arena of [...this.arenas.values()]) {
-      if (arena.number < arenaOf(from) || logPosition(arena.number, 0) >= end) continue;
-      const start = arena.number === arenaOf(from) ? offsetOf(from) : 0;
-      for await (const rec of scanArena(arena, this.hash, this.opts.maxBlockBytes, Math.max(start, ARENA_HEADER_BYTES))) {
-        const pos = logPosition(arena.number, rec.offset);
-        if (pos >= end) break;
-        if (rec.type === SEAL_TYPE) continue;
-        if (!rec.intact) { this.log.error({ pos, score: formatScore(rec.score) }, 'skipping a corrupt block while iterating the log'); continue; }
-        yield { pos, score: rec.score, type: rec.type, data: Buffer.from(rec.data) };
-      }
-    }
+    return iterateLog({ arenas: this.arenas, end: this.meta.checkpoint, hash: this.hash, maxBlockBytes: this.opts.maxBlockBytes, log: this.log }, from);
   }
 
   /**
@@ -241,16 +258,51 @@ export class BlockStore {
   /** A full scan: every record against its score, every index entry against its record. */
   async verify(progress?: (p: VerifyProgress) => void): Promise<VerifyReport> {
     this.checkOpen();
-    await this.sync();
-    return verifyStore({ arenas: [...this.arenas.values()], index: this.index, hash: this.hash, maxBlockBytes: this.opts.maxBlockBytes, progress });
+    return this.maintain(async () => {
+      await this.sync();
+      return verifyStore({ arenas: [...this.arenas.values()], index: this.index, hash: this.hash, maxBlockBytes: this.opts.maxBlockBytes, progress });
+    });
+  }
+
+  // ---- garbage collection's primitives; see compact.ts and collect.ts ----
+
+  /** Every arena by number, with the records the index places in it. */
+  async arenaUsage(): Promise<ArenaUsage[]> {
+    this.checkOpen();
+    return arenaUsage(this.indexView());
+  }
+
+  /** One pass over the index (with unsynced puts and drops applied): score, arena, record bytes, type. */
+  indexEntries(): AsyncIterable<IndexEntry> {
+    this.checkOpen();
+    return indexEntries(this.indexView());
+  }
+
+  /**
+   * Starts remembering dedup hits (puts of blocks already stored) and the log position, so
+   * compaction keeps what was referenced or written after marking began. Call `end()` after
+   * the collection's compactions.
+   */
+  beginCollection(): Collection {
+    this.checkOpen();
+    return this.collections.begin(logPosition(this.active.number, this.active.size + this.buffered));
+  }
+
+  /**
+   * Empties sealed arena `number` into the active arena, keeping blocks `isLive` accepts or
+   * an open collection keeps, and deletes its file. Runs alongside puts and gets; see README.
+   */
+  async compactArena(number: number, isLive: (score: Score) => boolean, options: CompactOptions = {}): Promise<CompactResult> {
+    this.checkOpen();
+    return this.maintain(() => compactArena(this.compactHost(), number, isLive, options));
   }
 
   async stats(): Promise<StoreStats> {
     this.checkOpen();
     const arenas = [...this.arenas.values()];
     return {
-      blocks: this.meta.blocks + this.pending.size,
-      bytes: this.meta.bytes + this.pendingBytes,
+      blocks: this.meta.blocks + this.added.blocks - this.dropped.size,
+      bytes: this.meta.bytes + this.added.bytes - [...this.dropped.values()].reduce((n, d) => n + d.length, 0),
       diskBytes: arenas.reduce((n, a) => n + a.size, 0) + this.buffered,
       arenas: arenas.length,
       sealedArenas: arenas.length - 1,
@@ -261,6 +313,7 @@ export class BlockStore {
       unsyncedBlocks: this.pending.size,
       cache: { bytes: this.cache.bytes, capacity: this.cache.capacityBytes, blocks: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
       hash: this.hashBackend,
+      reserve: await this.reserve.stats(),
     };
   }
 
@@ -280,7 +333,49 @@ export class BlockStore {
   // ---- the write path; everything below runs inside `exclusive` ----
 
   private known(score: Score): boolean {
-    return this.pending.has(score.toString('hex')) || this.index.get(score) !== undefined;
+    const key = score.toString('hex');
+    return this.pending.has(key) || (!this.dropped.has(key) && this.index.get(score) !== undefined);
+  }
+
+  /** `known`, noting a hit for open collections: the caller now holds a reference to the block. */
+  private dedup(score: Score): boolean {
+    if (!this.known(score)) return false;
+    this.collections.hit(score.toString('hex'));
+    return true;
+  }
+
+  private maintain<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(fn, fn);
+    this.maintenance = run.catch(() => {});
+    return run;
+  }
+
+  private indexView(): IndexView {
+    const store = this;
+    return {
+      arenas: this.arenas,
+      get activeNumber() { return store.active.number; },
+      index: this.index,
+      shadowed: (key) => this.pending.has(key) || this.dropped.has(key),
+      pending: () => [...this.pending.values()],
+    };
+  }
+
+  private compactHost(): CompactHost {
+    return {
+      dir: this.dir, arenas: this.arenas, index: this.index, hash: this.hash, maxBlockBytes: this.opts.maxBlockBytes, log: this.log, epoch: this.epochState,
+      activeNumber: () => this.active.number,
+      checkOpen: () => this.checkOpen(),
+      exclusive: (fn) => this.exclusive(fn),
+      settled: (score) => { const key = score.toString('hex'); return this.pending.has(key) || this.dropped.has(key) ? undefined : this.index.get(score); },
+      keeps: (score, pos) => this.collections.keeps(score.toString('hex'), pos),
+      move: async (type, data, score) => {
+        await this.append(type, data, score, true);
+        if (this.pendingBytes >= this.opts.autoSyncBytes) await this.syncLocked();
+      },
+      drop: (score, length) => { const key = score.toString('hex'); this.dropped.set(key, { score, length }); this.cache.delete(key); },
+      syncLocked: () => this.syncLocked(),
+    };
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -289,7 +384,7 @@ export class BlockStore {
     return run;
   }
 
-  private async append(type: number, data: Uint8Array, score: Score): Promise<void> {
+  private async append(type: number, data: Uint8Array, score: Score, moved: boolean): Promise<void> {
     const total = RECORD_HEADER_BYTES + data.length;
     if (this.active.size + this.buffered + total + RECORD_HEADER_BYTES + 256 > this.opts.arenaBytes) await this.rollArena();
     if (this.buffered + total > this.writeBuffer.length) await this.flush();
@@ -299,8 +394,10 @@ export class BlockStore {
     this.buffered += total;
     const loc = { pos: logPosition(this.active.number, this.active.size + at), length: data.length, type };
     const copy = this.writeBuffer.subarray(at + RECORD_HEADER_BYTES, at + total);
-    this.pending.set(score.toString('hex'), { score, loc, data: copy });
+    this.pending.set(score.toString('hex'), { score, loc, data: copy, moved });
     this.pendingBytes += data.length;
+    if (!moved) { this.added.blocks++; this.added.bytes += data.length; }
+    this.reserve.wrote(total);
   }
 
   /** Writes the buffer to the active arena. On failure the tail is cut back and the lost puts are forgotten. */
@@ -321,6 +418,7 @@ export class BlockStore {
         if (p.loc.pos < start) continue;
         this.pending.delete(key);
         this.pendingBytes -= p.loc.length;
+        if (!p.moved) { this.added.blocks--; this.added.bytes -= p.loc.length; }
       }
       this.lostWrites = fromSystemError(err, 'writing blocks');
       this.logWriteFailure(this.lostWrites);
@@ -351,16 +449,21 @@ export class BlockStore {
     await this.active.sync();
     if (this.newArenas) { await syncDir(join(this.dir, 'arenas')); this.newArenas = false; }
     const entries = [...this.pending.values()];
+    const drops = [...this.dropped.entries()];
     const meta = {
       checkpoint: logPosition(this.active.number, this.active.size),
-      blocks: this.meta.blocks + entries.length,
-      bytes: this.meta.bytes + this.pendingBytes,
+      blocks: this.meta.blocks + this.added.blocks - drops.length,
+      bytes: this.meta.bytes + this.added.bytes - drops.reduce((n, [, d]) => n + d.length, 0),
     };
-    await this.index.commit(entries.map((p) => [p.score, p.loc]), [], meta, true);
+    // A dropped block put again is in `entries`: its put must not be followed by a delete.
+    const dels = drops.flatMap(([key, d]) => (this.pending.has(key) ? [] : [d.score]));
+    await this.index.commit(entries.map((p) => [p.score, p.loc]), dels, meta, true);
     const from = this.meta.checkpoint;
     this.meta = meta;
     this.pending.clear();
     this.pendingBytes = 0;
+    this.added = { blocks: 0, bytes: 0 };
+    for (const [key] of drops) this.dropped.delete(key);
     if (meta.checkpoint > from) this.notifyAppend({ from, head: meta.checkpoint });
     if (this.lostWrites) {
       const err = this.lostWrites;
