@@ -23,6 +23,7 @@ const layoutVar = (name: string) => {
 const partuuid = (n: number) => `${layoutVar('MBR_SIGNATURE')}-${String(n).padStart(2, '0')}`;
 const rootPartuuid = (slot: SlotName) => partuuid(slot === 'A' ? 2 : 3);
 const mounted: string[] = [];
+const booted = (cmdline: string) => bootedFrom(cmdline, { A: rootPartuuid('A'), B: rootPartuuid('B') });
 
 function mountAt(dev: string, dir: string, opts: string): string {
   mkdirSync(dir, { recursive: true });
@@ -46,7 +47,7 @@ function state(boot: string): BootState {
     config: read(join(boot, 'config.txt')) ?? '',
     tryboot: read(join(boot, 'tryboot.txt')),
     flag: flagFrom(cell),
-    booted: bootedFrom(read(env.COLONY_UPDATE_CMDLINE ?? '/proc/cmdline') ?? ''),
+    booted: booted(read(env.COLONY_UPDATE_CMDLINE ?? '/proc/cmdline') ?? ''),
   };
 }
 
@@ -106,7 +107,7 @@ function slotArg(v: string | undefined): SlotName {
 export function main(argv: string[]): number {
   const [verb, a1, a2] = argv;
   try {
-    if (verb === 'get-current') { process.stdout.write(`${bootedFrom(read(env.COLONY_UPDATE_CMDLINE ?? '/proc/cmdline') ?? '')}\n`); return 0; }
+    if (verb === 'get-current') { process.stdout.write(`${booted(read(env.COLONY_UPDATE_CMDLINE ?? '/proc/cmdline') ?? '')}\n`); return 0; }
     if (verb === 'check') { const why = unsupported(); if (why) { process.stderr.write(`${why}\n`); return 1; } return 0; }
     const boot = bootDir();
     const st = state(boot);

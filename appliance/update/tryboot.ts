@@ -123,10 +123,16 @@ export function planSetState(st: BootState, slot: SlotName, good: boolean): Plan
   throw new ColonyError('COLONY_INVALID', `slot ${slot} is neither committed nor on a trial boot: it cannot be marked good`);
 }
 
-/** get-current: the booted slot, from rauc.slot= on the kernel command line (pure). */
-export function bootedFrom(cmdline: string): SlotName | '' {
+/**
+ * get-current: the booted slot, from rauc.slot= on the kernel command line, else from its
+ * root=PARTUUID= (QEMU's virt machine boots the image's kernel with its own line) (pure).
+ */
+export function bootedFrom(cmdline: string, roots?: Record<SlotName, string>): SlotName | '' {
   const m = /\brauc\.slot=([AB])\b/.exec(cmdline);
-  return m ? (m[1] as SlotName) : '';
+  if (m) return m[1] as SlotName;
+  const root = /\broot=PARTUUID=(\S+)/i.exec(cmdline)?.[1]?.toLowerCase();
+  if (roots && root) for (const s of ['A', 'B'] as const) if (roots[s].toLowerCase() === root) return s;
+  return '';
 }
 
 /** /proc/device-tree/chosen/bootloader/tryboot: one big-endian 32-bit cell (pure). */

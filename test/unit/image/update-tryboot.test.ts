@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, repoRoot } from '../../helpers/cli.js';
 import { installedText } from '../../../appliance/update/index.js';
-import { cmdlineFor, planGetPrimary, planGetState, planSetPrimary, planSetState, slotOf, tryBootUnsupported, withPrefix, type BootState } from '../../../appliance/update/tryboot.js';
+import { bootedFrom, cmdlineFor, planGetPrimary, planGetState, planSetPrimary, planSetState, slotOf, tryBootUnsupported, withPrefix, type BootState } from '../../../appliance/update/tryboot.js';
 
 const config = 'arm_64bit=1\nenable_uart=1\nupstream_kernel=1\nkernel=vmlinuz\ninitramfs initrd.img\nos_prefix=slot-a/\n';
 const st = (over: Partial<BootState> = {}): BootState => ({ config, tryboot: null, flag: false, booted: 'A', ...over });
@@ -21,6 +21,9 @@ t.test('planner: which slot, and what each verb writes', async (t) => {
   t.equal(withPrefix(config, 'B'), config.replace('slot-a/', 'slot-b/'), 'only os_prefix changes');
   t.equal(cmdlineFor('console=tty1 root=PARTUUID=c01a0b00-02 ro rootwait rauc.slot=A\n', 'B', 'c01a0b00-03'), 'console=tty1 root=PARTUUID=c01a0b00-03 ro rootwait rauc.slot=B\n');
 
+  t.equal(bootedFrom('root=PARTUUID=c01a0b00-02 ro rauc.slot=B'), 'B', 'rauc.slot= first');
+  t.equal(bootedFrom('console=ttyAMA0 root=PARTUUID=C01A0B00-03 ro', { A: 'c01a0b00-02', B: 'c01a0b00-03' }), 'B', 'else the root partition');
+  t.equal(bootedFrom('root=/dev/vda2'), '');
   t.same(planGetPrimary(st()), { out: 'A', write: [], remove: [] }, 'a fresh card: A');
   t.equal(planGetState(st(), 'A').out, 'good');
   t.equal(planGetState(st(), 'B').out, 'bad');
