@@ -120,6 +120,8 @@ export function planSetState(st: BootState, slot: SlotName, good: boolean): Plan
     }
     return plan('', { remove: st.tryboot !== null && !pending ? ['tryboot.txt'] : [] });
   }
+  // Good already: a pending trial is good until its boot says otherwise.
+  if (slot === pending) return plan();
   throw new ColonyError('COLONY_INVALID', `slot ${slot} is neither committed nor on a trial boot: it cannot be marked good`);
 }
 
