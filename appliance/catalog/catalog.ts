@@ -288,6 +288,13 @@ export class Catalog {
     return { record, grantees, ...(reason !== undefined ? { reason } : {}) };
   }
 
+  /** What forgetName would forget and who would lose it, checked as forgetName checks, without writing: to warn first. */
+  checkForget(owner: string, name: string, options: { by: string; reason?: string }): Omit<ForgetResult, 'reason'> {
+    this.check();
+    const { record, grantees } = planForget(this.state, owner, name, options.by, options.reason);
+    return { record, grantees };
+  }
+
   /** Every forgotten name (its earliest tombstone), newest first. */
   forgotten(): ForgottenRecord[] {
     this.check();

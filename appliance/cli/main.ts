@@ -15,8 +15,9 @@ import { consoleCommand } from './console-command.js';
 import { diskCommands } from './disk-commands.js';
 import { hostnameCommand } from './hostname-command.js';
 import { updateCommands } from './update-command.js';
+import { reclaimCommands } from './reclaim-commands.js';
 
-export const commands: Command[] = [...snapshotCommands, ...catalogCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands, ...diskCommands, hostnameCommand, ...updateCommands];
+export const commands: Command[] = [...snapshotCommands, ...catalogCommands, ...reclaimCommands, consoleCommand, statusCommand, serve, configShow, ...storeCommands, ...ninepCommands, ...diskCommands, hostnameCommand, ...updateCommands];
 
 export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };

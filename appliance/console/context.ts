@@ -12,8 +12,9 @@ export type GridVerbs = Pick<Grid, 'spawn' | 'save' | 'invite' | 'boom' | 'statu
   // For `status` notices and `users remove`; fakes may leave them out.
   & Partial<Pick<Grid, 'notices' | 'ownedBy' | 'boomAllOf' | 'pendingScores'>>;
 
-/** What the console asks of the catalog. */
-export type Accounts = Pick<Catalog, 'getUser' | 'checkPassword' | 'setPassword' | 'addKey' | 'listUsers' | 'addUser' | 'removeUser' | 'userForKey'>;
+/** What the console asks of the catalog; `forget` needs the last two (fakes may leave them out). */
+export type Accounts = Pick<Catalog, 'getUser' | 'checkPassword' | 'setPassword' | 'addKey' | 'listUsers' | 'addUser' | 'removeUser' | 'userForKey'>
+  & Partial<Pick<Catalog, 'forgetName' | 'checkForget'>>;
 
 /** Something that answers grid lines without being a Grid (a stand-in, a remote grid). */
 export interface Interpreter {
@@ -85,8 +86,45 @@ export interface NodeInfo {
   snapshots?: SnapshotTransfer;
   /** The board (hw/ through the supervisor), for `node`. */
   board?: () => BoardInfo;
+  /** Garbage collection and usage; absent: `gc` and `usage` are refused (COLONY_UNSUPPORTED). */
+  gc?: GcRunner;
   /** Blinks the LEDs distinctively for SECONDS (0 stops), for `identify`: until when, and on which LEDs. */
   identify?: (seconds: number, by: string) => { until: number; leds: string };
+}
+
+/**
+ * Garbage collection and usage (appliance/gc, wired by the supervisor), for `gc` and
+ * `usage`. Structural, so the console never imports appliance/gc.
+ */
+export interface GcRunner {
+  /** Plans (dryRun) or runs a collection; `by` is the admin who asked. */
+  run(options: { dryRun: boolean; by: string }): Promise<GcReport>;
+  usage(): Promise<UsageReport>;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  liveBytes: number;
+  garbageBytes: number;
+  storeBytes: number;
+  /** Sealed arenas whose live records are copied forward, then deleted. */
+  rewrite: { arena: number; liveBytes: number; garbageBytes: number }[];
+  /** Arenas with nothing live, deleted outright. */
+  remove: number[];
+  bytesToFree: number;
+  bytesToWrite: number;
+  /** What a run did (0 on a dry run). */
+  freedBytes: number;
+  writtenBytes: number;
+  seconds: number;
+}
+
+export interface UsageReport {
+  /** Bytes a user's names and environments hold, shared blocks counted once per user. */
+  users: { user: string; bytes: number; names: number; environments: number; quotaBytes?: number }[];
+  storeBytes: number;
+  /** How the bytes are counted, for people. */
+  note: string;
 }
 
 /** What the supervisor reads from the board (hw/sysinfo, hw/leds, hw/serial), for people. */

@@ -6,5 +6,6 @@ export { parseCpu, cpuHelp, cpuCommandLine, cpuSpawnLine, CPU_SYNTAX, type CpuRu
 export { parseTransfer, transferCommandLine, transferHelp, IMPORT_SYNTAX, EXPORT_SYNTAX, type SnapshotTransfer, type TransferCommand } from './transfer.js';
 export { spawnText, mountHost } from './format.js';
 export { failureReply, renderReply, replyJson, splitJsonFlag, type ConsoleReply } from './reply.js';
-export type { Accounts, ConsoleContext, GridVerbs, Interpreter, NodeInfo, BoardInfo } from './context.js';
+export type { Accounts, ConsoleContext, GridVerbs, Interpreter, NodeInfo, BoardInfo, GcRunner, GcReport, UsageReport } from './context.js';
+export { gcText, usageText, parseForget, RECLAIM_VERBS } from './reclaim-verbs.js';
 export { Session, type SessionOptions, type SessionEnd } from './session.js';

@@ -6,6 +6,7 @@ import * as account from './account-verbs.js';
 import { IDENTIFY_SYNTAX, IDENTIFY_TEXT, identify } from './board-verbs.js';
 import { CPU_SYNTAX, CPU_TEXT, cpuSpawnLine, cpuVerb } from './cpu.js';
 import * as peer from './peer-verbs.js';
+import * as reclaim from './reclaim-verbs.js';
 import { EXPORT_SYNTAX, EXPORT_TEXT, IMPORT_SYNTAX, IMPORT_TEXT, transferVerb } from './transfer.js';
 import type { Accounts, ConsoleContext } from './context.js';
 import { execute } from './interpreter.js';
@@ -49,6 +50,8 @@ export const REGISTRY: readonly Verb[] = [
   { name: 'identify', syntax: IDENTIFY_SYNTAX, text: IDENTIFY_TEXT, who: 'anyone', kind: 'console', run: identify },
   consoleVerb('shutdown', 'stop the appliance cleanly (admin)', 'admin', account.shutdown),
   ...(['peers', 'pair', 'unpair'] as const).map((name): Verb => ({ name, ...peer.PEER_VERBS[name], who: 'admin', kind: 'console', run: peer[name] })),
+  // forget checks who may forget what itself (the owner; an admin, with a reason).
+  ...(['forget', 'gc', 'usage'] as const).map((name): Verb => ({ name, ...reclaim.RECLAIM_VERBS[name], who: name === 'gc' ? 'admin' : 'anyone', kind: 'console', run: reclaim[name] })),
 ];
 
 const ALIASES: Record<string, string> = { quit: 'exit', '?': 'help' };

@@ -18,8 +18,8 @@ t.test('every command that uses the data directory says what happens while a sup
   const name = (c: Command) => c.path.join(' ');
   const by = (s: Command['supervisor']) => commands.filter((c) => c.supervisor === s).map(name).sort();
   t.same(by('refuse'), ['store reindex']);
-  t.same(by(undefined), ['9p', 'config show', 'console', 'disk grow', 'disk list', 'disk provision', 'hostname', 'serve', 'update', 'update status'],
-    'console dials the supervisor itself; serve refuses on the lock; disk runs here, as root, on block devices (provision refuses a data directory in use); ' +
+  t.same(by(undefined), ['9p', 'config show', 'console', 'disk grow', 'disk list', 'disk provision', 'forget', 'gc', 'hostname', 'serve', 'update', 'update status', 'usage'],
+    'console, forget, gc and usage dial the supervisor themselves (one console line each); serve refuses on the lock; disk runs here, as root, on block devices (provision refuses a data directory in use); ' +
     'hostname reads the node key, which is safe beside a supervisor (identity/README); update drives RAUC as root; the rest use no data directory');
   t.ok(commands.filter((c) => c.supervisor === 'refuse').every((c) => c.refusal), 'a refusal is one line that says why');
 });

@@ -10,8 +10,8 @@ const accounts = {
 } as unknown as NonNullable<ConsoleContext['accounts']>;
 
 t.test('the verb table', async (t) => {
-  t.same(REGISTRY.map((v) => v.name), ['scores', 'spawn', 'spawndisk', 'save', 'savedisk', 'invite', 'boom', 'status', 'help', 'exit', 'cpu', 'import', 'export', 'whoami', 'passwd', 'keys', 'users', 'node', 'identify', 'shutdown', 'peers', 'pair', 'unpair']);
-  t.same(REGISTRY.filter((v) => v.who === 'admin').map((v) => v.name), ['users', 'node', 'shutdown', 'peers', 'pair', 'unpair']);
+  t.same(REGISTRY.map((v) => v.name), ['scores', 'spawn', 'spawndisk', 'save', 'savedisk', 'invite', 'boom', 'status', 'help', 'exit', 'cpu', 'import', 'export', 'whoami', 'passwd', 'keys', 'users', 'node', 'identify', 'shutdown', 'peers', 'pair', 'unpair', 'forget', 'gc', 'usage']);
+  t.same(REGISTRY.filter((v) => v.who === 'admin').map((v) => v.name), ['users', 'node', 'shutdown', 'peers', 'pair', 'unpair', 'gc']);
 });
 
 t.test('what a context lacks is COLONY_UNSUPPORTED, with a reason', async (t) => {
