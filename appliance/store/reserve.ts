@@ -17,12 +17,12 @@ export const refuses = (reserve: number, freeBytes: number) => reserve > 0 && fr
 export const stale = (askedAt: number, now: number, writtenSince: number) =>
   now - askedAt >= REFRESH_MS || writtenSince >= REFRESH_BYTES;
 
-/** Sizes for people: 512 MiB, 1.5 GiB. */
+/** Sizes for people: 512 MiB, 1.25 GiB. */
 export function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return i === 0 ? `${n} bytes` : `${Number(n.toFixed(1))} ${units[i]}`;
+  return i === 0 ? `${n} bytes` : `${Number(n.toFixed(2))} ${units[i]}`;
 }
 
 export class DiskReserve {
@@ -37,7 +37,7 @@ export class DiskReserve {
     if (this.bytes <= 0) return;
     const free = await this.freeBytes();
     if (!refuses(this.bytes, free)) return;
-    throw new ColonyError('COLONY_NO_SPACE', `the store keeps ${formatBytes(this.bytes)} free on this disk and ${formatBytes(Math.max(0, free))} is left; free space or lower storage.reserve`);
+    throw new ColonyError('COLONY_NO_SPACE', `the store keeps ${formatBytes(this.bytes)} free on this disk (free now: ${formatBytes(Math.max(0, free))}); free space or lower storage.reserve`);
   }
 
   /** Counts bytes the store wrote (compaction's too), so the estimate stays honest between asks. */
