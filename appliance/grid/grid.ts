@@ -11,6 +11,7 @@ import type { DiskTier } from '../volume/index.js';
 import { boomAll, boomAsAdmin, reapOrphans, stopEnvironment, type BoomResult, type BoomState } from './boom.js';
 import { EnvCaches } from './caches.js';
 import { Environment, newToken, parseAname, type EnvironmentInfo } from './environment.js';
+import { heldByEnvironments, type GridHold } from './held.js';
 import { addAccount } from './invite.js';
 import { pendingText, type NameView, type PendingName } from './name-visibility.js';
 import { Notices, type BoomNotice } from './notices.js';
@@ -310,6 +311,12 @@ export class Grid {
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .map((e) => this.infoOf(e, now, e.owner === user));
   }
+
+  /**
+   * Every running environment's base root, head and what its volume holds (held.ts), for
+   * garbage collection. Synchronous: one instant of the grid.
+   */
+  heldRoots(): GridHold { return heldByEnvironments(this.envs.values()); }
 
   scores(user: string, filter?: string): NameRecord[] {
     this.check();

@@ -7,3 +7,4 @@ export { DEFAULT_LIMITS, resolveLimits, checkSpawn, planHeap, heapRefusal, heapO
 export { planAccount, SYS_GROUPS, type AccountPlan } from './accounts.js';
 export { EnvRecords, parseRecord, type EnvRecord } from './records.js';
 export { NameCompleteness, nameVisibility, closureProgress, pendingText, type NameView, type PendingName, type Progress, type NameCompletenessOptions, type Fetcher, type WholeResult } from './name-visibility.js';
+export { heldByEnvironments, type GridHold } from './held.js';

@@ -6,3 +6,4 @@ export type { SetAttrs, NodeSpec } from './namespace.js';
 export type { SaveOptions } from './save.js';
 export { kindOfMode, typeBits, S_IFMT, DIR_DEPTH_MAX, INODE_META_BYTES } from './inode.js';
 export { DiskTier, type DiskTierOptions, type DiskTierStats } from './disk-tier.js';
+export type { VolumeHold, HeldTree } from './held.js';

@@ -5,8 +5,9 @@
 // not change meanwhile take the saved tree as their new base.
 import { FORMAT_VERSION, INLINE_MAX, ROOT, ZERO_SCORE, blankEntry, encodeRoot, isAllZero, leafCount, leafLength, rewriteLeaves, writeDirectory, type Entry, type Root } from '../snapshot/index.js';
 import { internal } from '../errors.js';
-import type { Score } from '../store/index.js';
+import type { BlockSource, Score } from '../store/index.js';
 import { FileData, type FileCapture } from './file-data.js';
+import { SaveHold } from './held.js';
 import { nowNs, type Inode } from './inode.js';
 import type { Volume } from './volume.js';
 import { ROOT_INO } from './volume.js';
@@ -63,7 +64,7 @@ function capture(vol: Volume, newLinks: Map<number, number>, nextLink: { n: numb
   return { top, count };
 }
 
-async function fileContent(vol: Volume, cap: FileCapture): Promise<Pick<Entry, 'size' | 'score' | 'inline'>> {
+async function fileContent(vol: Volume, store: Writer, cap: FileCapture): Promise<Pick<Entry, 'size' | 'score' | 'inline'>> {
   const unchanged = cap.leaves.size === 0 && cap.size === cap.baseSize && cap.baseVisible === cap.baseSize;
   if (unchanged) return { size: cap.size, score: cap.baseScore, inline: cap.baseInline };
   const view = FileData.fromCapture(vol.budget, cap);
@@ -91,18 +92,18 @@ async function fileContent(vol: Volume, cap: FileCapture): Promise<Pick<Entry, '
       if (!data || isAllZero(data)) { changes.set(i, null); continue; }
       changes.set(i, data.length === len ? data : data.length > len ? data.subarray(0, len) : Buffer.concat([data, Buffer.alloc(len - data.length)]));
     }
-    score = await rewriteLeaves(vol.store, score, from, cap.size, changes, { blockSize: bs });
+    score = await rewriteLeaves(store, score, from, cap.size, changes, { blockSize: bs });
     from = cap.size;
   }
   return { size: cap.size, score, inline: null };
 }
 
 /** Writes one captured node whose children (if a directory) are written already; records it. */
-async function writeNode(vol: Volume, spec: NodeSpec, entries: Entry[], written: Map<Inode, Entry>): Promise<Entry> {
+async function writeNode(vol: Volume, store: Writer, spec: NodeSpec, entries: Entry[], written: Map<Inode, Entry>): Promise<Entry> {
   let content: Pick<Entry, 'size' | 'score' | 'inline'> = { size: 0, score: ZERO_SCORE, inline: null };
-  if (spec.file) content = await fileContent(vol, spec.file);
+  if (spec.file) content = await fileContent(vol, store, spec.file);
   if (spec.children) {
-    const dir = await writeDirectory(vol.store, entries, vol.blockSize);
+    const dir = await writeDirectory(store, entries, vol.blockSize);
     content = { size: dir.size, score: dir.score, inline: null };
   }
   const entry: Entry = { ...blankEntry(spec.attrs.kind), ...spec.attrs, ...content, name: Buffer.alloc(0) };
@@ -115,7 +116,7 @@ async function writeNode(vol: Volume, spec: NodeSpec, entries: Entry[], written:
  * with an explicit stack of the directories on the current path, each with the entries of
  * its children written so far: memory is one path, and any depth works.
  */
-async function write(vol: Volume, { top, count }: { top: Spec; count: number }, written: Map<Inode, Entry>): Promise<Entry> {
+async function write(vol: Volume, store: Writer, { top, count }: { top: Spec; count: number }, written: Map<Inode, Entry>): Promise<Entry> {
   if ('reuse' in top) return top.reuse;
   type Frame = { spec: NodeSpec; raw: Buffer; entries: Entry[]; next: number };
   const stack: Frame[] = [{ spec: top, raw: Buffer.alloc(0), entries: [], next: 0 }];
@@ -127,11 +128,11 @@ async function write(vol: Volume, { top, count }: { top: Spec; count: number }, 
       const { raw, spec } = kids[f.next++]!;
       if ('reuse' in spec) f.entries.push({ ...spec.reuse, name: raw });
       else if (spec.children) stack.push({ spec, raw, entries: [], next: 0 });
-      else f.entries.push({ ...(await writeNode(vol, spec, [], written)), name: raw });
+      else f.entries.push({ ...(await writeNode(vol, store, spec, [], written)), name: raw });
       continue;
     }
     stack.pop();
-    const entry = await writeNode(vol, f.spec, f.entries, written);
+    const entry = await writeNode(vol, store, f.spec, f.entries, written);
     const up = stack[stack.length - 1];
     if (!up) return entry;
     up.entries.push({ ...entry, name: f.raw });
@@ -140,20 +141,54 @@ async function write(vol: Volume, { top, count }: { top: Spec; count: number }, 
 }
 
 export async function saveVolume(vol: Volume, opts: SaveOptions = {}): Promise<{ root: Score; rootBlock: Root }> {
+  // Until it returns, the save's blocks are named by nothing a collection can see: hold them.
+  const hold = new SaveHold();
+  vol.saving.add(hold);
+  try {
+    return await saveHeld(vol, opts, hold);
+  } finally {
+    vol.saving.delete(hold);
+  }
+}
+
+/** The store as a save writes to it: every block written is noted in the save's hold. */
+type Writer = Pick<BlockSource, 'getBlock' | 'put'>;
+
+/** Notes what a capture reads from besides the blocks it will write: base trees, reused entries, spilled leaves. */
+function holdCapture(top: Spec, hold: SaveHold, blockSize: number): void {
+  const stack: Spec[] = [top];
+  while (stack.length) {
+    const spec = stack.pop()!;
+    if ('reuse' in spec) { hold.noteEntry(spec.reuse, blockSize); continue; }
+    const cap = spec.file;
+    if (cap) {
+      if (!cap.baseInline) hold.noteEntry({ kind: 'file', score: cap.baseScore, size: cap.baseSize }, blockSize);
+      for (const leaf of cap.leaves.values()) if (leaf && 'score' in leaf) hold.note(leaf.score);
+    }
+    for (const c of spec.children ?? []) stack.push(c.spec);
+  }
+}
+
+async function saveHeld(vol: Volume, opts: SaveOptions, hold: SaveHold): Promise<{ root: Score; rootBlock: Root }> {
+  const store: Writer = {
+    getBlock: (s) => vol.store.getBlock(s),
+    put: async (type, data) => { const s = await vol.store.put(type, data); hold.note(s); return s; },
+  };
   // New link groups are numbered above every group in the base, which needs the base's groups.
   const needsGroups = [...vol.allInodes()].some((n) => n.file && n.nlink > 1 && n.baseLink === 0);
   const nextLink = { n: needsGroups ? vol.maxBaseLink(await vol.baseLinkGroups()) + 1 : 1 };
   const newLinks = new Map<number, number>();
   const at = vol.changeCount;
   const spec = capture(vol, newLinks, nextLink);
+  holdCapture(spec.top, hold, vol.blockSize);
   vol.budget.epoch++; // from here on, writes copy the leaves the capture holds
   const written = new Map<Inode, Entry>();
-  const top = await write(vol, spec, written);
+  const top = await write(vol, store, spec, written);
   const rootBlock: Root = {
     version: FORMAT_VERSION, blockSize: vol.blockSize, top: { ...top, name: Buffer.alloc(0) }, parent: vol.rootScore,
     created: nowNs(), comment: opts.comment ?? '', meta: { ...vol.root.meta, ...(opts.meta ?? {}) },
   };
-  const root = await vol.store.put(ROOT, encodeRoot(rootBlock));
+  const root = await store.put(ROOT, encodeRoot(rootBlock));
   await vol.store.sync();
   for (const [node, entry] of written) {
     if (node.changedAt > at || !vol.has(node.ino)) continue;

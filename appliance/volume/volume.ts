@@ -9,6 +9,7 @@ import { Budget, FileData, type VolumeCounters } from './file-data.js';
 import { DirList } from './dir-list.js';
 import { DIR_DEPTH_MAX, INODE_META_BYTES, nowNs, typeBits, type Child, type Inode } from './inode.js';
 import { NamespaceOps } from './namespace.js';
+import { heldBy, type SaveHold, type VolumeHold } from './held.js';
 import { saveVolume, type SaveOptions } from './save.js';
 
 export const ROOT_INO = 1;
@@ -307,6 +308,20 @@ export class Volume extends NamespaceOps {
   save(opts: SaveOptions = {}): Promise<{ root: Score; rootBlock: Root }> {
     return saveVolume(this, opts);
   }
+
+  /** Saves in flight: each holds the blocks it wrote until it returns (save.ts, held.ts). */
+  readonly saving = new Set<SaveHold>();
+
+  /**
+   * What this volume holds in the store beyond what names reach, for garbage collection
+   * (held.ts says why this is enough). Synchronous, so it is one instant of the volume.
+   */
+  held(): VolumeHold {
+    return heldBy(this.rootScore, ROOT_INO, this.blockSize, this.inodes.values(), this.saving);
+  }
+
+  /** The single blocks of `held()`: spilled leaves and an unfinished save's blocks. */
+  heldScores(): Score[] { return this.held().scores; }
 
   stats(): VolumeStats {
     let dirtyLeaves = 0;

@@ -1,0 +1,20 @@
+// What the running environments hold in the store, for garbage collection: each one's base
+// root (its name may have been forgotten since the spawn), its head (the newest save or
+// checkpoint, which no name may reach), and what its volume holds beyond that.
+import type { Score } from '../store/index.js';
+import type { HeldTree } from '../volume/index.js';
+import type { Environment } from './environment.js';
+
+export interface GridHold { roots: Score[]; scores: Score[]; trees: HeldTree[] }
+
+/** Synchronous: one instant of every environment, so no save completes half-way through the list. */
+export function heldByEnvironments(envs: Iterable<Environment>): GridHold {
+  const out: GridHold = { roots: [], scores: [], trees: [] };
+  for (const env of envs) {
+    const v = env.volume.held();
+    out.roots.push(env.base.root, env.head, ...v.roots);
+    out.scores.push(...v.scores);
+    out.trees.push(...v.trees);
+  }
+  return out;
+}
