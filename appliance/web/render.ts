@@ -53,7 +53,7 @@ function diskSection(v: StatusView): string {
   const used = d ? d.totalBytes - d.availableBytes : 0;
   const low = d !== null && d.availableBytes < v.board.reserveBytes;
   const rows = [
-    row('store', v.store ? h(`${formatBytes(v.store.bytes)} in ${v.store.blocks} blocks (${formatBytes(v.store.diskBytes)} on disk)`) : 'closed', 'store'),
+    row('store', v.store ? h(`${formatBytes(v.store.bytes)} in ${v.store.blocks} block${v.store.blocks === 1 ? '' : 's'} (${formatBytes(v.store.diskBytes)} on disk)`) : 'closed', 'store'),
     row('free', d ? h(`${formatBytes(d.availableBytes)} of ${formatBytes(d.totalBytes)}`) : 'unknown', 'disk-free'),
     row('reserve', h(formatBytes(v.board.reserveBytes)) + (low ? ' <strong class="warn">(under the reserve)</strong>' : '')),
   ];
