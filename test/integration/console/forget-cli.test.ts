@@ -73,8 +73,11 @@ t.test('through a running supervisor: the same verbs, and the console and the CL
   // The supervisor's own view (its grid, its catalog) lost the name at once.
   const bob = await consoleRun(data, ['--user', 'bob'], ['scores', 'spawn alice/debian']);
   t.match(bob.stdout.toString(), /^no names\nerror: name 'alice\/debian' not found\n$/);
-  const console = await consoleRun(data, ['--user', 'alice'], ['forget plain', 'forget plain']);
-  t.match(console.stdout.toString(), /^forgot alice\/plain [^\n]*\n[^\n]*keep running[^\n]*\nerror: name 'alice\/plain' \(it was forgotten already\) not found\n$/);
+  const ctl = await runCli(['9p', '--uname', 'alice', 'write', join(data, '9p.sock'), 'ctl', 'forget plain']);
+  t.equal(ctl.code, 0, ctl.stderr);
+  t.match(ctl.stdout.toString(), /^forgot alice\/plain [^\n]*\n[^\n]*keep running[^\n]*\n$/, 'ctl runs it too');
+  const console = await consoleRun(data, ['--user', 'alice'], ['forget plain']);
+  t.equal(console.stdout.toString(), "error: name 'alice/plain' (it was forgotten already) not found\n");
   // gc and usage reach the supervisor: whether it has a collector or not, it is the one answering.
   for (const verb of ['gc', 'usage']) {
     const r = await colony(data, verb, '--json');
