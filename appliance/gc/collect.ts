@@ -91,7 +91,8 @@ export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
         opts.signal?.throwIfAborted();
         opts.onProgress?.({ phase: 'compact', arena, done: i, of: order.length });
         const r = await store.compactArena(arena, isLive, { bytesPerSecond: opts.bytesPerSecond, signal: opts.signal });
-        freedBytes += r.freedBytes;
+        // Net, as bytesToFree is: the arena's file went, its live records went to the active arena.
+        freedBytes += r.freedBytes - r.movedBytes;
         writtenBytes += r.movedBytes;
         log.info({ arena, ...r }, 'gc: arena compacted');
       }
