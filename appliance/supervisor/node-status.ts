@@ -84,10 +84,15 @@ export function statusChanges(prev: NodeStatus | undefined, next: NodeStatus): S
     const text = `health ${prev.health.state} → ${next.health.state}${why}`;
     out.push({ at, kind: 'health', text, anonymous: text });
   }
-  const was = new Map((prev.peers ?? []).map((p) => [p.id, p.state]));
+  const was = new Map((prev.peers ?? []).map((p) => [p.id, p]));
   for (const p of next.peers ?? []) {
     const old = was.get(p.id);
-    if (old !== undefined && old !== p.state) out.push({ at, kind: 'peer', text: `peer ${p.id} ${old} → ${p.state}`, anonymous: `a peer is ${p.state} (was ${old})` });
+    if (old && old.state !== p.state) out.push({ at, kind: 'peer', text: `peer ${p.id} ${old.state} → ${p.state}`, anonymous: `a peer is ${p.state} (was ${old.state})` });
+    const [from, to] = [old?.sync?.state, p.sync?.state];
+    if (old && to !== from && (to === 'syncing' || from === 'syncing')) {
+      const text = to === 'syncing' ? `replicating from ${p.id}` : `replication from ${p.id} ${to ?? 'stopped'}`;
+      out.push({ at, kind: 'replication', text, anonymous: to === 'syncing' ? 'replicating from a peer' : `replication from a peer ${to ?? 'stopped'}` });
+    }
   }
   return out;
 }

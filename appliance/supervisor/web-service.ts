@@ -71,11 +71,14 @@ export async function startWebService(o: WebServiceOptions): Promise<WebService 
     limiter: o.limiter,
     log: o.log,
   });
+  // A new password ends the sessions the old one opened.
+  const unwatchPasswords = o.catalog.onPasswordChange((name) => server.forgetUser(name));
   let address: WebService['address'];
   try {
     address = await server.listen(o.listen);
   } catch (err) {
     unwatch();
+    unwatchPasswords();
     watch.stop();
     o.log.warn({ err: loggable(err) }, `the front panel cannot listen on ${o.listen} (web.listen; web.enabled false turns it off): running without it`);
     return undefined;
@@ -83,6 +86,6 @@ export async function startWebService(o: WebServiceOptions): Promise<WebService 
   o.log.info({ address: `${address.host}:${address.port}` }, 'front panel listening');
   return {
     address, watch,
-    async close() { unwatch(); watch.stop(); await server.close(); },
+    async close() { unwatch(); unwatchPasswords(); watch.stop(); await server.close(); },
   };
 }

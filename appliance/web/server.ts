@@ -116,6 +116,11 @@ export class WebServer {
     return { host: a.address, port: a.port };
   }
 
+  /** Logs `user` out everywhere: called when their password changes. */
+  forgetUser(user: string): void {
+    this.sessions.dropUser(user);
+  }
+
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;

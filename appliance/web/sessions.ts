@@ -44,6 +44,11 @@ export class Sessions {
   drop(token: string | undefined): void {
     if (token) this.byToken.delete(token);
   }
+
+  /** Ends every session of `user` (their password changed). */
+  dropUser(user: string): void {
+    for (const [token, s] of this.byToken) if (s.user === user) this.byToken.delete(token);
+  }
 }
 
 /** One cookie's value from a Cookie header, or undefined. */

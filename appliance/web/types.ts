@@ -43,7 +43,7 @@ export interface NodeStatus {
   peers: PeerRowStatus[] | null;
   /** Counters kept since the supervisor started (node-status.ts). */
   counters: { spawns: number; booms: number; saves: number };
-  /** Recent events, newest first (spawns, booms, saves, health and peer changes). */
+  /** Recent events, newest first (spawns, booms, saves, health, peer and replication changes). */
   events: StatusEvent[];
 }
 
@@ -65,7 +65,7 @@ export interface PeerRowStatus {
 
 export interface StatusEvent {
   at: string;
-  kind: 'spawn' | 'boom' | 'save' | 'health' | 'peer';
+  kind: 'spawn' | 'boom' | 'save' | 'health' | 'peer' | 'replication';
   /** For an admin: says who and what ('alice spawned dev'). */
   text: string;
   /** For everyone: the same without names ('an environment started'). */

@@ -57,6 +57,16 @@ t.test('changes between two builds are events', async (t) => {
   ]);
 });
 
+t.test('replication starting and ending are events', async (t) => {
+  const h = { counters: { spawns: 0, booms: 0, saves: 0 }, events: [] };
+  const peer = (state?: 'idle' | 'syncing') => [{ id: 'p1', paired: true, addresses: [], state: 'connected' as const, ...(state ? { sync: { state, rateBytesPerSec: 0, receivedBlocks: 0, receivedBytes: 0 } } : {}) }];
+  const [none, idle, syncing] = [nodeStatus(facts({ peers: peer() }), h), nodeStatus(facts({ peers: peer('idle') }), h), nodeStatus(facts({ peers: peer('syncing') }), h)];
+  t.same(statusChanges(none, idle), [], 'a receiver starting idle is no news');
+  t.same(statusChanges(idle, syncing).map((e) => [e.kind, e.text, e.anonymous]), [['replication', 'replicating from p1', 'replicating from a peer']]);
+  t.same(statusChanges(syncing, idle).map((e) => e.text), ['replication from p1 idle']);
+  t.same(statusChanges(syncing, none).map((e) => e.anonymous), ['replication from a peer stopped']);
+});
+
 t.test('the watch counts spawns, booms and saves and keeps the newest events first', async (t) => {
   let envs = [env('dev', 'alice')];
   const watch = new StatusWatch({ gather: async () => facts({ environments: envs }), log: quiet, periodMs: 0 });
