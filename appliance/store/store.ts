@@ -11,7 +11,7 @@ import { BlockCache } from './cache.js';
 import { loadHash, type HashBackend } from './hash.js';
 import { loadEpoch, type Epoch } from './epoch.js';
 import { BlockIndex, type IndexMeta } from './index-db.js';
-import { ARENA_HEADER_BYTES, arenaOf, logPosition, MAX_BLOCK_TYPE, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, encodeRecordHeader, type Location } from './record.js';
+import { arenaOf, logPosition, MAX_BLOCK_TYPE, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, encodeRecordHeader, type Location } from './record.js';
 import { iterateLog, readLog, type LogPage } from './log.js';
 import { recover } from './recover.js';
 import { formatScore, SCORE_BYTES, type Score } from './score.js';
