@@ -4,5 +4,5 @@ export { ScoreSet } from './score-set.js';
 export { markLive, type HeldSet, type HeldTree, type MarkOptions, type MarkProgress, type MarkResult } from './mark.js';
 export { planCollection, PLAN_DEFAULTS, type ArenaUsage, type ArenaLive, type PlanOptions, type GcPlan, type PlannedRewrite } from './plan.js';
 export { collectGarbage, type CollectOptions, type CollectableStore, type CollectionHandle, type CompactResult, type GcReport, type GcProgress } from './collect.js';
-export { usageByUser, usageReport, usageFor, USAGE_NOTE, type UserBytes, type UserUsage, type UsageReport } from './usage.js';
+export { usageByUser, usageReport, usageFor, usageInputs, USAGE_NOTE, type UserBytes, type UserUsage, type UsageReport } from './usage.js';
 export { WriteHolds, heldNow } from './holds.js';

@@ -2,7 +2,7 @@
 // however many of their trees share it, and for every user who holds it: two users who
 // saved the same Debian each carry its full size. The sum over users can therefore pass
 // the store's size; the note in every report says so.
-import type { Score } from '../store/index.js';
+import { parseScore, type Score } from '../store/index.js';
 import type { CollectableStore } from './collect.js';
 import { markLive } from './mark.js';
 
@@ -60,4 +60,23 @@ export function usageReport(input: {
 /** What one asker may see: an admin every user, anyone else their own row. */
 export function usageFor(report: UsageReport, asker: string, admin: boolean): UsageReport {
   return admin ? report : { ...report, users: report.users.filter((u) => u.user === asker) };
+}
+
+/**
+ * What `usageByUser` and `usageReport` need, from the catalog's names (`catalog.allNames()`,
+ * forgotten ones left out by the catalog) and the grid's environments (`grid.status(admin)`):
+ * each user's roots (their names' roots, their environments' bases and heads) and counts.
+ */
+export function usageInputs(
+  names: ReadonlyArray<{ owner: string; root: Score }>,
+  environments: ReadonlyArray<{ owner: string; head: string; base: { root: string } }>,
+): { rootsByUser: Map<string, Score[]>; names: Map<string, number>; environments: Map<string, number> } {
+  const rootsByUser = new Map<string, Score[]>();
+  const add = (user: string, root: Score) => { const l = rootsByUser.get(user) ?? []; l.push(root); rootsByUser.set(user, l); };
+  const count = (m: Map<string, number>, user: string) => m.set(user, (m.get(user) ?? 0) + 1);
+  const nameCount = new Map<string, number>();
+  const envCount = new Map<string, number>();
+  for (const n of names) { add(n.owner, n.root); count(nameCount, n.owner); }
+  for (const e of environments) { add(e.owner, parseScore(e.base.root)); add(e.owner, parseScore(e.head)); count(envCount, e.owner); }
+  return { rootsByUser, names: nameCount, environments: envCount };
 }

@@ -1,7 +1,8 @@
 // The usage report as data: every user with names, environments or bytes, sorted, with
 // quotas where set, the note on shared blocks; a user sees their own row, an admin all.
 import t from 'tap';
-import { USAGE_NOTE, usageFor, usageReport } from '../../../appliance/gc/index.js';
+import { USAGE_NOTE, usageFor, usageInputs, usageReport } from '../../../appliance/gc/index.js';
+import { formatScore } from '../../../appliance/store/index.js';
 
 const report = usageReport({
   usage: [{ user: 'bob', bytes: 300 }, { user: 'alice', bytes: 1000 }],
@@ -29,4 +30,15 @@ t.test('a user sees their own row; an admin sees everyone', async (t) => {
   t.same(usageFor(report, 'bob', false).users.map((u) => u.user), ['bob']);
   t.same(usageFor(report, 'admin', true).users.length, 4);
   t.same(usageFor(report, 'eve', false).users, []);
+});
+
+t.test('inputs: each user\'s name roots and environment bases and heads, with counts', async (t) => {
+  const r = (n: number) => Buffer.alloc(32, n);
+  const inputs = usageInputs(
+    [{ owner: 'alice', root: r(1) }, { owner: 'alice', root: r(2) }, { owner: 'bob', root: r(1) }],
+    [{ owner: 'bob', head: formatScore(r(4)), base: { root: formatScore(r(3)) } }],
+  );
+  t.same([...inputs.rootsByUser].map(([u, rs]) => [u, rs.map((x) => x[0])]), [['alice', [1, 2]], ['bob', [1, 3, 4]]]);
+  t.same([...inputs.names], [['alice', 2], ['bob', 1]]);
+  t.same([...inputs.environments], [['bob', 1]]);
 });
