@@ -69,7 +69,8 @@ export async function forget(ctx: ConsoleContext, args: string[], line: string):
   const root = formatScore(r.record.root);
   const running = (ctx.grid?.status(ctx.user) ?? []).filter((e) => e.base.owner === r.record.owner && e.base.name === r.record.name).map((e) => e.name);
   const lines = [`forgot ${full} (${root.slice(0, 15)}…); it can never be bound again, here or on any node`];
-  if (r.grantees.length) lines.push(`${r.grantees.join(', ')} lost it too (it was granted to ${r.grantees.length === 1 ? 'them' : 'them all'})`);
+  if (r.reason !== undefined) lines.push(`reason (logged): ${r.reason}`);
+  if (r.grantees.length) lines.push(`${r.grantees.join(', ')} lost it too (it was granted to them)`);
   lines.push(running.length
     ? `environments spawned from it keep running (${running.join(', ')}); gc keeps its blocks while they do`
     : 'environments spawned from it, if any, keep running; gc keeps its blocks while they do');

@@ -97,3 +97,28 @@ t.test('help lists forget and usage to users, gc to admins only', async (t) => {
   t.match(await runLine({ user: 'root', accounts }, 'help gc'), { output: /^gc \[--dry-run\]\n/ });
   t.match(await runLine({ user: 'alice', accounts }, 'help gc'), { error: 'COLONY_PERMISSION' });
 });
+
+t.test('forget: the reply names the running environments spawned from it, and the reason', async (t) => {
+  const calls: unknown[] = [];
+  const record = { owner: 'alice', name: 'deb', root: Buffer.alloc(32, 1), created: '', origin: 'n', comment: '', meta: {} };
+  const withForget = {
+    ...accounts,
+    checkForget: (owner: string, name: string, o: unknown) => { calls.push(['check', owner, name, o]); return { record, grantees: ['bob', 'carol'] }; },
+    forgetName: async (owner: string, name: string, o: { reason?: string }) => { calls.push(['forget', owner, name, o]); return { record, grantees: ['bob', 'carol'], ...(o.reason ? { reason: o.reason } : {}) }; },
+  } as unknown as NonNullable<ConsoleContext['accounts']>;
+  const grid = {
+    status: () => [{ name: 'dev', base: { owner: 'alice', name: 'deb' } }, { name: 'other', base: { owner: 'alice', name: 'x' } }],
+    scores: () => [],
+  } as unknown as NonNullable<ConsoleContext['grid']>;
+  const refused = await runLine({ user: 'root', accounts: withForget, grid }, 'forget alice/deb --reason the disk is full');
+  t.same(refused, { output: 'error: alice/deb is shared with bob, carol: they lose it too; run forget alice/deb --reason the disk is full --yes', error: 'COLONY_USAGE' });
+  const r = await runLine({ user: 'root', accounts: withForget, grid }, 'forget alice/deb --reason the disk is full --yes');
+  t.equal(r.output, [
+    `forgot alice/deb (b3:${'01'.repeat(6)}…); it can never be bound again, here or on any node`,
+    'reason (logged): the disk is full',
+    'bob, carol lost it too (it was granted to them)',
+    'environments spawned from it keep running (dev); gc keeps its blocks while they do',
+  ].join('\n'));
+  t.same(r.json, { owner: 'alice', name: 'deb', root: `b3:${'01'.repeat(32)}`, by: 'root', reason: 'the disk is full', grantees: ['bob', 'carol'], running: ['dev'] });
+  t.same(calls.at(-1), ['forget', 'alice', 'deb', { by: 'root', reason: 'the disk is full' }]);
+});
