@@ -35,7 +35,7 @@ export function planForget(state: CatalogState, owner: string, name: string, by:
   const key = nameKey(owner, name);
   const entry = state.names.get(key);
   if (!entry || !canSee(state, by, owner, name)) {
-    if (state.forgotten.has(key) && (by === owner || who.role === 'admin')) throw notFound(`name '${key}' (it was forgotten already)`);
+    if (state.forgotten.has(key) && (by === owner || who.role === 'admin')) throw new ColonyError('COLONY_NOT_FOUND', `name '${key}' was forgotten already`);
     throw notFound(`name '${key}'`);
   }
   if (by !== owner && who.role !== 'admin') throw permission(`only ${owner} or an admin may forget ${key}`);
