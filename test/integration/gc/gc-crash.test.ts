@@ -1,7 +1,7 @@
 // SIGKILL at random moments while collections mark and compact a store of real snapshots,
 // with new garbage and new live names between kills: after every kill the store opens,
 // every live name exports byte-exact, no index entry names a missing arena, and no block
-// is corrupt. Rounds: COLONY_GC_CRASH_ROUNDS (default 24, in two lanes).
+// is corrupt. Rounds: COLONY_GC_CRASH_ROUNDS (default 50, in two lanes).
 import { spawn } from 'node:child_process';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { mulberry32 } from '../../helpers/random.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { GC_CRASH_STORE } from './gc-crash-child.js';
 
-const rounds = Number(process.env.COLONY_GC_CRASH_ROUNDS ?? 24);
+const rounds = Number(process.env.COLONY_GC_CRASH_ROUNDS ?? 50);
 const child = fileURLToPath(new URL('./gc-crash-child.ts', import.meta.url));
 const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 101 + Math.floor(i / 4096)) % 253));
 
