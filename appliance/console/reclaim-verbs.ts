@@ -10,8 +10,8 @@ import type { ConsoleReply } from './reply.js';
 
 export const RECLAIM_VERBS = {
   forget: {
-    syntax: 'forget NAME [--yes] | forget OWNER/NAME --reason TEXT [--yes]',
-    text: "forget your name NAME for good: it leaves scores and can never be bound again, here or on any node. Users it was granted to lose it too (forget names them and wants --yes). Environments spawned from it keep running. An admin forgets another user's name with --reason (one line), which is logged",
+    syntax: 'forget [OWNER/]NAME [--reason TEXT] [--yes]',
+    text: "forget your name NAME for good: it leaves scores and can never be bound again, here or on any node. Users it was granted to lose it too (forget names them and wants --yes). Environments spawned from it keep running. An admin forgets another user's name as OWNER/NAME with --reason (one line), which is logged",
   },
   gc: {
     syntax: 'gc [--dry-run]',

@@ -35,14 +35,14 @@ t.test('forget: the grammar', async (t) => {
   t.same(parseForget('forget alice/deb --reason left --yes'), { owner: 'alice', name: 'deb', text: 'alice/deb', yes: true, reason: 'left' });
   t.same(parseForget('forget alice/deb --yes --reason left'), { owner: 'alice', name: 'deb', text: 'alice/deb', yes: true, reason: 'left' });
   for (const bad of ['forget', 'forget a b', 'forget a --reason', 'forget a --reason --yes', 'forget a --yes --reason x --yes', 'forget --yes', 'forget a --force']) {
-    t.throws(() => parseForget(bad), { code: 'COLONY_USAGE', message: /usage: forget NAME \[--yes\]/ }, bad);
+    t.throws(() => parseForget(bad), { code: 'COLONY_USAGE', message: /usage: forget \[OWNER\/\]NAME \[--reason TEXT\] \[--yes\]/ }, bad);
   }
 });
 
 t.test('forget needs the catalog; another user\'s name needs a reason', async (t) => {
   t.match(await runLine({ user: 'alice', accounts }, 'forget deb'), { error: 'COLONY_UNSUPPORTED', output: /cannot be forgotten from here/ });
   t.match(await runLine({ user: 'root', accounts }, 'forget alice/deb'), { error: 'COLONY_USAGE', output: "error: forgetting alice's name needs a reason: forget alice/deb --reason TEXT (admin)" });
-  t.match(await runLine({ user: 'alice', accounts }, 'forget --help'), { output: /^forget NAME \[--yes\] \| forget OWNER\/NAME --reason TEXT \[--yes\]\n {2}forget your name/ });
+  t.match(await runLine({ user: 'alice', accounts }, 'forget --help'), { output: /^forget \[OWNER\/\]NAME \[--reason TEXT\] \[--yes\]\n {2}forget your name/ });
 });
 
 t.test('gc: admin only; the plan, the run, the JSON', async (t) => {
@@ -91,7 +91,7 @@ t.test('usage: a user sees their own line, an admin every user', async (t) => {
 t.test('help lists forget and usage to users, gc to admins only', async (t) => {
   const grid = { status: () => [], scores: () => [] } as unknown as NonNullable<ConsoleContext['grid']>;
   const user = (await runLine({ user: 'alice', grid, accounts }, 'help')).output;
-  t.match(user, /\n\s+forget NAME \[--yes\][^\n]*\n\s+usage\s/);
+  t.match(user, /\n\s+forget \[OWNER\/\]NAME \[--reason TEXT\] \[--yes\][^\n]*\n\s+usage\s/);
   t.notMatch(user, /gc \[--dry-run\]/);
   t.match((await runLine({ user: 'root', grid, accounts }, 'help')).output, /\n\s+gc \[--dry-run\]\s+give back the space/);
   t.match(await runLine({ user: 'root', accounts }, 'help gc'), { output: /^gc \[--dry-run\]\n/ });
