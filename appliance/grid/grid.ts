@@ -100,8 +100,9 @@ export class Grid {
         this.envs.set(r.name, env);
         this.log.info({ env: r.name, owner: r.owner, head: r.head }, 'disk environment restored');
       } catch (err) {
-        // The record stays on disk, so nothing is lost; the operator sees why.
+        // The record stays on disk, so nothing is lost; the operator sees why. GC keeps its trees.
         this.log.error({ env: r.name, head: r.head, err: String(err) }, 'cannot restore disk environment');
+        try { this.unrestored.push(parseScore(r.head), parseScore(r.base.root)); } catch { /* a record too broken to name a root */ }
       }
     }
     // Restored environments are not refused (they hold users' work), but the operator should
@@ -316,7 +317,10 @@ export class Grid {
    * Every running environment's base root, head and what its volume holds (held.ts), for
    * garbage collection. Synchronous: one instant of the grid.
    */
-  heldRoots(): GridHold { return heldByEnvironments(this.envs.values()); }
+  heldRoots(): GridHold { return heldByEnvironments(this.envs.values(), this.unrestored); }
+
+  /** Heads and bases of disk environments whose records could not be restored (kept for GC). */
+  private readonly unrestored: Score[] = [];
 
   scores(user: string, filter?: string): NameRecord[] {
     this.check();

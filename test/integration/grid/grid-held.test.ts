@@ -1,6 +1,8 @@
 // grid.heldRoots(): what garbage collection must keep for the running environments: each
 // one's base root (even once its name is gone), its newest save or checkpoint, and the
 // leaves its volume spilled into the store; nothing of an environment once it is boomed.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import t from 'tap';
 import { formatScore } from '../../../appliance/store/index.js';
 import { openWorld, putFile } from './helpers.js';
@@ -32,4 +34,22 @@ t.test('bases, heads and spilled leaves of every running environment', async (t)
   const after = w.grid.heldRoots();
   t.notOk(texts(after.roots).has(formatScore(w.roots.debian)), 'a boomed environment holds nothing');
   t.notOk(spilled.some((s) => texts(after.scores).has(formatScore(s))));
+});
+
+t.test('a disk environment that could not be restored keeps its head and base held', async (t) => {
+  const w = await openWorld(t);
+  await w.grid.spawn('alice', 'plain', { cache: 'disk' });
+  await putFile(w.grid.environment('alice', 'plain').volume, 'note.txt', 'work\n');
+  await w.grid.checkpoint('plain');
+  await w.grid.close();
+  // The record names a head this store lacks (a disk replaced, a block lost): restore fails.
+  const file = join(w.data, 'envs', 'plain.json');
+  const record = JSON.parse(await readFile(file, 'utf8')) as { head: string };
+  const lost = `b3:${'ab'.repeat(32)}`;
+  record.head = lost;
+  await writeFile(file, JSON.stringify(record));
+  const grid = await w.reopen();
+  t.same(grid.status('alice'), [], 'not restored');
+  const held = texts(grid.heldRoots().roots);
+  t.ok(held.has(lost) && held.has(formatScore(w.roots.plain)), 'its head and base are held, so the record still names a tree');
 });
