@@ -29,6 +29,7 @@ import { PeerService } from './peers.js';
 import { snapshotTransfer } from './snapshot-transfer.js';
 import { explainOsError, loggable, unwritableDataDir } from './os-errors.js';
 import { closeInOrder } from './stopping.js';
+import { startWebService, type WebService } from './web-service.js';
 
 export type { HealthState };
 
@@ -82,6 +83,8 @@ export class Supervisor {
   exec: ExecService | undefined;
   /** The board (hw/ through supervisor/hardware.ts): LEDs, the serial console, sensors. */
   hardware: Hardware | undefined;
+  /** The front panel (appliance/web), unless web.enabled is false or its port could not be had. */
+  web: WebService | undefined;
   /** Why the node is degraded, by source ('peers', 'board'); `degraded` while any has a reason. */
   private readonly degraded = new DegradedReasons();
   /** The health file's writes, chained (writeHealth). */
@@ -291,6 +294,13 @@ export class Supervisor {
 
     // The serial console (closed with the hardware): the same registry as SSH, behind a login.
     hardware.startSerial({ catalog, interpreter: gridInterpreter(grid), node, limiter: ssh.limiter, onShutdown: (by) => { log.warn({ by }, 'shutdown requested on the serial console'); this.opts.onShutdown?.(by); } });
+
+    if (cfg.web.enabled) {
+      stepping(`listening for HTTP on ${cfg.web.listen}`);
+      this.web = await startWebService({ listen: cfg.web.listen, log: log.child({ service: 'web' }), node, health: () => this.state, reserveBytes: cfg.sysinfo.diskReserveBytes, store, ninep, grid, catalog, limiter: ssh.limiter });
+      const web = this.web;
+      if (web) this.running.push({ name: 'web', close: () => web.close() });
+    }
 
     if (cfg.discovery.enabled) {
       // Last to start, first to stop: announced once every port it names listens; the goodbye goes first.
