@@ -67,8 +67,11 @@ export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
   const started = performance.now();
   // First: from here on a put that finds its block stored marks it live, so a save that
   // reuses a block the roots below do not reach yet cannot lose it.
-  const collection = store.beginCollection();
+  let collection: CollectionHandle | undefined;
   try {
+    collection = store.beginCollection();
+    const c = collection;
+    const touched = (s: Score) => c.touched(s);
     await Promise.resolve();
     const held = await opts.roots();
     opts.signal?.throwIfAborted();
@@ -76,7 +79,7 @@ export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
     if (marked.missing > 0) {
       log.warn({ missing: marked.missing, incompleteRoots: marked.incompleteRoots.length }, 'gc: some held trees are not all here (still replicating); what is here of them is kept');
     }
-    const isLive = (s: Score) => marked.live.has(s) || collection.touched(s);
+    const isLive = (s: Score) => marked.live.has(s) || touched(s);
     const arenas = await liveByArena(store, isLive, opts);
     const plan = planCollection(arenas, { maxUnusedFraction: opts.maxUnusedFraction, minArenaGarbageFraction: opts.minArenaGarbageFraction });
     log.info({
@@ -105,7 +108,7 @@ export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
     log.info({ freedBytes, writtenBytes, seconds: report.seconds }, 'gc: done');
     return report;
   } finally {
-    collection.end();
+    collection?.end();
     running.delete(store);
   }
 }
