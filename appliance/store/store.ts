@@ -1,7 +1,7 @@
 // The block store: venti's write-once blocks named by their BLAKE3 score, in append-only
 // arenas with a LevelDB index that can always be rebuilt. See README.md for the contract.
 import { join } from 'node:path';
-import { closed, corruptBlock, ColonyError, fromSystemError, invalid, notFound, tooLarge } from '../errors.js';
+import { closed, corruptBlock, ColonyError, invalid, notFound, tooLarge } from '../errors.js';
 import { ensureDir, syncDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { Arena, listArenas } from './arena.js';
@@ -11,12 +11,13 @@ import { BlockCache } from './cache.js';
 import { loadHash, type HashBackend } from './hash.js';
 import { loadEpoch, type Epoch } from './epoch.js';
 import { BlockIndex, type IndexMeta } from './index-db.js';
-import { arenaOf, logPosition, MAX_BLOCK_TYPE, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, encodeRecordHeader, type Location } from './record.js';
+import { arenaOf, logPosition, MAX_BLOCK_TYPE, offsetOf, RECORD_HEADER_BYTES, type Location } from './record.js';
 import { iterateLog, readLog, type LogPage } from './log.js';
 import { recover } from './recover.js';
 import { formatScore, SCORE_BYTES, type Score } from './score.js';
 import { DiskReserve, type ReserveStats } from './reserve.js';
 import { verifyStore, type VerifyProgress, type VerifyReport } from './verify.js';
+import { WritePath } from './write-path.js';
 
 const MiB = 1 << 20;
 export const STORE_DEFAULTS = {
@@ -48,30 +49,12 @@ export interface StoreStats {
 export interface AppendEvent { from: number; head: number }
 export type AppendListener = (event: AppendEvent) => void;
 
-/**
- * A put waiting for the next sync; `data` is kept until its bytes reach the file. A `moved`
- * one is compaction's copy of a block the index already counts.
- */
-interface Pending { score: Score; loc: Location; data: Buffer | undefined; moved: boolean }
-
 export class BlockStore {
-  private readonly pending = new Map<string, Pending>();
-  private writeBuffer: Buffer;
-  private buffered = 0;
-  private pendingBytes = 0;
-  /** Blocks compaction dropped since the last sync: absent now, deleted from the index at the next sync. */
-  private readonly dropped = new Map<string, { score: Score; length: number }>();
-  /** What the pending puts add to the index's counts (moves add nothing). */
-  private added = { blocks: 0, bytes: 0 };
+  private readonly w: WritePath;
   private readonly collections = new Collections();
   private readonly reserve: DiskReserve;
-  private queue: Promise<unknown> = Promise.resolve();
   /** Compactions and verify run one at a time: each needs the arena set to hold still. */
   private maintenance: Promise<unknown> = Promise.resolve();
-  private lostWrites: ColonyError | undefined;
-  /** A write failed for lack of room and none has succeeded since: its repeats log at debug. */
-  private diskFull = false;
-  private newArenas = false;
   private isClosed = false;
   private readonly cache: BlockCache;
   private readonly appendListeners = new Set<AppendListener>();
@@ -82,15 +65,16 @@ export class BlockStore {
     private readonly log: Log,
     private readonly index: BlockIndex,
     private readonly arenas: Map<number, Arena>,
-    private active: Arena,
-    private meta: IndexMeta,
+    active: Arena,
+    meta: IndexMeta,
     private readonly hash: (b: Uint8Array) => Buffer,
     readonly hashBackend: HashBackend,
     private readonly epochState: Epoch,
   ) {
     this.cache = new BlockCache(opts.cacheBytes);
-    this.writeBuffer = Buffer.allocUnsafe(opts.writeBufferBytes);
     this.reserve = new DiskReserve(opts.reserveBytes, dir);
+    const ctx = { dir, arenaBytes: opts.arenaBytes, writeBufferBytes: opts.writeBufferBytes, log, index, arenas, hash, reserve: this.reserve, synced: (from: number, head: number) => this.notifyAppend({ from, head }) };
+    this.w = new WritePath(ctx, active, meta);
   }
 
   /** Names this log (32 hex digits); replication cursors are (epoch, log position). See epoch.ts. */
@@ -160,11 +144,11 @@ export class BlockStore {
 
   private async putHashed(type: number, data: Uint8Array, score: Score): Promise<Score> {
     if (this.dedup(score)) return score;
-    return this.exclusive(async () => {
+    return this.w.exclusive(async () => {
       if (this.dedup(score)) return score;
       await this.reserve.check();
-      await this.append(type, data, score, false);
-      if (this.pendingBytes >= this.opts.autoSyncBytes) await this.syncLocked();
+      await this.w.append(type, data, score, false);
+      if (this.w.pendingBytes >= this.opts.autoSyncBytes) await this.w.sync();
       return score;
     });
   }
@@ -181,9 +165,9 @@ export class BlockStore {
     if (cached) return cached;
     // A compaction may delete the arena under a read: the index then names the new place.
     for (let attempt = 0; ; attempt++) {
-      const pending = this.pending.get(key);
+      const pending = this.w.pending.get(key);
       if (pending?.data) return { type: pending.loc.type, data: Buffer.from(pending.data) };
-      const loc = pending?.loc ?? (this.dropped.has(key) ? undefined : this.index.get(score));
+      const loc = pending?.loc ?? (this.w.dropped.has(key) ? undefined : this.index.get(score));
       if (!loc) throw notFound(`block ${formatScore(score)}`);
       try {
         const block = { type: loc.type, data: await this.readAt(score, loc) };
@@ -197,29 +181,29 @@ export class BlockStore {
 
   async has(score: Score): Promise<boolean> {
     this.checkOpen();
-    return this.known(score);
+    return this.w.known(score);
   }
 
   /** Batched `has`: one index round trip for all scores the write path does not know. */
   async hasMany(scores: Score[]): Promise<boolean[]> {
     this.checkOpen();
-    const out = scores.map((s) => this.pending.has(s.toString('hex')));
+    const out = scores.map((s) => this.w.pending.has(s.toString('hex')));
     const ask = scores.flatMap((s, i) => (out[i] ? [] : [i]));
     const locs = await this.index.getMany(ask.map((i) => scores[i]!));
-    ask.forEach((i, j) => { out[i] = locs[j] !== undefined && !this.dropped.has(scores[i]!.toString('hex')); });
+    ask.forEach((i, j) => { out[i] = locs[j] !== undefined && !this.w.dropped.has(scores[i]!.toString('hex')); });
     return out;
   }
 
   /** The durability barrier: returns once every earlier put is on stable storage and indexed. */
   async sync(): Promise<void> {
     this.checkOpen();
-    await this.exclusive(() => this.syncLocked());
+    await this.w.exclusive(() => this.w.sync());
   }
 
   /** Durable blocks in log order, from log position `from`. Replication cursors are log positions. */
   iterate(from = 0): AsyncGenerator<StoredBlock> {
     this.checkOpen();
-    return iterateLog({ arenas: this.arenas, end: this.meta.checkpoint, hash: this.hash, maxBlockBytes: this.opts.maxBlockBytes, log: this.log }, from);
+    return iterateLog({ arenas: this.arenas, end: this.w.meta.checkpoint, hash: this.hash, maxBlockBytes: this.opts.maxBlockBytes, log: this.log }, from);
   }
 
   /**
@@ -228,7 +212,7 @@ export class BlockStore {
    */
   logHead(): number {
     this.checkOpen();
-    return this.meta.checkpoint;
+    return this.w.meta.checkpoint;
   }
 
   /**
@@ -239,7 +223,7 @@ export class BlockStore {
    */
   async entriesSince(position: number, options: { limit?: number } = {}): Promise<LogPage> {
     this.checkOpen();
-    const view = { arenas: this.arenas, head: this.meta.checkpoint, locate: (s: Score) => this.index.get(s), maxBlockBytes: this.opts.maxBlockBytes };
+    const view = { arenas: this.arenas, head: this.w.meta.checkpoint, locate: (s: Score) => this.index.get(s), maxBlockBytes: this.opts.maxBlockBytes };
     return readLog(view, position, options.limit);
   }
 
@@ -285,7 +269,7 @@ export class BlockStore {
    */
   beginCollection(): Collection {
     this.checkOpen();
-    return this.collections.begin(logPosition(this.active.number, this.active.size + this.buffered));
+    return this.collections.begin(this.w.position);
   }
 
   /**
@@ -301,16 +285,16 @@ export class BlockStore {
     this.checkOpen();
     const arenas = [...this.arenas.values()];
     return {
-      blocks: this.meta.blocks + this.added.blocks - this.dropped.size,
-      bytes: this.meta.bytes + this.added.bytes - [...this.dropped.values()].reduce((n, d) => n + d.length, 0),
-      diskBytes: arenas.reduce((n, a) => n + a.size, 0) + this.buffered,
+      blocks: this.w.meta.blocks + this.w.added.blocks - this.w.dropped.size,
+      bytes: this.w.meta.bytes + this.w.added.bytes - [...this.w.dropped.values()].reduce((n, d) => n + d.length, 0),
+      diskBytes: arenas.reduce((n, a) => n + a.size, 0) + this.w.buffered,
       arenas: arenas.length,
       sealedArenas: arenas.length - 1,
       arenaBytes: this.opts.arenaBytes,
       maxBlockBytes: this.opts.maxBlockBytes,
-      logPosition: logPosition(this.active.number, this.active.size + this.buffered),
-      durablePosition: this.meta.checkpoint,
-      unsyncedBlocks: this.pending.size,
+      logPosition: this.w.position,
+      durablePosition: this.w.meta.checkpoint,
+      unsyncedBlocks: this.w.pending.size,
       cache: { bytes: this.cache.bytes, capacity: this.cache.capacityBytes, blocks: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
       hash: this.hashBackend,
       reserve: await this.reserve.stats(),
@@ -321,7 +305,7 @@ export class BlockStore {
   async close(): Promise<void> {
     if (this.isClosed) return;
     try {
-      await this.exclusive(() => this.syncLocked());
+      await this.w.exclusive(() => this.w.sync());
     } finally {
       this.isClosed = true;
       this.appendListeners.clear();
@@ -330,16 +314,11 @@ export class BlockStore {
     }
   }
 
-  // ---- the write path; everything below runs inside `exclusive` ----
-
-  private known(score: Score): boolean {
-    const key = score.toString('hex');
-    return this.pending.has(key) || (!this.dropped.has(key) && this.index.get(score) !== undefined);
-  }
+  // ---- helpers ----
 
   /** `known`, noting a hit for open collections: the caller now holds a reference to the block. */
   private dedup(score: Score): boolean {
-    if (!this.known(score)) return false;
+    if (!this.w.known(score)) return false;
     this.collections.hit(score.toString('hex'));
     return true;
   }
@@ -351,139 +330,32 @@ export class BlockStore {
   }
 
   private indexView(): IndexView {
-    const store = this;
+    const w = this.w;
     return {
       arenas: this.arenas,
-      get activeNumber() { return store.active.number; },
+      get activeNumber() { return w.active.number; },
       index: this.index,
-      shadowed: (key) => this.pending.has(key) || this.dropped.has(key),
-      pending: () => [...this.pending.values()],
+      shadowed: (key) => w.pending.has(key) || w.dropped.has(key),
+      pending: () => [...w.pending.values()],
     };
   }
 
   private compactHost(): CompactHost {
+    const w = this.w;
     return {
       dir: this.dir, arenas: this.arenas, index: this.index, hash: this.hash, maxBlockBytes: this.opts.maxBlockBytes, log: this.log, epoch: this.epochState,
-      activeNumber: () => this.active.number,
+      activeNumber: () => w.active.number,
       checkOpen: () => this.checkOpen(),
-      exclusive: (fn) => this.exclusive(fn),
-      settled: (score) => { const key = score.toString('hex'); return this.pending.has(key) || this.dropped.has(key) ? undefined : this.index.get(score); },
+      exclusive: (fn) => w.exclusive(fn),
+      settled: (score) => w.settled(score),
       keeps: (score, pos) => this.collections.keeps(score.toString('hex'), pos),
       move: async (type, data, score) => {
-        await this.append(type, data, score, true);
-        if (this.pendingBytes >= this.opts.autoSyncBytes) await this.syncLocked();
+        await w.append(type, data, score, true);
+        if (w.pendingBytes >= this.opts.autoSyncBytes) await w.sync();
       },
-      drop: (score, length) => { const key = score.toString('hex'); this.dropped.set(key, { score, length }); this.cache.delete(key); },
-      syncLocked: () => this.syncLocked(),
+      drop: (score, length) => { w.drop(score, length); this.cache.delete(score.toString('hex')); },
+      syncLocked: () => w.sync(),
     };
-  }
-
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
-  private async append(type: number, data: Uint8Array, score: Score, moved: boolean): Promise<void> {
-    const total = RECORD_HEADER_BYTES + data.length;
-    if (this.active.size + this.buffered + total + RECORD_HEADER_BYTES + 256 > this.opts.arenaBytes) await this.rollArena();
-    if (this.buffered + total > this.writeBuffer.length) await this.flush();
-    const at = this.buffered;
-    encodeRecordHeader(type, data.length, score).copy(this.writeBuffer, at);
-    this.writeBuffer.set(data, at + RECORD_HEADER_BYTES);
-    this.buffered += total;
-    const loc = { pos: logPosition(this.active.number, this.active.size + at), length: data.length, type };
-    const copy = this.writeBuffer.subarray(at + RECORD_HEADER_BYTES, at + total);
-    this.pending.set(score.toString('hex'), { score, loc, data: copy, moved });
-    this.pendingBytes += data.length;
-    if (!moved) { this.added.blocks++; this.added.bytes += data.length; }
-    this.reserve.wrote(total);
-  }
-
-  /** Writes the buffer to the active arena. On failure the tail is cut back and the lost puts are forgotten. */
-  private async flush(): Promise<void> {
-    if (this.buffered === 0) return;
-    const chunk = this.writeBuffer.subarray(0, this.buffered);
-    const start = logPosition(this.active.number, this.active.size);
-    const before = this.active.size;
-    // The buffer is reused, not replaced: appends wait for this flush (exclusive), and the
-    // pending views into it are dropped below once written (or the puts are forgotten).
-    // A new buffer per flush was 4 MiB of external memory per 4 MiB stored, for the GC.
-    this.buffered = 0;
-    try {
-      await this.active.append([chunk], chunk.length);
-    } catch (err) {
-      await this.active.truncate(before).catch(() => {});
-      for (const [key, p] of this.pending) {
-        if (p.loc.pos < start) continue;
-        this.pending.delete(key);
-        this.pendingBytes -= p.loc.length;
-        if (!p.moved) { this.added.blocks--; this.added.bytes -= p.loc.length; }
-      }
-      this.lostWrites = fromSystemError(err, 'writing blocks');
-      this.logWriteFailure(this.lostWrites);
-      throw this.lostWrites;
-    }
-    if (this.diskFull) {
-      this.diskFull = false;
-      this.log.info({ bytes: chunk.length }, 'a write succeeded again after the disk was full');
-    }
-    for (const p of this.pending.values()) if (p.loc.pos >= start) p.data = undefined;
-  }
-
-  /**
-   * A full disk is one episode, not one error per attempt: callers retry (the peer receiver
-   * every 10 s), so the first failure warns and the repeats are debug until a write succeeds.
-   * Any other write failure is an error every time.
-   */
-  private logWriteFailure(err: ColonyError): void {
-    const what = 'a write failed; unsynced blocks since the last sync were dropped';
-    if (err.code !== 'COLONY_NO_SPACE') { this.log.error({ err: err.message }, what); return; }
-    if (this.diskFull) { this.log.debug({ err: err.message }, `${what} (the disk is still full)`); return; }
-    this.diskFull = true;
-    this.log.warn({ err: err.message }, `${what}: the disk is full (repeats are logged at debug until a write succeeds)`);
-  }
-
-  private async syncLocked(): Promise<void> {
-    await this.flush();
-    await this.active.sync();
-    if (this.newArenas) { await syncDir(join(this.dir, 'arenas')); this.newArenas = false; }
-    const entries = [...this.pending.values()];
-    const drops = [...this.dropped.entries()];
-    const meta = {
-      checkpoint: logPosition(this.active.number, this.active.size),
-      blocks: this.meta.blocks + this.added.blocks - drops.length,
-      bytes: this.meta.bytes + this.added.bytes - drops.reduce((n, [, d]) => n + d.length, 0),
-    };
-    // A dropped block put again is in `entries`: its put must not be followed by a delete.
-    const dels = drops.flatMap(([key, d]) => (this.pending.has(key) ? [] : [d.score]));
-    await this.index.commit(entries.map((p) => [p.score, p.loc]), dels, meta, true);
-    const from = this.meta.checkpoint;
-    this.meta = meta;
-    this.pending.clear();
-    this.pendingBytes = 0;
-    this.added = { blocks: 0, bytes: 0 };
-    for (const [key] of drops) this.dropped.delete(key);
-    if (meta.checkpoint > from) this.notifyAppend({ from, head: meta.checkpoint });
-    if (this.lostWrites) {
-      const err = this.lostWrites;
-      this.lostWrites = undefined;
-      throw new ColonyError(err.code, `some blocks written since the previous sync were lost: ${err.detail}`, { cause: err });
-    }
-  }
-
-  /** Seals the active arena with a summary record and starts the next one. */
-  private async rollArena(): Promise<void> {
-    await this.flush();
-    const summary = Buffer.from(JSON.stringify({ sealed: Date.now(), bytes: this.active.size }));
-    const seal = Buffer.concat([encodeRecordHeader(SEAL_TYPE, summary.length, this.hash(summary)), summary]);
-    await this.active.append([seal], seal.length);
-    await this.active.sync();
-    const next = await Arena.create(join(this.dir, 'arenas'), this.active.number + 1);
-    this.arenas.set(next.number, next);
-    this.active = next;
-    this.newArenas = true;
-    this.log.info({ arena: next.number }, 'sealed an arena and started the next');
   }
 
   private async readAt(score: Score, loc: Location): Promise<Buffer> {
