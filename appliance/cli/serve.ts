@@ -28,6 +28,7 @@ const configOptions = {
   '9p': { type: 'string' as const, arg: 'ADDR', multiple: true, help: '9P TCP listener host:port (repeatable; replaces ninep.listen)' },
   ssh: { type: 'string' as const, arg: 'ADDR', help: 'SSH console listener host:port (replaces ssh.listen)' },
   peer: { type: 'string' as const, arg: 'ADDR', multiple: true, help: 'peer network listener host:port (repeatable; replaces peer.listen; default 0.0.0.0:17034)' },
+  web: { type: 'string' as const, arg: 'ADDR', help: "the front panel's host:port (replaces web.listen), or off (web.enabled false)" },
 };
 
 /** The config in effect: the file (or defaults), then the command line's overrides. */
@@ -37,6 +38,8 @@ async function effectiveConfig(ctx: CommandContext): Promise<{ config: Config; s
   if (ctx.values['9p']) overrides.ninep = { listen: ctx.values['9p'] };
   if (ctx.values.ssh) overrides.ssh = { listen: ctx.values.ssh };
   if (ctx.values.peer) overrides.peer = { listen: ctx.values.peer };
+  const web = ctx.values.web as string | undefined;
+  if (web !== undefined) overrides.web = web === 'off' ? { enabled: false } : { enabled: true, listen: web };
   return { config: validateConfig(overrides, config), source: Object.keys(overrides).length ? `${source} + command line` : source };
 }
 

@@ -217,6 +217,8 @@ export async function startSupervisor(t: Teardown, opts: SupervisorOptions = {})
   const serveArgs = [
     '--initial-old-space-size=64', ...tsLoader, cliEntry, 'serve', '--data', data, ...configArgs,
     '--9p', `127.0.0.1:${ninepPort}`, '--ssh', `127.0.0.1:${sshPort}`, '--peer', opts.peerListen ?? '127.0.0.1:0',
+    // The front panel only where a test configures it: the default port is shared by every test.
+    ...(opts.config?.web ? [] : ['--web', 'off']),
   ];
   const [cmd, args] = opts.netns ? opts.netns.wrap(process.execPath, serveArgs) : [process.execPath, serveArgs];
   const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: process.env.COLONY_LOG_LEVEL ?? 'info' }) });

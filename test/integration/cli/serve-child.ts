@@ -9,7 +9,7 @@ import { childEnv, cliEntry, repoRoot, tsLoader } from '../../helpers/cli.js';
 export interface ServeChild { proc: ChildProcess; log: () => string }
 
 export async function serveChild(t: Test, data: string): Promise<ServeChild> {
-  const proc = spawn(process.execPath, [...tsLoader, cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0', '--peer', '127.0.0.1:0'], {
+  const proc = spawn(process.execPath, [...tsLoader, cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0', '--peer', '127.0.0.1:0', '--web', 'off'], {
     cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: 'info' }),
   });
   let log = '';

@@ -25,7 +25,7 @@ export async function startedNode(t: Test, peer: Partial<Config['peer']> = {}, d
   const data = dataDir ?? await tmpDir(t);
   const config = validateConfig({
     ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'], ...peer },
-    environments: { checkpointSeconds: 3600 },
+    environments: { checkpointSeconds: 3600 }, web: { enabled: false },
   }, defaultConfig(false));
   const log = new MemoryLog();
   const sup = new Supervisor({ data, log, config });

@@ -34,7 +34,7 @@ export async function preparedData(t: Test): Promise<string> {
 /** A Supervisor started on `data` (9P and SSH on 127.0.0.1:0), stopped when the test ends. */
 export async function startedSupervisor(t: Test, data: string) {
   const log = new MemoryLog();
-  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'] }, environments: { checkpointSeconds: 3600 } }, defaultConfig(false));
+  const config = validateConfig({ ninep: { listen: ['127.0.0.1:0'] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'] }, web: { enabled: false }, environments: { checkpointSeconds: 3600 } }, defaultConfig(false));
   const sup = new Supervisor({ data, log, config });
   await sup.start();
   t.teardown(() => sup.stop().catch(() => {}));

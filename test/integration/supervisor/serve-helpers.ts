@@ -22,7 +22,7 @@ export interface ServeOptions {
 }
 
 export function serve(t: Test, data: string, opts: ServeOptions = {}): Served {
-  const argv = [process.execPath, ...tsLoader, cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0', '--peer', '127.0.0.1:0', ...(opts.args ?? [])];
+  const argv = [process.execPath, ...tsLoader, cliEntry, 'serve', '--data', data, '--9p', '127.0.0.1:0', '--ssh', '127.0.0.1:0', '--peer', '127.0.0.1:0', '--web', 'off', ...(opts.args ?? [])];
   const [file, ...args] = [...(opts.wrapper ?? []), ...argv];
   const proc = spawn(file!, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ COLONY_LOG_LEVEL: 'info', ...opts.env }), timeout: 120_000, ...opts.spawn });
   let err = '';

@@ -60,7 +60,7 @@ t.test('a port in use is a clear start-up error', async (t) => {
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   t.teardown(() => blocker.close());
   const port = (blocker.address() as { port: number }).port;
-  const config = validateConfig({ ninep: { listen: [`127.0.0.1:${port}`] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'] } }, defaultConfig(false));
+  const config = validateConfig({ ninep: { listen: [`127.0.0.1:${port}`] }, ssh: { listen: '127.0.0.1:0' }, peer: { listen: ['127.0.0.1:0'] }, web: { enabled: false } }, defaultConfig(false));
   const sup = new Supervisor({ data, log: new MemoryLog(), config });
   await t.rejects(sup.start(), /in use|EADDRINUSE/i);
   await sup.stop();
