@@ -5,7 +5,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { isColonyError } from '../../../appliance/errors.js';
-import { arenaFileName } from '../../../appliance/store/arena.js';
+import { Arena, arenaFileName } from '../../../appliance/store/arena.js';
 import { BlockStore, arenaOf, formatScore, type Score } from '../../../appliance/store/index.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -300,4 +300,17 @@ t.test('a live block that is corrupt stops compaction and keeps the arena', asyn
   t.pass('the arena is kept');
   const r = await again.compactArena(0, (s) => live.has(key(s)) && !s.equals(victim!.score), fast);
   t.ok(r.droppedBlocks >= 1, 'once it is dead, the arena compacts');
+});
+
+t.test('a retired arena lets reads in flight finish and refuses later ones', async (t) => {
+  const { store, dir } = await filled(t);
+  await store.close();
+  const arena = await Arena.open(join(dir, 'arenas'), 0, false);
+  const inFlight = Array.from({ length: 64 }, (_, i) => arena.read(64 + i * 8192, 8192));
+  arena.retire();
+  const done = await Promise.allSettled(inFlight);
+  t.same(done.filter((r) => r.status === 'rejected'), [], 'the reads already started complete');
+  t.equal(arena.removed, true);
+  await t.rejects(arena.read(64, 10), { code: 'COLONY_NOT_FOUND' }, 'a later read is told the arena is gone');
+  await t.rejects(arena.fileSize(), { code: 'COLONY_NOT_FOUND' });
 });
