@@ -3,7 +3,7 @@
 // class holds the running environments and does the I/O (volumes, catalog, records).
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { checkName, type Catalog, type NameRecord } from '../catalog/index.js';
+import { checkName, refuseTakenName, type Catalog, type NameRecord } from '../catalog/index.js';
 import { closed, ColonyError, exists, invalid, isColonyError, notFound, permission } from '../errors.js';
 import { silentLog, type Log } from '../log.js';
 import { formatScore, parseScore, type BlockSource, type Score } from '../store/index.js';
@@ -202,6 +202,7 @@ export class Grid {
   async save(user: string, envName: string, newName: string, opts: { comment?: string } = {}): Promise<NameRecord> {
     const env = this.environment(user, envName, 'save');
     checkName(newName);
+    if (this.catalog.isForgotten(user, newName)) refuseTakenName(this.catalog, user, newName); // says it was forgotten, before anything is written
     if (this.nameTaken(user, newName)) throw exists(`name '${user}/${newName}'`);
     let at = 0;
     this.savesRunning++;
@@ -425,7 +426,9 @@ export class Grid {
 
   // ---- helpers ----
 
+  /** Bound, or forgotten (never bound again). */
   private nameTaken(owner: string, name: string): boolean {
+    if (this.catalog.isForgotten(owner, name)) return true;
     try { this.catalog.getName(owner, name); return true; } catch (err) {
       if (isColonyError(err, 'COLONY_NOT_FOUND')) return false;
       throw err;
