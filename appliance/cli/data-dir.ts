@@ -10,6 +10,7 @@ import { closureProgress, nameVisibility, type EnvironmentInfo, type Grid, type 
 import { consoleLog, type Log } from '../log.js';
 import { BlockStore, formatScore } from '../store/index.js';
 import { DATA_UMASK } from '../supervisor/data-modes.js';
+import type { ImportGuard } from '../supervisor/snapshot-transfer.js';
 import { catalogOrigin, loadOrCreateIdentity } from '../identity/index.js';
 import type { CommandContext } from './command.js';
 import { announceFirstAdmin } from './first-admin.js';
@@ -35,6 +36,8 @@ export interface SupervisorStatus {
 /** The running supervisor's services, lent to a command it runs for a local caller. */
 export interface Daemon extends DataDir {
   grid: Grid;
+  /** Quotas and the garbage collector's holds, for imports run inside the supervisor. */
+  imports?: ImportGuard;
   status(user: string): SupervisorStatus;
 }
 

@@ -17,7 +17,7 @@ function daemonOf(sup: Supervisor, served: Served): Daemon {
   if (!store || !catalog || !grid) throw unsupported('the supervisor is not running');
   const { data, log, version, started } = served;
   return {
-    data, store, catalog, grid, nodeId: sup.nodeId, log,
+    data, store, catalog, grid, nodeId: sup.nodeId, log, ...(sup.gc ? { imports: sup.gc } : {}),
     async close() { /* the supervisor closes its own services */ },
     status: (user) => ({
       health: sup.health,

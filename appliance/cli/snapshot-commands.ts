@@ -41,24 +41,33 @@ ${THROUGH}`,
     return withDataDir(ctx, async (d) => {
       const owner = actingUser(ctx.values, d);
       refuseTakenName(d.catalog, owner, name);
+      const guard = ctx.daemon?.imports; // inside a supervisor: its quotas, and a gc meanwhile keeps what this import wrote
+      await guard?.checkQuota(owner);
+      const held = guard?.holds.hold(d.store);
+      const store = held?.store ?? d.store;
       const meter = progressCounter(ctx.err, `importing ${name}`);
       const comment = typeof ctx.values.comment === 'string' ? ctx.values.comment : '';
       const onProgress = (p: { bytes: number; files: number }) => { stillWanted(ctx); meter.update(p.bytes, p.files); };
       const started = Date.now();
       let result;
-      const isDir = src !== '-' && (await stat(src).catch((err) => { throw fromSystemError(err, `reading ${src}`); })).isDirectory();
-      if (isDir) {
-        const cache = join(ctx.data, 'import-cache', createHash('sha256').update(src).digest('hex').slice(0, 32));
-        await ensureDir(join(ctx.data, 'import-cache'));
-        result = await importDirectory(d.store, src, { comment, onProgress, cache });
-      } else {
-        const input = src === '-' ? ctx.stdin : createReadStream(src);
-        result = await importTar(d.store, input as AsyncIterable<Buffer>, { comment, onProgress });
+      let record;
+      try {
+        const isDir = src !== '-' && (await stat(src).catch((err) => { throw fromSystemError(err, `reading ${src}`); })).isDirectory();
+        if (isDir) {
+          const cache = join(ctx.data, 'import-cache', createHash('sha256').update(src).digest('hex').slice(0, 32));
+          await ensureDir(join(ctx.data, 'import-cache'));
+          result = await importDirectory(store, src, { comment, onProgress, cache });
+        } else {
+          const input = src === '-' ? ctx.stdin : createReadStream(src);
+          result = await importTar(store, input as AsyncIterable<Buffer>, { comment, onProgress });
+        }
+        meter.done();
+        await d.store.sync();
+        stillWanted(ctx); // a caller that gave up gets no name, as when Ctrl-C kills a direct import
+        record = await d.catalog.registerName({ owner, name, root: result.root, comment });
+      } finally {
+        held?.release();
       }
-      meter.done();
-      await d.store.sync();
-      stillWanted(ctx); // a caller that gave up gets no name, as when Ctrl-C kills a direct import
-      const record = await d.catalog.registerName({ owner, name, root: result.root, comment });
       const secs = (Date.now() - started) / 1000;
       if (ctx.json) { writeJson(ctx.out, { name: record.name, owner, root: formatScore(record.root), stats: result.stats, seconds: secs }); return 0; }
       const s = result.stats;

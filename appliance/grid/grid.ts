@@ -33,6 +33,8 @@ export interface GridOptions {
   port?: number;
   /** Which names have all their blocks (a NameCompleteness); without it every name does (one node). */
   names?: { view(names: NameRecord[]): NameView; refresh?(): Promise<void>; makeWhole?(root: Score, base: Score): Promise<unknown> };
+  /** Throws COLONY_QUOTA when a user may not store more: asked before a save writes (the supervisor's quotas). */
+  quota?: (user: string) => Promise<void>;
 }
 
 export interface SpawnOptions { cache: CacheKind; as?: string }
@@ -51,6 +53,7 @@ export class Grid {
   private readonly log: Log;
   private readonly boomHooks = new Set<(env: Environment) => void>();
   private readonly stoppingHooks = new Set<(env: Environment) => Promise<void>>();
+  private readonly quota: GridOptions['quota'];
   private notes!: Notices;
   private timer: NodeJS.Timeout | undefined;
   private checkpointing = false;
@@ -70,6 +73,7 @@ export class Grid {
     this.caches = new EnvCaches(join(data, 'envs'), store, this.limits, this.log);
     this.host = opts.host ?? 'HOST';
     this.port = opts.port ?? 564;
+    this.quota = opts.quota;
     this.names = opts.names;
     this.boomState = {
       envs: this.envs, starting: this.starting, hooks: this.boomHooks, stopping: this.stoppingHooks, records: this.records, caches: this.caches,
@@ -204,6 +208,7 @@ export class Grid {
     checkName(newName);
     if (this.catalog.isForgotten(user, newName)) refuseTakenName(this.catalog, user, newName); // says it was forgotten, before anything is written
     if (this.nameTaken(user, newName)) throw exists(`name '${user}/${newName}'`);
+    await this.quota?.(user);
     let at = 0;
     this.savesRunning++;
     const root = await this.timed(env, `saving ${envName} as ${newName}`, async () => {

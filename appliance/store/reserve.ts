@@ -37,7 +37,7 @@ export class DiskReserve {
     if (this.bytes <= 0) return;
     const free = await this.freeBytes();
     if (!refuses(this.bytes, free)) return;
-    throw new ColonyError('COLONY_NO_SPACE', `the store keeps ${formatBytes(this.bytes)} free on this disk (free now: ${formatBytes(Math.max(0, free))}); free space or lower storage.reserve`);
+    throw new ColonyError('COLONY_NO_SPACE', `the store keeps ${formatBytes(this.bytes)} free on this disk (free now: ${formatBytes(Math.max(0, free))}); free space or lower store.reserveBytes`);
   }
 
   /** Counts bytes the store wrote (compaction's too), so the estimate stays honest between asks. */

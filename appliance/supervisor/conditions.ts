@@ -2,7 +2,7 @@
 // busy (by kind). The supervisor writes the health file and the LEDs follow; these classes
 // only count and decide, so they are tested without a supervisor.
 
-export type DegradedSource = 'peers' | 'board';
+export type DegradedSource = 'peers' | 'board' | 'store';
 
 /** The reasons each source gives; `change()` says what health.json should say next, once per change. */
 export class DegradedReasons {

@@ -16,8 +16,16 @@ export interface SnapshotTransferOptions {
   store: BlockStore;
   catalog: Catalog;
   log: Log;
+  /** Quotas, and the holds that keep an import's blocks from a collection until it is named. */
+  gc?: ImportGuard;
   /** Counts the import as busy work (the LEDs' busy blink), as a local `colony import` is. */
   busy: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+/** What an import asks of the garbage collector (supervisor/gc-service.ts): the quota, and holding its writes. */
+export interface ImportGuard {
+  checkQuota(owner: string): Promise<void>;
+  holds: { hold(store: BlockStore): { store: BlockStore; release(): void } };
 }
 
 const gone = () => new ColonyError('COLONY_IO', 'the client went away before the import finished; nothing was saved');
@@ -27,13 +35,21 @@ export function snapshotTransfer(o: SnapshotTransferOptions): SnapshotTransfer {
   return {
     async importTar(owner: string, name: string, input: AsyncIterable<Buffer>, { signal }: { signal: AbortSignal }): Promise<ConsoleReply> {
       refuseTakenName(catalog, owner, name);
+      await o.gc?.checkQuota(owner);
       return o.busy('importing', async () => {
         const started = Date.now();
         const stillWanted = () => { if (signal.aborted) throw gone(); };
-        const result = await importTar(store, input, { comment: '', onProgress: stillWanted });
-        await store.sync();
-        stillWanted(); // a client that gave up gets no name, as with `colony import`
-        const record = await catalog.registerName({ owner, name, root: result.root, comment: '' });
+        const held = o.gc?.holds.hold(store); // a gc meanwhile keeps what this import wrote
+        let result: Awaited<ReturnType<typeof importTar>>;
+        let record: Awaited<ReturnType<Catalog['registerName']>>;
+        try {
+          result = await importTar(held?.store ?? store, input, { comment: '', onProgress: stillWanted });
+          await store.sync();
+          stillWanted(); // a client that gave up gets no name, as with `colony import`
+          record = await catalog.registerName({ owner, name, root: result.root, comment: '' });
+        } finally {
+          held?.release();
+        }
         const secs = (Date.now() - started) / 1000;
         const s = result.stats;
         log.info({ owner, name, root: formatScore(record.root), files: s.files, bytes: s.bytes }, 'snapshot imported over SSH');

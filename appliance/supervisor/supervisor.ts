@@ -30,6 +30,7 @@ import { snapshotTransfer } from './snapshot-transfer.js';
 import { explainOsError, loggable, unwritableDataDir } from './os-errors.js';
 import { closeInOrder } from './stopping.js';
 import { startWebService, type WebService } from './web-service.js';
+import { GcService } from './gc-service.js';
 
 export type { HealthState };
 
@@ -85,6 +86,7 @@ export class Supervisor {
   hardware: Hardware | undefined;
   /** The front panel (appliance/web), unless web.enabled is false or its port could not be had. */
   web: WebService | undefined;
+  gc: GcService | undefined;
   /** Why the node is degraded, by source ('peers', 'board'); `degraded` while any has a reason. */
   private readonly degraded = new DegradedReasons();
   /** The health file's writes, chained (writeHealth). */
@@ -131,7 +133,7 @@ export class Supervisor {
     await access(data, constants.W_OK).catch((err: NodeJS.ErrnoException) => { throw unwritableDataDir(data, err.code ?? 'EACCES', process.getuid?.()); });
 
     stepping('opening the block store');
-    const store = await BlockStore.open(join(data, 'store'), { arenaBytes: cfg.store.arenaBytes, cacheBytes: cfg.store.cacheBytes, log: log.child({ service: 'store' }) });
+    const store = await BlockStore.open(join(data, 'store'), { arenaBytes: cfg.store.arenaBytes, cacheBytes: cfg.store.cacheBytes, reserveBytes: cfg.store.reserveBytes, log: log.child({ service: 'store' }) });
     this.store = store;
     this.running.push({ name: 'store', close: () => store.close(), holdsLock: true });
     this.locked = true; // the store's index lock: from here on this process owns the directory
@@ -165,7 +167,7 @@ export class Supervisor {
     // A name replicated from a peer is shown (and spawnable) only once its blocks are here
     // (or, in lazy mode, while a connected member holds them all: see below).
     const names = new NameCompleteness({ store, names: () => catalog.allNames(), localOrigin: catalog.nodeId, log: log.child({ service: 'names' }) });
-    const unwatchNames = catalog.onEvent((events) => { if (events.some((e) => e.type === 'name.register')) void names.refresh(); });
+    const unwatchNames = catalog.onEvent((events) => { if (events.some((e) => e.type === 'name.register' || e.type === 'name.forget')) void names.refresh(); });
     this.running.push({ name: 'names', close: async () => { unwatchNames(); await names.stop(); } });
 
     if (cfg.peer.listen.length > 0) {
@@ -198,10 +200,18 @@ export class Supervisor {
       this.running.push({ name: 'proc-protocol', close: () => procProtocol.stop() });
     }
 
+    // Garbage collection, usage and quotas (issue 18): roots from the catalog and, once open, the grid.
+    const gc = new GcService({
+      store, catalog, grid: () => this.grid, pendingNames: () => (cfg.peer.replication === 'eager' ? names.pendingRoots().length : 0), log: log.child({ service: 'gc' }),
+      gc: cfg.gc, quota: cfg.quota, busy: (what, fn) => this.whileBusy(what, fn), onReserve: (reasons) => { void this.setDegraded('store', reasons); },
+    });
+    this.gc = gc;
+    this.running.push({ name: 'gc', close: () => gc.stop() });
+
     const node = {
-      id: this.nodeId, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}),
+      id: this.nodeId, gc, version: this.opts.version ?? '0.0.0', started: this.started, ...(this.peers ? { peers: this.peers } : {}),
       board: () => hardware.board(), identify: (seconds: number, by: string) => hardware.identify(seconds, by),
-      snapshots: snapshotTransfer({ store, catalog, log: log.child({ service: 'ssh' }), busy: (what, fn) => this.whileBusy(what, fn) }), // ssh import/export
+      snapshots: snapshotTransfer({ store, catalog, gc, log: log.child({ service: 'ssh' }), busy: (what, fn) => this.whileBusy(what, fn) }), // ssh import/export
     };
 
     stepping('opening the environments');
@@ -225,7 +235,7 @@ export class Supervisor {
     // this node tells its peers it holds is whole here.
     names.fetchThrough(fetcher);
     const grid = await Grid.open({
-      data, store: source, catalog, names, log: log.child({ service: 'grid' }), port,
+      data, store: source, catalog, names, log: log.child({ service: 'grid' }), port, quota: (user) => gc.checkQuota(user),
       limits: {
         perNode: env.maxPerNode, perUser: env.maxPerUser, ramCacheBytes: env.ramCacheBytes, diskCacheBytes: env.diskCacheBytes,
         diskHeapBytes: env.diskHeapBytes, heapFraction: env.heapFraction, heapReservedBytes: cfg.store.cacheBytes,

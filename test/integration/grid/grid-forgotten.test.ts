@@ -9,9 +9,9 @@ t.test('save refuses a forgotten name before it writes, and says why', async (t)
   await w.grid.save('alice', 'debian', 'dev');
   await w.catalog.forgetName('alice', 'dev', { by: 'alice' });
   await putFile(w.grid.environment('alice', 'debian').volume, 'new.txt', 'changed\n');
-  const before = w.store.stats().logPosition;
+  const before = (await w.store.stats()).logPosition;
   await t.rejects(w.grid.save('alice', 'debian', 'dev'), { code: 'COLONY_EXISTS', message: /forgotten/ });
-  t.equal(w.store.stats().logPosition, before, 'nothing was written for the refused save');
+  t.equal((await w.store.stats()).logPosition, before, 'nothing was written for the refused save');
   const other = await w.grid.save('alice', 'debian', 'dev2');
   t.equal(other.name, 'dev2', 'another name works');
 });

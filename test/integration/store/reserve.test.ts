@@ -31,7 +31,7 @@ t.test('a reserve larger than the disk refuses every new block but not a dedup h
   t.teardown(() => store.close());
   const err = await store.put(1, randomBytes(5000)).catch((e: unknown) => e);
   t.ok(isColonyError(err, 'COLONY_NO_SPACE'), String(err));
-  t.match(String(err), /the store keeps 1024 TiB free on this disk.*storage\.reserve/);
+  t.match(String(err), /the store keeps 1024 TiB free on this disk.*store\.reserveBytes/);
   t.same(await store.put(1, old), s, 'a block already stored is still a successful put');
   t.same(await store.putVerified(1, old, s), s);
   const st = await store.stats();
