@@ -13,6 +13,7 @@ import { bytes as formatBytes } from '../console/format.js';
 import { ColonyError, quota as quotaError } from '../errors.js';
 import { collectGarbage, heldNow, usageByUser, usageInputs, usageReport, WriteHolds } from '../gc/index.js';
 import type { Grid } from '../grid/index.js';
+import type { GcFigures } from '../web/index.js';
 import type { Log } from '../log.js';
 import type { BlockStore } from '../store/index.js';
 
@@ -41,7 +42,8 @@ export class GcService implements GcRunner {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly abort = new AbortController();
   private measured: { at: number; bytes: Map<string, number> } | undefined;
-  private last: GcReport | undefined;
+  private last: { at: string; report: GcReport } | undefined;
+  private readonly totals = { runs: 0, freedBytes: 0, writtenBytes: 0 };
   private said = '';
   private readonly unwatch: () => void;
 
@@ -56,8 +58,11 @@ export class GcService implements GcRunner {
     this.unwatch = o.catalog.onEvent((events) => { if (events.some((e) => e.type.startsWith('name.'))) this.measured = undefined; });
   }
 
-  /** The last collection's report (for the front panel and /metrics). */
-  get lastReport(): GcReport | undefined { return this.last; }
+  /** What the collector did since start, for the front panel and /metrics. */
+  figures(): GcFigures {
+    const l = this.last;
+    return { ...this.totals, last: l ? { at: l.at, freedBytes: l.report.freedBytes, seconds: l.report.seconds } : null };
+  }
 
   async run(options: { dryRun: boolean; by: string }): Promise<GcReport> {
     const { store, log } = this.o;
@@ -72,7 +77,10 @@ export class GcService implements GcRunner {
         bytesPerSecond: this.o.gc.bytesPerSecond, maxUnusedFraction: this.o.gc.maxUnusedPercent / 100,
       });
       if (!options.dryRun) {
-        this.last = report;
+        this.last = { at: new Date().toISOString(), report };
+        this.totals.runs++;
+        this.totals.freedBytes += report.freedBytes;
+        this.totals.writtenBytes += report.writtenBytes;
         this.measured = undefined;
         log.info({ by: options.by, freedBytes: report.freedBytes, writtenBytes: report.writtenBytes, rewritten: report.rewrite.length, removed: report.remove.length, seconds: report.seconds },
           `gc freed ${formatBytes(report.freedBytes)}`);

@@ -14,7 +14,7 @@ import type { PeerRow } from '../console/context.js';
 import type { EnvironmentInfo } from '../grid/index.js';
 import type { Log } from '../log.js';
 import type { StoreStats } from '../store/index.js';
-import type { EnvironmentRow, NodeStatus, StatusEvent } from '../web/index.js';
+import type { EnvironmentRow, GcFigures, NodeStatus, StatusEvent } from '../web/index.js';
 
 export interface StatusFacts {
   now: number;
@@ -23,6 +23,9 @@ export interface StatusFacts {
   board: BoardInfo | undefined;
   reserveBytes: number;
   store: StoreStats | undefined;
+  /** Every reason the supervisor has to be degraded (board, peers, store); else the board's. */
+  reasons?: string[];
+  gc?: GcFigures;
   ninep: { connections: number; fids: number; refused: number; dropped: number } | undefined;
   environments: EnvironmentInfo[];
   /** undefined: the peer network is off. */
@@ -47,7 +50,7 @@ export function nodeStatus(f: StatusFacts, history: StatusHistory): NodeStatus {
   return {
     at: new Date(f.now).toISOString(),
     node: { id: f.node.id, name: f.node.name, version: f.node.version, started: new Date(f.node.started).toISOString(), uptimeSeconds: Math.max(0, Math.floor((f.now - f.node.started) / 1000)) },
-    health: { state: f.health, reasons: f.board?.degraded ?? [] },
+    health: { state: f.health, reasons: f.reasons ?? f.board?.degraded ?? [] },
     board: {
       ...(f.board?.model ? { model: f.board.model } : {}),
       temperatureC: s?.temperatureC ?? null,
@@ -57,7 +60,8 @@ export function nodeStatus(f: StatusFacts, history: StatusHistory): NodeStatus {
       reserveBytes: f.reserveBytes,
       leds: f.board ? { condition: f.board.leds.condition, backend: f.board.leds.backend } : { condition: 'unknown', backend: 'none' },
     },
-    store: f.store ? { blocks: f.store.blocks, bytes: f.store.bytes, diskBytes: f.store.diskBytes, arenas: f.store.arenas, cacheHits: f.store.cache.hits, cacheMisses: f.store.cache.misses } : null,
+    store: f.store ? { blocks: f.store.blocks, bytes: f.store.bytes, diskBytes: f.store.diskBytes, arenas: f.store.arenas, cacheHits: f.store.cache.hits, cacheMisses: f.store.cache.misses, reserveBytes: f.store.reserve.bytes, refusing: f.store.reserve.refusing } : null,
+    gc: f.gc ?? null,
     ninep: f.ninep ?? null,
     environments: f.environments.map(environmentRow),
     peers: f.peers === undefined ? null : f.peers.filter((p) => p.paired).map((p) => ({

@@ -307,7 +307,7 @@ export class Supervisor {
 
     if (cfg.web.enabled) {
       stepping(`listening for HTTP on ${cfg.web.listen}`);
-      this.web = await startWebService({ listen: cfg.web.listen, log: log.child({ service: 'web' }), node, health: () => this.state, reserveBytes: cfg.sysinfo.diskReserveBytes, store, ninep, grid, catalog, limiter: ssh.limiter });
+      this.web = await startWebService({ listen: cfg.web.listen, log: log.child({ service: 'web' }), node, health: () => this.state, reserveBytes: cfg.sysinfo.diskReserveBytes, store, ninep, grid, catalog, limiter: ssh.limiter, reasons: () => this.degraded.all(), gc: () => gc.figures() });
       const web = this.web;
       if (web) this.running.push({ name: 'web', close: () => web.close() });
     }

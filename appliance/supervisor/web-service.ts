@@ -9,7 +9,7 @@ import type { Grid } from '../grid/index.js';
 import type { Log } from '../log.js';
 import type { NinepServer } from '../ninep/index.js';
 import type { BlockStore } from '../store/index.js';
-import { WebServer, type LoginLimiter } from '../web/index.js';
+import { WebServer, type GcFigures, type LoginLimiter } from '../web/index.js';
 import { StatusWatch, type StatusFacts } from './node-status.js';
 import { loggable } from './os-errors.js';
 
@@ -20,6 +20,10 @@ export interface WebServiceOptions {
   health: () => string;
   /** sysinfo.diskReserveBytes, shown beside the free space. */
   reserveBytes: number;
+  /** Every reason to be degraded now (the supervisor's, not only the board's). */
+  reasons?: () => string[];
+  /** The collector's figures since start. */
+  gc?: () => GcFigures;
   store: BlockStore;
   ninep: NinepServer;
   grid: Grid;
@@ -52,6 +56,8 @@ export function gatherFacts(o: WebServiceOptions): () => Promise<StatusFacts> {
       board: attempt(() => node.board?.()),
       reserveBytes: o.reserveBytes,
       store: await o.store.stats().catch(() => undefined),
+      ...(o.reasons ? { reasons: o.reasons() } : {}),
+      ...(o.gc ? { gc: o.gc() } : {}),
       ninep: n ? { connections: n.connections, fids: n.fids, refused: n.refused, dropped: n.dropped } : undefined,
       environments: (admin ? attempt(() => grid.status(admin)) : undefined) ?? [],
       peers: node.peers ? attempt(() => node.peers!.list()) ?? [] : undefined,

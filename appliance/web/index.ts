@@ -1,6 +1,6 @@
 // The front panel's public surface (appliance/web). Only the supervisor uses it
 // (supervisor/web-service.ts); it imports nothing of the supervisor's.
-export type { NodeStatus, EnvironmentRow, PeerRowStatus, StatusEvent, Viewer } from './types.js';
+export type { NodeStatus, EnvironmentRow, PeerRowStatus, StatusEvent, Viewer, GcFigures } from './types.js';
 export { viewOf, type StatusView } from './view.js';
 export { renderPage, renderPanel, escapeHtml, formatBytes, formatUptime, type PageOptions } from './render.js';
 export { renderMetrics, type WebCounters } from './metrics.js';

@@ -64,6 +64,12 @@ export function renderMetrics(s: NodeStatus, web: WebCounters): string {
   f.add('colony_store_arenas', 'gauge', 'Arena files, sealed and active.', st?.arenas);
   f.add('colony_store_cache_hits_total', 'counter', 'Block reads answered from the RAM cache.', st?.cacheHits);
   f.add('colony_store_cache_misses_total', 'counter', 'Block reads that went to the arenas.', st?.cacheMisses);
+  f.add('colony_store_reserve_bytes', 'gauge', 'Free space the store leaves on its disk (store.reserveBytes).', st?.reserveBytes);
+  f.add('colony_store_refusing', 'gauge', '1 while the store refuses new blocks because free space is below its reserve.', st ? Number(st.refusing) : undefined);
+  f.add('colony_gc_runs_total', 'counter', 'Garbage collections finished since the supervisor started.', s.gc?.runs);
+  f.add('colony_gc_freed_bytes_total', 'counter', 'Bytes of arenas garbage collection gave back.', s.gc?.freedBytes);
+  f.add('colony_gc_written_bytes_total', 'counter', 'Bytes garbage collection copied forward.', s.gc?.writtenBytes);
+  f.add('colony_gc_last_duration_seconds', 'gauge', 'How long the last garbage collection took.', s.gc?.last?.seconds);
 
   const n = s.ninep;
   f.add('colony_ninep_connections', 'gauge', '9P connections open.', n?.connections);

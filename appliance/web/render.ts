@@ -56,6 +56,8 @@ function diskSection(v: StatusView): string {
     row('store', v.store ? h(`${formatBytes(v.store.bytes)} in ${v.store.blocks} block${v.store.blocks === 1 ? '' : 's'} (${formatBytes(v.store.diskBytes)} on disk)`) : 'closed', 'store'),
     row('free', d ? h(`${formatBytes(d.availableBytes)} of ${formatBytes(d.totalBytes)}`) : 'unknown', 'disk-free'),
     row('reserve', h(formatBytes(v.board.reserveBytes)) + (low ? ' <strong class="warn">(under the reserve)</strong>' : '')),
+    ...(v.store?.refusing ? [row('writes', '<strong class="warn">refused: free space is under the store reserve</strong>', 'store-refusing')] : []),
+    ...(v.gc?.last ? [row('gc', h(`freed ${formatBytes(v.gc.last.freedBytes)} at ${v.gc.last.at.slice(11, 16)} UTC`), 'gc')] : []),
   ];
   const bar = d ? `<div class="bar${low ? ' low' : ''}" role="img" aria-label="disk ${percent(used, d.totalBytes)}% used"><span class="p${Math.min(100, Math.ceil(percent(used, d.totalBytes) / 5) * 5)}"></span></div>` : '';
   return `<section class="card"><h2>Disk</h2>${bar}<table>${rows.join('')}</table></section>`;

@@ -6,6 +6,9 @@
 
 export type HealthText = 'booting' | 'ready' | 'degraded' | 'stopping' | 'stopped' | 'error' | string;
 
+/** What the collector did since the supervisor started (supervisor/gc-service.ts). */
+export interface GcFigures { runs: number; freedBytes: number; writtenBytes: number; last: { at: string; freedBytes: number; seconds: number } | null }
+
 export interface NodeStatus {
   /** When the value was built (ISO). */
   at: string;
@@ -34,6 +37,8 @@ export interface NodeStatus {
   store: {
     blocks: number; bytes: number; diskBytes: number; arenas: number;
     cacheHits: number; cacheMisses: number;
+    /** store.reserveBytes, and whether the store refuses new blocks now for lack of it. */
+    reserveBytes: number; refusing: boolean;
   } | null;
   /** The 9P server: open connections and fids, connections refused at accept and dropped. */
   ninep: { connections: number; fids: number; refused: number; dropped: number } | null;
@@ -41,6 +46,8 @@ export interface NodeStatus {
   environments: EnvironmentRow[];
   /** The peer network; null when it is off. */
   peers: PeerRowStatus[] | null;
+  /** Garbage collection since the supervisor started; null when there is no collector. */
+  gc: GcFigures | null;
   /** Counters kept since the supervisor started (node-status.ts). */
   counters: { spawns: number; booms: number; saves: number };
   /** Recent events, newest first (spawns, booms, saves, health, peer and replication changes). */

@@ -11,7 +11,8 @@ export interface StatusView {
   node: NodeStatus['node'];
   health: NodeStatus['health'];
   board: NodeStatus['board'];
-  store: { blocks: number; bytes: number; diskBytes: number } | null;
+  store: { blocks: number; bytes: number; diskBytes: number; refusing: boolean } | null;
+  gc: NodeStatus['gc'];
   environments: {
     total: number;
     /** How many each user runs, largest first, without names. */
@@ -41,7 +42,8 @@ export function viewOf(s: NodeStatus, viewer: Viewer): StatusView {
     node: s.node,
     health: s.health,
     board: s.board,
-    store: s.store ? { blocks: s.store.blocks, bytes: s.store.bytes, diskBytes: s.store.diskBytes } : null,
+    store: s.store ? { blocks: s.store.blocks, bytes: s.store.bytes, diskBytes: s.store.diskBytes, refusing: s.store.refusing } : null,
+    gc: s.gc,
     environments: {
       total: s.environments.length,
       perUser: Object.values(owners).sort((a, b) => b - a),

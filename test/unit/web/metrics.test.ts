@@ -42,6 +42,12 @@ t.test('families are well formed and carry the status', async (t) => {
   t.match(text, /^colony_ninep_dropped_total 1$/m);
   t.match(text, /^colony_web_logins_total\{result="failed"\} 2$/m);
   t.match(text, /^colony_start_time_seconds 1796558400$/m);
+  t.match(text, /^colony_store_reserve_bytes 268435456$/m);
+  t.match(text, /^colony_store_refusing 0$/m);
+  t.match(text, /^colony_gc_runs_total 2$/m);
+  t.match(text, /^colony_gc_freed_bytes_total 3221225472$/m);
+  t.match(text, /^colony_gc_written_bytes_total 1073741824$/m);
+  t.match(text, /^colony_gc_last_duration_seconds 12\.5$/m);
   for (const word of SECRET_WORDS.filter((w) => !w.startsWith('12D3'))) t.notOk(text.includes(word), `no ${word}`);
 });
 

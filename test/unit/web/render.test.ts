@@ -86,3 +86,15 @@ t.test('units', async (t) => {
   t.equal(formatUptime(59), '00:00:59');
   t.equal(formatUptime(93784), '1d 02:03:04');
 });
+
+t.test('the store refusing writes and the last gc show on the disk card', async (t) => {
+  const s = fixtureStatus();
+  const calm = renderPanel(viewOf(s, { kind: 'anonymous' }));
+  t.notMatch(calm, /id="store-refusing"/, 'nothing about refusing while the store accepts');
+  t.match(calm, /<td id="gc">freed 1(\.0)? GiB at 13:00 UTC/);
+  s.store!.refusing = true;
+  s.gc = null;
+  const full = renderPanel(viewOf(s, { kind: 'anonymous' }));
+  t.match(full, /id="store-refusing"><strong class="warn">refused: free space is under the store reserve/);
+  t.notMatch(full, /id="gc"/, 'no gc row before a run');
+});
