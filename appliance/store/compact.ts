@@ -12,7 +12,8 @@ import type { Log } from '../log.js';
 import type { Arena } from './arena.js';
 import { recordEpochArena, type Epoch } from './epoch.js';
 import type { BlockIndex } from './index-db.js';
-import { arenaOf, logPosition, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, type Location } from './record.js';
+import { decodeBlock } from './codec.js';
+import { arenaOf, decodeRecordHeader, logicalLength, logPosition, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, type Location } from './record.js';
 import { formatScore, type Score } from './score.js';
 import { scanArena } from './scan.js';
 
@@ -46,9 +47,9 @@ export interface CompactHost {
   settled(score: Score): Location | undefined;
   /** Whether an open collection keeps this block (a dedup hit, or written after marking began). */
   keeps(score: Score, pos: number): boolean;
-  /** Locked: appends a copy through the normal path, outside the disk reserve. */
-  move(type: number, data: Uint8Array, score: Score): Promise<void>;
-  /** Locked: forgets the block now; the next sync deletes its index entry. */
+  /** Locked: appends a copy of the stored record (compressed or not, as it was) through the normal path, outside the disk reserve. */
+  move(type: number, data: Uint8Array, score: Score, flags: number, size: number): Promise<void>;
+  /** Locked: forgets the block (of logical `length`) now; the next sync deletes its index entry. */
   drop(score: Score, length: number): void;
   /** Locked: the store's sync (arena data, directory, index batch with the checkpoint). */
   syncLocked(): Promise<void>;
@@ -58,7 +59,8 @@ export interface CompactHost {
 export const throttleDelay = (startedMs: number, nowMs: number, bytes: number, rate: number) =>
   (rate === Number.POSITIVE_INFINITY ? 0 : Math.max(0, startedMs + (bytes / rate) * 1000 - nowMs));
 
-interface Item { pos: number; score: Score; data: Buffer | undefined }
+/** `data` is the record as stored, copied without recompressing; undefined when it is not intact. */
+interface Item { pos: number; score: Score; data: Buffer | undefined; flags: number }
 
 export async function compactArena(host: CompactHost, number: number, isLive: (score: Score) => boolean, options: CompactOptions = {}): Promise<CompactResult> {
   const rate = options.bytesPerSecond ?? COMPACT_DEFAULT_RATE;
@@ -91,11 +93,11 @@ export async function compactArena(host: CompactHost, number: number, isLive: (s
         const bytes = RECORD_HEADER_BYTES + loc.length;
         if (isLive(it.score) || host.keeps(it.score, it.pos)) {
           if (!it.data) throw corruptBlock(formatScore(it.score), `arena ${number} offset ${offsetOf(it.pos)}; it is live, so the arena is kept`);
-          await host.move(loc.type, it.data, it.score);
+          await host.move(loc.type, it.data, it.score, it.flags, logicalLength(loc));
           result.movedBlocks++;
           result.movedBytes += bytes;
         } else {
-          host.drop(it.score, loc.length);
+          host.drop(it.score, logicalLength(loc));
           result.droppedBlocks++;
           result.droppedBytes += bytes;
         }
@@ -116,7 +118,7 @@ export async function compactArena(host: CompactHost, number: number, isLive: (s
     const rec = step.value;
     const pos = logPosition(number, rec.offset);
     if (rec.type !== SEAL_TYPE && host.settled(rec.score)?.pos === pos) {
-      await add({ pos, score: rec.score, data: rec.intact ? rec.data : undefined }, rec.length);
+      await add({ pos, score: rec.score, data: rec.intact ? rec.data : undefined, flags: rec.flags ?? 0 }, rec.length);
     }
     step = await scan.next();
   }
@@ -127,7 +129,8 @@ export async function compactArena(host: CompactHost, number: number, isLive: (s
     await apply();
     for await (const [score, loc] of host.index.entries()) {
       if (arenaOf(loc.pos) !== number || host.settled(score)?.pos !== loc.pos) continue;
-      await add({ pos: loc.pos, score, data: await readRecord(host, arena, score, loc) }, loc.length);
+      const rec = await readRecord(host, arena, score, loc);
+      await add({ pos: loc.pos, score, data: rec?.data, flags: rec?.flags ?? 0 }, loc.length);
     }
   }
   await apply();
@@ -146,12 +149,16 @@ export async function compactArena(host: CompactHost, number: number, isLive: (s
   });
 }
 
-/** The record the index places at `loc`, verified, or undefined when it is not intact. */
-async function readRecord(host: CompactHost, arena: Arena, score: Score, loc: Location): Promise<Buffer | undefined> {
+/** The record the index places at `loc` as stored, verified, or undefined when it is not intact. */
+async function readRecord(host: CompactHost, arena: Arena, score: Score, loc: Location): Promise<{ data: Buffer; flags: number } | undefined> {
   const buf = await arena.read(offsetOf(loc.pos), RECORD_HEADER_BYTES + loc.length);
+  if (buf.length !== RECORD_HEADER_BYTES + loc.length || !buf.subarray(12, RECORD_HEADER_BYTES).equals(score)) return undefined;
+  const header = decodeRecordHeader(buf, 0, host.maxBlockBytes);
+  if (typeof header === 'string') return undefined;
   const data = buf.subarray(RECORD_HEADER_BYTES);
-  const ok = buf.length === RECORD_HEADER_BYTES + loc.length && buf.subarray(12, RECORD_HEADER_BYTES).equals(score) && host.hash(data).equals(score);
-  return ok ? data : undefined;
+  const flags = header.flags ?? 0;
+  const block = decodeBlock(flags, data, host.maxBlockBytes);
+  return typeof block !== 'string' && host.hash(block).equals(score) ? { data, flags } : undefined;
 }
 
 /**

@@ -5,11 +5,15 @@
 import { corruptData, invalid } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Arena } from './arena.js';
-import { ARENA_HEADER_BYTES, arenaOf, decodeRecordHeader, logPosition, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, type Location } from './record.js';
+import { ARENA_HEADER_BYTES, arenaOf, decodeRecordHeader, logicalLength, logPosition, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, type Location } from './record.js';
 import { formatScore, type Score } from './score.js';
 import { scanArena } from './scan.js';
 
-/** One index entry of the log: the record at `pos`, which ends at `end` (where the next one starts). */
+/**
+ * One index entry of the log: the record at `pos`, which ends at `end` (where the next one
+ * starts). `size` is the block's logical length, what `get` returns and a peer receives;
+ * `end - pos` is what it takes on disk, header included.
+ */
 export interface LogEntry { pos: number; end: number; score: Score; type: number; size: number }
 
 /**
@@ -79,10 +83,11 @@ export async function readLog(view: LogView, from: number, limit = LOG_PAGE_DEFA
       const pos = logPosition(n, offset);
       // Records the index does not name (a duplicate the store never writes, but a damaged
       // log might hold) are not entries; the seal is not one either.
-      if (header.type !== SEAL_TYPE && view.locate(header.score)?.pos === pos) {
+      const loc = header.type === SEAL_TYPE ? undefined : view.locate(header.score);
+      if (loc?.pos === pos) {
         // A full page ends at the next entry, a position `checkBoundary` accepts.
         if (entries.length >= limit) return { entries, next: pos, head };
-        entries.push({ pos, end: logPosition(n, recEnd), score: header.score, type: header.type, size: header.length });
+        entries.push({ pos, end: logPosition(n, recEnd), score: header.score, type: header.type, size: logicalLength(loc) });
       }
       offset = recEnd;
     }
@@ -149,7 +154,7 @@ export async function* iterateLog(view: IterateView, from: number): AsyncGenerat
       if (pos >= end) break;
       if (rec.type === SEAL_TYPE) continue;
       if (!rec.intact) { view.log.error({ pos, score: formatScore(rec.score) }, 'skipping a corrupt block while iterating the log'); continue; }
-      yield { pos, score: rec.score, type: rec.type, data: Buffer.from(rec.data) };
+      yield { pos, score: rec.score, type: rec.type, data: rec.flags ? rec.block : Buffer.from(rec.block) };
     }
   }
 }

@@ -3,8 +3,10 @@
 //
 // Arena file:  [header 64 B] [record] [record] ... [seal record, once sealed]
 // Record:      magic u32 | type u8 | flags u8 | 0 u16 | length u32 | score 32 B | data
-// All integers are little-endian.
+// All integers are little-endian. `length` is the stored length. flags 0 is the v1 record
+// (data as is); a codec in the high nibble marks compressed data (codec.ts).
 import { corruptData, invalid } from '../errors.js';
+import { COMPRESSED_PREFIX, knownFlags } from './codec.js';
 import { SCORE_BYTES } from './score.js';
 
 export const ARENA_MAGIC = 'COLONYAR';
@@ -46,17 +48,19 @@ export function decodeArenaHeader(buf: Buffer, where: string): ArenaHeader {
   return { number: buf.readUInt32LE(12), created: buf.readDoubleLE(16) };
 }
 
-export function encodeRecordHeader(type: number, length: number, score: Uint8Array): Buffer {
+export function encodeRecordHeader(type: number, length: number, score: Uint8Array, flags = 0): Buffer {
   if (!Number.isInteger(type) || type < 0 || type > SEAL_TYPE) throw invalid(`block type ${type} is out of range 0..${MAX_BLOCK_TYPE}`);
   const buf = Buffer.alloc(RECORD_HEADER_BYTES);
   buf.writeUInt32LE(RECORD_MAGIC, 0);
   buf.writeUInt8(type, 4);
+  buf.writeUInt8(flags, 5);
   buf.writeUInt32LE(length, 8);
   buf.set(score, 12);
   return buf;
 }
 
-export interface RecordHeader { type: number; length: number; score: Buffer }
+/** `flags` is present only on compressed records, so a v1 header decodes as it always did. */
+export interface RecordHeader { type: number; length: number; score: Buffer; flags?: number }
 
 /**
  * Reads a record header at `offset`. Returns a reason string instead of throwing when the
@@ -67,19 +71,32 @@ export function decodeRecordHeader(buf: Buffer, offset: number, maxBlockBytes: n
   if (buf.length - offset < RECORD_HEADER_BYTES) return 'a partial record header';
   if (buf.readUInt32LE(offset) !== RECORD_MAGIC) return 'no record magic';
   const type = buf.readUInt8(offset + 4);
-  if (buf.readUInt8(offset + 5) !== 0 || buf.readUInt16LE(offset + 6) !== 0) return 'nonzero reserved header bytes';
+  const flags = buf.readUInt8(offset + 5);
+  if (!knownFlags(flags) || buf.readUInt16LE(offset + 6) !== 0) return 'nonzero reserved header bytes';
   const length = buf.readUInt32LE(offset + 8);
   if (length > maxBlockBytes) return `a length of ${length} bytes, over the block size limit`;
-  return { type, length, score: Buffer.from(buf.subarray(offset + 12, offset + RECORD_HEADER_BYTES)) };
+  if (flags !== 0 && length < COMPRESSED_PREFIX) return `a compressed record of ${length} bytes`;
+  const score = Buffer.from(buf.subarray(offset + 12, offset + RECORD_HEADER_BYTES));
+  return flags === 0 ? { type, length, score } : { type, length, score, flags };
 }
 
-/** Where a block lives: what the index stores for each score. */
-export interface Location { pos: number; length: number; type: number }
+/**
+ * Where a block lives: what the index stores for each score. `length` is the stored
+ * length (what to read); `size`, the block's logical length, is there only when it differs
+ * (a compressed record), so entries written before compression decode unchanged.
+ */
+export interface Location { pos: number; length: number; type: number; size?: number }
 
 export const LOCATION_BYTES = 13;
+const SIZED_LOCATION_BYTES = 17;
+
+/** The block's logical (uncompressed) length. */
+export const logicalLength = (loc: Location) => loc.size ?? loc.length;
 
 export function encodeLocation(loc: Location): Buffer {
-  const buf = Buffer.alloc(LOCATION_BYTES);
+  const sized = loc.size !== undefined && loc.size !== loc.length;
+  const buf = Buffer.alloc(sized ? SIZED_LOCATION_BYTES : LOCATION_BYTES);
+  if (sized) buf.writeUInt32LE(loc.size!, 13);
   buf.writeUInt32LE(loc.pos % 2 ** 32, 0);
   buf.writeUInt32LE(Math.floor(loc.pos / 2 ** 32), 4);
   buf.writeUInt32LE(loc.length, 8);
@@ -89,6 +106,8 @@ export function encodeLocation(loc: Location): Buffer {
 
 export function decodeLocation(buf: Uint8Array): Location {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length !== LOCATION_BYTES) throw corruptData(`index entry of ${b.length} bytes (expected ${LOCATION_BYTES})`);
-  return { pos: b.readUInt32LE(0) + b.readUInt32LE(4) * 2 ** 32, length: b.readUInt32LE(8), type: b.readUInt8(12) };
+  if (b.length !== LOCATION_BYTES && b.length !== SIZED_LOCATION_BYTES) throw corruptData(`index entry of ${b.length} bytes (expected ${LOCATION_BYTES} or ${SIZED_LOCATION_BYTES})`);
+  const loc: Location = { pos: b.readUInt32LE(0) + b.readUInt32LE(4) * 2 ** 32, length: b.readUInt32LE(8), type: b.readUInt8(12) };
+  if (b.length === SIZED_LOCATION_BYTES) loc.size = b.readUInt32LE(13);
+  return loc;
 }

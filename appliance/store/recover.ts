@@ -7,7 +7,7 @@ import { isColonyError } from '../errors.js';
 import type { Log } from '../log.js';
 import { Arena, arenaFileName } from './arena.js';
 import type { BlockIndex, IndexMeta } from './index-db.js';
-import { ARENA_HEADER_BYTES, arenaOf, logPosition, offsetOf, SEAL_TYPE, type Location } from './record.js';
+import { ARENA_HEADER_BYTES, arenaOf, logicalLength, logPosition, offsetOf, SEAL_TYPE, type Location } from './record.js';
 import { formatScore } from './score.js';
 import { scanArena, type ScannedRecord } from './scan.js';
 
@@ -73,9 +73,13 @@ export async function recover(ctx: RecoveryContext): Promise<Recovered> {
   const indexRecord = async (arena: Arena, rec: ScannedRecord) => {
     const key = rec.score.toString('hex');
     if (puts.has(key) || ctx.index.get(rec.score)) return;
-    puts.set(key, [rec.score, { pos: logPosition(arena.number, rec.offset), length: rec.length, type: rec.type }]);
+    // A corrupt record's prefix may lie: count it at its stored length.
+    const size = rec.intact ? rec.size : rec.length;
+    const loc: Location = { pos: logPosition(arena.number, rec.offset), length: rec.length, type: rec.type };
+    if (size !== rec.length) loc.size = size;
+    puts.set(key, [rec.score, loc]);
     meta.blocks++;
-    meta.bytes += rec.length;
+    meta.bytes += size;
     reindexed++;
     if (puts.size >= BATCH) await flush();
   };
@@ -108,7 +112,7 @@ export async function recover(ctx: RecoveryContext): Promise<Recovered> {
         await indexRecord(arena, suspect);
         suspect = undefined;
       }
-      if (!rec.intact) suspect = { ...rec, data: Buffer.alloc(0) };
+      if (!rec.intact) suspect = { ...rec, data: Buffer.alloc(0), block: Buffer.alloc(0) };
       else if (rec.type !== SEAL_TYPE) await indexRecord(arena, rec);
       else if (last) lastSealed = true; // sealed, then stopped before the next arena existed
       step = await scan.next();
@@ -141,7 +145,7 @@ export async function recover(ctx: RecoveryContext): Promise<Recovered> {
       if (loc.pos < tail) continue;
       dels.push(score);
       meta.blocks--;
-      meta.bytes -= loc.length;
+      meta.bytes -= logicalLength(loc);
     }
     dropped = dels.length;
     ctx.log.warn({ checkpoint: stored.checkpoint, tail, dropped }, 'dropped index entries that point past the end of the log');

@@ -1,14 +1,21 @@
 // Reads an arena's records in order with large sequential reads. Recovery, verify,
 // reindex and replication all walk the log through this one function.
 import type { Arena } from './arena.js';
+import { decodeBlock, logicalSize } from './codec.js';
 import { ARENA_HEADER_BYTES, decodeRecordHeader, RECORD_HEADER_BYTES, type RecordHeader } from './record.js';
 
 const CHUNK = 8 << 20;
+const EMPTY = Buffer.alloc(0);
 
 export interface ScannedRecord extends RecordHeader {
   offset: number;
+  /** The record's data as stored (compressed when `flags` says so): what compaction copies. */
   data: Buffer;
-  /** Whether the data hashes to the score in the header. */
+  /** The block's logical length (the compressed record's prefix, else `length`). */
+  size: number;
+  /** The uncompressed block when intact, else empty. */
+  block: Buffer;
+  /** Whether the data decodes and hashes to the score in the header. */
   intact: boolean;
 }
 
@@ -45,7 +52,10 @@ export async function* scanArena(
     if (need(total)) { chunk = await arena.read(offset, Math.min(Math.max(CHUNK, total), fileSize - offset)); chunkStart = offset; }
     const at = offset - chunkStart + RECORD_HEADER_BYTES;
     const data = chunk.subarray(at, at + header.length);
-    yield { ...header, offset, data, intact: hash(data).equals(header.score) };
+    const flags = header.flags ?? 0;
+    const block = decodeBlock(flags, data, maxBlockBytes);
+    const intact = typeof block !== 'string' && hash(block).equals(header.score);
+    yield { ...header, offset, data, size: logicalSize(flags, data), block: intact ? block : EMPTY, intact };
     offset += total;
   }
   return { end: offset };

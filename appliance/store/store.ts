@@ -8,6 +8,7 @@ import { Arena, listArenas } from './arena.js';
 import { arenaUsage, Collections, indexEntries, type ArenaUsage, type Collection, type IndexEntry, type IndexView } from './collect.js';
 import { compactArena, type CompactHost, type CompactOptions, type CompactResult } from './compact.js';
 import { BlockCache } from './cache.js';
+import { CODEC_NAMES, decodeBlock, encodeBlock, knownFlags, pickCodec, type CompressMode } from './codec.js';
 import { loadHash, type HashBackend } from './hash.js';
 import { loadEpoch, type Epoch } from './epoch.js';
 import { BlockIndex, type IndexMeta } from './index-db.js';
@@ -29,6 +30,8 @@ export const STORE_DEFAULTS = {
   writeBufferBytes: 4 * MiB,
   /** Free space on the store's filesystem that new blocks never use (0: no reserve). */
   reserveBytes: 0,
+  /** 'auto': blocks that shrink by an eighth are stored compressed (codec.ts); 'off': none are (reads still decode). */
+  compress: 'auto' as CompressMode,
 };
 
 export interface StoreOptions extends Partial<typeof STORE_DEFAULTS> { log?: Log }
@@ -37,7 +40,10 @@ export type { ArenaUsage, Collection, CompactOptions, CompactResult, IndexEntry,
 export interface StoredBlock { pos: number; score: Score; type: number; data: Buffer }
 
 export interface StoreStats {
+  /** `bytes`: the blocks' logical (uncompressed) bytes; `diskBytes`: the arena files, headers and seals included. */
   blocks: number; bytes: number; diskBytes: number;
+  /** The codec new blocks are written with ('none' when compression is off). */
+  compression: string;
   arenas: number; sealedArenas: number; arenaBytes: number; maxBlockBytes: number;
   logPosition: number; durablePosition: number; unsyncedBlocks: number;
   cache: { bytes: number; capacity: number; blocks: number; hits: number; misses: number };
@@ -58,6 +64,7 @@ export class BlockStore {
   private isClosed = false;
   private readonly cache: BlockCache;
   private readonly appendListeners = new Set<AppendListener>();
+  private readonly codec: number;
 
   private constructor(
     readonly dir: string,
@@ -72,6 +79,7 @@ export class BlockStore {
     private readonly epochState: Epoch,
   ) {
     this.cache = new BlockCache(opts.cacheBytes);
+    this.codec = pickCodec(opts.compress);
     this.reserve = new DiskReserve(opts.reserveBytes, dir);
     const ctx = { dir, arenaBytes: opts.arenaBytes, writeBufferBytes: opts.writeBufferBytes, log, index, arenas, hash, reserve: this.reserve, synced: (from: number, head: number) => this.notifyAppend({ from, head }) };
     this.w = new WritePath(ctx, active, meta);
@@ -85,6 +93,7 @@ export class BlockStore {
     const { log = silentLog, ...rest } = options;
     const opts = { ...STORE_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
     if (opts.maxBlockBytes > 16 * MiB) throw invalid('the block size limit is at most 16 MiB');
+    if (opts.compress !== 'auto' && opts.compress !== 'off') throw invalid(`store compression '${String(opts.compress)}' (expected 'auto' or 'off')`);
     if (opts.arenaBytes < 4 * opts.maxBlockBytes || opts.arenaBytes >= 2 ** 36) throw invalid('arenaBytes must hold at least four maximal blocks and be under 64 GiB');
     opts.writeBufferBytes = Math.max(opts.writeBufferBytes, opts.maxBlockBytes + RECORD_HEADER_BYTES);
     const arenaDir = join(dir, 'arenas');
@@ -144,10 +153,12 @@ export class BlockStore {
 
   private async putHashed(type: number, data: Uint8Array, score: Score): Promise<Score> {
     if (this.dedup(score)) return score;
+    // Compressed outside the lock: it is CPU either way, and a lost dedup race only wastes it.
+    const { flags, stored } = encodeBlock(this.codec, data);
     return this.w.exclusive(async () => {
       if (this.dedup(score)) return score;
       await this.reserve.check();
-      await this.w.append(type, data, score, false);
+      await this.w.append(type, stored, score, false, flags, data.length);
       if (this.w.pendingBytes >= this.opts.autoSyncBytes) await this.w.sync();
       return score;
     });
@@ -166,7 +177,7 @@ export class BlockStore {
     // A compaction may delete the arena under a read: the index then names the new place.
     for (let attempt = 0; ; attempt++) {
       const pending = this.w.pending.get(key);
-      if (pending?.data) return { type: pending.loc.type, data: Buffer.from(pending.data) };
+      if (pending?.data) return { type: pending.loc.type, data: this.decode(score, pending.flags, Buffer.from(pending.data), 'the write buffer') };
       const loc = pending?.loc ?? (this.w.dropped.has(key) ? undefined : this.index.get(score));
       if (!loc) throw notFound(`block ${formatScore(score)}`);
       try {
@@ -288,6 +299,7 @@ export class BlockStore {
       blocks: this.w.meta.blocks + this.w.added.blocks - this.w.dropped.size,
       bytes: this.w.meta.bytes + this.w.added.bytes - [...this.w.dropped.values()].reduce((n, d) => n + d.length, 0),
       diskBytes: arenas.reduce((n, a) => n + a.size, 0) + this.w.buffered,
+      compression: CODEC_NAMES[this.codec]!,
       arenas: arenas.length,
       sealedArenas: arenas.length - 1,
       arenaBytes: this.opts.arenaBytes,
@@ -349,8 +361,8 @@ export class BlockStore {
       exclusive: (fn) => w.exclusive(fn),
       settled: (score) => w.settled(score),
       keeps: (score, pos) => this.collections.keeps(score.toString('hex'), pos),
-      move: async (type, data, score) => {
-        await w.append(type, data, score, true);
+      move: async (type, data, score, flags, size) => {
+        await w.append(type, data, score, true, flags, size);
         if (w.pendingBytes >= this.opts.autoSyncBytes) await w.sync();
       },
       drop: (score, length) => { w.drop(score, length); this.cache.delete(score.toString('hex')); },
@@ -363,11 +375,17 @@ export class BlockStore {
     const where = `arena ${arenaOf(loc.pos)} offset ${offsetOf(loc.pos)}`;
     if (!arena) throw corruptBlock(formatScore(score), `${where} (no such arena)`);
     const buf = await arena.read(offsetOf(loc.pos), RECORD_HEADER_BYTES + loc.length);
-    const data = buf.subarray(RECORD_HEADER_BYTES);
-    if (buf.length !== RECORD_HEADER_BYTES + loc.length || !buf.subarray(12, RECORD_HEADER_BYTES).equals(score) || !this.hash(data).equals(score)) {
-      throw corruptBlock(formatScore(score), where);
-    }
+    if (buf.length !== RECORD_HEADER_BYTES + loc.length || !buf.subarray(12, RECORD_HEADER_BYTES).equals(score)) throw corruptBlock(formatScore(score), where);
+    const data = this.decode(score, buf.readUInt8(5), buf.subarray(RECORD_HEADER_BYTES), where);
+    if (!this.hash(data).equals(score)) throw corruptBlock(formatScore(score), where);
     return data;
+  }
+
+  /** The block from its stored bytes; a stream that does not decode is a corrupt block, like a bad hash. */
+  private decode(score: Score, flags: number, stored: Buffer, where: string): Buffer {
+    const block = knownFlags(flags) ? decodeBlock(flags, stored, this.opts.maxBlockBytes) : `unknown record flags ${flags}`;
+    if (typeof block === 'string') throw new ColonyError('COLONY_CORRUPT_BLOCK', `block ${formatScore(score)} at ${where} does not decode: ${block}`);
+    return block;
   }
 
   private notifyAppend(event: AppendEvent): void {

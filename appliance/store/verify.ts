@@ -45,7 +45,7 @@ export async function verifyStore(ctx: {
       const pos = logPosition(arena.number, rec.offset);
       if (rec.type !== SEAL_TYPE) {
         report.records++;
-        report.bytes += rec.length;
+        report.bytes += rec.intact ? rec.size : rec.length;
         if (!rec.intact) {
           bad.add(pos);
           report.corrupt.push({ score: formatScore(rec.score), arena: arena.number, offset: rec.offset });

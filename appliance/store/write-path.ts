@@ -7,7 +7,7 @@ import { syncDir } from '../files.js';
 import type { Log } from '../log.js';
 import { Arena } from './arena.js';
 import type { BlockIndex, IndexMeta } from './index-db.js';
-import { encodeRecordHeader, logPosition, RECORD_HEADER_BYTES, SEAL_TYPE, type Location } from './record.js';
+import { encodeRecordHeader, logicalLength, logPosition, RECORD_HEADER_BYTES, SEAL_TYPE, type Location } from './record.js';
 import type { DiskReserve } from './reserve.js';
 import type { Score } from './score.js';
 
@@ -15,7 +15,7 @@ import type { Score } from './score.js';
  * A put waiting for the next sync; `data` is kept until its bytes reach the file. A `moved`
  * one is compaction's copy of a block the index already counts.
  */
-export interface Pending { score: Score; loc: Location; data: Buffer | undefined; moved: boolean }
+export interface Pending { score: Score; loc: Location; data: Buffer | undefined; moved: boolean; flags: number }
 
 export interface WriteContext {
   dir: string;
@@ -34,7 +34,7 @@ export class WritePath {
   readonly pending = new Map<string, Pending>();
   /** Blocks compaction dropped since the last sync: absent now, deleted from the index at the next sync. */
   readonly dropped = new Map<string, { score: Score; length: number }>();
-  /** What the pending puts add to the index's counts (moves add nothing). */
+  /** What the pending puts add to the index's counts, in logical bytes (moves add nothing). */
   added = { blocks: 0, bytes: 0 };
   pendingBytes = 0;
   buffered = 0;
@@ -70,25 +70,29 @@ export class WritePath {
     return run;
   }
 
-  /** Locked: forgets a block now; the next sync deletes its index entry. */
+  /** Locked: forgets a block (of logical `length`) now; the next sync deletes its index entry. */
   drop(score: Score, length: number): void {
     this.dropped.set(score.toString('hex'), { score, length });
   }
 
-  /** Locked: buffers a record in the active arena (rolling to the next when it is full). */
-  async append(type: number, data: Uint8Array, score: Score, moved: boolean): Promise<void> {
+  /**
+   * Locked: buffers a record in the active arena (rolling to the next when it is full).
+   * `data` is what is stored (compressed when `flags` says so), `size` the block's length.
+   */
+  async append(type: number, data: Uint8Array, score: Score, moved: boolean, flags = 0, size = data.length): Promise<void> {
     const total = RECORD_HEADER_BYTES + data.length;
     if (this.active.size + this.buffered + total + RECORD_HEADER_BYTES + 256 > this.ctx.arenaBytes) await this.rollArena();
     if (this.buffered + total > this.writeBuffer.length) await this.flush();
     const at = this.buffered;
-    encodeRecordHeader(type, data.length, score).copy(this.writeBuffer, at);
+    encodeRecordHeader(type, data.length, score, flags).copy(this.writeBuffer, at);
     this.writeBuffer.set(data, at + RECORD_HEADER_BYTES);
     this.buffered += total;
-    const loc = { pos: logPosition(this.active.number, this.active.size + at), length: data.length, type };
+    const loc: Location = { pos: logPosition(this.active.number, this.active.size + at), length: data.length, type };
+    if (size !== data.length) loc.size = size;
     const copy = this.writeBuffer.subarray(at + RECORD_HEADER_BYTES, at + total);
-    this.pending.set(score.toString('hex'), { score, loc, data: copy, moved });
+    this.pending.set(score.toString('hex'), { score, loc, data: copy, moved, flags });
     this.pendingBytes += data.length;
-    if (!moved) { this.added.blocks++; this.added.bytes += data.length; }
+    if (!moved) { this.added.blocks++; this.added.bytes += size; }
     this.ctx.reserve.wrote(total);
   }
 
@@ -110,7 +114,7 @@ export class WritePath {
         if (p.loc.pos < start) continue;
         this.pending.delete(key);
         this.pendingBytes -= p.loc.length;
-        if (!p.moved) { this.added.blocks--; this.added.bytes -= p.loc.length; }
+        if (!p.moved) { this.added.blocks--; this.added.bytes -= logicalLength(p.loc); }
       }
       this.lostWrites = fromSystemError(err, 'writing blocks');
       this.logWriteFailure(this.lostWrites);

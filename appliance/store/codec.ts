@@ -1,0 +1,97 @@
+// Block compression in the arenas. A record's flags byte names the codec in its high
+// nibble (the low nibble stays reserved, zero); a compressed record's data is
+// `logical length u32 LE | compressed stream`, so the logical size is known without
+// decompressing (recovery counts it, the index keeps it). Scores stay the hash of the
+// uncompressed bytes: nothing above the store sees compression.
+import * as zlib from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+
+export const CODEC_NONE = 0;
+export const CODEC_DEFLATE = 1;
+export const CODEC_ZSTD = 2;
+/** The flags byte for a codec, and back. */
+export const codecFlags = (codec: number) => codec << 4;
+export const flagsCodec = (flags: number) => flags >> 4;
+export const CODEC_NAMES = ['none', 'deflate-raw', 'zstd'] as const;
+export type CompressMode = 'auto' | 'off';
+export const COMPRESSED_PREFIX = 4;
+
+type Sync = (b: Uint8Array, o?: object) => Buffer;
+// zstd is in node:zlib from Node 22.15/23.8; read through the namespace so Node 20 builds.
+const z = zlib as unknown as { zstdCompressSync?: Sync; zstdDecompressSync?: Sync; constants: Record<string, number> };
+export const hasZstd = typeof z.zstdCompressSync === 'function';
+
+/** Blocks smaller than this are stored as they are: the header and prefix eat the gain. */
+const MIN_BYTES = 512;
+/** Blocks at least this big are first judged by a sample from their middle. */
+const SAMPLE_FROM = 32 << 10;
+const SAMPLE_BYTES = 4 << 10;
+
+/** The codec `auto` writes with on this Node: zstd when present (faster and smaller), else deflate-raw level 1. */
+export function pickCodec(mode: CompressMode | undefined, prefer?: number): number {
+  if (mode === 'off') return CODEC_NONE;
+  if (prefer !== undefined) return prefer;
+  return hasZstd ? CODEC_ZSTD : CODEC_DEFLATE;
+}
+
+function rawCompress(codec: number, data: Uint8Array): Buffer {
+  if (codec === CODEC_ZSTD) return z.zstdCompressSync!(data, { params: { [z.constants.ZSTD_c_compressionLevel!]: 1 } });
+  return deflateRawSync(data, { level: 1 });
+}
+
+/**
+ * The bytes to store for `data` and their flags: compressed when that saves at least an
+ * eighth, else the data itself with flags 0. A block whose sample does not shrink by a
+ * sixteenth is taken as incompressible (random, already compressed) and not tried whole.
+ */
+export function encodeBlock(codec: number, data: Uint8Array): { flags: number; stored: Uint8Array } {
+  const n = data.length;
+  if (codec === CODEC_NONE || n < MIN_BYTES) return { flags: 0, stored: data };
+  if (n >= SAMPLE_FROM) {
+    const at = (n >> 1) - (SAMPLE_BYTES >> 1);
+    if (rawCompress(codec, data.subarray(at, at + SAMPLE_BYTES)).length > SAMPLE_BYTES - (SAMPLE_BYTES >> 4)) return { flags: 0, stored: data };
+  }
+  const packed = rawCompress(codec, data);
+  if (COMPRESSED_PREFIX + packed.length > n - (n >> 3)) return { flags: 0, stored: data };
+  const stored = Buffer.allocUnsafe(COMPRESSED_PREFIX + packed.length);
+  stored.writeUInt32LE(n, 0);
+  packed.copy(stored, COMPRESSED_PREFIX);
+  return { flags: codecFlags(codec), stored };
+}
+
+/** Whether this build can read records with `flags` (the header check uses it). */
+export function knownFlags(flags: number): boolean {
+  if ((flags & 0x0f) !== 0) return false;
+  const codec = flagsCodec(flags);
+  return codec === CODEC_NONE || codec === CODEC_DEFLATE || codec === CODEC_ZSTD;
+}
+
+/** The uncompressed size a record's data stands for, from its prefix (no decompression). */
+export function logicalSize(flags: number, stored: Uint8Array): number {
+  if (flags === 0) return stored.length;
+  if (stored.length < COMPRESSED_PREFIX) return -1;
+  return Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).readUInt32LE(0);
+}
+
+/**
+ * The uncompressed block, or a reason string when the stored bytes cannot be decoded (a
+ * damaged stream, a length that does not match its prefix, zstd on a Node without it).
+ * The caller turns a reason into COLONY_CORRUPT_BLOCK; the hash check still follows.
+ */
+export function decodeBlock(flags: number, stored: Buffer, maxBlockBytes: number): Buffer | string {
+  if (flags === 0) return stored;
+  const size = logicalSize(flags, stored);
+  if (size < 0 || size > maxBlockBytes) return `a compressed record with a logical size of ${size}`;
+  const codec = flagsCodec(flags);
+  const body = stored.subarray(COMPRESSED_PREFIX);
+  let out: Buffer;
+  try {
+    if (codec === CODEC_DEFLATE) out = inflateRawSync(body, { maxOutputLength: Math.max(size, 1) });
+    else if (codec === CODEC_ZSTD && z.zstdDecompressSync) out = z.zstdDecompressSync(body, { maxOutputLength: Math.max(size, 1) });
+    else return `a record compressed with ${CODEC_NAMES[codec] ?? `codec ${codec}`}, which this Node cannot read`;
+  } catch (err) {
+    return `a damaged compressed stream (${(err as Error).message})`;
+  }
+  if (out.length !== size) return `a compressed stream of ${out.length} bytes where ${size} were recorded`;
+  return out;
+}
