@@ -153,10 +153,25 @@ export class ContentBuilder {
 
   /** Adds the next leaf: its bytes (all zeros are elided), or null for `length` zero bytes. */
   async add(data: Uint8Array | null, length = data ? data.length : this.blockSize): Promise<void> {
+    if (data && data.length !== length) throw invalid(`a leaf of ${data.length} bytes given as ${length}`);
+    await this.addStored(data ? await this.storeLeaf(data) : ZERO_SCORE, length);
+  }
+
+  /**
+   * Stores a leaf without adding it (the zero score for all zeros), so a caller can have
+   * several leaves in the store's queue at once and add them in order with `addStored`.
+   * The bytes must stay unchanged until the promise settles.
+   */
+  storeLeaf(data: Uint8Array): Promise<Score> {
+    if (data.length <= 0 || data.length > this.blockSize) throw invalid(`a leaf of ${data.length} bytes in a tree of ${this.blockSize}-byte blocks`);
+    return isAllZero(data) ? Promise.resolve(ZERO_SCORE) : this.store.put(this.leafType, data);
+  }
+
+  /** Adds the next leaf by the score `storeLeaf` gave for its `length` bytes. */
+  async addStored(score: Score, length: number): Promise<void> {
     if (this.short) throw invalid('only the last leaf of a content tree may be short');
-    if (length <= 0 || length > this.blockSize || (data && data.length !== length)) throw invalid(`a leaf of ${length} bytes in a tree of ${this.blockSize}-byte blocks`);
+    if (length <= 0 || length > this.blockSize) throw invalid(`a leaf of ${length} bytes in a tree of ${this.blockSize}-byte blocks`);
     if (length < this.blockSize) this.short = true;
-    const score = data && !isAllZero(data) ? await this.store.put(this.leafType, data) : ZERO_SCORE;
     this.leaves++;
     this.bytes += length;
     await this.push(0, score);

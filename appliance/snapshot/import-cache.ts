@@ -4,16 +4,21 @@
 // cannot have changed while that run read it, as git treats "racily clean" files), and
 // whose content score the store still has (one batched hasMany), is not read again. The
 // cache is a private file the caller names; losing it only costs a full read.
+// It keeps each file's xattrs too: setting or removing one changes the ctime (the VFS
+// and every Linux file system stamp it), so a matching fingerprint also means the xattrs
+// are unchanged, and a re-import makes no xattr call for an unchanged file.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { fromSystemError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { isZeroScore, ZERO_SCORE } from './format.js';
+import { isZeroScore, ZERO_SCORE, type Xattr } from './format.js';
 import { SCORE_BYTES, type Score } from '../store/index.js';
 
-const MAGIC = Buffer.from('CLNYIMC2', 'latin1');
-// Record: path (varint length + bytes), dev ino size (u64 LE) mtime ctime (i64 LE ns), then
-// 1 + varint length + inline bytes, or 0 + the content score.
+const MAGIC = Buffer.from('CLNYIMC3', 'latin1');
+// Header: magic, blockSize (varint), whether xattrs were read (1 byte), the run's start (svar).
+// Record: path (varint length + bytes), dev ino size (u64 LE) mtime ctime (i64 LE ns), the
+// xattr count (varint) and each name and value (bytes), then 1 + varint length + inline
+// bytes, or 0 + the content score.
 /**
  * A file changed after the previous run began may have been read half-changed, so a ctime
  * at or after that start (less a margin over the kernel's coarse timestamp tick, a few ms)
@@ -24,8 +29,9 @@ const RACY_NS = 100_000_000n;
 
 /** dev, ino, size (u64 LE), mtime, ctime (i64 LE ns): 40 bytes, compared as bytes. */
 export interface Fingerprint { bytes: Buffer; ctime: bigint }
-export interface Known { score: Score; inline: Buffer | null; size: number }
-interface Remembered extends Known { fp: Buffer }
+export interface Known { score: Score; inline: Buffer | null; size: number; xattrs: Xattr[] }
+/** `xattrs` is read from `src` when saving: the helper fills some in after the scan. */
+interface Remembered extends Known { fp: Buffer; src?: { xattrs: Xattr[] } }
 
 export function fingerprint(st: BigIntStats): Fingerprint {
   const b = Buffer.allocUnsafe(40);
@@ -44,26 +50,32 @@ export class ImportCache {
     private readonly prior: Map<string, Remembered>,
     private readonly priorStart: bigint,
     private readonly blockSize: number,
+    private readonly xattrs: boolean,
   ) {}
 
-  /** Loads `file` (a missing, foreign or damaged file is an empty cache). */
-  static async load(file: string, blockSize: number): Promise<ImportCache> {
-    const empty = new ImportCache(new Map(), 0n, blockSize);
+  /**
+   * Loads `file` (a missing, foreign or damaged file is an empty cache, and so is one
+   * written with another block size or xattr setting).
+   */
+  static async load(file: string, blockSize: number, xattrs = true): Promise<ImportCache> {
+    const empty = new ImportCache(new Map(), 0n, blockSize, xattrs);
     const buf = await readFile(file).catch(() => undefined);
     if (!buf) return empty;
     try {
       const r = new ByteReader(buf, 'import cache');
-      if (!r.raw(MAGIC.length).equals(MAGIC) || r.uvar() !== blockSize) return empty;
+      if (!r.raw(MAGIC.length).equals(MAGIC) || r.uvar() !== blockSize || r.u8() !== (xattrs ? 1 : 0)) return empty;
       const start = r.svar();
       const prior = new Map<string, Remembered>();
       while (!r.done) {
         const path = r.bytes().toString('latin1');
         const fp = r.raw(40);
+        const xs: Xattr[] = [];
+        for (let n = r.uvar(); n > 0; n--) xs.push({ name: r.bytes(), value: r.bytes() });
         const inline = r.u8() === 1 ? r.bytes() : null;
         const score = inline ? ZERO_SCORE : r.raw(SCORE_BYTES);
-        prior.set(path, { fp, score, inline, size: Number(fp.readBigUInt64LE(16)) });
+        prior.set(path, { fp, score, inline, size: Number(fp.readBigUInt64LE(16)), xattrs: xs });
       }
-      return new ImportCache(prior, start, blockSize);
+      return new ImportCache(prior, start, blockSize, xattrs);
     } catch {
       return empty;
     }
@@ -77,14 +89,16 @@ export class ImportCache {
   }
 
   remember(path: Buffer, fp: Fingerprint, known: Known): void {
-    this.next.set(path.toString('latin1'), { fp: fp.bytes, score: known.score, inline: known.inline, size: known.size });
+    this.next.set(path.toString('latin1'), { fp: fp.bytes, score: known.score, inline: known.inline, size: known.size, xattrs: known.xattrs, src: known });
   }
 
   /** Writes what this run saw, atomically (temp file, then rename). `start` is when this run began. */
   async save(file: string, start: bigint): Promise<void> {
-    const w = new ByteWriter(64 + this.next.size * 128).raw(MAGIC).uvar(this.blockSize).svar(start);
+    const w = new ByteWriter(64 + this.next.size * 128).raw(MAGIC).uvar(this.blockSize).u8(this.xattrs ? 1 : 0).svar(start);
     for (const [path, c] of this.next) {
-      w.bytes(Buffer.from(path, 'latin1')).raw(c.fp);
+      const xattrs = c.src?.xattrs ?? c.xattrs;
+      w.bytes(Buffer.from(path, 'latin1')).raw(c.fp).uvar(xattrs.length);
+      for (const x of xattrs) w.bytes(x.name).bytes(x.value);
       if (c.inline) w.u8(1).bytes(c.inline);
       else w.u8(0).raw(c.score);
     }

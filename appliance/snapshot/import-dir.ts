@@ -10,8 +10,9 @@ import type { BlockSource, Score } from '../store/index.js';
 import { ContentBuilder, type BlockWriter } from './content.js';
 import { DATA, INLINE_MAX, type EntryKind } from './format.js';
 import { newNode, writeDirNode, writeTree, type RootOptions, type TreeNode } from './tree.js';
-import { ImportCache, fingerprint, present, type Fingerprint } from './import-cache.js';
+import { ImportCache, fingerprint } from './import-cache.js';
 import { XattrAddress, readXattrsSync } from './xattr.js';
+import { ContentReader, readContents, type FileToRead } from './import-read.js';
 import { readXattrsByHelper } from './xattr-helper.js';
 
 export interface ImportProgress { bytes: number; files: number }
@@ -72,8 +73,6 @@ const kindOf = (st: BigIntStats): EntryKind | undefined => {
   }
 };
 
-const READ_CHUNK = 4 * 1024 * 1024;
-const FILES_IN_FLIGHT = 4;
 /** Files (or finished directories) gathered across directories before their content is read. */
 const READ_BATCH = 256;
 const SLASH = Buffer.from('/');
@@ -97,15 +96,17 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
     const topSt = await lstat(abs, { bigint: true }).catch((err) => { throw fromSystemError(err, `reading ${abs}`); });
     if (!topSt.isDirectory()) throw invalid(`${dir} is not a directory`);
     const started = BigInt(Date.now()) * 1_000_000n;
-    const cache = opts.cache ? await ImportCache.load(opts.cache, blockSize) : undefined;
+    const cache = opts.cache ? await ImportCache.load(opts.cache, blockSize, xattrs !== undefined) : undefined;
     const progress = { done: 0 };
-    const readFiles = (files: FileToRead[]) => readContents(store, files, blockSize, stats, progress, opts.onProgress, cache);
+    const reader = new ContentReader(blockSize);
+    const readFiles = (files: FileToRead[]) => readContents(store, files, reader, stats, progress, opts.onProgress, cache);
     setAttrs(top, topSt);
     try {
       xattrs?.read(top, Buffer.from(abs));
-      await scanTree(store, Buffer.from(abs), top, blockSize, stats, readFiles, xattrs);
+      await scanTree(store, Buffer.from(abs), top, blockSize, stats, readFiles, xattrs, cache);
     } finally {
       xattrs?.close();
+      await reader.small.close();
     }
     await xattrs?.readDeferred();
     const score = await writeTree(store, top, { ...opts, blockSize }, stats);
@@ -135,7 +136,7 @@ function setAttrs(node: TreeNode, st: BigIntStats): void {
  */
 async function scanTree(
   store: BlockWriter, top: Buffer, topNode: TreeNode, blockSize: number, stats: ImportStats,
-  readFiles: (files: FileToRead[]) => Promise<void>, xattrs?: ScanXattrs,
+  readFiles: (files: FileToRead[]) => Promise<void>, xattrs?: ScanXattrs, cache?: ImportCache,
 ): Promise<void> {
   const inodes = new Map<string, TreeNode>();
   const linked = new Set<TreeNode>(); // files with other names: their directories stay open
@@ -155,7 +156,7 @@ async function scanTree(
   const enter = (path: Buffer, node: TreeNode) => {
     const subdirs: Array<[Buffer, TreeNode]> = [];
     try {
-      scanDir(path, node, inodes, linked, batch, stats, subdirs, xattrs);
+      scanDir(path, node, inodes, linked, batch, stats, subdirs, xattrs, cache);
     } catch (err) {
       throw fromSystemError(err, `reading ${(err as { path?: string }).path ?? path}`);
     }
@@ -184,7 +185,7 @@ function canClose(dir: TreeNode, linked: Set<TreeNode>, ready: Set<TreeNode>, xa
 
 function scanDir(
   dirPath: Buffer, dir: TreeNode, inodes: Map<string, TreeNode>, linked: Set<TreeNode>,
-  files: FileToRead[], stats: ImportStats, subdirs: Array<[Buffer, TreeNode]>, xattrs?: ScanXattrs,
+  files: FileToRead[], stats: ImportStats, subdirs: Array<[Buffer, TreeNode]>, xattrs?: ScanXattrs, cache?: ImportCache,
 ): void {
   const base = dirPath.at(-1) === 0x2f ? dirPath : Buffer.concat([dirPath, SLASH]); // "/" itself ends in a slash
   for (const name of fs.readdirSync(dirPath, { encoding: 'buffer' })) {
@@ -199,10 +200,14 @@ function scanDir(
     else {
       node = newNode(kind);
       setAttrs(node, st);
-      xattrs?.read(node, path);
+      // An unchanged file (the cache's fingerprint, ctime included) has unchanged xattrs.
+      const fp = kind === 'file' ? fingerprint(st) : undefined;
+      const known = fp && cache?.candidate(path, fp);
+      if (known) node.entry.xattrs = known.xattrs;
+      else xattrs?.read(node, path);
       if (key) { inodes.set(key, node); linked.add(node); }
       if (kind === 'dir') subdirs.push([path, node]);
-      else if (kind === 'file') { stats.files++; node.entry.size = Number(st.size); files.push({ path, node, fp: fingerprint(st) }); }
+      else if (kind === 'file') { stats.files++; node.entry.size = Number(st.size); files.push({ path, node, fp: fp!, known }); }
       else if (kind === 'symlink') { stats.symlinks++; node.entry.target = fs.readlinkSync(path, { encoding: 'buffer' }); }
       else if (kind === 'socket') stats.sockets++;
       else {
@@ -239,87 +244,5 @@ class ScanXattrs {
   async readDeferred(): Promise<void> {
     const found = await readXattrsByHelper(this.deferred.map((d) => d.path));
     this.deferred.forEach((d, i) => { d.node.entry.xattrs = found[i]!; });
-  }
-}
-
-interface FileToRead { path: Buffer; node: TreeNode; fp: Fingerprint }
-
-/** Reads the content of one directory's files; `progress.done` counts files over the whole import. */
-async function readContents(
-  store: SnapshotStore, all: FileToRead[], blockSize: number, stats: ImportStats,
-  progress: { done: number }, onProgress?: (p: ImportProgress) => void, cache?: ImportCache,
-): Promise<void> {
-  if (all.length === 0) return;
-  let files = all;
-  if (cache) {
-    const found = all.map((f) => cache.candidate(f.path, f.fp));
-    const hits = all.flatMap((f, i) => (found[i] ? [i] : []));
-    const ok = await present(store, hits.map((i) => found[i]!));
-    const reused = new Set(hits.filter((_, j) => ok[j]));
-    for (const i of reused) {
-      const { score, inline, size } = found[i]!;
-      Object.assign(all[i]!.node.entry, { score, inline, size });
-      stats.bytes += size;
-      progress.done++;
-    }
-    stats.reused = reused.size;
-    files = all.filter((_, i) => !reused.has(i));
-  }
-  let next = 0;
-  const worker = async () => {
-    const buf = Buffer.allocUnsafe(Math.max(READ_CHUNK - (READ_CHUNK % blockSize), blockSize));
-    while (next < files.length) {
-      const { path, node, fp } = files[next++]!;
-      await readFile(store, path, node, buf, blockSize, (n) => { stats.bytes += n; onProgress?.({ bytes: stats.bytes, files: progress.done }); });
-      cache?.remember(path, fp, node.entry);
-      progress.done++;
-      onProgress?.({ bytes: stats.bytes, files: progress.done });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, files.length) }, worker));
-  if (cache) for (const f of all) if (!cache.next.has(f.path.toString('latin1'))) cache.remember(f.path, f.fp, f.node.entry);
-}
-
-// The callback forms of open/read/close on raw descriptors: measured about three times
-// cheaper per call than FileHandle here (see the store's arena reads), and an import of
-// many small files is mostly calls.
-const openFd = (path: Buffer) => new Promise<number>((resolve, reject) => fs.open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
-const readFd = (fd: number, buf: Buffer, at: number, len: number) =>
-  new Promise<number>((resolve, reject) => fs.read(fd, buf, at, len, null, (err, n) => (err ? reject(err) : resolve(n))));
-const closeFd = (fd: number) => new Promise<void>((resolve) => fs.close(fd, () => resolve()));
-
-/** Reads one file to its end: inline when it turns out tiny, else a content tree. */
-async function readFile(store: BlockWriter, path: Buffer, node: TreeNode, buf: Buffer, blockSize: number, count: (n: number) => void): Promise<void> {
-  const fd = await openFd(path).catch((err) => { throw fromSystemError(err, `reading ${path}`); });
-  try {
-    const builder = new ContentBuilder(store, blockSize, DATA);
-    let total = 0;
-    for (;;) {
-      let filled = 0;
-      // A short read of a regular file means its end: no extra read to see zero.
-      while (filled < buf.length) {
-        const want = buf.length - filled;
-        const n = await readFd(fd, buf, filled, want);
-        filled += n;
-        if (n < want) break;
-      }
-      if (total === 0 && filled <= INLINE_MAX) {
-        node.entry.size = filled;
-        node.entry.inline = filled ? Buffer.from(buf.subarray(0, filled)) : null;
-        count(filled);
-        return;
-      }
-      for (let at = 0; at < filled; at += blockSize) await builder.add(buf.subarray(at, Math.min(at + blockSize, filled)));
-      total += filled;
-      count(filled);
-      if (filled < buf.length) break;
-    }
-    const { score, size } = await builder.finish();
-    node.entry.score = score;
-    node.entry.size = size;
-  } catch (err) {
-    throw fromSystemError(err, `reading ${path}`);
-  } finally {
-    await closeFd(fd);
   }
 }
