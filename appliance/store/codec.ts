@@ -3,8 +3,9 @@
 // `logical length u32 LE | compressed stream`, so the logical size is known without
 // decompressing (recovery counts it, the index keeps it). Scores stay the hash of the
 // uncompressed bytes: nothing above the store sees compression.
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 
 export const CODEC_NONE = 0;
 export const CODEC_DEFLATE = 1;
@@ -17,8 +18,14 @@ export type CompressMode = 'auto' | 'off';
 export const COMPRESSED_PREFIX = 4;
 
 type Sync = (b: Uint8Array, o?: object) => Buffer;
+type Async = (b: Uint8Array, o: object, cb: (err: Error | null, out: Buffer) => void) => void;
 // zstd is in node:zlib from Node 22.15/23.8; read through the namespace so Node 20 builds.
-const z = zlib as unknown as { zstdCompressSync?: Sync; zstdDecompressSync?: Sync; constants: Record<string, number> };
+const z = zlib as unknown as { zstdCompressSync?: Sync; zstdDecompressSync?: Sync; zstdCompress?: Async; zstdDecompress?: Async; constants: Record<string, number> };
+const deflateAsync = promisify(deflateRaw) as (b: Uint8Array, o: object) => Promise<Buffer>;
+const inflateAsync = promisify(inflateRaw) as (b: Uint8Array, o: object) => Promise<Buffer>;
+const zstdAsync = (f: Async | undefined) => (f ? (promisify(f) as (b: Uint8Array, o: object) => Promise<Buffer>) : undefined);
+const zstdCompressAsync = zstdAsync(z.zstdCompress);
+const zstdDecompressAsync = zstdAsync(z.zstdDecompress);
 export const hasZstd = typeof z.zstdCompressSync === 'function';
 
 /** Blocks smaller than this are stored as they are: the header and prefix eat the gain. */
@@ -34,9 +41,14 @@ export function pickCodec(mode: CompressMode | undefined, prefer?: number): numb
   return hasZstd ? CODEC_ZSTD : CODEC_DEFLATE;
 }
 
+const zstdOptions = () => ({ params: { [z.constants.ZSTD_c_compressionLevel!]: 1 } });
 function rawCompress(codec: number, data: Uint8Array): Buffer {
-  if (codec === CODEC_ZSTD) return z.zstdCompressSync!(data, { params: { [z.constants.ZSTD_c_compressionLevel!]: 1 } });
+  if (codec === CODEC_ZSTD) return z.zstdCompressSync!(data, zstdOptions());
   return deflateRawSync(data, { level: 1 });
+}
+function rawCompressAsync(codec: number, data: Uint8Array): Promise<Buffer> {
+  if (codec === CODEC_ZSTD) return zstdCompressAsync!(data, zstdOptions());
+  return deflateAsync(data, { level: 1 });
 }
 
 /**
@@ -45,13 +57,29 @@ function rawCompress(codec: number, data: Uint8Array): Buffer {
  * sixteenth is taken as incompressible (random, already compressed) and not tried whole.
  */
 export function encodeBlock(codec: number, data: Uint8Array): { flags: number; stored: Uint8Array } {
+  if (!worthTrying(codec, data)) return { flags: 0, stored: data };
+  return packed(codec, data, rawCompress(codec, data));
+}
+
+/**
+ * `encodeBlock` with the whole-block compression in libuv's thread pool, off the event loop
+ * (the sample stays inline: it is small, and it spares the pool incompressible blocks).
+ */
+export async function encodeBlockAsync(codec: number, data: Uint8Array): Promise<{ flags: number; stored: Uint8Array }> {
+  if (!worthTrying(codec, data)) return { flags: 0, stored: data };
+  return packed(codec, data, await rawCompressAsync(codec, data));
+}
+
+function worthTrying(codec: number, data: Uint8Array): boolean {
   const n = data.length;
-  if (codec === CODEC_NONE || n < MIN_BYTES) return { flags: 0, stored: data };
-  if (n >= SAMPLE_FROM) {
-    const at = (n >> 1) - (SAMPLE_BYTES >> 1);
-    if (rawCompress(codec, data.subarray(at, at + SAMPLE_BYTES)).length > SAMPLE_BYTES - (SAMPLE_BYTES >> 4)) return { flags: 0, stored: data };
-  }
-  const packed = rawCompress(codec, data);
+  if (codec === CODEC_NONE || n < MIN_BYTES) return false;
+  if (n < SAMPLE_FROM) return true;
+  const at = (n >> 1) - (SAMPLE_BYTES >> 1);
+  return rawCompress(codec, data.subarray(at, at + SAMPLE_BYTES)).length <= SAMPLE_BYTES - (SAMPLE_BYTES >> 4);
+}
+
+function packed(codec: number, data: Uint8Array, packed: Buffer): { flags: number; stored: Uint8Array } {
+  const n = data.length;
   if (COMPRESSED_PREFIX + packed.length > n - (n >> 3)) return { flags: 0, stored: data };
   const stored = Buffer.allocUnsafe(COMPRESSED_PREFIX + packed.length);
   stored.writeUInt32LE(n, 0);
@@ -88,6 +116,26 @@ export function decodeBlock(flags: number, stored: Buffer, maxBlockBytes: number
   try {
     if (codec === CODEC_DEFLATE) out = inflateRawSync(body, { maxOutputLength: Math.max(size, 1) });
     else if (codec === CODEC_ZSTD && z.zstdDecompressSync) out = z.zstdDecompressSync(body, { maxOutputLength: Math.max(size, 1) });
+    else return `a record compressed with ${CODEC_NAMES[codec] ?? `codec ${codec}`}, which this Node cannot read`;
+  } catch (err) {
+    return `a damaged compressed stream (${(err as Error).message})`;
+  }
+  if (out.length !== size) return `a compressed stream of ${out.length} bytes where ${size} were recorded`;
+  return out;
+}
+
+/** `decodeBlock` in libuv's thread pool: reads decompress in parallel, off the event loop. */
+export async function decodeBlockAsync(flags: number, stored: Buffer, maxBlockBytes: number): Promise<Buffer | string> {
+  if (flags === 0) return stored;
+  const size = logicalSize(flags, stored);
+  if (size < 0 || size > maxBlockBytes) return `a compressed record with a logical size of ${size}`;
+  const codec = flagsCodec(flags);
+  const body = stored.subarray(COMPRESSED_PREFIX);
+  const opts = { maxOutputLength: Math.max(size, 1) };
+  let out: Buffer;
+  try {
+    if (codec === CODEC_DEFLATE) out = await inflateAsync(body, opts);
+    else if (codec === CODEC_ZSTD && zstdDecompressAsync) out = await zstdDecompressAsync(body, opts);
     else return `a record compressed with ${CODEC_NAMES[codec] ?? `codec ${codec}`}, which this Node cannot read`;
   } catch (err) {
     return `a damaged compressed stream (${(err as Error).message})`;

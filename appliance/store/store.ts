@@ -8,7 +8,7 @@ import { Arena, listArenas } from './arena.js';
 import { arenaUsage, Collections, indexEntries, type ArenaUsage, type Collection, type IndexEntry, type IndexView } from './collect.js';
 import { compactArena, type CompactHost, type CompactOptions, type CompactResult } from './compact.js';
 import { BlockCache } from './cache.js';
-import { CODEC_NAMES, decodeBlock, encodeBlock, knownFlags, pickCodec, type CompressMode } from './codec.js';
+import { CODEC_NAMES, decodeBlock, decodeBlockAsync, encodeBlockAsync, pickCodec, type CompressMode } from './codec.js';
 import { loadHash, type HashBackend } from './hash.js';
 import { loadEpoch, type Epoch } from './epoch.js';
 import { BlockIndex, type IndexMeta } from './index-db.js';
@@ -153,8 +153,7 @@ export class BlockStore {
 
   private async putHashed(type: number, data: Uint8Array, score: Score): Promise<Score> {
     if (this.dedup(score)) return score;
-    // Compressed outside the lock: it is CPU either way, and a lost dedup race only wastes it.
-    const { flags, stored } = encodeBlock(this.codec, data);
+    const { flags, stored } = await encodeBlockAsync(this.codec, data); // in the thread pool, outside the lock
     return this.w.exclusive(async () => {
       if (this.dedup(score)) return score;
       await this.reserve.check();
@@ -177,7 +176,7 @@ export class BlockStore {
     // A compaction may delete the arena under a read: the index then names the new place.
     for (let attempt = 0; ; attempt++) {
       const pending = this.w.pending.get(key);
-      if (pending?.data) return { type: pending.loc.type, data: this.decode(score, pending.flags, Buffer.from(pending.data), 'the write buffer') };
+      if (pending?.data) return { type: pending.loc.type, data: this.decoded(score, decodeBlock(pending.flags, Buffer.from(pending.data), this.opts.maxBlockBytes), 'the write buffer') };
       const loc = pending?.loc ?? (this.w.dropped.has(key) ? undefined : this.index.get(score));
       if (!loc) throw notFound(`block ${formatScore(score)}`);
       try {
@@ -376,14 +375,15 @@ export class BlockStore {
     if (!arena) throw corruptBlock(formatScore(score), `${where} (no such arena)`);
     const buf = await arena.read(offsetOf(loc.pos), RECORD_HEADER_BYTES + loc.length);
     if (buf.length !== RECORD_HEADER_BYTES + loc.length || !buf.subarray(12, RECORD_HEADER_BYTES).equals(score)) throw corruptBlock(formatScore(score), where);
-    const data = this.decode(score, buf.readUInt8(5), buf.subarray(RECORD_HEADER_BYTES), where);
+    const flags = buf.readUInt8(5);
+    const stored = buf.subarray(RECORD_HEADER_BYTES);
+    const data = flags === 0 ? stored : this.decoded(score, await decodeBlockAsync(flags, stored, this.opts.maxBlockBytes), where);
     if (!this.hash(data).equals(score)) throw corruptBlock(formatScore(score), where);
     return data;
   }
 
-  /** The block from its stored bytes; a stream that does not decode is a corrupt block, like a bad hash. */
-  private decode(score: Score, flags: number, stored: Buffer, where: string): Buffer {
-    const block = knownFlags(flags) ? decodeBlock(flags, stored, this.opts.maxBlockBytes) : `unknown record flags ${flags}`;
+  /** A stream that does not decode is a corrupt block, like a bad hash. */
+  private decoded(score: Score, block: Buffer | string, where: string): Buffer {
     if (typeof block === 'string') throw new ColonyError('COLONY_CORRUPT_BLOCK', `block ${formatScore(score)} at ${where} does not decode: ${block}`);
     return block;
   }
