@@ -99,12 +99,22 @@ export async function readContents(
       if (i + SMALL_AHEAD < batches.length) ask(i + SMALL_AHEAD);
       const [from] = batches[i]!;
       // Each file has its own buffer, so all of the batch's leaves can wait in the store's queue at once.
+      const again: FileToRead[] = [];
       await Promise.all(got.map(async (bytes, j) => {
         const f = small[from + j]!;
-        if (bytes) await storeWhole(store, f.node, bytes, blockSize, count);
-        else { const bufs = reader.buffers(); try { await readFile(store, f.path, f.node, bufs, blockSize, count); } finally { reader.release(bufs); } }
+        if (!bytes) { again.push(f); return; }
+        await storeWhole(store, f.node, bytes, blockSize, count);
         done(f);
       }));
+      // What the worker could not read, one at a time with one pair of buffers (rare: a file that grew, or an error to report).
+      if (again.length) {
+        const bufs = reader.buffers();
+        try {
+          for (const f of again) { await readFile(store, f.path, f.node, bufs, blockSize, count); done(f); }
+        } finally {
+          reader.release(bufs);
+        }
+      }
     }
   };
   await Promise.all([smalls(), ...Array.from({ length: Math.min(FILES_IN_FLIGHT, large.length) }, worker)]);
