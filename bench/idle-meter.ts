@@ -127,3 +127,36 @@ export function straceFiles(pid: number, seconds: number): Promise<Array<{ what:
     });
   });
 }
+
+/** Resident bytes by mapping (/proc/PID/smaps): files by name, anonymous memory as [anon] or [heap]; largest first. */
+export function residentByMapping(pid: number, top = 8): Array<{ what: string; rss: number }> {
+  const by = new Map<string, number>();
+  let what = '';
+  for (const l of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+\s+\S+\s+\S+\s+\S+\s+\d+\s*(.*)$/.exec(l);
+    if (head) { what = head[1]!.trim() || '[anon]'; continue; }
+    const rss = /^Rss:\s+(\d+) kB/.exec(l);
+    if (rss) by.set(what, (by.get(what) ?? 0) + Number(rss[1]) * 1024);
+  }
+  return [...by].map(([w, rss]) => ({ what: w, rss })).sort((a, b) => b.rss - a.rss).slice(0, top);
+}
+
+/** Which descriptors `calls` are made on over `seconds` (strace -y), counted by call and descriptor (digits folded). */
+export function straceDescriptors(pid: number, seconds: number, calls: string[]): Promise<Array<{ what: string; count: number }>> {
+  return new Promise((resolve) => {
+    const child = spawn('timeout', ['-s', 'INT', String(seconds), 'strace', '-f', '-qq', '-y', '-e', `trace=${calls.join(',')}`, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let out = '';
+    child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
+    child.on('error', () => resolve([]));
+    child.on('close', () => {
+      const counts = new Map<string, number>();
+      for (const l of out.split('\n')) {
+        const m = /(\w+)\((\d+<[^>]*>|\d+)/.exec(l.replace(/^\[pid\s+\d+\]\s*/, ''));
+        if (!m) continue;
+        const what = `${m[1]} ${m[2]!.replace(/^\d+/, 'fd').replace(/:\d+/g, ':N').replace(/\[\d+\]/g, '[N]')}`;
+        counts.set(what, (counts.get(what) ?? 0) + 1);
+      }
+      resolve([...counts].map(([what, count]) => ({ what, count })).sort((a, b) => b.count - a.count));
+    });
+  });
+}

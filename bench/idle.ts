@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { ConsoleSession, Lab, buildRuntime, colony, fromSources, type Runtime } from './grid-lab.js';
 import { freePort } from '../test/helpers/colony-server.js';
 import { tsLoader } from '../test/helpers/cli.js';
-import { measure, serveLoopback, straceFiles, straceSummary, type Served, type Window } from './idle-meter.js';
+import { measure, residentByMapping, serveLoopback, straceDescriptors, straceFiles, straceSummary, type Served, type Window } from './idle-meter.js';
 
 const { values } = parseArgs({ options: {
   settle: { type: 'string', default: '20' }, window: { type: 'string', default: '60' },
@@ -35,6 +35,15 @@ const pct = (p: number) => `${p.toFixed(2)}%`;
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 /** CPU against an anchor that may have used no clock tick at all (1/100 s) in the window. */
 const cpuRatio = (a: number, b: number, seconds: number) => (b > 0 ? ratio(a, b) : `> ${(a / (100 / (seconds * 100))).toFixed(0)}x (anchor under one tick)`);
+
+/**
+ * Preloaded into A in the measured runs (a data: URL, so nothing else is loaded): on SIGUSR2 it
+ * writes process.memoryUsage() and V8's heap spaces to $COLONY_IDLE_MEMORY. Idle until then.
+ */
+const MEMORY_PROBE = 'data:text/javascript,' + encodeURIComponent(
+  "import{writeFileSync}from'node:fs';import{getHeapSpaceStatistics}from'node:v8';" +
+  "process.on('SIGUSR2',()=>writeFileSync(process.env.COLONY_IDLE_MEMORY,JSON.stringify({memory:process.memoryUsage()," +
+  "spaces:getHeapSpaceStatistics().map((h)=>({space:h.space_name,used:h.space_used_size,committed:h.physical_space_size}))})));");
 
 /** The flags the systemd unit passes (image/systemd/colony.service). */
 const UNIT_FLAGS = ['--initial-old-space-size=64', '--max-semi-space-size=2'];
@@ -130,17 +139,35 @@ interface Diagnosis {
   spaces?: Array<{ space: string; used: number; committed: number }>;
 }
 
+/** What A said about its own memory (the probe's or the timer counter's JSON). */
+function memoryLines(got: Partial<Diagnosis>): string[] {
+  const m = got.memory;
+  if (!m) return ['  A\'s memory from inside: not reported'];
+  return [
+    `  A from inside: rss ${MB(m.rss)}, V8 heap used ${MB(m.heapUsed)} of ${MB(m.heapTotal)} committed, external ${MB(m.external)} (array buffers ${MB(m.arrayBuffers)})`,
+    `  A heap spaces (used/committed): ${(got.spaces ?? []).filter((h) => h.committed > 0).map((h) => `${h.space} ${MB(h.used)}/${MB(h.committed)}`).join(', ')}`,
+  ];
+}
+
 interface Result { profile: Profile; a: Window; b: Window; anchor: Window }
 
 async function runProfile(rt: Runtime, root: string, p: Profile): Promise<Result> {
   const dir = await mkdtemp(join(root, 'profile-'));
-  const s = await setUp(rt, dir, p, { flags: [], env: {} });
+  const probe = join(dir, 'memory.json');
+  const s = await setUp(rt, dir, p, { flags: ['--import', MEMORY_PROBE], env: { COLONY_IDLE_MEMORY: probe } });
   try {
     process.stderr.write(`  settling ${SETTLE} s, then measuring ${WINDOW} s\n`);
     await sleep(SETTLE * 1000);
     const [a, b, anchor] = await measure([s.a.pid, s.peers[0]!.pid, s.anchor], WINDOW);
     console.log(`${p.name}: node flags ${p.nodeFlags.join(' ')}; config ${JSON.stringify(p.config)}`);
     for (const l of [...line('A (3 peers, 5 envs)', a!, anchor!), ...line('B (1 peer, no envs)', b!, anchor!)]) console.log(l);
+    const maps = (pid: number) => residentByMapping(pid).map((m) => `${m.what.replace(/^.*\/node_modules\//, '')} ${MB(m.rss)}`).join(', ');
+    console.log(`  A resident by mapping: ${maps(s.a.pid)}`);
+    console.log(`  anchor resident by mapping: ${maps(s.anchor)}`);
+    process.kill(s.a.pid, 'SIGUSR2');
+    await sleep(500);
+    const got = JSON.parse(await readFile(probe, 'utf8').catch(() => '{}')) as Partial<Diagnosis>;
+    for (const l of memoryLines(got)) console.log(l);
     return { profile: p, a: a!, b: b!, anchor: anchor! };
   } finally {
     await s.lab.cleanup();
@@ -165,16 +192,14 @@ async function diagnose(rt: Runtime, root: string): Promise<void> {
     rows.sort((x, y) => y.fired - x.fired);
     console.log(`timers that fired on A in ${WINDOW} s idle (defaults; kind, where it was armed, delay ms: fired/s):`);
     for (const r of rows.filter((r) => r.fired > 0).slice(0, 25)) console.log(`  ${r.site}: ${(r.fired / r.seconds).toFixed(2)}/s (armed ${r.armed})`);
-    if (got.memory) {
-      const m = got.memory;
-      console.log(`A's memory from inside (defaults): rss ${MB(m.rss)}, V8 heap used ${MB(m.heapUsed)} of ${MB(m.heapTotal)} committed, external ${MB(m.external)} (array buffers ${MB(m.arrayBuffers)})`);
-      console.log(`  heap spaces (used/committed): ${got.spaces!.filter((h) => h.committed > 0).map((h) => `${h.space} ${MB(h.used)}/${MB(h.committed)}`).join(', ')}`);
-    }
     const strace = (await straceSummary(s.a.pid, 20)).split('\n').filter((l) => l.trim() && !l.startsWith('strace: Process'));
     console.log(`strace -f -c -p A for 20 s (top rows):\n${strace.slice(0, 14).map((l) => `  ${l}`).join('\n')}`);
     const files = await straceFiles(s.a.pid, 30);
     console.log(`files A wrote, renamed or synced in 30 s idle (strace; digits folded to N):${files.length ? '' : ' none'}`);
     for (const f of files.slice(0, 15)) console.log(`  ${f.count} × ${f.what.replace(s.a.data, 'DATA')}`);
+    const fds = await straceDescriptors(s.a.pid, 20, ['ioctl', 'getsockname', 'getsockopt', 'fstat', 'write', 'read']);
+    console.log('descriptors A polled or wrote in 20 s idle (strace -y; call, descriptor: count):');
+    for (const f of fds.slice(0, 15)) console.log(`  ${f.what}: ${f.count}`);
   } finally {
     await s.lab.cleanup();
     await rm(dir, { recursive: true, force: true });
