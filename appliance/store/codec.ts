@@ -5,7 +5,7 @@
 // uncompressed bytes: nothing above the store sees compression.
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 
 export const CODEC_NONE = 0;
 export const CODEC_DEFLATE = 1;
@@ -20,11 +20,9 @@ export const COMPRESSED_PREFIX = 4;
 type Sync = (b: Uint8Array, o?: object) => Buffer;
 type Async = (b: Uint8Array, o: object, cb: (err: Error | null, out: Buffer) => void) => void;
 // zstd is in node:zlib from Node 22.15/23.8; read through the namespace so Node 20 builds.
-const z = zlib as unknown as { zstdCompressSync?: Sync; zstdDecompressSync?: Sync; zstdCompress?: Async; zstdDecompress?: Async; constants: Record<string, number> };
-const deflateAsync = promisify(deflateRaw) as (b: Uint8Array, o: object) => Promise<Buffer>;
+const z = zlib as unknown as { zstdCompressSync?: Sync; zstdDecompressSync?: Sync; zstdDecompress?: Async; constants: Record<string, number> };
 const inflateAsync = promisify(inflateRaw) as (b: Uint8Array, o: object) => Promise<Buffer>;
 const zstdAsync = (f: Async | undefined) => (f ? (promisify(f) as (b: Uint8Array, o: object) => Promise<Buffer>) : undefined);
-const zstdCompressAsync = zstdAsync(z.zstdCompress);
 const zstdDecompressAsync = zstdAsync(z.zstdDecompress);
 export const hasZstd = typeof z.zstdCompressSync === 'function';
 
@@ -46,10 +44,6 @@ function rawCompress(codec: number, data: Uint8Array): Buffer {
   if (codec === CODEC_ZSTD) return z.zstdCompressSync!(data, zstdOptions());
   return deflateRawSync(data, { level: 1 });
 }
-function rawCompressAsync(codec: number, data: Uint8Array): Promise<Buffer> {
-  if (codec === CODEC_ZSTD) return zstdCompressAsync!(data, zstdOptions());
-  return deflateAsync(data, { level: 1 });
-}
 
 /**
  * The bytes to store for `data` and their flags: compressed when that saves at least an
@@ -59,15 +53,6 @@ function rawCompressAsync(codec: number, data: Uint8Array): Promise<Buffer> {
 export function encodeBlock(codec: number, data: Uint8Array): { flags: number; stored: Uint8Array } {
   if (!worthTrying(codec, data)) return { flags: 0, stored: data };
   return packed(codec, data, rawCompress(codec, data));
-}
-
-/**
- * `encodeBlock` with the whole-block compression in libuv's thread pool, off the event loop
- * (the sample stays inline: it is small, and it spares the pool incompressible blocks).
- */
-export async function encodeBlockAsync(codec: number, data: Uint8Array): Promise<{ flags: number; stored: Uint8Array }> {
-  if (!worthTrying(codec, data)) return { flags: 0, stored: data };
-  return packed(codec, data, await rawCompressAsync(codec, data));
 }
 
 function worthTrying(codec: number, data: Uint8Array): boolean {
