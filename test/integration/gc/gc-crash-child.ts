@@ -7,7 +7,8 @@ import { collectGarbage } from '../../../appliance/gc/index.js';
 import { silentLog } from '../../../appliance/log.js';
 import { BlockStore, parseScore } from '../../../appliance/store/index.js';
 
-export const GC_CRASH_STORE = { arenaBytes: 1 << 20, maxBlockBytes: 128 << 10, cacheBytes: 0, writeBufferBytes: 128 << 10 };
+// compress 'off': patterned trees would compress and no arena would seal between kills.
+export const GC_CRASH_STORE = { arenaBytes: 1 << 20, maxBlockBytes: 128 << 10, cacheBytes: 0, writeBufferBytes: 128 << 10, compress: 'off' as const };
 
 const [dir, rootsFile] = process.argv.slice(2);
 if (dir && rootsFile && process.argv[1]?.endsWith('gc-crash-child.ts')) {
