@@ -90,7 +90,7 @@ t.test("compress: 'off' writes v1 records; a v1 store opens and reads unchanged,
   t.same(await store.get(freshScore), fresh);
 });
 
-t.test('a damaged compressed record is COLONY_CORRUPT_BLOCK, in get, verify and compaction', async (t) => {
+t.test('a damaged compressed record is COLONY_CORRUPT_BLOCK, in get, verify and after recovery', async (t) => {
   const dir = await tmpDir(t);
   let store = await BlockStore.open(dir);
   const a = text(64 << 10, 7), b = text(64 << 10, 8), c = text(64 << 10, 10);
