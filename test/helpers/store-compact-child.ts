@@ -5,7 +5,8 @@
 import { BlockStore, loadHash } from '../../appliance/store/index.js';
 import { mulberry32 } from './random.js';
 
-export const COMPACT_CRASH_OPTIONS = { arenaBytes: 1 << 20, maxBlockBytes: 64 << 10, writeBufferBytes: 128 << 10, cacheBytes: 0 };
+// compress 'off': the blocks are one repeated byte, which would compress and never fill an arena.
+export const COMPACT_CRASH_OPTIONS = { arenaBytes: 1 << 20, maxBlockBytes: 64 << 10, writeBufferBytes: 128 << 10, cacheBytes: 0, compress: 'off' as const };
 
 /** Block i of run `seed`: unique, 1..20 KB. */
 export function compactBlock(seed: number, i: number): Buffer {
