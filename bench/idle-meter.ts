@@ -144,7 +144,7 @@ export function residentByMapping(pid: number, top = 8): Array<{ what: string; r
 /** Which descriptors `calls` are made on over `seconds` (strace -y), counted by call and descriptor (digits folded). */
 export function straceDescriptors(pid: number, seconds: number, calls: string[]): Promise<Array<{ what: string; count: number }>> {
   return new Promise((resolve) => {
-    const child = spawn('timeout', ['-s', 'INT', String(seconds), 'strace', '-f', '-qq', '-y', '-e', `trace=${calls.join(',')}`, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('timeout', ['-s', 'INT', String(seconds), 'strace', '-f', '-qq', '-yy', '-e', `trace=${calls.join(',')}`, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let out = '';
     child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
     child.on('error', () => resolve([]));
@@ -153,7 +153,7 @@ export function straceDescriptors(pid: number, seconds: number, calls: string[])
       for (const l of out.split('\n')) {
         const m = /(\w+)\((\d+<[^>]*>|\d+)/.exec(l.replace(/^\[pid\s+\d+\]\s*/, ''));
         if (!m) continue;
-        const what = `${m[1]} ${m[2]!.replace(/^\d+/, 'fd').replace(/:\d+/g, ':N').replace(/\[\d+\]/g, '[N]')}`;
+        const what = `${m[1]} ${m[2]!.replace(/^\d+/, 'fd').replace(/\[\d+\]/g, '[N]')}`;
         counts.set(what, (counts.get(what) ?? 0) + 1);
       }
       resolve([...counts].map(([what, count]) => ({ what, count })).sort((a, b) => b.count - a.count));

@@ -200,6 +200,8 @@ async function diagnose(rt: Runtime, root: string): Promise<void> {
     const fds = await straceDescriptors(s.a.pid, 20, ['ioctl', 'getsockname', 'getsockopt', 'fstat', 'write', 'read']);
     console.log('descriptors A polled or wrote in 20 s idle (strace -y; call, descriptor: count):');
     for (const f of fds.slice(0, 15)) console.log(`  ${f.what}: ${f.count}`);
+    const logged = s.a.log().split('\n').filter(Boolean);
+    console.log(`A logged ${logged.length} lines at ${process.env.COLONY_LOG_LEVEL ?? 'warn'} since it started; the last: ${logged.slice(-3).map((l) => l.slice(0, 200)).join(' | ')}`);
   } finally {
     await s.lab.cleanup();
     await rm(dir, { recursive: true, force: true });
