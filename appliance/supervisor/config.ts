@@ -41,6 +41,8 @@ export interface Config {
     arenaBytes: number; cacheBytes: number;
     /** Free bytes the store keeps on its disk: new blocks are refused (COLONY_NO_SPACE) below it, so the node never fills its card. */
     reserveBytes: number;
+    /** New blocks stored compressed when that saves an eighth ('auto'), or never ('off'); compressed blocks read either way. */
+    compress: 'auto' | 'off';
   };
   /** Garbage collection (appliance/gc): what a run rewrites, how fast, and how often it runs by itself. */
   gc: {
@@ -152,7 +154,7 @@ export function defaultConfig(isRoot = process.getuid?.() === 0): Config {
       maxConnections: 256, maxPerAddress: 32, handshakeTimeoutSeconds: 30, frameTimeoutSeconds: 60, maxQueuedReplyBytes: 4 * MiB, maxHeldBytes: 64 * MiB, maxFids: 16384, maxTotalFids: 131072,
     },
     ssh: { listen: '0.0.0.0:2222', hostKey: 'ssh_host_ed25519_key', handshakeTimeoutSeconds: 15, maxConnections: 64, maxPerAddress: 8, reserveConnections: 4 },
-    store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB, reserveBytes: 256 * MiB },
+    store: { arenaBytes: 512 * MiB, cacheBytes: 64 * MiB, reserveBytes: 256 * MiB, compress: 'auto' },
     gc: { maxUnusedPercent: 5, bytesPerSecond: 16 * MiB, intervalHours: 24 },
     quota: { defaultBytes: 0, perUser: {} },
     web: { enabled: true, listen: `0.0.0.0:${isRoot ? 80 : 8080}` },
@@ -243,7 +245,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     maxQueuedReplyBytes: int(64 * 1024, 1024 * MiB), maxHeldBytes: int(MiB, 16 * 1024 * MiB), maxFids: int(16, 1 << 24), maxTotalFids: int(16, 1 << 26),
   },
   ssh: { listen: address, hostKey: text, handshakeTimeoutSeconds: int(1, 600), maxConnections: int(1, 10_000), maxPerAddress: int(1, 10_000), reserveConnections: int(0, 1_000) },
-  store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB), reserveBytes: int(0, 2 ** 50) },
+  store: { arenaBytes: int(4 * MiB, 2 ** 36 - 1), cacheBytes: int(0, 64 * 1024 * MiB), reserveBytes: int(0, 2 ** 50), compress: oneOf('auto', 'off') },
   gc: { maxUnusedPercent: int(0, 100), bytesPerSecond: int(MiB, 2 ** 40), intervalHours: int(0, 24 * 365) },
   quota: { defaultBytes: int(0, 2 ** 53 - 1), perUser: perUserBytes },
   web: { enabled: bool, listen: address },

@@ -133,7 +133,7 @@ export class Supervisor {
     await access(data, constants.W_OK).catch((err: NodeJS.ErrnoException) => { throw unwritableDataDir(data, err.code ?? 'EACCES', process.getuid?.()); });
 
     stepping('opening the block store');
-    const store = await BlockStore.open(join(data, 'store'), { arenaBytes: cfg.store.arenaBytes, cacheBytes: cfg.store.cacheBytes, reserveBytes: cfg.store.reserveBytes, log: log.child({ service: 'store' }) });
+    const store = await BlockStore.open(join(data, 'store'), { arenaBytes: cfg.store.arenaBytes, cacheBytes: cfg.store.cacheBytes, reserveBytes: cfg.store.reserveBytes, compress: cfg.store.compress, log: log.child({ service: 'store' }) });
     this.store = store;
     this.running.push({ name: 'store', close: () => store.close(), holdsLock: true });
     this.locked = true; // the store's index lock: from here on this process owns the directory

@@ -99,6 +99,9 @@ t.test('exec: cgroup limits per environment, overridden per owner', async (t) =>
 t.test('store reserve, gc, quota and web', async (t) => {
   const d = defaultConfig(false);
   t.equal(d.store.reserveBytes, 256 << 20, 'the store keeps 256 MiB free by default');
+  t.equal(d.store.compress, 'auto');
+  t.equal(validateConfig({ store: { compress: 'off' } }, defaultConfig(false)).store.compress, 'off');
+  t.throws(() => validateConfig({ store: { compress: 'zip' } }, defaultConfig(false)), { message: /'store.compress': expected auto \| off/ });
   t.same(d.gc, { maxUnusedPercent: 5, bytesPerSecond: 16 << 20, intervalHours: 24 });
   t.same(d.quota, { defaultBytes: 0, perUser: {} }, 'no quotas unless configured');
   t.same(d.web, { enabled: true, listen: '0.0.0.0:8080' });
