@@ -151,7 +151,7 @@ export function straceDescriptors(pid: number, seconds: number, calls: string[])
     child.on('close', () => {
       const counts = new Map<string, number>();
       for (const l of out.split('\n')) {
-        const m = /(\w+)\((\d+<[^>]*>|\d+)/.exec(l.replace(/^\[pid\s+\d+\]\s*/, ''));
+        const m = /(\w+)\((\d+<(?:->|[^<>])*>|\d+)/.exec(l.replace(/^\[pid\s+\d+\]\s*/, ''));
         if (!m) continue;
         const what = `${m[1]} ${m[2]!.replace(/^\d+/, 'fd').replace(/\[\d+\]/g, '[N]')}`;
         counts.set(what, (counts.get(what) ?? 0) + 1);
