@@ -143,6 +143,10 @@ export class WritePath {
   /** Locked: the durability barrier (flush, fdatasync, directory, one index batch with the checkpoint). */
   async sync(): Promise<void> {
     await this.flush();
+    // Nothing new since the last barrier: no fdatasync, no index batch. A caught-up peer's
+    // receiver syncs every 30 s per peer, and an SD card need not hear about it.
+    if (!this.lostWrites && this.pending.size === 0 && this.dropped.size === 0 && !this.newArenas
+      && logPosition(this.active.number, this.active.size) === this.meta.checkpoint) return;
     await this.active.sync();
     if (this.newArenas) { await syncDir(join(this.ctx.dir, 'arenas')); this.newArenas = false; }
     const entries = [...this.pending.values()];

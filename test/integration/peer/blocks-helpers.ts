@@ -5,7 +5,7 @@ import { loadOrCreateIdentity } from '../../../appliance/identity/index.js';
 import type { Log } from '../../../appliance/log.js';
 import { Membership, startPeerNode, type PeerNode } from '../../../appliance/peer/index.js';
 import type { SenderStore } from '../../../appliance/peer/block-sender.js';
-import { BlockStore, type Score } from '../../../appliance/store/index.js';
+import { BlockStore, type Score, type StoreOptions } from '../../../appliance/store/index.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 export interface Logged { level: string; msg: string; [k: string]: unknown }
@@ -18,7 +18,7 @@ export function recordingLog(into: Logged[]): Log {
 
 export interface Site { node: PeerNode; members: Membership; store: BlockStore; dir: string; data: string; logged: Logged[]; log: Log }
 
-export async function site(t: Test): Promise<Site> {
+export async function site(t: Test, storeOptions: StoreOptions = {}): Promise<Site> {
   const data = await tmpDir(t);
   const identity = await loadOrCreateIdentity(data);
   const members = new Membership();
@@ -27,7 +27,7 @@ export async function site(t: Test): Promise<Site> {
   const node = await startPeerNode({ identity, listen: ['/ip4/127.0.0.1/tcp/0'], isMember: (id) => members.has(id), log });
   t.teardown(() => node.stop());
   const dir = `${data}/store`;
-  const store = await BlockStore.open(dir);
+  const store = await BlockStore.open(dir, storeOptions);
   t.teardown(() => store.close().catch(() => {}));
   return { node, members, store, dir, data, logged, log };
 }
