@@ -90,6 +90,7 @@ class Connection {
     this.session = new Session({
       router: opts.router, transport, maxMsize: opts.maxMsize, maxFids: opts.maxFids, fidPool: opts.fidPool, locks: opts.locks, log: opts.log,
       preAuthMaxFrame: opts.limits.preAuthMaxFrame,
+      counted: (type, ok) => server.countRequest(type, ok),
       send: (parts) => {
         if (stream.destroyed) return false;
         if (parts.length === 1) return stream.write(parts[0]);
@@ -208,6 +209,8 @@ export class NinepServer {
   private opts: ConnOptions;
   private readonly admission: Admission;
   private refused = 0;
+  private readonly requests = new Map<string, number>();
+  private readonly errors = new Map<string, number>();
   private dropped = 0;
   private readonly refusedWarning: RateLimitedWarning;
   private readonly droppedWarning: RateLimitedWarning;
@@ -316,6 +319,16 @@ export class NinepServer {
     let n = 0;
     for (const c of this.conns) if (c.session.routes.has(route)) { c.stream.destroy(); n++; }
     return n;
+  }
+
+  /** Requests answered since start by T-message type, and those answered with an error (for /metrics). */
+  requestCounts(): { requests: Record<string, number>; errors: Record<string, number> } {
+    return { requests: Object.fromEntries(this.requests), errors: Object.fromEntries(this.errors) };
+  }
+
+  countRequest(type: string, ok: boolean): void {
+    this.requests.set(type, (this.requests.get(type) ?? 0) + 1);
+    if (!ok) this.errors.set(type, (this.errors.get(type) ?? 0) + 1);
   }
 
   stats(): { connections: number; fids: number; outstanding: number; locks: number } {

@@ -34,6 +34,8 @@ export interface SessionOptions {
   fail(reason: string): void;
   /** A request finished, so there may be room for more. */
   idle(): void;
+  /** Counts a finished request by its T-message type, and whether it was answered with an error. */
+  counted?(type: string, ok: boolean): void;
 }
 
 /** The server-wide fid count: each fid costs a few hundred bytes, so many connections at their own cap add up. */
@@ -166,6 +168,7 @@ export class Session {
       body = this.errorBody(err);
       if (!isColonyError(err) && !p.abort.signal.aborted) this.opts.log.error({ err, type: msg.type }, '9p request failed unexpectedly');
     }
+    this.opts.counted?.(msg.type, ok);
     if (this.closed || (p.flushed && !ok)) return;
     this.reply(msg.tag, body);
   }

@@ -1,7 +1,7 @@
 // The block store: venti's write-once blocks named by their BLAKE3 score, in append-only
 // arenas with a LevelDB index that can always be rebuilt. See README.md for the contract.
 import { join } from 'node:path';
-import { closed, corruptBlock, ColonyError, invalid, notFound, tooLarge } from '../errors.js';
+import { closed, corruptBlock, ColonyError, invalid, isColonyError, notFound, tooLarge } from '../errors.js';
 import { ensureDir, syncDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { Arena, listArenas } from './arena.js';
@@ -47,6 +47,8 @@ export interface StoreStats {
   arenas: number; sealedArenas: number; arenaBytes: number; maxBlockBytes: number;
   logPosition: number; durablePosition: number; unsyncedBlocks: number;
   cache: { bytes: number; capacity: number; blocks: number; hits: number; misses: number };
+  /** Since open: new blocks written and read from the arenas (bytes as stored), and reads that found a block corrupt. */
+  io: { blocksWritten: number; bytesWritten: number; blocksRead: number; bytesRead: number; corruptReads: number };
   hash: HashBackend;
   reserve: ReserveStats;
 }
@@ -64,6 +66,7 @@ export class BlockStore {
   private isClosed = false;
   private readonly cache: BlockCache;
   private readonly appendListeners = new Set<AppendListener>();
+  private readonly io = { blocksWritten: 0, bytesWritten: 0, blocksRead: 0, bytesRead: 0, corruptReads: 0 };
   private readonly codec: number;
 
   private constructor(
@@ -158,6 +161,8 @@ export class BlockStore {
       if (this.dedup(score)) return score;
       await this.reserve.check();
       await this.w.append(type, stored, score, false, flags, data.length);
+      this.io.blocksWritten++;
+      this.io.bytesWritten += stored.length;
       if (this.w.pendingBytes >= this.opts.autoSyncBytes) await this.w.sync();
       return score;
     });
@@ -182,9 +187,14 @@ export class BlockStore {
       try {
         const block = { type: loc.type, data: await this.readAt(score, loc) };
         this.cache.set(key, block);
+        this.io.blocksRead++;
+        this.io.bytesRead += loc.length;
         return block;
       } catch (err) {
-        if (attempt >= 3 || this.arenas.get(arenaOf(loc.pos))?.removed === false) throw err;
+        if (attempt >= 3 || this.arenas.get(arenaOf(loc.pos))?.removed === false) {
+          if (isColonyError(err, 'COLONY_CORRUPT_BLOCK')) this.io.corruptReads++;
+          throw err;
+        }
       }
     }
   }
@@ -309,6 +319,7 @@ export class BlockStore {
       cache: { bytes: this.cache.bytes, capacity: this.cache.capacityBytes, blocks: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
       hash: this.hashBackend,
       reserve: await this.reserve.stats(),
+      io: { ...this.io },
     };
   }
 

@@ -26,7 +26,7 @@ export interface StatusFacts {
   /** Every reason the supervisor has to be degraded (board, peers, store); else the board's. */
   reasons?: string[];
   gc?: GcFigures;
-  ninep: { connections: number; fids: number; refused: number; dropped: number } | undefined;
+  ninep: { connections: number; fids: number; refused: number; dropped: number; requests?: Record<string, number>; errors?: Record<string, number> } | undefined;
   environments: EnvironmentInfo[];
   /** undefined: the peer network is off. */
   peers: PeerRow[] | undefined;
@@ -60,7 +60,7 @@ export function nodeStatus(f: StatusFacts, history: StatusHistory): NodeStatus {
       reserveBytes: f.reserveBytes,
       leds: f.board ? { condition: f.board.leds.condition, backend: f.board.leds.backend } : { condition: 'unknown', backend: 'none' },
     },
-    store: f.store ? { blocks: f.store.blocks, bytes: f.store.bytes, diskBytes: f.store.diskBytes, arenas: f.store.arenas, cacheHits: f.store.cache.hits, cacheMisses: f.store.cache.misses, reserveBytes: f.store.reserve.bytes, refusing: f.store.reserve.refusing } : null,
+    store: f.store ? { blocks: f.store.blocks, bytes: f.store.bytes, diskBytes: f.store.diskBytes, arenas: f.store.arenas, cacheHits: f.store.cache.hits, cacheMisses: f.store.cache.misses, io: f.store.io, reserveBytes: f.store.reserve.bytes, refusing: f.store.reserve.refusing } : null,
     gc: f.gc ?? null,
     ninep: f.ninep ?? null,
     environments: f.environments.map(environmentRow),

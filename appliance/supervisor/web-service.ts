@@ -58,7 +58,7 @@ export function gatherFacts(o: WebServiceOptions): () => Promise<StatusFacts> {
       store: await o.store.stats().catch(() => undefined),
       ...(o.reasons ? { reasons: o.reasons() } : {}),
       ...(o.gc ? { gc: o.gc() } : {}),
-      ninep: n ? { connections: n.connections, fids: n.fids, refused: n.refused, dropped: n.dropped } : undefined,
+      ninep: n ? { connections: n.connections, fids: n.fids, refused: n.refused, dropped: n.dropped, ...ninep.requestCounts() } : undefined,
       environments: (admin ? attempt(() => grid.status(admin)) : undefined) ?? [],
       peers: node.peers ? attempt(() => node.peers!.list()) ?? [] : undefined,
     };

@@ -64,6 +64,11 @@ export function renderMetrics(s: NodeStatus, web: WebCounters): string {
   f.add('colony_store_arenas', 'gauge', 'Arena files, sealed and active.', st?.arenas);
   f.add('colony_store_cache_hits_total', 'counter', 'Block reads answered from the RAM cache.', st?.cacheHits);
   f.add('colony_store_cache_misses_total', 'counter', 'Block reads that went to the arenas.', st?.cacheMisses);
+  f.add('colony_store_written_blocks_total', 'counter', 'New blocks written to the arenas.', st?.io?.blocksWritten);
+  f.add('colony_store_written_bytes_total', 'counter', 'Bytes of new blocks written to the arenas, as stored.', st?.io?.bytesWritten);
+  f.add('colony_store_read_blocks_total', 'counter', 'Blocks read from the arenas (cache misses that succeeded).', st?.io?.blocksRead);
+  f.add('colony_store_read_bytes_total', 'counter', 'Bytes read from the arenas, as stored.', st?.io?.bytesRead);
+  f.add('colony_store_verify_failures_total', 'counter', 'Reads that found a block not matching its score (corrupt on disk).', st?.io?.corruptReads);
   f.add('colony_store_reserve_bytes', 'gauge', 'Free space the store leaves on its disk (store.reserveBytes).', st?.reserveBytes);
   f.add('colony_store_refusing', 'gauge', '1 while the store refuses new blocks because free space is below its reserve.', st ? Number(st.refusing) : undefined);
   f.add('colony_gc_runs_total', 'counter', 'Garbage collections finished since the supervisor started.', s.gc?.runs);
@@ -76,6 +81,8 @@ export function renderMetrics(s: NodeStatus, web: WebCounters): string {
   f.add('colony_ninep_fids', 'gauge', 'Fids held by 9P clients.', n?.fids);
   f.add('colony_ninep_refused_total', 'counter', '9P connections closed at accept by the connection caps.', n?.refused);
   f.add('colony_ninep_dropped_total', 'counter', '9P connections dropped (timeouts, protocol errors, limits).', n?.dropped);
+  if (n?.requests) f.add('colony_ninep_requests_total', 'counter', '9P requests answered, by message type.', Object.entries(n.requests).map(([type, v]) => [{ type }, v]));
+  if (n?.errors) f.add('colony_ninep_errors_total', 'counter', '9P requests answered with an error, by message type.', Object.entries(n.errors).map(([type, v]) => [{ type }, v]));
 
   const kinds: Record<string, number> = { ram: 0, disk: 0 };
   for (const e of s.environments) kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;

@@ -39,9 +39,11 @@ export interface NodeStatus {
     cacheHits: number; cacheMisses: number;
     /** store.reserveBytes, and whether the store refuses new blocks now for lack of it. */
     reserveBytes: number; refusing: boolean;
+    /** Since the store opened: blocks written and read (bytes as stored), reads that found a block corrupt. */
+    io?: { blocksWritten: number; bytesWritten: number; blocksRead: number; bytesRead: number; corruptReads: number };
   } | null;
-  /** The 9P server: open connections and fids, connections refused at accept and dropped. */
-  ninep: { connections: number; fids: number; refused: number; dropped: number } | null;
+  /** The 9P server: open connections and fids, connections refused at accept and dropped; requests and errors by T-message type. */
+  ninep: { connections: number; fids: number; refused: number; dropped: number; requests?: Record<string, number>; errors?: Record<string, number> } | null;
   /** Every running environment. Names and owners are for a logged-in admin only (view.ts). */
   environments: EnvironmentRow[];
   /** The peer network; null when it is off. */

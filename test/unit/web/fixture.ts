@@ -13,9 +13,9 @@ export function fixtureStatus(over: Partial<NodeStatus> = {}): NodeStatus {
       model: 'Raspberry Pi 4 Model B', temperatureC: 83.2, memory: { totalBytes: 4 * 2 ** 30, availableBytes: 3 * 2 ** 30 }, load: [0.5, 0.25, 0.1],
       disk: { totalBytes: 32 * 2 ** 30, availableBytes: 20 * 2 ** 30 }, reserveBytes: 2 ** 30, leds: { condition: 'degraded', backend: 'sysfs' },
     },
-    store: { blocks: 1234, bytes: 80 * 2 ** 20, diskBytes: 81 * 2 ** 20, arenas: 1, cacheHits: 10, cacheMisses: 3, reserveBytes: 256 * 2 ** 20, refusing: false },
+    store: { blocks: 1234, bytes: 80 * 2 ** 20, diskBytes: 81 * 2 ** 20, arenas: 1, cacheHits: 10, cacheMisses: 3, reserveBytes: 256 * 2 ** 20, refusing: false, io: { blocksWritten: 5, bytesWritten: 5000, blocksRead: 9, bytesRead: 9000, corruptReads: 1 } },
     gc: { runs: 2, freedBytes: 3 * 2 ** 30, writtenBytes: 2 ** 30, last: { at: '2026-12-07T13:00:00.000Z', freedBytes: 2 ** 30, seconds: 12.5 } },
-    ninep: { connections: 2, fids: 14, refused: 0, dropped: 1 },
+    ninep: { connections: 2, fids: 14, refused: 0, dropped: 1, requests: { Tread: 40, Twalk: 7 }, errors: { Twalk: 2 } },
     environments: [
       { name: 'dev-secret-env', owner: 'alice', kind: 'ram', clients: 1, uptimeSeconds: 60, unsaved: true },
       { name: 'web', owner: 'alice', kind: 'disk', clients: 0, uptimeSeconds: 3600, unsaved: false },

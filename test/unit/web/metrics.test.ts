@@ -45,6 +45,11 @@ t.test('families are well formed and carry the status', async (t) => {
   t.match(text, /^colony_store_reserve_bytes 268435456$/m);
   t.match(text, /^colony_store_refusing 0$/m);
   t.match(text, /^colony_gc_runs_total 2$/m);
+  t.match(text, /^colony_ninep_requests_total\{type="Tread"\} 40$/m);
+  t.match(text, /^colony_ninep_errors_total\{type="Twalk"\} 2$/m);
+  t.match(text, /^colony_store_written_blocks_total 5$/m);
+  t.match(text, /^colony_store_read_bytes_total 9000$/m);
+  t.match(text, /^colony_store_verify_failures_total 1$/m);
   t.match(text, /^colony_gc_freed_bytes_total 3221225472$/m);
   t.match(text, /^colony_gc_written_bytes_total 1073741824$/m);
   t.match(text, /^colony_gc_last_duration_seconds 12\.5$/m);
