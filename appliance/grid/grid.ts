@@ -240,6 +240,7 @@ export class Grid {
     let target = candidates.find((n) => !this.nameTaken(toUser, n));
     target ??= freeSuffix(`${envName}-${user}`, (n) => this.nameTaken(toUser, n), 100);
     if (!target) throw exists(`every name ${toUser} could get for ${envName}`);
+    await this.quota?.(toUser); // the name, so its bytes, will be the invitee's
     let via: InviteResult['via'] = 'meta';
     let uid: number | undefined;
     let sysGroup: string | undefined;
