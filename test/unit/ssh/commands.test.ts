@@ -66,7 +66,7 @@ t.test('help: the grid, then what this user may run', async (t) => {
   t.match(user.output, /^grid help\nconsole commands:/);
   t.notMatch(user.output, /^  (users|shutdown|node|gc)\b/m, 'no admin verb is listed'); // (prose may say "node")
   const admin = await dispatch(w.ctx('root'), 'help');
-  t.match(admin.output, /^  users list/m, 'the same shape finds admin verbs in an admin's help');
+  t.match(admin.output, /^  users list/m, 'the same shape finds admin verbs in the help of an admin');
   t.match(admin.output, /shutdown/);
   t.match(await dispatch(w.ctx('alice'), 'help passwd'), { output: /^passwd\n/ });
   t.match(await dispatch(w.ctx('alice'), 'help users'), { error: 'COLONY_PERMISSION' });
