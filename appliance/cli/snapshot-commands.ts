@@ -13,6 +13,7 @@ import type { Command } from './command.js';
 import { callerPath, stillWanted, writeJson } from './command.js';
 import { actingUser, withDataDir, type DataDir } from './data-dir.js';
 import { formatBytes, progressCounter } from './format.js';
+import { importAndName } from '../supervisor/snapshot-transfer.js';
 
 const THROUGH = 'While a supervisor runs on the data directory, it runs inside the supervisor (paths are still yours).';
 const userOption = { type: 'string' as const, arg: 'USER', help: 'act as USER (default: the first admin)' };
@@ -41,33 +42,28 @@ ${THROUGH}`,
     return withDataDir(ctx, async (d) => {
       const owner = actingUser(ctx.values, d);
       refuseTakenName(d.catalog, owner, name);
-      const guard = ctx.daemon?.imports; // inside a supervisor: its quotas, and a gc meanwhile keeps what this import wrote
-      await guard?.checkQuota(owner);
-      const held = guard?.holds.hold(d.store);
-      const store = held?.store ?? d.store;
       const meter = progressCounter(ctx.err, `importing ${name}`);
       const comment = typeof ctx.values.comment === 'string' ? ctx.values.comment : '';
       const onProgress = (p: { bytes: number; files: number }) => { stillWanted(ctx); meter.update(p.bytes, p.files); };
       const started = Date.now();
-      let result;
-      let record;
-      try {
-        const isDir = src !== '-' && (await stat(src).catch((err) => { throw fromSystemError(err, `reading ${src}`); })).isDirectory();
-        if (isDir) {
-          const cache = join(ctx.data, 'import-cache', createHash('sha256').update(src).digest('hex').slice(0, 32));
-          await ensureDir(join(ctx.data, 'import-cache'));
-          result = await importDirectory(store, src, { comment, onProgress, cache });
-        } else {
-          const input = src === '-' ? ctx.stdin : createReadStream(src);
-          result = await importTar(store, input as AsyncIterable<Buffer>, { comment, onProgress });
-        }
-        meter.done();
-        await d.store.sync();
-        stillWanted(ctx); // a caller that gave up gets no name, as when Ctrl-C kills a direct import
-        record = await d.catalog.registerName({ owner, name, root: result.root, comment });
-      } finally {
-        held?.release();
-      }
+      // Inside a supervisor (ctx.daemon) its quotas apply, and a gc meanwhile keeps what this import wrote.
+      const { result, record } = await importAndName(
+        { store: d.store, catalog: d.catalog, guard: ctx.daemon?.imports, owner, name, comment, stillWanted: () => stillWanted(ctx) },
+        async (store) => {
+          const isDir = src !== '-' && (await stat(src).catch((err) => { throw fromSystemError(err, `reading ${src}`); })).isDirectory();
+          let imported;
+          if (isDir) {
+            const cache = join(ctx.data, 'import-cache', createHash('sha256').update(src).digest('hex').slice(0, 32));
+            await ensureDir(join(ctx.data, 'import-cache'));
+            imported = await importDirectory(store, src, { comment, onProgress, cache });
+          } else {
+            const input = src === '-' ? ctx.stdin : createReadStream(src);
+            imported = await importTar(store, input as AsyncIterable<Buffer>, { comment, onProgress });
+          }
+          meter.done();
+          return imported;
+        },
+      );
       const secs = (Date.now() - started) / 1000;
       if (ctx.json) { writeJson(ctx.out, { name: record.name, owner, root: formatScore(record.root), stats: result.stats, seconds: secs }); return 0; }
       const s = result.stats;

@@ -4,12 +4,12 @@
 // (cli/snapshot-commands.ts) as they run forwarded into the supervisor: the same import and
 // export functions, the same name check, the same refusal of a taken name, the same lines.
 import type { Writable } from 'node:stream';
-import { checkName, refuseTakenName, type Catalog } from '../catalog/index.js';
+import { checkName, refuseTakenName, type Catalog, type NameRecord } from '../catalog/index.js';
 import type { ConsoleReply, SnapshotTransfer } from '../console/index.js';
 import { bytes } from '../console/format.js';
 import { ColonyError } from '../errors.js';
 import type { Log } from '../log.js';
-import { exportTar, importTar } from '../snapshot/index.js';
+import { exportTar, importTar, type ImportResult } from '../snapshot/index.js';
 import { formatScore, type BlockStore } from '../store/index.js';
 
 export interface SnapshotTransferOptions {
@@ -28,6 +28,28 @@ export interface ImportGuard {
   holds: { hold(store: BlockStore): { store: BlockStore; release(): void } };
 }
 
+/**
+ * What every import does once its name is checked (`colony import` and the SSH console's):
+ * the owner's quota, then `write` into the store through the collector's hold, so a gc
+ * meanwhile keeps what it wrote; a sync, a last `stillWanted` (a caller that gave up gets no
+ * name), then the name.
+ */
+export async function importAndName(
+  o: { store: BlockStore; catalog: Catalog; guard: ImportGuard | undefined; owner: string; name: string; comment: string; stillWanted: () => void },
+  write: (store: BlockStore) => Promise<ImportResult>,
+): Promise<{ result: ImportResult; record: NameRecord }> {
+  await o.guard?.checkQuota(o.owner);
+  const held = o.guard?.holds.hold(o.store);
+  try {
+    const result = await write(held?.store ?? o.store);
+    await o.store.sync();
+    o.stillWanted();
+    return { result, record: await o.catalog.registerName({ owner: o.owner, name: o.name, root: result.root, comment: o.comment }) };
+  } finally {
+    held?.release();
+  }
+}
+
 const gone = () => new ColonyError('COLONY_IO', 'the client went away before the import finished; nothing was saved');
 
 export function snapshotTransfer(o: SnapshotTransferOptions): SnapshotTransfer {
@@ -35,21 +57,11 @@ export function snapshotTransfer(o: SnapshotTransferOptions): SnapshotTransfer {
   return {
     async importTar(owner: string, name: string, input: AsyncIterable<Buffer>, { signal }: { signal: AbortSignal }): Promise<ConsoleReply> {
       refuseTakenName(catalog, owner, name);
-      await o.gc?.checkQuota(owner);
       return o.busy('importing', async () => {
         const started = Date.now();
         const stillWanted = () => { if (signal.aborted) throw gone(); };
-        const held = o.gc?.holds.hold(store); // a gc meanwhile keeps what this import wrote
-        let result: Awaited<ReturnType<typeof importTar>>;
-        let record: Awaited<ReturnType<Catalog['registerName']>>;
-        try {
-          result = await importTar(held?.store ?? store, input, { comment: '', onProgress: stillWanted });
-          await store.sync();
-          stillWanted(); // a client that gave up gets no name, as with `colony import`
-          record = await catalog.registerName({ owner, name, root: result.root, comment: '' });
-        } finally {
-          held?.release();
-        }
+        const { result, record } = await importAndName({ store, catalog, guard: o.gc, owner, name, comment: '', stillWanted },
+          (target) => importTar(target, input, { comment: '', onProgress: stillWanted }));
         const secs = (Date.now() - started) / 1000;
         const s = result.stats;
         log.info({ owner, name, root: formatScore(record.root), files: s.files, bytes: s.bytes }, 'snapshot imported over SSH');
