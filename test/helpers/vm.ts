@@ -117,6 +117,11 @@ export interface GuestRunOptions {
    */
   sdCard?: boolean | string;
   /**
+   * A raw disk image attached as a virtio-blk disk (the guest's /dev/vda once it loads
+   * virtio_blk, a module: `modprobe -d` the kernel's tree, as vm-hw.ts does). Default: none.
+   */
+  disk?: string;
+  /**
    * A second UART (guest /dev/ttyS1, 0x2f8) whose host end is a pty QEMU opens; called with
    * the pty's path as soon as QEMU names it. Default: none.
    */
@@ -248,6 +253,7 @@ export async function runGuest(run: GuestRun): Promise<GuestResult> {
       if (run.sdCard === true) { await writeFile(image, ''); await truncate(image, 16 << 20); }
       args.push('-drive', `if=none,id=sd0,format=raw,file=${q(image)}`, '-device', 'sdhci-pci', '-device', 'sd-card,drive=sd0');
     }
+    if (run.disk) args.push('-drive', `if=none,id=vd0,format=raw,file=${q(run.disk)}`, '-device', 'virtio-blk-pci,drive=vd0');
     // index=1: the second ISA UART (0x2f8, IRQ 3), ttyS1 to the guest; -serial stdio is ttyS0.
     if (run.serialPty) args.push('-chardev', 'pty,id=ser1', '-device', 'isa-serial,chardev=ser1,index=1');
     if (forwards.length) {
