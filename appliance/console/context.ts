@@ -107,15 +107,18 @@ export interface GcReport {
   liveBytes: number;
   garbageBytes: number;
   storeBytes: number;
-  /** Sealed arenas whose live records are copied forward, then deleted. */
+  /** Sealed arenas whose garbage is freed: in place with holes, or by copying their live records forward. */
   rewrite: { arena: number; liveBytes: number; garbageBytes: number }[];
   /** Arenas with nothing live, deleted outright. */
   remove: number[];
   bytesToFree: number;
+  /** At most: live records are copied only where holes cannot free an arena's garbage. */
   bytesToWrite: number;
   /** What a run did (0 on a dry run). */
   freedBytes: number;
   writtenBytes: number;
+  /** Rewritten arenas whose live records were copied. */
+  copied: number[];
   seconds: number;
 }
 

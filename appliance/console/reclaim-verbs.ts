@@ -100,12 +100,13 @@ export function gcText(r: GcReport): string {
   }
   if (r.remove.length) lines.push(`delete    ${plural(r.remove.length, 'arena')} with nothing live (${r.remove.join(', ')})`);
   if (r.rewrite.length) {
-    lines.push(`rewrite   ${plural(r.rewrite.length, 'arena')}, copying ${r.rewrite.length === 1 ? 'its' : 'their'} live records forward:`);
+    lines.push(`free      ${plural(r.rewrite.length, 'arena')} in place (holes), copying live records forward only where holes are not enough:`);
     lines.push(table([['  ARENA', 'LIVE', 'GARBAGE'], ...r.rewrite.map((a) => [`  ${a.arena}`, bytes(a.liveBytes), bytes(a.garbageBytes)])]));
   }
+  const copied = r.copied ?? [];
   lines.push(r.dryRun
-    ? `would free ${bytes(r.bytesToFree)}, writing ${bytes(r.bytesToWrite)}; run gc to do it`
-    : `freed     ${bytes(r.freedBytes)}, wrote ${bytes(r.writtenBytes)}`);
+    ? `would free ${bytes(r.bytesToFree)}, writing at most ${bytes(r.bytesToWrite)}; run gc to do it`
+    : `freed     ${bytes(r.freedBytes)}, wrote ${bytes(r.writtenBytes)}${copied.length ? ` (copied the live records of ${plural(copied.length, 'arena')}: ${copied.join(', ')})` : ''}`);
   return lines.join('\n');
 }
 

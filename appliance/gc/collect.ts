@@ -1,11 +1,12 @@
-// The runner: mark what is held, count live bytes per arena, plan, then compact the planned
-// arenas through the store. Decisions are in plan.ts; this file only orders the effects.
-import { ColonyError } from '../errors.js';
+// The runner: mark what is held, count live bytes per arena, plan, then free the planned
+// arenas through the store (holes in place; a copy only where holes cannot free enough).
+// Decisions are in plan.ts; this file only orders the effects.
+import { ColonyError, isColonyError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { BlockReader } from '../snapshot/index.js';
-import type { Score } from '../store/index.js';
+import type { PunchResult, Score } from '../store/index.js';
 import { markLive, type HeldSet, type MarkProgress } from './mark.js';
-import { planCollection, type ArenaLive, type ArenaUsage, type PlannedRewrite } from './plan.js';
+import { needsCopy, planCollection, type ArenaLive, type ArenaUsage, type PlannedRewrite } from './plan.js';
 
 /** A collection in progress: blocks a put finds already stored while it runs are live (dedup hits). */
 export interface CollectionHandle { touched(score: Score): boolean; end(): void }
@@ -18,6 +19,8 @@ export interface CollectableStore extends BlockReader {
   indexEntries(): AsyncIterable<{ score: Score; arena: number; bytes: number; type: number }>;
   beginCollection(): CollectionHandle;
   compactArena(number: number, isLive: (score: Score) => boolean, options?: { bytesPerSecond?: number; signal?: AbortSignal }): Promise<CompactResult>;
+  /** Frees an arena's garbage in place (holes); absent, or COLONY_UNSUPPORTED, means compact instead. */
+  punchArena?(number: number, isLive: (score: Score) => boolean, options?: { signal?: AbortSignal }): Promise<PunchResult>;
 }
 
 export interface GcReport {
@@ -31,6 +34,8 @@ export interface GcReport {
   bytesToWrite: number;
   freedBytes: number;
   writtenBytes: number;
+  /** Rewritten arenas whose live records had to be copied out (holes could not free enough). */
+  copied: number[];
   seconds: number;
 }
 
@@ -88,11 +93,23 @@ export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
     }, 'gc: plan');
     let freedBytes = 0;
     let writtenBytes = 0;
+    const copied: number[] = [];
     if (!opts.dryRun) {
       const order = [...plan.remove, ...plan.rewrite.map((r) => r.arena)];
+      const removing = new Set(plan.remove);
       for (const [i, arena] of order.entries()) {
         opts.signal?.throwIfAborted();
         opts.onProgress?.({ phase: 'compact', arena, done: i, of: order.length });
+        if (!removing.has(arena)) {
+          // Holes first: they free the garbage without writing the live data again.
+          const punched = await freeInPlace(store, arena, isLive, opts);
+          if (punched) {
+            freedBytes += punched.freedBytes;
+            if (!needsCopy(punched, opts.minArenaGarbageFraction)) continue;
+            log.info({ arena, diskBytes: punched.diskBytes, indexedBytes: punched.indexedBytes }, 'gc: holes could not free enough of this arena; copying its live records');
+          }
+          copied.push(arena);
+        }
         const r = await store.compactArena(arena, isLive, { bytesPerSecond: opts.bytesPerSecond, signal: opts.signal });
         // Net, as bytesToFree is: the arena's file went, its live records went to the active arena.
         freedBytes += r.freedBytes - r.movedBytes;
@@ -103,13 +120,27 @@ export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
     const report: GcReport = {
       dryRun: !!opts.dryRun, liveBytes: plan.liveBytes, garbageBytes: plan.garbageBytes, storeBytes: plan.storeBytes,
       rewrite: plan.rewrite, remove: plan.remove, bytesToFree: plan.bytesToFree, bytesToWrite: plan.bytesToWrite,
-      freedBytes, writtenBytes, seconds: (performance.now() - started) / 1000,
+      freedBytes, writtenBytes, copied, seconds: (performance.now() - started) / 1000,
     };
     log.info({ freedBytes, writtenBytes, seconds: report.seconds }, 'gc: done');
     return report;
   } finally {
     collection?.end();
     running.delete(store);
+  }
+}
+
+/** The arena's garbage freed with holes, or undefined where the store cannot (then it is compacted). */
+async function freeInPlace(store: CollectableStore, arena: number, isLive: (s: Score) => boolean, opts: CollectOptions): Promise<PunchResult | undefined> {
+  if (!store.punchArena) return undefined;
+  try {
+    const r = await store.punchArena(arena, isLive, { signal: opts.signal });
+    opts.log.info({ arena, ...r }, 'gc: garbage freed in place');
+    return r;
+  } catch (err) {
+    if (!isColonyError(err, 'COLONY_UNSUPPORTED') && !isColonyError(err, 'COLONY_CORRUPT_DATA')) throw err;
+    opts.log.warn({ err, arena }, 'gc: cannot free this arena in place; compacting it');
+    return undefined;
   }
 }
 

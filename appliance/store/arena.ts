@@ -4,6 +4,7 @@ import { read as readFd } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ColonyError, fromSystemError, internal } from '../errors.js';
+import { loadFreed, skipFreed, type Range } from './freed.js';
 import { ARENA_HEADER_BYTES, decodeArenaHeader, encodeArenaHeader } from './record.js';
 
 const NAME = /^arena-(\d{6})\.dat$/;
@@ -23,6 +24,11 @@ export class Arena {
   private reads = 0;
   private retired = false;
   private closing: Promise<void> | undefined;
+  /**
+   * Spans whose records left the log (freed.ts); every walk skips them, since their bytes
+   * may be a hole. Replaced whole, never edited, so a walk in progress sees one list or the other.
+   */
+  freed: readonly Range[] = [];
 
   private constructor(
     readonly number: number,
@@ -57,7 +63,9 @@ export class Arena {
       await file.read(head, 0, ARENA_HEADER_BYTES, 0);
       const header = decodeArenaHeader(head, path);
       if (header.number !== number) throw internal(`${path} says it is arena ${header.number}`);
-      return new Arena(number, path, file, size, header.created);
+      const arena = new Arena(number, path, file, size, header.created);
+      arena.freed = await loadFreed(dir, number);
+      return arena;
     } catch (err) {
       await file.close().catch(() => {});
       throw fromSystemError(err, `opening arena ${path}`);
@@ -68,6 +76,18 @@ export class Arena {
   async fileSize(): Promise<number> {
     if (this.retired) throw arenaGone(this.number);
     return (await this.file.stat()).size;
+  }
+
+  /** Bytes the file takes on the disk: its size less the holes punched in it. */
+  async diskBytes(): Promise<number> {
+    if (this.retired) throw arenaGone(this.number);
+    const st = await this.file.stat();
+    return Math.min(st.size, st.blocks * 512);
+  }
+
+  /** Where a walk at `offset` goes on: past the freed range holding it, else `offset` itself. */
+  skip(offset: number): number {
+    return this.freed.length === 0 ? offset : skipFreed(this.freed, offset);
   }
 
   /** Whether compaction removed this arena: reads fail, and callers look again in the index. */

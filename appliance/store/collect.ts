@@ -10,8 +10,10 @@ export interface ArenaUsage {
   number: number;
   /** Every arena but the active one is sealed, and only a sealed arena is compacted. */
   sealed: boolean;
-  /** The file's size: what deleting it frees. */
+  /** The file's size. */
   fileBytes: number;
+  /** What the file takes on disk (less the holes punched in it): what deleting it frees. */
+  diskBytes: number;
   /** Records the index places inside this arena, and their bytes (record header included). */
   indexedBlocks: number;
   indexedBytes: number;
@@ -82,10 +84,10 @@ export async function arenaUsage(view: IndexView): Promise<ArenaUsage[]> {
   }
   const out: ArenaUsage[] = [];
   for (const arena of [...view.arenas.values()].sort((a, b) => a.number - b.number)) {
-    const fileBytes = await arena.fileSize().catch(() => undefined);
-    if (fileBytes === undefined) continue; // removed by a compaction meanwhile
+    const sizes = await Promise.all([arena.fileSize(), arena.diskBytes()]).catch(() => undefined);
+    if (sizes === undefined) continue; // removed by a compaction meanwhile
     const c = counts.get(arena.number) ?? { blocks: 0, bytes: 0 };
-    out.push({ number: arena.number, sealed: arena.number !== view.activeNumber, fileBytes, indexedBlocks: c.blocks, indexedBytes: c.bytes });
+    out.push({ number: arena.number, sealed: arena.number !== view.activeNumber, fileBytes: sizes[0], diskBytes: sizes[1], indexedBlocks: c.blocks, indexedBytes: c.bytes });
   }
   return out;
 }

@@ -13,6 +13,7 @@ import type { Arena } from './arena.js';
 import { recordEpochArena, type Epoch } from './epoch.js';
 import type { BlockIndex } from './index-db.js';
 import { decodeBlock } from './codec.js';
+import { removeFreed } from './freed.js';
 import { arenaOf, decodeRecordHeader, logicalLength, logPosition, offsetOf, RECORD_HEADER_BYTES, SEAL_TYPE, type Location } from './record.js';
 import { formatScore, type Score } from './score.js';
 import { scanArena } from './scan.js';
@@ -142,7 +143,7 @@ export async function compactArena(host: CompactHost, number: number, isLive: (s
     // it: so check, rather than trust, that nothing indexed is left here before deleting.
     const left = decided.filter((s) => { const loc = host.index.get(s); return loc !== undefined && arenaOf(loc.pos) === number; });
     if (left.length > 0) throw new ColonyError('COLONY_IO', `compacting arena ${number}: ${left.length} blocks were not copied (a write failed); the arena is kept`);
-    result.freedBytes = await arena.fileSize();
+    result.freedBytes = await arena.diskBytes();
     await removeArena(host, arena);
     host.log.info({ arena: number, ...result }, 'compacted an arena');
     return result;
@@ -176,5 +177,7 @@ async function removeArena(host: CompactHost, arena: Arena): Promise<void> {
   host.arenas.delete(arena.number);
   arena.retire();
   await rm(arena.path);
+  // After the arena: a freed-ranges file without its arena is harmless, the reverse is not.
+  await removeFreed(join(host.dir, 'arenas'), arena.number);
   await syncDir(join(host.dir, 'arenas'));
 }

@@ -66,6 +66,8 @@ export async function readLog(view: LogView, from: number, limit = LOG_PAGE_DEFA
     let window: Buffer = Buffer.alloc(0);
     let windowStart = offset;
     while (offset < end) {
+      const next = arena.skip(offset);
+      if (next !== offset) { offset = next; continue; }
       if (offset + RECORD_HEADER_BYTES > windowStart + window.length) {
         try {
           window = await arena.read(offset, Math.min(WINDOW, end - offset));
@@ -110,6 +112,10 @@ async function checkBoundary(view: LogView, arena: Arena, offset: number, end: n
   if (offset < ARENA_HEADER_BYTES) throw invalid(`log position ${pos} is inside the header of arena ${arena.number}`);
   if (offset === end) return offset;
   if (offset > end) throw invalid(`log position ${pos} is past the end of arena ${arena.number}`);
+  // A cursor may name a record that GC has since freed: go on after the freed range, as a
+  // cursor inside a deleted arena goes on at the next one.
+  const skipped = arena.skip(offset);
+  if (skipped !== offset) return skipped;
   const notStart = () => invalid(`log position ${pos} is not the start of a record`);
   const head = await arena.read(offset, Math.min(RECORD_HEADER_BYTES, end - offset));
   const header = decodeRecordHeader(head, 0, view.maxBlockBytes);

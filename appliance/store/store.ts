@@ -8,6 +8,8 @@ import { Arena, listArenas } from './arena.js';
 import { arenaUsage, Collections, indexEntries, type ArenaUsage, type Collection, type IndexEntry, type IndexView } from './collect.js';
 import { compactArena, type CompactHost, type CompactOptions, type CompactResult } from './compact.js';
 import { BlockCache } from './cache.js';
+import { punchedBytes } from './freed.js';
+import { punchArena, type PunchOptions, type PunchResult } from './punch.js';
 import { CODEC_NAMES, decodeBlock, decodeBlockAsync, encodeBlock, pickCodec, type CompressMode } from './codec.js';
 import { loadHash, type HashBackend } from './hash.js';
 import { loadEpoch, type Epoch } from './epoch.js';
@@ -191,7 +193,10 @@ export class BlockStore {
         this.io.bytesRead += loc.length;
         return block;
       } catch (err) {
-        if (attempt >= 3 || this.arenas.get(arenaOf(loc.pos))?.removed === false) {
+        // Lost a race with GC: the arena was deleted, or the record freed in place.
+        const arena = this.arenas.get(arenaOf(loc.pos));
+        const raced = arena === undefined || arena.removed || arena.skip(offsetOf(loc.pos)) !== offsetOf(loc.pos);
+        if (attempt >= 3 || !raced) {
           if (isColonyError(err, 'COLONY_CORRUPT_BLOCK')) this.io.corruptReads++;
           throw err;
         }
@@ -301,13 +306,24 @@ export class BlockStore {
     return this.maintain(() => compactArena(this.compactHost(), number, isLive, options));
   }
 
+  /**
+   * Frees sealed arena `number`'s garbage in place: drops the blocks `isLive` rejects (and
+   * no open collection keeps), records the arena's freed ranges and punches holes in them.
+   * Live records stay where they are. COLONY_UNSUPPORTED where holes cannot be punched, and
+   * COLONY_CORRUPT_DATA for a damaged arena: compact those instead. See punch.ts.
+   */
+  async punchArena(number: number, isLive: (score: Score) => boolean, options: PunchOptions = {}): Promise<PunchResult> {
+    this.checkOpen();
+    return this.maintain(() => punchArena(this.compactHost(), number, isLive, options));
+  }
+
   async stats(): Promise<StoreStats> {
     this.checkOpen();
     const arenas = [...this.arenas.values()];
     return {
       blocks: this.w.meta.blocks + this.w.added.blocks - this.w.dropped.size,
       bytes: this.w.meta.bytes + this.w.added.bytes - [...this.w.dropped.values()].reduce((n, d) => n + d.length, 0),
-      diskBytes: arenas.reduce((n, a) => n + a.size, 0) + this.w.buffered,
+      diskBytes: arenas.reduce((n, a) => n + a.size - punchedBytes(a.freed), 0) + this.w.buffered,
       compression: CODEC_NAMES[this.codec]!,
       arenas: arenas.length,
       sealedArenas: arenas.length - 1,

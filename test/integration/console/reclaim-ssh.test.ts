@@ -7,7 +7,7 @@ import { ssh, sshWorld } from '../ssh/helpers.js';
 
 const report: GcReport = {
   dryRun: true, liveBytes: 100, garbageBytes: 2048, storeBytes: 2148, rewrite: [], remove: [7],
-  bytesToFree: 2048, bytesToWrite: 0, freedBytes: 0, writtenBytes: 0, seconds: 0.1,
+  bytesToFree: 2048, bytesToWrite: 0, freedBytes: 0, writtenBytes: 0, copied: [], seconds: 0.1,
 };
 
 t.test('forget, gc and usage over SSH', async (t) => {

@@ -73,7 +73,7 @@ t.test('garbage is freed; live names export byte-exact; a running volume keeps i
     roots: async () => { const v = vol.held(); return { roots: [w.live, w.tail, ...v.roots], scores: v.scores, trees: v.trees }; },
     onProgress: (p) => { if (progress.at(-1) !== p.phase) progress.push(p.phase); },
   });
-  t.same(Object.keys(report).sort(), ['bytesToFree', 'bytesToWrite', 'dryRun', 'freedBytes', 'garbageBytes', 'liveBytes', 'remove', 'rewrite', 'seconds', 'storeBytes', 'writtenBytes']);
+  t.same(Object.keys(report).sort(), ['bytesToFree', 'bytesToWrite', 'copied', 'dryRun', 'freedBytes', 'garbageBytes', 'liveBytes', 'remove', 'rewrite', 'seconds', 'storeBytes', 'writtenBytes']);
   t.ok(report.freedBytes > 0, `${report.freedBytes} bytes freed`);
   const after = await w.store.stats();
   t.ok(after.diskBytes <= before.diskBytes - report.garbageBytes * 0.9, `the store shrank from ${before.diskBytes} to ${after.diskBytes} (${report.garbageBytes} garbage)`);

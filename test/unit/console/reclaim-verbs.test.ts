@@ -12,7 +12,7 @@ const MiB = 1024 * 1024;
 const plan: GcReport = {
   dryRun: true, liveBytes: 12, garbageBytes: 1900 * MiB, storeBytes: 1900 * MiB + 12,
   rewrite: [{ arena: 3, liveBytes: 12, garbageBytes: 500 * MiB }], remove: [1, 2],
-  bytesToFree: 1900 * MiB, bytesToWrite: 12, freedBytes: 0, writtenBytes: 0, seconds: 0.2,
+  bytesToFree: 1900 * MiB, bytesToWrite: 12, freedBytes: 0, writtenBytes: 0, copied: [], seconds: 0.2,
 };
 const usage: UsageReport = {
   users: [{ user: 'alice', bytes: 3 * MiB, names: 2, environments: 1, quotaBytes: 10 * MiB }, { user: 'root', bytes: 12, names: 1, environments: 0 }],
@@ -22,7 +22,7 @@ const usage: UsageReport = {
 function node() {
   const calls: unknown[] = [];
   const gc: GcRunner = {
-    run: async (o) => { calls.push(o); return o.dryRun ? plan : { ...plan, dryRun: false, freedBytes: plan.bytesToFree, writtenBytes: 12, seconds: 3.21 }; },
+    run: async (o) => { calls.push(o); return o.dryRun ? plan : { ...plan, dryRun: false, freedBytes: plan.bytesToFree, writtenBytes: 12, copied: [3], seconds: 3.21 }; },
     usage: async () => usage,
   };
   return { calls, node: { id: 'n', version: '0', started: 0, gc } };
@@ -53,14 +53,14 @@ t.test('gc: admin only; the plan, the run, the JSON', async (t) => {
     'gc plan (dry run: nothing was changed)',
     'store     1.9 GiB: 12 B live, 1.9 GiB garbage',
     'delete    2 arenas with nothing live (1, 2)',
-    'rewrite   1 arena, copying its live records forward:',
+    'free      1 arena in place (holes), copying live records forward only where holes are not enough:',
     '  ARENA  LIVE  GARBAGE',
     '  3      12 B  500.0 MiB',
-    'would free 1.9 GiB, writing 12 B; run gc to do it',
+    'would free 1.9 GiB, writing at most 12 B; run gc to do it',
   ].join('\n'));
   t.same(dry.json, plan, 'the JSON result is the report');
   const ran = await runLine({ user: 'root', accounts, node: n }, 'gc');
-  t.match(ran.output, /^gc done in 3\.2 s\n[\s\S]*\nfreed     1\.9 GiB, wrote 12 B$/);
+  t.match(ran.output, /^gc done in 3\.2 s\n[\s\S]*\nfreed     1\.9 GiB, wrote 12 B \(copied the live records of 1 arena: 3\)$/);
   t.same(calls, [{ dryRun: true, by: 'root' }, { dryRun: false, by: 'root' }]);
   t.match(await runLine({ user: 'root', accounts, node: n }, 'gc --now'), { error: 'COLONY_USAGE', output: 'error: usage: gc [--dry-run]' });
   t.match(await runLine({ user: 'root', accounts }, 'gc'), { error: 'COLONY_UNSUPPORTED', output: /start it with colony serve/ });

@@ -2,7 +2,7 @@
 // with most garbage, only those worth the copy, only until the garbage left is within the
 // limit, and an idle store with a little garbage is left alone (SD wear).
 import t from 'tap';
-import { planCollection, type ArenaLive } from '../../../appliance/gc/index.js';
+import { ARENA_SLACK_BYTES, needsCopy, planCollection, type ArenaLive } from '../../../appliance/gc/plan.js';
 
 const MiB = 1 << 20;
 /** An arena of `fileMiB` on disk whose indexed records are `indexedMiB`, `liveMiB` of them live. */
@@ -64,6 +64,26 @@ t.test('store bytes are the arena files; freeing counts files, writing counts li
   t.same(plan.remove, [0]);
   t.same(plan.rewrite, [{ arena: 1, liveBytes: 40 * MiB, garbageBytes: 60 * MiB }]);
   t.equal(plan.bytesToFree, 202 * MiB - 40 * MiB);
+});
+
+t.test('disk bytes: records nothing indexes count as garbage; holes do not', async (t) => {
+  // Arena 0: 100 MiB on disk, 60 indexed, 50 live: 10 dead indexed + 40 unindexed (a run freed but not punched).
+  const a0 = { ...arena(0, 60, 50), fileBytes: 100 * MiB, diskBytes: 100 * MiB };
+  // Arena 1: a 100 MiB file with holes: 50 MiB on disk, all of it live.
+  const a1 = { ...arena(1, 50, 50), fileBytes: 100 * MiB, diskBytes: 50 * MiB };
+  const plan = planCollection([a0, a1], { maxUnusedFraction: 0 });
+  t.equal(plan.storeBytes, 150 * MiB, 'the store is what the disk holds');
+  t.same(plan.rewrite.map((r) => r.arena), [0]);
+  t.ok(Math.abs(plan.rewrite[0]!.garbageBytes - 50 * MiB) <= ARENA_SLACK_BYTES, 'arena 0: everything not live is garbage');
+  t.equal(plan.garbageBytes, plan.rewrite[0]!.garbageBytes, 'arena 1 has none');
+});
+
+t.test('needsCopy: after holes, copy only when what is left unfreed is over the threshold', async (t) => {
+  t.equal(needsCopy({ diskBytes: 100 * MiB, indexedBytes: 95 * MiB }), false, '5% left');
+  t.equal(needsCopy({ diskBytes: 100 * MiB, indexedBytes: 70 * MiB }), true, '30% left');
+  t.equal(needsCopy({ diskBytes: 100 * MiB, indexedBytes: 70 * MiB }, 0.5), false, 'under a higher threshold');
+  t.equal(needsCopy({ diskBytes: 0, indexedBytes: 0 }), false, 'an empty arena');
+  t.equal(needsCopy({ diskBytes: 8192, indexedBytes: 0 }, 0), false, 'slack alone (header, seal) is never worth a copy');
 });
 
 t.test('options must be fractions', async (t) => {

@@ -1,0 +1,122 @@
+// Freed ranges: spans of a sealed arena whose records no longer belong to the log, kept in
+// a small file beside the arena (`arena-NNNNNN.freed`). Garbage collection frees records in
+// place instead of copying the live ones out: the ranges are written here first, durably,
+// and only then are their bytes given back to the filesystem with a hole
+// (fallocate --punch-hole). Every walk of the arena skips them, so a punched hole, which
+// reads as zeros, is never taken for a torn record. Pure helpers first, then the effects.
+import { execFile } from 'node:child_process';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ColonyError, corruptData, fromSystemError } from '../errors.js';
+import { syncDir } from '../files.js';
+
+/** `[start, end)` offsets in one arena, on record boundaries. */
+export type Range = readonly [number, number];
+
+/** The filesystem frees whole blocks: a hole covers only the blocks wholly inside a range. */
+export const FS_BLOCK = 4096;
+/**
+ * Ranges whose whole blocks are fewer bytes than this are recorded but not punched: each
+ * punch runs `fallocate` once, and the few blocks a small range holds are not worth it.
+ */
+export const MIN_PUNCH_BYTES = 256 << 10;
+
+export const freedFileName = (n: number) => `arena-${String(n).padStart(6, '0')}.freed`;
+
+/** Sorted, with overlapping and touching ranges joined. */
+export function mergeRanges(ranges: Iterable<Range>): Range[] {
+  const sorted = [...ranges].filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [s, e] of sorted) {
+    const last = out.at(-1);
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+/** The whole filesystem blocks inside `range`, or undefined when they are too few to punch. */
+export function punchable([s, e]: Range, min = MIN_PUNCH_BYTES): Range | undefined {
+  const start = Math.ceil(s / FS_BLOCK) * FS_BLOCK;
+  const end = Math.floor(e / FS_BLOCK) * FS_BLOCK;
+  return end - start >= min ? [start, end] : undefined;
+}
+
+/** Where a walk at `offset` goes on: the end of the freed range holding it, else `offset`. */
+export function skipFreed(ranges: readonly Range[], offset: number): number {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [s, e] = ranges[mid]!;
+    if (offset < s) hi = mid - 1;
+    else if (offset >= e) lo = mid + 1;
+    else return e;
+  }
+  return offset;
+}
+
+/** Bytes the holes give back: the punchable part of every range. */
+export const punchedBytes = (ranges: readonly Range[]) =>
+  ranges.reduce((n, r) => { const p = punchable(r); return n + (p ? p[1] - p[0] : 0); }, 0);
+
+/** The freed ranges of arena `n`, or none when it has no file. */
+export async function loadFreed(dir: string, n: number): Promise<Range[]> {
+  const path = join(dir, freedFileName(n));
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fromSystemError(err, `reading ${path}`);
+  }
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+  const ranges = (parsed as { version?: number; freed?: unknown })?.freed;
+  const valid = Array.isArray(ranges) && ranges.every((r) => Array.isArray(r) && r.length === 2 && r.every((x) => Number.isSafeInteger(x) && x >= 0) && r[1] > r[0]);
+  // Without its freed ranges an arena with holes cannot be walked: refuse rather than guess.
+  if (!valid || (parsed as { version?: number }).version !== 1) throw corruptData(`${path} is not a list of freed ranges; the store cannot walk that arena without it`);
+  return mergeRanges(ranges as Range[]);
+}
+
+/** Replaces arena `n`'s freed ranges durably: a temporary file, fsync, rename, fsync the directory. */
+export async function saveFreed(dir: string, n: number, ranges: readonly Range[]): Promise<void> {
+  const path = join(dir, freedFileName(n));
+  const tmp = `${path}.tmp`;
+  try {
+    const file = await open(tmp, 'w');
+    try {
+      await file.writeFile(JSON.stringify({ version: 1, freed: ranges }));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw fromSystemError(err, `writing ${path}`);
+  }
+  await syncDir(dir);
+}
+
+export async function removeFreed(dir: string, n: number): Promise<void> {
+  await rm(join(dir, freedFileName(n)), { force: true }).catch((err) => { throw fromSystemError(err, `removing ${freedFileName(n)}`); });
+}
+
+/**
+ * Gives `[start, end)` of the file back to the filesystem; the file keeps its size and the
+ * range reads as zeros. Node has no fallocate(2), so this runs util-linux's `fallocate`,
+ * which every Debian system has (util-linux is essential). COLONY_UNSUPPORTED when the
+ * program is missing or the filesystem cannot punch holes: the caller copies instead.
+ */
+export function punchHole(path: string, [start, end]: Range): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('fallocate', ['--punch-hole', '--offset', String(start), '--length', String(end - start), path], { timeout: 60_000 }, (err, _out, stderr) => {
+      if (!err) return resolve();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return reject(new ColonyError('COLONY_UNSUPPORTED', 'punching holes needs the fallocate program; install the util-linux package', { cause: err }));
+      if (/not supported/i.test(stderr)) return reject(new ColonyError('COLONY_UNSUPPORTED', `this filesystem cannot punch holes in ${path}`, { cause: err }));
+      reject(new ColonyError('COLONY_IO', `punching a hole in ${path} at ${start}: ${stderr.trim() || err.message}`, { cause: err }));
+    });
+  });
+}
