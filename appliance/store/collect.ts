@@ -65,13 +65,31 @@ export interface IndexView {
 
 /** One pass over the index, then the unsynced entries. Puts during the pass may or may not appear. */
 export async function* indexEntries(view: IndexView): AsyncGenerator<IndexEntry> {
-  for await (const [score, loc] of view.index.entries()) {
-    if (view.shadowed(score.toString('hex'))) continue;
-    yield { score, arena: arenaOf(loc.pos), bytes: RECORD_HEADER_BYTES + loc.length, type: loc.type };
+  for await (const batch of indexEntryBatches(view)) yield* batch;
+}
+
+/** The same pass, a few thousand entries at a time (a third of the cost of one promise each). */
+export async function* indexEntryBatches(view: IndexView): AsyncGenerator<IndexEntry[]> {
+  for await (const batch of view.index.entryBatches()) {
+    const out: IndexEntry[] = [];
+    for (const [score, loc] of batch) {
+      if (view.shadowed(score.toString('hex'))) continue;
+      out.push({ score, arena: arenaOf(loc.pos), bytes: RECORD_HEADER_BYTES + loc.length, type: loc.type });
+    }
+    yield out;
   }
-  for (const { score, loc } of [...view.pending()]) {
-    yield { score, arena: arenaOf(loc.pos), bytes: RECORD_HEADER_BYTES + loc.length, type: loc.type };
+  yield [...view.pending()].map(({ score, loc }) => ({ score, arena: arenaOf(loc.pos), bytes: RECORD_HEADER_BYTES + loc.length, type: loc.type }));
+}
+
+/** Every arena's sizes, without reading the index. */
+export async function arenaFiles(view: Pick<IndexView, 'arenas' | 'activeNumber'>): Promise<Array<Omit<ArenaUsage, 'indexedBlocks' | 'indexedBytes'>>> {
+  const out = [];
+  for (const arena of [...view.arenas.values()].sort((a, b) => a.number - b.number)) {
+    const sizes = await Promise.all([arena.fileSize(), arena.diskBytes()]).catch(() => undefined);
+    if (sizes === undefined) continue; // removed by a compaction meanwhile
+    out.push({ number: arena.number, sealed: arena.number !== view.activeNumber, fileBytes: sizes[0], diskBytes: sizes[1] });
   }
+  return out;
 }
 
 export async function arenaUsage(view: IndexView): Promise<ArenaUsage[]> {
@@ -82,12 +100,8 @@ export async function arenaUsage(view: IndexView): Promise<ArenaUsage[]> {
     c.bytes += e.bytes;
     counts.set(e.arena, c);
   }
-  const out: ArenaUsage[] = [];
-  for (const arena of [...view.arenas.values()].sort((a, b) => a.number - b.number)) {
-    const sizes = await Promise.all([arena.fileSize(), arena.diskBytes()]).catch(() => undefined);
-    if (sizes === undefined) continue; // removed by a compaction meanwhile
-    const c = counts.get(arena.number) ?? { blocks: 0, bytes: 0 };
-    out.push({ number: arena.number, sealed: arena.number !== view.activeNumber, fileBytes: sizes[0], diskBytes: sizes[1], indexedBlocks: c.blocks, indexedBytes: c.bytes });
-  }
-  return out;
+  return (await arenaFiles(view)).map((a) => {
+    const c = counts.get(a.number) ?? { blocks: 0, bytes: 0 };
+    return { ...a, indexedBlocks: c.blocks, indexedBytes: c.bytes };
+  });
 }

@@ -46,6 +46,8 @@ export interface CompactHost {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** The committed location, unless an unsynced put, move or drop has the newer word (then undefined). */
   settled(score: Score): Location | undefined;
+  /** Whether the write path has a newer word on this block than the committed index (an unsynced put, move or drop). */
+  shadowed(score: Score): boolean;
   /** Whether an open collection keeps this block (a dedup hit, or written after marking began). */
   keeps(score: Score, pos: number): boolean;
   /** Locked: appends a copy of the stored record (compressed or not, as it was) through the normal path, outside the disk reserve. */

@@ -79,24 +79,30 @@ export async function loadFreed(dir: string, n: number): Promise<Range[]> {
   return mergeRanges(ranges as Range[]);
 }
 
-/** Replaces arena `n`'s freed ranges durably: a temporary file, fsync, rename, fsync the directory. */
-export async function saveFreed(dir: string, n: number, ranges: readonly Range[]): Promise<void> {
-  const path = join(dir, freedFileName(n));
-  const tmp = `${path}.tmp`;
-  try {
-    const file = await open(tmp, 'w');
+/**
+ * Replaces the freed ranges of several arenas durably: each in a temporary file, fsynced and
+ * renamed over the old one, then one fsync of the directory for all the renames.
+ */
+export async function saveFreed(dir: string, arenas: ReadonlyMap<number, readonly Range[]>): Promise<void> {
+  // The files are written and fsynced side by side: the device takes the flushes together.
+  await Promise.all([...arenas].map(async ([n, ranges]) => {
+    const path = join(dir, freedFileName(n));
+    const tmp = `${path}.tmp`;
     try {
-      await file.writeFile(JSON.stringify({ version: 1, freed: ranges }));
-      await file.sync();
-    } finally {
-      await file.close();
+      const file = await open(tmp, 'w');
+      try {
+        await file.writeFile(JSON.stringify({ version: 1, freed: ranges }));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {});
+      throw fromSystemError(err, `writing ${path}`);
     }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw fromSystemError(err, `writing ${path}`);
-  }
-  await syncDir(dir);
+  }));
+  if (arenas.size > 0) await syncDir(dir);
 }
 
 export async function removeFreed(dir: string, n: number): Promise<void> {

@@ -57,10 +57,25 @@ export class BlockIndex {
     try { await this.db.batch(ops, { sync }); } catch (err) { throw fromSystemError(err, `writing the index ${this.path}`); }
   }
 
-  /** Every entry, in score order. Used by rare paths: recovery after damage, verify. */
+  /** Every entry, in score order. Used by rare paths: recovery after damage, verify, GC. */
   async *entries(): AsyncGenerator<[Buffer, Location]> {
-    for await (const [k, v] of this.db.iterator({ gte: Buffer.from([ENTRY]), lt: Buffer.from([ENTRY + 1]) })) {
-      yield [k.subarray(1), decodeLocation(v)];
+    for await (const batch of this.entryBatches()) yield* batch;
+  }
+
+  /**
+   * Every entry in score order, a few thousand at a time: a whole-index pass (GC) costs about
+   * a third of what one promise per entry does.
+   */
+  async *entryBatches(size = 4096): AsyncGenerator<Array<[Buffer, Location]>> {
+    const it = this.db.iterator({ gte: Buffer.from([ENTRY]), lt: Buffer.from([ENTRY + 1]) });
+    try {
+      for (;;) {
+        const batch = await it.nextv(size);
+        if (batch.length === 0) return;
+        yield batch.map(([k, v]) => [k.subarray(1), decodeLocation(v)] as [Buffer, Location]);
+      }
+    } finally {
+      await it.close();
     }
   }
 

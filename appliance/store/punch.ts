@@ -1,6 +1,6 @@
 // Freeing in place: the garbage of a sealed arena is given back to the filesystem with
-// holes, and its live records stay where they are. Nothing is copied, so it costs a walk of
-// the arena's record headers and a few fallocate calls instead of rewriting the live data
+// holes, and its live records stay where they are. Nothing is copied or even read, so it
+// costs a pass over the index and a few fallocate calls instead of rewriting the live data
 // (SD wear, time). Compaction (compact.ts) remains for what holes cannot free: garbage
 // spread in runs too small to punch.
 //
@@ -15,10 +15,10 @@
 import { join } from 'node:path';
 import { ColonyError, invalid } from '../errors.js';
 import type { CompactHost } from './compact.js';
-import { mergeRanges, punchable, punchHole, saveFreed } from './freed.js';
-import { arenaOf, logicalLength, logPosition, RECORD_HEADER_BYTES, SEAL_TYPE } from './record.js';
+import { mergeRanges, punchable, punchHole, saveFreed, type Range } from './freed.js';
+import type { Arena } from './arena.js';
+import { ARENA_HEADER_BYTES, arenaOf, decodeRecordHeader, logicalLength, offsetOf, RECORD_HEADER_BYTES, RECORD_MAGIC, SEAL_TYPE } from './record.js';
 import type { Score } from './score.js';
-import { scanHeaders } from './scan.js';
 
 /** Records decided per turn of the write lock: a drop is cheap, so batches are larger than compaction's. */
 const BATCH_RECORDS = 8192;
@@ -26,6 +26,7 @@ const BATCH_RECORDS = 8192;
 export interface PunchOptions { signal?: AbortSignal }
 
 export interface PunchResult {
+  arena: number;
   droppedBlocks: number;
   droppedBytes: number;
   /** Bytes the arena's file gave back to the filesystem (its disk usage before less after). */
@@ -38,93 +39,137 @@ export interface PunchResult {
   holes: number;
 }
 
-export async function punchArena(host: CompactHost, number: number, isLive: (score: Score) => boolean, options: PunchOptions = {}): Promise<PunchResult> {
-  const arena = host.arenas.get(number);
-  if (!arena || arena.removed) throw invalid(`arena ${number} does not exist`);
-  if (number === host.activeNumber()) throw invalid(`arena ${number} is the active arena; only sealed arenas are freed`);
+/** A record the index places in an arena; `size` is the block's logical length. */
+interface Indexed { score: Score; pos: number; end: number; size: number }
+
+/** Holes punched at once: each is one short-lived fallocate process. */
+const PUNCH_CONCURRENCY = 4;
+
+/**
+ * Frees the garbage of sealed arenas `numbers` in place. Where the records are comes from
+ * one pass over the index, not from reading the arenas: every record of a sealed arena that
+ * the index does not place there is garbage, so what lies between the records kept is freed.
+ * All arenas share one sync, one directory fsync and a few concurrent punches.
+ */
+export async function punchArenas(host: CompactHost, numbers: readonly number[], isLive: (score: Score) => boolean, options: PunchOptions = {}): Promise<PunchResult[]> {
   const { signal } = options;
-  const diskBefore = await arena.diskBytes();
-  const result: PunchResult = { droppedBlocks: 0, droppedBytes: 0, freedBytes: 0, diskBytes: diskBefore, indexedBytes: 0, ranges: 0, holes: 0 };
-  // Every data record walked, as (offset, end, kept) triples. Only GC drops blocks and only
-  // one GC runs, so what is decided here is still true after the sync.
-  const spans: number[] = [];
-  const dropped: Score[] = [];
-  let batch: Array<{ pos: number; score: Score; span: number }> = [];
-
-  const apply = async () => {
-    const items = batch;
-    batch = [];
-    signal?.throwIfAborted();
-    host.checkOpen();
-    await host.exclusive(async () => {
-      host.checkOpen();
-      for (const it of items) {
-        // As in compaction: decide and drop with no await between, so a racing put either
-        // finds the block (before) or finds nothing and writes it again (after).
-        const loc = host.settled(it.score);
-        if (loc?.pos !== it.pos) { spans[it.span + 2] = 0; continue; }
-        if (isLive(it.score) || host.keeps(it.score, it.pos)) continue;
-        host.drop(it.score, logicalLength(loc));
-        spans[it.span + 2] = 0;
-        dropped.push(it.score);
-        result.droppedBlocks++;
-        result.droppedBytes += RECORD_HEADER_BYTES + loc.length;
-      }
-    });
-  };
-
-  const scan = scanHeaders(arena, host.maxBlockBytes);
-  let step = await scan.next();
-  while (!step.done) {
-    const rec = step.value;
-    if (rec.type !== SEAL_TYPE) {
-      const pos = logPosition(number, rec.offset);
-      const indexedHere = host.settled(rec.score)?.pos === pos;
-      if (indexedHere) batch.push({ pos, score: rec.score, span: spans.length });
-      spans.push(rec.offset, rec.offset + RECORD_HEADER_BYTES + rec.length, indexedHere ? 1 : 0);
-      if (batch.length >= BATCH_RECORDS) await apply();
-    }
-    step = await scan.next();
+  const records = new Map<number, Indexed[]>();
+  for (const n of numbers) {
+    const arena = host.arenas.get(n);
+    if (!arena || arena.removed) throw invalid(`arena ${n} does not exist`);
+    if (n === host.activeNumber()) throw invalid(`arena ${n} is the active arena; only sealed arenas are freed`);
+    records.set(n, []);
   }
-  // A damaged arena cannot be walked past the damage, so what lies beyond is unknown: leave
-  // it to compaction, which finds the rest through the index.
-  if (step.value.torn) throw new ColonyError('COLONY_CORRUPT_DATA', `arena ${number} is damaged at offset ${step.value.end} (${step.value.torn}); compact it instead of freeing it in place`);
-  await apply();
+  // Sealed arenas take no puts, and only GC (one at a time) moves or drops their records, so
+  // an entry the pass finds stays as it is unless the write path has a newer word on it.
+  for await (const batch of host.index.entryBatches()) {
+    for (const [score, loc] of batch) {
+      const list = records.get(arenaOf(loc.pos));
+      if (list) list.push({ score, pos: loc.pos, end: loc.pos + RECORD_HEADER_BYTES + loc.length, size: logicalLength(loc) });
+    }
+  }
 
+  // 1. Decide and drop, batch by batch under the write lock.
+  const results = new Map<number, PunchResult & { kept: Indexed[]; sealAt: number | undefined }>();
+  const dropped: Score[] = [];
+  for (const n of numbers) {
+    const arena = host.arenas.get(n)!;
+    const r = { arena: n, droppedBlocks: 0, droppedBytes: 0, freedBytes: 0, diskBytes: await arena.diskBytes(), indexedBytes: 0, ranges: 0, holes: 0, kept: [] as Indexed[], sealAt: await findSeal(arena, host.hash) };
+    if (r.sealAt === undefined) host.log.warn({ arena: n }, 'no seal found at the end of a sealed arena; its tail is not freed');
+    results.set(n, r);
+    const list = records.get(n)!.sort((a, b) => a.pos - b.pos);
+    for (let i = 0; i < list.length; i += BATCH_RECORDS) {
+      signal?.throwIfAborted();
+      host.checkOpen();
+      const batch = list.slice(i, i + BATCH_RECORDS);
+      await host.exclusive(async () => {
+        host.checkOpen();
+        for (const rec of batch) {
+          // As in compaction: decide and drop with no await between, so a racing put either
+          // finds the block (before) or finds nothing and writes it again (after).
+          if (host.shadowed(rec.score)) continue;
+          if (isLive(rec.score) || host.keeps(rec.score, rec.pos)) { r.kept.push(rec); continue; }
+          host.drop(rec.score, rec.size);
+          dropped.push(rec.score);
+          r.droppedBlocks++;
+          r.droppedBytes += rec.end - rec.pos;
+        }
+      });
+    }
+  }
+
+  // 2. One sync, then the freed ranges of every arena, durably, before any hole exists.
   const freed = await host.exclusive(async () => {
     host.checkOpen();
     await host.syncLocked();
-    // Check, rather than trust, that the index no longer places a dropped block here.
-    const lingering = dropped.filter((s) => { const loc = host.index.get(s); return loc !== undefined && arenaOf(loc.pos) === number; }).length;
-    if (lingering > 0) throw new ColonyError('COLONY_IO', `freeing arena ${number}: ${lingering} dropped blocks are still indexed there (a sync failed); nothing is freed`);
-    const runs: Array<[number, number]> = [];
-    for (let i = 0; i < spans.length; i += 3) {
-      const [start, end, kept] = [spans[i]!, spans[i + 1]!, spans[i + 2]!];
-      if (kept) { result.indexedBytes += end - start; continue; }
-      const last = runs.at(-1);
-      if (last && last[1] === start) last[1] = end;
-      else runs.push([start, end]);
+    // Check, rather than trust, that the index no longer places a dropped block in these arenas.
+    const lingering = dropped.filter((s) => { const loc = host.index.get(s); return loc !== undefined && results.has(arenaOf(loc.pos)); }).length;
+    if (lingering > 0) throw new ColonyError('COLONY_IO', `freeing arenas ${numbers.join(', ')}: ${lingering} dropped blocks are still indexed there (a sync failed); nothing is freed`);
+    const changed = new Map<number, Range[]>();
+    const all = new Map<number, Range[]>();
+    for (const [n, r] of results) {
+      const arena = host.arenas.get(n)!;
+      // The gaps between the records kept are whole records nothing indexes: garbage.
+      const runs: Range[] = [];
+      let at = ARENA_HEADER_BYTES;
+      for (const rec of r.kept) {
+        const [start, end] = [offsetOf(rec.pos), offsetOf(rec.end)];
+        if (start > at) runs.push([at, start]);
+        at = Math.max(at, end);
+        r.indexedBytes += end - start;
+      }
+      if (r.sealAt !== undefined && r.sealAt > at) runs.push([at, r.sealAt]);
+      const merged = mergeRanges([...arena.freed, ...runs]);
+      all.set(n, merged);
+      if (merged.length !== arena.freed.length || merged.some((x, i) => x[0] !== arena.freed[i]![0] || x[1] !== arena.freed[i]![1])) changed.set(n, merged);
     }
-    const all = mergeRanges([...arena.freed, ...runs]);
-    if (runs.length > 0) {
-      await saveFreed(join(host.dir, 'arenas'), number, all);
-      arena.freed = all; // before any hole exists, so no walk meets one unawares
-    }
+    await saveFreed(join(host.dir, 'arenas'), changed);
+    for (const [n, merged] of changed) host.arenas.get(n)!.freed = merged; // walks skip them from now on
     return all;
   });
 
-  // Outside the write lock: the holes touch only bytes no index entry or walk can reach.
+  // 3. Outside the write lock: the holes touch only bytes no index entry or walk can reach.
   // Every recorded range is punched again, since a crash may have left some unpunched.
-  for (const r of freed) {
+  const holes = [...freed].flatMap(([n, ranges]) => ranges.flatMap((range) => { const hole = punchable(range); return hole ? [{ n, hole }] : []; }));
+  for (let i = 0; i < holes.length; i += PUNCH_CONCURRENCY) {
     signal?.throwIfAborted();
-    const hole = punchable(r);
-    if (!hole) continue;
-    await punchHole(arena.path, hole);
-    result.holes++;
+    await Promise.all(holes.slice(i, i + PUNCH_CONCURRENCY).map(async ({ n, hole }) => {
+      await punchHole(host.arenas.get(n)!.path, hole);
+      results.get(n)!.holes++;
+    }));
   }
-  result.ranges = freed.length;
-  result.diskBytes = await arena.diskBytes();
-  result.freedBytes = Math.max(0, diskBefore - result.diskBytes);
-  host.log.info({ arena: number, ...result }, 'freed garbage in an arena in place');
-  return result;
+  const out: PunchResult[] = [];
+  for (const [n, { kept: _kept, sealAt: _sealAt, ...r }] of results) {
+    const diskBefore = r.diskBytes;
+    r.ranges = freed.get(n)!.length;
+    r.diskBytes = await host.arenas.get(n)!.diskBytes();
+    r.freedBytes = Math.max(0, diskBefore - r.diskBytes);
+    host.log.info({ ...r }, 'freed garbage in an arena in place');
+    out.push(r);
+  }
+  return out;
 }
+
+/**
+ * Where the seal record of a sealed arena starts. It is the last record and its summary
+ * names its own offset (`bytes`), so it is found from the file's tail without a walk.
+ */
+async function findSeal(arena: Arena, hash: (b: Uint8Array) => Buffer): Promise<number | undefined> {
+  const size = arena.size;
+  const from = Math.max(ARENA_HEADER_BYTES, size - SEAL_SEARCH_BYTES);
+  const tail = await arena.read(from, size - from);
+  for (let i = tail.length - RECORD_HEADER_BYTES; i >= 0; i--) {
+    if (tail.readUInt32LE(i) !== RECORD_MAGIC || tail[i + 4] !== SEAL_TYPE) continue;
+    const header = decodeRecordHeader(tail, i, SEAL_SEARCH_BYTES);
+    if (typeof header === 'string' || from + i + RECORD_HEADER_BYTES + header.length !== size) continue;
+    const data = tail.subarray(i + RECORD_HEADER_BYTES);
+    if (!hash(data).equals(header.score)) continue;
+    try {
+      if ((JSON.parse(data.toString('utf8')) as { bytes?: number }).bytes === from + i) return from + i;
+    } catch { /* not the seal */ }
+  }
+  return undefined;
+}
+
+/** A seal's summary is a short JSON object: it lies within the file's last few hundred bytes. */
+const SEAL_SEARCH_BYTES = 1024;

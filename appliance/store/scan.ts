@@ -63,32 +63,3 @@ export async function* scanArena(
   }
   return { end: offset };
 }
-
-const HEADER_WINDOW = 64 << 10;
-
-/**
- * The record headers of an arena in order, without reading or checking the data: what a
- * walk that only needs positions costs (about one small read per large record). Skips the
- * freed ranges; returns where the whole records end, as `scanArena` does.
- */
-export async function* scanHeaders(arena: Arena, maxBlockBytes: number, from = ARENA_HEADER_BYTES): AsyncGenerator<RecordHeader & { offset: number }, ScanEnd> {
-  const fileSize = await arena.fileSize();
-  let window: Buffer = EMPTY;
-  let windowStart = from;
-  let offset = from;
-  while (offset < fileSize) {
-    const next = arena.skip(offset);
-    if (next !== offset) { offset = next; continue; }
-    if (offset < windowStart || offset + RECORD_HEADER_BYTES > windowStart + window.length) {
-      window = await arena.read(offset, Math.min(HEADER_WINDOW, fileSize - offset));
-      windowStart = offset;
-    }
-    const header = decodeRecordHeader(window, offset - windowStart, maxBlockBytes);
-    if (typeof header === 'string') return { end: offset, torn: `${header} at offset ${offset}` };
-    const total = RECORD_HEADER_BYTES + header.length;
-    if (offset + total > fileSize) return { end: offset, torn: `a record at offset ${offset} runs past the end of the file` };
-    yield { ...header, offset };
-    offset += total;
-  }
-  return { end: offset };
-}

@@ -5,11 +5,11 @@ import { closed, corruptBlock, ColonyError, invalid, isColonyError, notFound, to
 import { ensureDir, syncDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { Arena, listArenas } from './arena.js';
-import { arenaUsage, Collections, indexEntries, type ArenaUsage, type Collection, type IndexEntry, type IndexView } from './collect.js';
+import { arenaFiles, arenaUsage, Collections, indexEntries, indexEntryBatches, type ArenaUsage, type Collection, type IndexEntry, type IndexView } from './collect.js';
 import { compactArena, type CompactHost, type CompactOptions, type CompactResult } from './compact.js';
 import { BlockCache } from './cache.js';
 import { punchedBytes } from './freed.js';
-import { punchArena, type PunchOptions, type PunchResult } from './punch.js';
+import { punchArenas, type PunchOptions, type PunchResult } from './punch.js';
 import { CODEC_NAMES, decodeBlock, decodeBlockAsync, encodeBlock, pickCodec, type CompressMode } from './codec.js';
 import { loadHash, type HashBackend } from './hash.js';
 import { loadEpoch, type Epoch } from './epoch.js';
@@ -281,6 +281,18 @@ export class BlockStore {
     return arenaUsage(this.indexView());
   }
 
+  /** Every arena by number with its sizes (`arenaUsage` without the index pass). */
+  async arenaFiles(): Promise<Array<Omit<ArenaUsage, 'indexedBlocks' | 'indexedBytes'>>> {
+    this.checkOpen();
+    return arenaFiles(this.indexView());
+  }
+
+  /** `indexEntries`, a few thousand at a time: the cheap way through a large index. */
+  indexEntryBatches(): AsyncIterable<IndexEntry[]> {
+    this.checkOpen();
+    return indexEntryBatches(this.indexView());
+  }
+
   /** One pass over the index (with unsynced puts and drops applied): score, arena, record bytes, type. */
   indexEntries(): AsyncIterable<IndexEntry> {
     this.checkOpen();
@@ -307,14 +319,14 @@ export class BlockStore {
   }
 
   /**
-   * Frees sealed arena `number`'s garbage in place: drops the blocks `isLive` rejects (and
-   * no open collection keeps), records the arena's freed ranges and punches holes in them.
-   * Live records stay where they are. COLONY_UNSUPPORTED where holes cannot be punched, and
-   * COLONY_CORRUPT_DATA for a damaged arena: compact those instead. See punch.ts.
+   * Frees sealed arenas' garbage in place: drops the blocks `isLive` rejects (and no open
+   * collection keeps), records each arena's freed ranges and punches holes in them. Live
+   * records stay where they are. One pass over the index for all of them. COLONY_UNSUPPORTED
+   * where holes cannot be punched: compact those instead. See punch.ts.
    */
-  async punchArena(number: number, isLive: (score: Score) => boolean, options: PunchOptions = {}): Promise<PunchResult> {
+  async punchArenas(numbers: readonly number[], isLive: (score: Score) => boolean, options: PunchOptions = {}): Promise<PunchResult[]> {
     this.checkOpen();
-    return this.maintain(() => punchArena(this.compactHost(), number, isLive, options));
+    return this.maintain(() => punchArenas(this.compactHost(), numbers, isLive, options));
   }
 
   async stats(): Promise<StoreStats> {
@@ -386,6 +398,7 @@ export class BlockStore {
       checkOpen: () => this.checkOpen(),
       exclusive: (fn) => w.exclusive(fn),
       settled: (score) => w.settled(score),
+      shadowed: (score) => { const key = score.toString('hex'); return w.pending.has(key) || w.dropped.has(key); },
       keeps: (score, pos) => this.collections.keeps(score.toString('hex'), pos),
       move: async (type, data, score, flags, size) => {
         await w.append(type, data, score, true, flags, size);

@@ -47,7 +47,7 @@ async function main(dir: string, seed: number, start: number, mode: CrashMode): 
       if (!a.sealed) continue;
       const isLive = (s: Buffer) => live.has(s.toString('hex'));
       say('compacting');
-      const punched = mode === 'punch' ? await store.punchArena(a.number, isLive) : undefined;
+      const punched = mode === 'punch' ? (await store.punchArenas([a.number], isLive))[0] : undefined;
       if (!punched || needsCopy(punched)) await store.compactArena(a.number, isLive, { bytesPerSecond: Number.POSITIVE_INFINITY });
       say('compacted');
     }

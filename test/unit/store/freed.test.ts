@@ -35,7 +35,7 @@ t.test('skipFreed jumps from anywhere inside a range to its end, and leaves othe
 t.test('the file: round trip, none, and damage is COLONY_CORRUPT_DATA', async (t) => {
   const dir = await tmpDir(t);
   t.same(await loadFreed(dir, 3), [], 'no file: nothing freed');
-  await saveFreed(dir, 3, [[64, 1000], [2000, 9000]]);
+  await saveFreed(dir, new Map([[3, [[64, 1000], [2000, 9000]]]]));
   t.same(await loadFreed(dir, 3), [[64, 1000], [2000, 9000]]);
   for (const bad of ['', '{"version":1,"freed":[[5,2]]}', '{"version":2,"freed":[]}', '{"version":1,"freed":[[1.5,2]]}', 'not json']) {
     await writeFile(join(dir, freedFileName(3)), bad);
