@@ -16,7 +16,7 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { identify } from '@libp2p/identify';
-import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import type { ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
@@ -83,6 +83,19 @@ export function dialAddress(addr: string, peerId: string): string {
   return addr;
 }
 
+/**
+ * libp2p's own debug logger, unless $DEBUG asks for it: the default makes three `debug`
+ * instances (each asking whether standard error is a terminal: four syscalls) for every
+ * stream and connection, so the pings between idle members cost wakeups and garbage for
+ * lines nobody reads. Colony's own log says what matters (connected, refused, failed).
+ */
+export function libp2pLogger(env: NodeJS.ProcessEnv = process.env): ComponentLogger | undefined {
+  if (env.DEBUG) return undefined; // libp2p's default: DEBUG=libp2p:* still works
+  const silent = Object.assign(() => {}, { enabled: false, error: () => {}, trace: () => {} }) as unknown as Logger;
+  silent.newScope = () => silent;
+  return { forComponent: () => silent };
+}
+
 function peerError(err: unknown, doing: string): ColonyError {
   if (isColonyError(err)) return err;
   const e = err as Error;
@@ -100,8 +113,10 @@ export async function startPeerNode(options: PeerNodeOptions): Promise<PeerNode>
     if (!ok) log.info({ peer: peerId.toString(), where }, 'refused an unpaired peer');
     return ok;
   };
+  const logger = libp2pLogger();
   const node = await createLibp2p({
     privateKey,
+    ...(logger ? { logger } : {}),
     addresses: { listen: options.listen ?? DEFAULT_LISTEN },
     transports: [tcp()],
     connectionEncrypters: [noise()],
