@@ -99,19 +99,21 @@ export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
     let writtenBytes = 0;
     const copied: number[] = [];
     if (!opts.dryRun) {
-      // Holes first: they free the garbage without writing the live data again.
+      // Holes first: they free the garbage without writing the live data again. Arenas with
+      // nothing live go through it too: their records are then dropped from the index alone,
+      // and compaction, which walks only what is not freed, just deletes the file.
       const rewrite = plan.rewrite.map((r) => r.arena);
-      if (rewrite.length) opts.onProgress?.({ phase: 'compact', arena: rewrite[0]!, done: 0, of: rewrite.length + plan.remove.length });
-      const punched = new Map((await freeInPlace(store, rewrite, isLive, opts)).map((r) => [r.arena, r]));
       const order = [...plan.remove, ...rewrite];
+      if (order.length) opts.onProgress?.({ phase: 'compact', arena: order[0]!, done: 0, of: order.length });
+      const punched = new Map((await freeInPlace(store, order, isLive, opts)).map((r) => [r.arena, r]));
       const removing = new Set(plan.remove);
       for (const [i, arena] of order.entries()) {
         opts.signal?.throwIfAborted();
         opts.onProgress?.({ phase: 'compact', arena, done: i, of: order.length });
+        const p = punched.get(arena);
+        if (p) freedBytes += p.freedBytes;
         if (!removing.has(arena)) {
-          const p = punched.get(arena);
           if (p) {
-            freedBytes += p.freedBytes;
             if (!needsCopy(p, opts.minArenaGarbageFraction)) continue;
             log.info({ arena, diskBytes: p.diskBytes, indexedBytes: p.indexedBytes }, 'gc: holes could not free enough of this arena; copying its live records');
           }

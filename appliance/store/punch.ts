@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { ColonyError, invalid } from '../errors.js';
 import type { CompactHost } from './compact.js';
-import { mergeRanges, punchable, punchHole, saveFreed, type Range } from './freed.js';
+import { mergeRanges, punchable, punchHoles, saveFreed, type Range } from './freed.js';
 import type { Arena } from './arena.js';
 import { ARENA_HEADER_BYTES, arenaOf, decodeRecordHeader, logicalLength, offsetOf, RECORD_HEADER_BYTES, RECORD_MAGIC, SEAL_TYPE } from './record.js';
 import type { Score } from './score.js';
@@ -42,14 +42,11 @@ export interface PunchResult {
 /** A record the index places in an arena; `size` is the block's logical length. */
 interface Indexed { score: Score; pos: number; end: number; size: number }
 
-/** Holes punched at once: each is one short-lived fallocate process. */
-const PUNCH_CONCURRENCY = 4;
-
 /**
  * Frees the garbage of sealed arenas `numbers` in place. Where the records are comes from
  * one pass over the index, not from reading the arenas: every record of a sealed arena that
  * the index does not place there is garbage, so what lies between the records kept is freed.
- * All arenas share one sync, one directory fsync and a few concurrent punches.
+ * All arenas share one sync, one directory fsync and one `sh` running the punches.
  */
 export async function punchArenas(host: CompactHost, numbers: readonly number[], isLive: (score: Score) => boolean, options: PunchOptions = {}): Promise<PunchResult[]> {
   const { signal } = options;
@@ -130,14 +127,10 @@ export async function punchArenas(host: CompactHost, numbers: readonly number[],
 
   // 3. Outside the write lock: the holes touch only bytes no index entry or walk can reach.
   // Every recorded range is punched again, since a crash may have left some unpunched.
-  const holes = [...freed].flatMap(([n, ranges]) => ranges.flatMap((range) => { const hole = punchable(range); return hole ? [{ n, hole }] : []; }));
-  for (let i = 0; i < holes.length; i += PUNCH_CONCURRENCY) {
-    signal?.throwIfAborted();
-    await Promise.all(holes.slice(i, i + PUNCH_CONCURRENCY).map(async ({ n, hole }) => {
-      await punchHole(host.arenas.get(n)!.path, hole);
-      results.get(n)!.holes++;
-    }));
-  }
+  const holes = [...freed].flatMap(([n, ranges]) => ranges.flatMap((range) => { const hole = punchable(range); return hole ? [{ n, path: host.arenas.get(n)!.path, range: hole }] : []; }));
+  signal?.throwIfAborted();
+  await punchHoles(holes);
+  for (const h of holes) results.get(h.n)!.holes++;
   const out: PunchResult[] = [];
   for (const [n, { kept: _kept, sealAt: _sealAt, ...r }] of results) {
     const diskBefore = r.diskBytes;
