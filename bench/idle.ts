@@ -9,8 +9,10 @@
 // Then a diagnosis run (defaults, with bench/idle-timers.ts preloaded) names every timer that
 // fired in the window by the file:line that armed it, and strace counts the syscalls.
 // Usage: bench/idle.ts [--settle 20] [--window 60] [--tsx] [--no-diagnose | --diagnose-only]
+//   [--bundle] (the single-file build, bin/bundle.mjs, instead of the tsc output)
+//   [--profile NAME] [--a-env K=V]... [--a-flag=--node-flag]... (trials: env and flags on A alone)
 // It runs a private compiled build of appliance/ (as an appliance does; --tsx: the sources).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +25,10 @@ import { measure, residentByMapping, serveLoopback, straceDescriptors, straceFil
 const { values } = parseArgs({ options: {
   settle: { type: 'string', default: '20' }, window: { type: 'string', default: '60' },
   tsx: { type: 'boolean', default: false }, 'no-diagnose': { type: 'boolean', default: false }, 'diagnose-only': { type: 'boolean', default: false },
+  // Trials: one profile only, and environment variables or node flags given to A alone (MALLOC_ARENA_MAX=2…).
+  bundle: { type: 'boolean', default: false }, profile: { type: 'string' }, 'a-env': { type: 'string', multiple: true, default: [] }, 'a-flag': { type: 'string', multiple: true, default: [] },
 } });
+const A_ENV = Object.fromEntries(values['a-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const SETTLE = Number(values.settle);
 const WINDOW = Number(values.window);
 const GOAL_RSS = 80e6;
@@ -154,12 +159,13 @@ interface Result { profile: Profile; a: Window; b: Window; anchor: Window }
 async function runProfile(rt: Runtime, root: string, p: Profile): Promise<Result> {
   const dir = await mkdtemp(join(root, 'profile-'));
   const probe = join(dir, 'memory.json');
-  const s = await setUp(rt, dir, p, { flags: ['--import', MEMORY_PROBE], env: { COLONY_IDLE_MEMORY: probe } });
+  const s = await setUp(rt, dir, p, { flags: [...values['a-flag'], '--import', MEMORY_PROBE], env: { ...A_ENV, COLONY_IDLE_MEMORY: probe } });
   try {
     process.stderr.write(`  settling ${SETTLE} s, then measuring ${WINDOW} s\n`);
     await sleep(SETTLE * 1000);
     const [a, b, anchor] = await measure([s.a.pid, s.peers[0]!.pid, s.anchor], WINDOW);
-    console.log(`${p.name}: node flags ${p.nodeFlags.join(' ')}; config ${JSON.stringify(p.config)}`);
+    const trial = [...values['a-flag'], ...values['a-env']];
+    console.log(`${p.name}: node flags ${p.nodeFlags.join(' ')}; config ${JSON.stringify(p.config)}${trial.length ? `; A alone: ${trial.join(' ')}` : ''}`);
     for (const l of [...line('A (3 peers, 5 envs)', a!, anchor!), ...line('B (1 peer, no envs)', b!, anchor!)]) console.log(l);
     const maps = (pid: number) => residentByMapping(pid).map((m) => `${m.what.replace(/^.*\/node_modules\//, '')} ${MB(m.rss)}`).join(', ');
     console.log(`  A resident by mapping: ${maps(s.a.pid)}`);
@@ -208,19 +214,32 @@ async function diagnose(rt: Runtime, root: string): Promise<void> {
   }
 }
 
+/** Points `rt` at the single-file build of its dist (bin/bundle.mjs), as bin/colony.js would run it. */
+function bundled(rt: Runtime): void {
+  const dist = join(rt.entry[0]!, '..', '..', '..');
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'bundle.mjs'), dist], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bin/bundle.mjs failed: ${r.stderr}`);
+  rt.entry = [join(dist, 'appliance/cli/colony.mjs')];
+  rt.what += ', bundled';
+}
+
 async function main(): Promise<void> {
   const root = await mkdtemp(join(process.env.COLONY_BENCH_DIR ?? tmpdir(), 'colony-bench-idle-'));
   try {
     const rt = values.tsx ? fromSources : await buildRuntime(root);
+    if (values.bundle && rt !== fromSources) bundled(rt);
     console.log(`bench/idle: 4 supervisors on loopback (${rt.what}), A paired with 3, 5 environments on A; settle ${SETTLE} s, window ${WINDOW} s; ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')} load`);
     const results: Result[] = [];
-    if (!values['diagnose-only']) for (const p of PROFILES) results.push(await runProfile(rt, root, p));
+    const profiles = PROFILES.filter((p) => values.profile === undefined || p.name === values.profile);
+    if (!profiles.length) throw new Error(`no profile '${values.profile}': ${PROFILES.map((p) => p.name).join(', ')}`);
+    if (!values['diagnose-only']) for (const p of profiles) results.push(await runProfile(rt, root, p));
     const cpuMissed = results.some((r) => r.a.cpuPercent >= GOAL_CPU);
     if (!values['no-diagnose']) await diagnose(rt, root);
     if (!results.length) return;
     const parts = results.map((r) => `${r.profile.name} RSS ${MB(r.a.mem.rss)} (${ratio(r.a.mem.rss, r.anchor.mem.rss)} anchor) CPU ${pct(r.a.cpuPercent)} (anchor ${pct(r.anchor.cpuPercent)})`);
     const ok = results.every((r) => r.a.mem.rss < GOAL_RSS && r.a.cpuPercent < GOAL_CPU);
-    console.log(`summary idle: ${parts.join('; ')}; goal < 80 MB, < 1%: ${ok ? 'met' : 'MISSED'}${cpuMissed ? ' (CPU)' : ''}`);
+    const trial = [...(values.bundle ? ['bundled'] : []), ...values['a-flag'], ...values['a-env']];
+    console.log(`summary idle${trial.length ? ` (trial: ${trial.join(' ')})` : ''}: ${parts.join('; ')}; goal < 80 MB, < 1%: ${ok ? 'met' : 'MISSED'}${cpuMissed ? ' (CPU)' : ''}`);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
