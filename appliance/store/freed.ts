@@ -42,6 +42,22 @@ export function punchable([s, e]: Range, min = MIN_PUNCH_BYTES): Range | undefin
   return end - start >= min ? [start, end] : undefined;
 }
 
+/**
+ * The ranges to free in an arena, from the records kept (sorted `[start, end)` offsets): every
+ * gap between `from` (just past the arena header), the kept records and `until` (the seal, or
+ * undefined when it was not found: then nothing past the last kept record is freed).
+ */
+export function gapsBetween(kept: Iterable<Range>, from: number, until: number | undefined): Range[] {
+  const gaps: Range[] = [];
+  let at = from;
+  for (const [start, end] of kept) {
+    if (start > at) gaps.push([at, start]);
+    at = Math.max(at, end);
+  }
+  if (until !== undefined && until > at) gaps.push([at, until]);
+  return gaps;
+}
+
 /** Where a walk at `offset` goes on: the end of the freed range holding it, else `offset`. */
 export function skipFreed(ranges: readonly Range[], offset: number): number {
   let lo = 0;

@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { ColonyError, invalid } from '../errors.js';
 import type { CompactHost } from './compact.js';
-import { mergeRanges, punchable, punchHoles, saveFreed, type Range } from './freed.js';
+import { gapsBetween, mergeRanges, punchable, punchHoles, saveFreed, type Range } from './freed.js';
 import type { Arena } from './arena.js';
 import { ARENA_HEADER_BYTES, arenaOf, decodeRecordHeader, logicalLength, offsetOf, RECORD_HEADER_BYTES, RECORD_MAGIC, SEAL_TYPE } from './record.js';
 import type { Score } from './score.js';
@@ -107,15 +107,9 @@ export async function punchArenas(host: CompactHost, numbers: readonly number[],
     for (const [n, r] of results) {
       const arena = host.arenas.get(n)!;
       // The gaps between the records kept are whole records nothing indexes: garbage.
-      const runs: Range[] = [];
-      let at = ARENA_HEADER_BYTES;
-      for (const rec of r.kept) {
-        const [start, end] = [offsetOf(rec.pos), offsetOf(rec.end)];
-        if (start > at) runs.push([at, start]);
-        at = Math.max(at, end);
-        r.indexedBytes += end - start;
-      }
-      if (r.sealAt !== undefined && r.sealAt > at) runs.push([at, r.sealAt]);
+      const kept = r.kept.map((rec): Range => [offsetOf(rec.pos), offsetOf(rec.end)]);
+      r.indexedBytes = kept.reduce((n, [start, end]) => n + end - start, 0);
+      const runs = gapsBetween(kept, ARENA_HEADER_BYTES, r.sealAt);
       const merged = mergeRanges([...arena.freed, ...runs]);
       all.set(n, merged);
       if (merged.length !== arena.freed.length || merged.some((x, i) => x[0] !== arena.freed[i]![0] || x[1] !== arena.freed[i]![1])) changed.set(n, merged);

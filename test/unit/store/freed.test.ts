@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { FS_BLOCK, freedFileName, loadFreed, mergeRanges, MIN_PUNCH_BYTES, punchable, punchedBytes, saveFreed, skipFreed } from '../../../appliance/store/freed.js';
+import { FS_BLOCK, freedFileName, gapsBetween, loadFreed, mergeRanges, MIN_PUNCH_BYTES, punchable, punchedBytes, saveFreed, skipFreed } from '../../../appliance/store/freed.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 t.test('mergeRanges sorts, joins touching and overlapping ranges, drops empty ones', async (t) => {
@@ -30,6 +30,13 @@ t.test('skipFreed jumps from anywhere inside a range to its end, and leaves othe
   t.equal(skipFreed(ranges, 4999), 5000);
   t.equal(skipFreed(ranges, 6000), 6000);
   t.equal(skipFreed([], 5), 5);
+});
+
+t.test('gapsBetween: what lies between the records kept, from the header to the seal', async (t) => {
+  t.same(gapsBetween([], 64, 1000), [[64, 1000]], 'nothing kept: everything but the header and the seal');
+  t.same(gapsBetween([[64, 100], [100, 200], [300, 400]], 64, 450), [[200, 300], [400, 450]]);
+  t.same(gapsBetween([[64, 100], [300, 1000]], 64, 1000), [[100, 300]], 'kept up to the seal');
+  t.same(gapsBetween([[100, 200]], 64, undefined), [[64, 100]], 'no seal found: nothing freed past the last kept record');
 });
 
 t.test('the file: round trip, none, and damage is COLONY_CORRUPT_DATA', async (t) => {
