@@ -46,6 +46,15 @@ export function unreachableTooLong(rows: Pick<PeerRow, 'id' | 'paired' | 'state'
   return rows.filter((r) => r.paired && r.state === 'unreachable' && r.unreachableSince !== undefined && now - Date.parse(r.unreachableSince) >= limitMs).map((r) => r.id);
 }
 
+/**
+ * Pure: when to dial a member first noticed at `now`. Both sides of a pair dial each other
+ * (after a pairing made on both within seconds, or when both boot together), and two dials
+ * crossing make two connections, each with its own pings and keepalives for as long as they
+ * last. So the node with the larger id waits one tick: the other's dial usually arrives
+ * first, and the tick finds the member connected; if it does not, it dials then.
+ */
+export const firstDialAt = (self: string, member: string, now: number): number => (self > member ? now + TICK_MS : now);
+
 /** Pure: the next wait after `failures` failed dials in a row (doubling, bounded). */
 export const backoffMs = (failures: number): number => Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(16, Math.max(0, failures - 1)));
 
@@ -177,7 +186,7 @@ export class PeerService implements PeerControl {
     const addresses = address === undefined ? this.opts.catalog.members().find((m) => m.peer === id)?.addresses ?? [] : [toMultiaddr(address)];
     await this.opts.catalog.pair(id, { by, addresses });
     this.seen.delete(id);
-    this.tracks.delete(id); // dial at once
+    this.tracks.delete(id); // dial at once (the larger id of the two after one tick: firstDialAt)
     await this.tick();
     return { code };
   }
@@ -209,7 +218,7 @@ export class PeerService implements PeerControl {
       const connected = new Set(this.node.connectedPeers());
       for (const id of current) {
         let t = this.tracks.get(id);
-        if (!t) { t = { unreachableSince: now, failures: 0, nextDial: 0, dialling: false }; this.tracks.set(id, t); }
+        if (!t) { t = { unreachableSince: now, failures: 0, nextDial: firstDialAt(this.self, id, now), dialling: false }; this.tracks.set(id, t); }
         if (connected.has(id)) { t.lastSeen = now; t.unreachableSince = now; t.failures = 0; delete t.error; continue; }
         if (t.dialling || now < t.nextDial) continue;
         const addrs = this.addressesOf(id);
