@@ -134,6 +134,7 @@ export interface Backend {
   readdir(c: Caller, h: Handle, cookie: number, count: number): Promise<DirEntry[]>;
   release(h: Handle): Promise<void>;
 
+  /** `data` is a view into the request's frame: copy what you keep past the call, or it pins the whole frame. */
   write?(c: Caller, h: Handle, offset: number, data: Buffer): Promise<number>;
   setattr?(c: Caller, node: Node, set: SetAttr): Promise<void>;
   create?(c: Caller, dir: Node, name: string, flags: number, mode: number, gid: number): Promise<{ node: Node; handle: Handle }>;

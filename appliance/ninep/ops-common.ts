@@ -74,7 +74,8 @@ export async function write(s: Session, m: Msg<'Twrite'>, signal: AbortSignal): 
   }
   const h = openHandle(f, true);
   if (m.offset < 0) throw invalid('negative offset');
-  const n = await need(f.att.backend, 'write')(caller(f, signal), h, m.offset, Buffer.from(m.data));
+  // No copy: the payload is a view of the request's own frame, which nothing reuses (see Backend.write).
+  const n = await need(f.att.backend, 'write')(caller(f, signal), h, m.offset, m.data);
   return { type: 'Rwrite', count: n };
 }
 
