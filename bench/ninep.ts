@@ -8,11 +8,12 @@
 // scripts/vm/guest/ninep-bench.sh measures sequential write and read of a SEQ_MIB file
 // (and, if FILES or TREE is set, a metadata workload); the reads in READS rounds alternating
 // between the servers, each figure their median (this host is shared and its load swings).
-// Prints MB/s for both, Colony's ratio to diod, and one `summary ninep:` line. Goals: read >= 1.0x, write >= 0.8x, metadata >= 0.5x.
+// Prints MB/s for both, Colony's ratio to diod, and one `summary ninep:` line.
+// Goals: read >= 1.0x, write >= 0.8x, metadata >= 0.5x.
 // usage: node --import tsx bench/ninep.ts
 //   env: SEQ_MIB=128 READS=3 MSIZES=65536,262144 ENVS=ram,disk CACHE=none FILES=0 TREE=0
-//        PROFILE=DIR  runs `colony serve` under --cpu-prof, the profiles written to DIR at exit
-//   Under TCG on a loaded 2-core host a default run (4 guests) takes about 10 minutes;
+//        PROFILE=DIR  CPU-profiles the `colony serve` process (DIR/serve-PID.cpuprofile, at exit)
+//   Under TCG on a loaded 2-core host a default run (4 guests) takes about 4-5 minutes;
 //   metadata runs at about a hundred ops/s, so FILES=1000 TREE=2000 adds minutes a guest.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
