@@ -291,13 +291,28 @@ export class FileData {
       this.readEnd = end;
     }
     if (offset >= end) return Buffer.alloc(0);
-    const out = Buffer.alloc(end - offset);
-    for (let i = Math.floor(offset / this.bs); i * this.bs < end; i++) {
+    const first = Math.floor(offset / this.bs);
+    const o = this.leaves.get(first);
+    if (Math.floor((end - 1) / this.bs) === first && o !== null && !(o && 'mem' in o)) {
+      // Inside one leaf the store supplied: a view, no copy. Store blocks never change (a
+      // write copies the leaf first), unlike the volume's own leaves, which are reused.
+      const data = await this.leaf(first);
+      const base = first * this.bs;
+      if (data && data.length >= end - base) {
+        if (count) this.budget.counters.bytesRead += end - offset;
+        return data.subarray(offset - base, end - base);
+      }
+    }
+    // Not zero-filled up front: every byte is either copied or zeroed below (sparse leaves,
+    // short leaves), so a large read is written once, not twice.
+    const out = Buffer.allocUnsafe(end - offset);
+    for (let i = first; i * this.bs < end; i++) {
       const data = await this.leaf(i);
-      if (!data) continue;
       const from = Math.max(offset, i * this.bs);
-      const to = Math.min(end, i * this.bs + data.length);
-      if (to > from) data.copy(out, from - offset, from - i * this.bs, to - i * this.bs);
+      const leafEnd = Math.min(end, (i + 1) * this.bs);
+      const to = data ? Math.min(leafEnd, i * this.bs + data.length) : from;
+      if (to > from) data!.copy(out, from - offset, from - i * this.bs, to - i * this.bs);
+      if (leafEnd > Math.max(from, to)) out.fill(0, Math.max(from, to) - offset, leafEnd - offset);
     }
     if (count) this.budget.counters.bytesRead += out.length;
     return out;
