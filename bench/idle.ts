@@ -9,7 +9,7 @@
 // Then a diagnosis run (defaults, with bench/idle-timers.ts preloaded) names every timer that
 // fired in the window by the file:line that armed it, and strace counts the syscalls.
 // Usage: bench/idle.ts [--settle 20] [--window 60] [--tsx] [--no-diagnose | --diagnose-only]
-//   [--bundle] (the single-file build, bin/bundle.mjs, instead of the tsc output)
+//   [--bundle] (the single-file build, bench/bundle.mjs, instead of the tsc output)
 //   [--profile NAME] [--a-env K=V]... [--a-flag=--node-flag]... (trials: env and flags on A alone)
 // It runs a private compiled build of appliance/ (as an appliance does; --tsx: the sources).
 import { spawn, spawnSync } from 'node:child_process';
@@ -214,11 +214,11 @@ async function diagnose(rt: Runtime, root: string): Promise<void> {
   }
 }
 
-/** Points `rt` at the single-file build of its dist (bin/bundle.mjs), as bin/colony.js would run it. */
+/** Points `rt` at the single-file build of its dist (bench/bundle.mjs), a trial: the product runs dist/ as tsc wrote it. */
 function bundled(rt: Runtime): void {
   const dist = join(rt.entry[0]!, '..', '..', '..');
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'bundle.mjs'), dist], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`bin/bundle.mjs failed: ${r.stderr}`);
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, 'bundle.mjs'), dist], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/bundle.mjs failed: ${r.stderr}`);
   rt.entry = [join(dist, 'appliance/cli/colony.mjs')];
   rt.what += ', bundled';
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Writes the single-file build of the `colony` command: dist/appliance/cli/colony.mjs, the
-// compiled CLI (dist/, from tsc) and its JavaScript dependencies in one ES module, which
-// bin/colony.js runs when it is newer than dist/appliance/cli/run.js. Why: Node keeps every
-// loaded module's source text and module record on the V8 heap; ~1,100 files (libp2p, ssh2,
-// their dependencies, comments and all) take ~24 MB of heap at idle, the bundle ~16 MB
-// (bench/idle measures it). Names are kept (stack traces and error names read the same);
-// native addons and packages that find files next to themselves stay in node_modules.
-// Usage: node bin/bundle.mjs [DIST] (default: dist next to this bin/). Needs esbuild.
+// A trial for bench/idle (--bundle): writes the `colony` command as one ES module,
+// dist/appliance/cli/colony.mjs (the compiled CLI and its JavaScript dependencies), and
+// bench/idle runs its node from it. Node keeps every loaded module's source and record on
+// the V8 heap: ~1,100 files (libp2p, ssh2, ...) take ~30 MB at idle, the bundle ~20 MB. Not
+// the product's way to run: measured alone it saved no RSS (malloc kept the memory: 105 MB
+// against 104), only with MALLOC_MMAP_THRESHOLD_=131072 (93 MB). Names are kept; native
+// addons and packages that find files next to themselves stay in node_modules.
+// Usage: node bench/bundle.mjs [DIST] (default: the repository's dist/). Needs esbuild (it comes with tsx).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
