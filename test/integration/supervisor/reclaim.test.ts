@@ -18,10 +18,11 @@ async function tree(dir: string, bytes: number): Promise<string> {
   return dir;
 }
 
+/** What the arenas take on disk: allocated blocks, since gc frees garbage with holes. */
 async function arenaBytes(data: string): Promise<number> {
   const dir = join(data, 'store', 'arenas');
   let n = 0;
-  for (const f of await readdir(dir)) n += (await stat(join(dir, f))).size;
+  for (const f of await readdir(dir)) { const st = await stat(join(dir, f)); n += Math.min(st.size, st.blocks * 512); }
   return n;
 }
 
