@@ -27,10 +27,10 @@ export interface ScanEnd {
 }
 
 /**
- * Yields every record from `from` to the end of the file, skipping the arena's freed ranges. A record whose header is
- * plausible but whose data does not hash to its score is yielded with `intact: false`;
- * the caller decides whether it is a torn tail or a corrupt block. The return value says
- * where the whole records end.
+ * Yields every record from `from` to the end of the file, skipping the arena's freed ranges.
+ * A record whose header is plausible but whose data does not hash to its score is yielded
+ * with `intact: false`; the caller decides whether it is a torn tail or a corrupt block.
+ * The return value says where the whole records end.
  */
 export async function* scanArena(
   arena: Arena,
