@@ -14,6 +14,7 @@ export interface ExecFacts {
   bwrap: string | undefined;
   setpriv: string | undefined;
   mount: string | undefined;
+  modprobe: string | undefined;
   /** Whether /proc/filesystems lists 9p (after `modprobe 9p` where modprobe exists). */
   ninep: boolean;
   /** Where cgroup2 is mounted, or undefined. */
@@ -26,7 +27,10 @@ export interface ExecFacts {
 export function planAvailability(f: ExecFacts): string | undefined {
   if (!f.root) return 'cpu needs the supervisor to run as root (it mounts environments and starts namespaces)';
   if (!f.bwrap) return 'cpu needs bubblewrap: install the Debian package bubblewrap';
-  if (!f.setpriv || !f.mount) return `cpu needs ${!f.setpriv ? 'setpriv' : 'mount'} from util-linux: install the Debian package util-linux`;
+  if (!f.setpriv) return 'cpu needs setpriv from util-linux: install the Debian package util-linux';
+  if (!f.mount) return 'cpu needs mount: install the Debian package mount';
+  // kmod is not in a minimal Debian (priority important): without it the module cannot be loaded.
+  if (!f.ninep && !f.modprobe) return 'cpu needs the kernel\'s 9p filesystem (v9fs): the module 9p is not loaded, and there is no modprobe to load it: install the Debian package kmod';
   if (!f.ninep) return 'cpu needs the kernel\'s 9p filesystem (v9fs), and this kernel has none (the module 9p is not loaded and modprobe 9p did not load it)';
   if (!f.cgroup2) return 'cpu needs cgroup v2, and no cgroup2 filesystem is mounted';
   const missing = CONTROLLERS.filter((c) => !f.controllers.includes(c));
@@ -86,5 +90,5 @@ export async function gatherFacts(): Promise<ExecFacts> {
     const self = cgroup2PathOf(await readFile('/proc/self/cgroup', 'utf8').catch(() => '')) ?? '/';
     controllers = (await readFile(join(cgroup2, self, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean);
   }
-  return { root, bwrap, setpriv, mount, ninep, cgroup2, controllers };
+  return { root, bwrap, setpriv, mount, modprobe, ninep, cgroup2, controllers };
 }

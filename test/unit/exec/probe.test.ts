@@ -2,7 +2,7 @@
 import t from 'tap';
 import { cgroup2MountOf, cgroup2PathOf, planAvailability, type ExecFacts } from '../../../appliance/exec/probe.js';
 
-const all: ExecFacts = { root: true, bwrap: '/usr/bin/bwrap', setpriv: '/usr/bin/setpriv', mount: '/usr/bin/mount', ninep: true, cgroup2: '/sys/fs/cgroup', controllers: ['cpuset', 'cpu', 'io', 'memory', 'pids'] };
+const all: ExecFacts = { root: true, bwrap: '/usr/bin/bwrap', setpriv: '/usr/bin/setpriv', mount: '/usr/bin/mount', modprobe: '/usr/sbin/modprobe', ninep: true, cgroup2: '/sys/fs/cgroup', controllers: ['cpuset', 'cpu', 'io', 'memory', 'pids'] };
 
 t.test('everything there: available', async (t) => {
   t.equal(planAvailability(all), undefined);
@@ -13,6 +13,8 @@ t.test('one line naming the first thing missing', async (t) => {
   t.equal(planAvailability({ ...all, bwrap: undefined }), 'cpu needs bubblewrap: install the Debian package bubblewrap');
   t.match(planAvailability({ ...all, setpriv: undefined }), /setpriv from util-linux/);
   t.match(planAvailability({ ...all, ninep: false }), /9p filesystem \(v9fs\).*modprobe 9p/);
+  t.equal(planAvailability({ ...all, mount: undefined }), 'cpu needs mount: install the Debian package mount');
+  t.match(planAvailability({ ...all, ninep: false, modprobe: undefined }), /no modprobe to load it: install the Debian package kmod$/);
   t.match(planAvailability({ ...all, cgroup2: undefined }), /cgroup v2.*no cgroup2 filesystem/);
   t.equal(planAvailability({ ...all, controllers: ['hugetlb'] }), 'cpu needs the cgroup v2 controllers memory, pids, cpu, not available to the supervisor\'s cgroup');
   t.equal(planAvailability({ ...all, controllers: ['memory', 'pids'] }), 'cpu needs the cgroup v2 controller cpu, not available to the supervisor\'s cgroup');
