@@ -143,9 +143,7 @@ export async function collectGarbage(opts: CollectOptions): Promise<GcReport> {
 async function freeInPlace(store: CollectableStore, arenas: number[], isLive: (s: Score) => boolean, opts: CollectOptions): Promise<PunchResult[]> {
   if (!store.punchArenas || arenas.length === 0) return [];
   try {
-    const results = await store.punchArenas(arenas, isLive, { signal: opts.signal });
-    for (const r of results) opts.log.info({ ...r }, 'gc: garbage freed in place');
-    return results;
+    return await store.punchArenas(arenas, isLive, { signal: opts.signal }); // the store logs each arena
   } catch (err) {
     if (!isColonyError(err, 'COLONY_UNSUPPORTED')) throw err;
     opts.log.warn({ err, arenas }, 'gc: cannot free arenas in place; compacting them');
