@@ -7,8 +7,12 @@
 // Concurrency: one line runs one open attempt at a time (a timer schedules the next); onOpen
 // and its clean-up are called in order, never overlapping for one line. stop() may be called
 // at any time, more than once.
+//
+// serialport (a native addon and its parsers, ~10 MB resident) loads at the first open of a
+// real device, not at start: most nodes never have one (issue 20, idle cost).
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { ColonyError } from '../../appliance/errors.js';
 import type { Log } from '../../appliance/log.js';
 import { choosePort, type PortProbe, type RetryOptions, type SerialConfig } from './config.js';
 import { Retry } from './retry.js';
@@ -32,10 +36,25 @@ export interface SerialLineOptions {
   /** Where the simulated line's socket goes (DATA/hw): simRoot/serial.sock. */
   simRoot: string;
   onOpen: OnOpen;
-  /** For tests: the retry schedule and the probe of /dev and /sys. */
+  /** For tests: the retry schedule, the probe of /dev and /sys, and how serialport is loaded. */
   retry?: RetryOptions;
   probe?: PortProbe;
+  importSerialPort?: () => Promise<typeof SerialPort>;
 }
+
+let serialPortModule: Promise<typeof SerialPort> | undefined;
+
+/** serialport's SerialPort class, imported once (a failed import is tried again at the next open). */
+function importSerialPort(): Promise<typeof SerialPort> {
+  serialPortModule ??= import('serialport').then((m) => m.SerialPort, (err: unknown) => {
+    serialPortModule = undefined;
+    throw err;
+  });
+  return serialPortModule;
+}
+
+/** The line's error when serialport cannot load (no prebuilt addon for this board, a broken install). */
+const notLoaded = (err: unknown) => new ColonyError('COLONY_UNSUPPORTED', `the serial console needs the serialport module, which did not load: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 
 /** The machine's /dev and /sys as choosePort sees them. */
 export const systemProbe: PortProbe = {
@@ -82,9 +101,17 @@ class DeviceLine implements SerialLine {
 
   private attempt(): void {
     if (this.stopped) return;
+    (this.opts.importSerialPort ?? importSerialPort)().then(
+      (Port) => this.openWith(Port),
+      (err: unknown) => this.retry.failed(notLoaded(err), () => this.attempt(), this.stopped),
+    );
+  }
+
+  private openWith(Port: typeof SerialPort): void {
+    if (this.stopped) return;
     let port: SerialPort;
     try {
-      port = new SerialPort({
+      port = new Port({
         path: this.path, baudRate: this.opts.config.baudRate, dataBits: 8, parity: 'none', stopBits: 1,
         rtscts: false, xon: false, xoff: false, lock: true, autoOpen: false,
       });
