@@ -6,17 +6,30 @@ import { createRequire } from 'node:module';
 export type HashBackend = 'native' | 'wasm';
 type HashFn = (input: Uint8Array) => Buffer;
 interface Blake3Module { hash(input: Uint8Array): Buffer | Uint8Array; load?: () => Promise<void> }
+/** The addon's own binding, below the package's wrapper. */
+interface Blake3Binding { createHash(): { update(input: Uint8Array): void; digest(length: number): Buffer } }
 
 const require = createRequire(import.meta.url);
 let active: { name: HashBackend; hash: HashFn } | undefined;
 
+// A known answer guards against a broken build: BLAKE3("") begins af1349b9.
+const answers = (fn: HashFn) => fn(Buffer.alloc(0)).toString('hex', 0, 4) === 'af1349b9';
+
+/**
+ * The package's `hash` wraps every call in a new stream.Transform; calling the binding
+ * directly measured about a third less CPU per 64 KiB block, and it is on every put and
+ * every verified read. The wrapper stays as the fallback if the binding's path moves.
+ */
 function tryNative(): HashFn | undefined {
   try {
+    const binding = require('@c4312/blake3-native/build/Release/blake3.node') as Blake3Binding;
+    const direct: HashFn = (input) => { const h = binding.createHash(); h.update(input); return h.digest(32); };
+    if (answers(direct)) return direct;
+  } catch { /* fall through to the package's API */ }
+  try {
     const mod = require('@c4312/blake3-native') as Blake3Module;
-    const probe = Buffer.from(mod.hash(Buffer.alloc(0)));
-    // A known answer guards against a broken build: BLAKE3("") begins af1349b9.
-    if (probe.toString('hex', 0, 4) !== 'af1349b9') return undefined;
-    return (input) => mod.hash(input) as Buffer;
+    const wrapped: HashFn = (input) => Buffer.from(mod.hash(input) as Buffer);
+    return answers(wrapped) ? (input) => mod.hash(input) as Buffer : undefined;
   } catch {
     return undefined;
   }
