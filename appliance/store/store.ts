@@ -10,7 +10,7 @@ import { compactArena, type CompactHost, type CompactOptions, type CompactResult
 import { BlockCache } from './cache.js';
 import { punchedBytes } from './freed.js';
 import { punchArenas, type PunchOptions, type PunchResult } from './punch.js';
-import { CODEC_NAMES, decodeBlock, decodeBlockAsync, encodeBlock, pickCodec, type CompressMode } from './codec.js';
+import { CODEC_NAMES, decodeBlock, decodeBlockAsync, encodeBlock, flagsCodec, knownFlags, logicalSize, pickCodec, type CompressMode } from './codec.js';
 import { loadHash, type HashBackend } from './hash.js';
 import { loadEpoch, type Epoch } from './epoch.js';
 import { BlockIndex, type IndexMeta } from './index-db.js';
@@ -134,8 +134,27 @@ export class BlockStore {
 
   /** Stores `data` and returns its score. Bytes the store already has are not written again. */
   async put(type: number, data: Uint8Array): Promise<Score> {
-    this.checkPut(type, data);
+    this.checkPut(type, data.length);
     return this.putHashed(type, data, this.hash(data));
+  }
+
+  /** The codec new blocks are written with: what a caller encoding for `putEncoded` must pass to codec.ts's encodeBlock. */
+  get writeCodec(): number { return this.codec; }
+
+  /**
+   * `put` for a block hashed and encoded elsewhere (the import's worker threads, which take
+   * both off the event loop): `score` is the BLAKE3 of the `size` bytes, and `flags` and
+   * `stored` are what codec.ts's `encodeBlock(writeCodec, bytes)` gave for them. Dedups,
+   * locks and appends as `put` does.
+   */
+  async putEncoded(type: number, score: Score, flags: number, stored: Uint8Array, size: number): Promise<Score> {
+    this.checkPut(type, size);
+    if (score.length !== SCORE_BYTES) throw invalid(`a score of ${score.length} bytes (a score has ${SCORE_BYTES})`);
+    if (flags === 0 ? stored.length !== size : flagsCodec(flags) !== this.codec || !knownFlags(flags) || logicalSize(flags, stored) !== size) {
+      throw invalid(`an encoded block with flags ${flags} and ${stored.length} stored bytes for ${size} (this store writes ${CODEC_NAMES[this.codec]})`);
+    }
+    if (this.dedup(score)) return score;
+    return this.append(type, score, flags, stored, size);
   }
 
   /**
@@ -143,26 +162,31 @@ export class BlockStore {
    * to anything else, COLONY_CORRUPT_BLOCK and nothing is stored.
    */
   async putVerified(type: number, data: Uint8Array, expected: Score): Promise<Score> {
-    this.checkPut(type, data);
+    this.checkPut(type, data.length);
     if (expected.length !== SCORE_BYTES) throw invalid(`an expected score of ${expected.length} bytes (a score has ${SCORE_BYTES})`);
     const score = this.hash(data);
     if (!score.equals(expected)) throw new ColonyError('COLONY_CORRUPT_BLOCK', `block ${formatScore(expected)} was given bytes that hash to ${formatScore(score)}; not stored`);
     return this.putHashed(type, data, score);
   }
 
-  private checkPut(type: number, data: Uint8Array): void {
+  private checkPut(type: number, size: number): void {
     this.checkOpen();
     if (!Number.isInteger(type) || type < 0 || type > MAX_BLOCK_TYPE) throw invalid(`block type ${type} is out of range 0..${MAX_BLOCK_TYPE}`);
-    if (data.length > this.opts.maxBlockBytes) throw tooLarge(`a block of ${data.length} bytes is over the limit of ${this.opts.maxBlockBytes}`);
+    if (size > this.opts.maxBlockBytes) throw tooLarge(`a block of ${size} bytes is over the limit of ${this.opts.maxBlockBytes}`);
   }
 
   private async putHashed(type: number, data: Uint8Array, score: Score): Promise<Score> {
     if (this.dedup(score)) return score;
     const { flags, stored } = encodeBlock(this.codec, data); // inline: the thread pool measured slower (README)
+    return this.append(type, score, flags, stored, data.length);
+  }
+
+  /** The locked half of a put: the block as it is stored, appended unless a racing put got there first. */
+  private append(type: number, score: Score, flags: number, stored: Uint8Array, size: number): Promise<Score> {
     return this.w.exclusive(async () => {
       if (this.dedup(score)) return score;
       await this.reserve.check();
-      await this.w.append(type, stored, score, false, flags, data.length);
+      await this.w.append(type, stored, score, false, flags, size);
       this.io.blocksWritten++;
       this.io.bytesWritten += stored.length;
       if (this.w.pendingBytes >= this.opts.autoSyncBytes) await this.w.sync();
