@@ -5,8 +5,10 @@
 //
 // Concurrency: one publish step at a time (a collision resets the group and adds the
 // services again under the next name, chained on `step`); resolves run one per found item.
+//
+// dbus-next (~10 MB resident) loads only once the system bus socket is there (issue 20, idle cost).
 import { readFile, readlink, stat } from 'node:fs/promises';
-import dbus from 'dbus-next';
+import type dbus from 'dbus-next';
 import type { Log } from '../log.js';
 import type { Found } from './browse.js';
 import { nextName, readColonyTxt, txtStrings, type Announcement } from './records.js';
@@ -43,10 +45,17 @@ export async function connectAvahi(log: Log, ms = 2000): Promise<{ bus: dbus.Mes
   const address = process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/run/dbus/system_bus_socket';
   const path = /^unix:path=([^,;]+)/.exec(address)?.[1];
   if (path && !(await stat(path).then((st) => st.isSocket(), () => false))) return undefined;
+  let systemBus: typeof dbus.systemBus;
+  try {
+    systemBus = (await import('dbus-next')).default.systemBus;
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'the dbus-next module did not load, so avahi-daemon cannot be reached: mDNS in process');
+    return undefined;
+  }
   let bus: dbus.MessageBus | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    bus = dbus.systemBus();
+    bus = systemBus();
     bus.on('error', (err: Error) => log.debug({ err: err.message }, 'system bus error'));
     const found = (async () => {
       const obj = await bus!.getProxyObject(AVAHI, '/', SERVER_XML);
