@@ -83,7 +83,7 @@ export class BlockStore {
     readonly hashBackend: HashBackend,
     private readonly epochState: Epoch,
   ) {
-    this.cache = new BlockCache(opts.cacheBytes);
+    this.cache = new BlockCache(opts.cacheBytes, { admitOnSecondTouch: true });
     this.codec = pickCodec(opts.compress);
     this.reserve = new DiskReserve(opts.reserveBytes, dir);
     const ctx = { dir, arenaBytes: opts.arenaBytes, writeBufferBytes: opts.writeBufferBytes, log, index, arenas, hash, reserve: this.reserve, synced: (from: number, head: number) => this.notifyAppend({ from, head }) };

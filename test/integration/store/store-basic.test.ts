@@ -61,6 +61,8 @@ t.test('the cache serves repeated reads and stays within its budget', async (t) 
   const scores = await Promise.all([0, 1, 2, 3, 4].map((i) => store.put(1, Buffer.alloc(100_000, i))));
   await store.sync();
   for (const s of scores) await store.get(s);
+  t.equal((await store.stats()).cache.blocks, 0, 'a block read once is not cached (admitted on its second read)');
+  for (const s of scores) await store.get(s);
   await store.get(scores[4]!);
   const { cache } = await store.stats();
   t.ok(cache.bytes <= 300_000);

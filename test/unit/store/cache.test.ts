@@ -25,3 +25,23 @@ t.test('a block larger than the whole cache is not cached; replacing and deletin
   c.set('y', block(10)); c.clear();
   t.equal(c.size, 0);
 });
+
+t.test('with admitOnSecondTouch a block is cached only when offered again while its key is remembered', async (t) => {
+  const c = new BlockCache(1 << 20, { admitOnSecondTouch: true });
+  c.set('a', block(100));
+  t.equal(c.get('a'), undefined, 'the first offer is only remembered');
+  c.set('a', block(100));
+  t.ok(c.get('a'), 'the second is admitted');
+  c.set('a', block(50));
+  t.equal(c.bytes, 50, 'a cached block is replaced at once');
+  // The remembered keys are bounded (256 at least, about two per 64 KiB of budget): the oldest is forgotten.
+  c.set('old', block(10));
+  for (let i = 0; i < 256; i++) c.set(`k${i}`, block(10));
+  c.set('old', block(10));
+  t.equal(c.get('old'), undefined, 'forgotten, so this offer counts as a first one again');
+  c.set('k255', block(10));
+  t.ok(c.get('k255'), 'a recent key is still remembered');
+  c.clear();
+  c.set('k254', block(10));
+  t.equal(c.get('k254'), undefined, 'clear forgets the remembered keys too');
+});
