@@ -129,7 +129,12 @@ export interface Backend {
   getattr(c: Caller, node: Node): Promise<Attr>;
   /** flags are 9P2000.L (Linux) open flags; the session maps 9P2000 modes onto them. */
   open(c: Caller, node: Node, flags: number): Promise<Handle>;
-  read(c: Caller, h: Handle, offset: number, count: number): Promise<Buffer>;
+  /**
+   * The bytes at `offset`, at most `count` (fewer only at the end of the file). A list is
+   * sent as it is, piece after piece, so a backend can hand out views of its own buffers
+   * without joining them; whatever it gives must not change until the reply has been written.
+   */
+  read(c: Caller, h: Handle, offset: number, count: number): Promise<Buffer | Buffer[]>;
   /** Entries after `cookie` (0 = from the start) that fit roughly in `count` bytes; [] at the end. */
   readdir(c: Caller, h: Handle, cookie: number, count: number): Promise<DirEntry[]>;
   release(h: Handle): Promise<void>;

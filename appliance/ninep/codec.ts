@@ -167,20 +167,44 @@ export function encode(msg: AnyBody & { tag: number }, dialect: Dialect = '9P200
 }
 
 /**
- * Encodes a message as the pieces of one frame. A large Rread or Rreaddir comes back as its
- * 11-byte head and the caller's data buffer, so the payload is written without being copied.
+ * An Rread whose data comes as pieces sent back to back (a file's leaves), so that data
+ * spread over several buffers is written without being joined first. Only a reply has it.
  */
-export function encodeParts(msg: AnyBody & { tag: number }, dialect: Dialect = '9P2000.L'): Buffer[] {
-  if ((msg.type === 'Rread' || msg.type === 'Rreaddir') && msg.data.length >= 4096) {
-    checkInt(msg.tag, 0xffff, 'tag');
-    const head = Buffer.allocUnsafe(HEADER_BYTES + 4);
-    head.writeUInt32LE(head.length + msg.data.length, 0);
-    head.writeUInt8(messageNumber(msg.type), 4);
-    head.writeUInt16LE(msg.tag, 5);
-    head.writeUInt32LE(msg.data.length, 7);
-    return [head, msg.data];
+export interface RreadPieces { type: 'Rread'; pieces: readonly Buffer[] }
+/** What a request handler answers: any message body, or an Rread in pieces. */
+export type ReplyBody = AnyBody | RreadPieces;
+
+/** Below this a payload is copied into the frame: one small write costs less than a writev. */
+const COPY_BELOW = 4096;
+
+/**
+ * Encodes a message as the pieces of one frame. A large Rread or Rreaddir comes back as its
+ * 11-byte head and the caller's data buffer(s), so the payload is written without being copied.
+ */
+export function encodeParts(msg: ReplyBody & { tag: number }, dialect: Dialect = '9P2000.L'): Buffer[] {
+  if ('pieces' in msg) {
+    let n = 0;
+    for (const p of msg.pieces) {
+      if (!(p instanceof Uint8Array)) throw invalid('9P field data is not bytes');
+      n += p.length;
+    }
+    if (n < COPY_BELOW) return [encode({ type: 'Rread', tag: msg.tag, data: Buffer.concat(msg.pieces, n) }, dialect)];
+    return [dataHead(msg.type, msg.tag, n), ...msg.pieces.filter((p) => p.length > 0)];
   }
+  if ((msg.type === 'Rread' || msg.type === 'Rreaddir') && msg.data.length >= COPY_BELOW) return [dataHead(msg.type, msg.tag, msg.data.length), msg.data];
   return [encode(msg, dialect)];
+}
+
+/** size[4] type[1] tag[2] count[4] of a data reply whose count bytes follow. */
+function dataHead(type: 'Rread' | 'Rreaddir', tag: number, count: number): Buffer {
+  checkInt(tag, 0xffff, 'tag');
+  if (count > 0xffffffff - HEADER_BYTES - 4) throw invalid('9P message is larger than 4 GiB');
+  const head = Buffer.allocUnsafe(HEADER_BYTES + 4);
+  head.writeUInt32LE(head.length + count, 0);
+  head.writeUInt8(messageNumber(type), 4);
+  head.writeUInt16LE(tag, 5);
+  head.writeUInt32LE(count, 7);
+  return head;
 }
 
 function readField(r: Reader, kind: FieldKind, name: string, dialect: Dialect): unknown {

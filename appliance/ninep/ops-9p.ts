@@ -3,7 +3,7 @@
 // .L-shaped Backend, so a backend never learns which dialect its client speaks.
 import { ColonyError, invalid, permission } from '../errors.js';
 import type { Attr, Handle, Node, SetAttr } from './backend.js';
-import { encodeStat } from './codec.js';
+import { encodeStat, type ReplyBody } from './codec.js';
 import {
   DMAPPEND, DMDIR, DMEXCL, DMTMP, L_O_CREAT, L_O_DIRECTORY, L_O_EXCL, L_O_RDONLY, L_O_RDWR, L_O_TRUNC, L_O_WRONLY,
   OEXEC, ORCLOSE, ORDWR, OTRUNC, OWRITE, S_IFDIR, S_IFMT,
@@ -125,7 +125,7 @@ export async function wstat(s: Session, m: Msg<'Twstat'>, signal: AbortSignal): 
  * Tread on an open directory: as many whole stat records as fit. The offset must be 0
  * (start again) or exactly where the previous read ended; seeking is not allowed (read(5)).
  */
-export async function read(s: Session, m: Msg<'Tread'>, signal: AbortSignal): Promise<AnyBody> {
+export async function read(s: Session, m: Msg<'Tread'>, signal: AbortSignal): Promise<ReplyBody> {
   const f = s.fid(m.fid);
   if (!f.handle || f.xattr || !isDir(f.path.node)) return readFile(s, m, signal);
   if (m.offset === 0) f.dir = { offset: 0, cookie: 0 };

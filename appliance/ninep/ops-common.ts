@@ -6,10 +6,11 @@ import type { Node } from './backend.js';
 import { AT_REMOVEDIR, MAXWELEM, VERSION_9P2000L } from './constants.js';
 import { withErrno } from './errno.js';
 import { badFid, caller, checkName, isDir, need, notOpen, openHandle, type Fid, type PathLink } from './fid.js';
+import type { ReplyBody } from './codec.js';
 import type { AnyBody, Msg, MessageName, Qid } from './messages.js';
 import type { Session } from './session.js';
 
-export type Handler<N extends MessageName> = (s: Session, m: Msg<N>, signal: AbortSignal) => Promise<AnyBody>;
+export type Handler<N extends MessageName> = (s: Session, m: Msg<N>, signal: AbortSignal) => Promise<ReplyBody>;
 export type HandlerTable = { [N in MessageName]?: Handler<N> };
 
 export async function walk(s: Session, m: Msg<'Twalk'>, signal: AbortSignal): Promise<AnyBody> {
@@ -45,7 +46,7 @@ export async function walk(s: Session, m: Msg<'Twalk'>, signal: AbortSignal): Pr
   return { type: 'Rwalk', qids };
 }
 
-export async function read(s: Session, m: Msg<'Tread'>, signal: AbortSignal): Promise<AnyBody> {
+export async function read(s: Session, m: Msg<'Tread'>, signal: AbortSignal): Promise<ReplyBody> {
   const f = s.fid(m.fid);
   const count = Math.min(m.count, s.maxData);
   if (f.xattr) {
@@ -55,7 +56,20 @@ export async function read(s: Session, m: Msg<'Tread'>, signal: AbortSignal): Pr
   const h = openHandle(f, false);
   if (m.offset < 0) throw invalid('negative offset');
   const data = await f.att.backend.read(caller(f, signal), h, m.offset, count);
-  return { type: 'Rread', data: data.length > count ? data.subarray(0, count) : data };
+  if (!Array.isArray(data)) return { type: 'Rread', data: data.length > count ? data.subarray(0, count) : data };
+  return { type: 'Rread', pieces: firstBytes(data, count) };
+}
+
+/** The pieces holding the first `count` bytes of `pieces` (a backend may give more than asked). */
+export function firstBytes(pieces: readonly Buffer[], count: number): Buffer[] {
+  const out: Buffer[] = [];
+  let left = count;
+  for (const p of pieces) {
+    if (left <= 0) break;
+    out.push(p.length > left ? p.subarray(0, left) : p);
+    left -= p.length;
+  }
+  return out;
 }
 
 /** The largest xattr value we buffer for Txattrcreate. */

@@ -7,7 +7,7 @@
 import { ColonyError, invalid, isColonyError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Attachment, AttachRouter, Handle, Transport } from './backend.js';
-import { decode, encode, encodeParts, peekHeader } from './codec.js';
+import { decode, encode, encodeParts, peekHeader, type ReplyBody } from './codec.js';
 import { AT_REMOVEDIR, HEADER_BYTES, NOFID, NONUNAME, NOTAG, VERSION_9P2000, VERSION_9P2000L, type Dialect } from './constants.js';
 import { E, enameFor, errnoFor, withErrno } from './errno.js';
 import { badFid, caller, isDir, need, type Fid } from './fid.js';
@@ -159,7 +159,7 @@ export class Session {
   }
 
   private async run(msg: Message, p: Pending): Promise<void> {
-    let body: AnyBody;
+    let body: ReplyBody;
     let ok = true;
     try {
       body = await this.handle(msg, p);
@@ -173,12 +173,12 @@ export class Session {
     this.reply(msg.tag, body);
   }
 
-  private reply(tag: number, body: AnyBody): void {
+  private reply(tag: number, body: ReplyBody): void {
     if (this.closed) return;
     const dialect = this.dialect ?? VERSION_9P2000L;
     let parts: Buffer[];
     try {
-      parts = encodeParts({ ...body, tag } as AnyBody & { tag: number }, dialect);
+      parts = encodeParts({ ...body, tag } as ReplyBody & { tag: number }, dialect);
     } catch (err) {
       // A backend produced something that does not fit the wire (e.g. a name over 64 KiB).
       this.opts.log.error({ err, type: body.type }, '9p reply could not be encoded');
@@ -194,7 +194,7 @@ export class Session {
     return this.dialect === VERSION_9P2000L ? { type: 'Rlerror', ecode: errnoFor(err) } : { type: 'Rerror', ename: enameFor(err) };
   }
 
-  private handle(msg: Message, p: Pending): Promise<AnyBody> {
+  private handle(msg: Message, p: Pending): Promise<ReplyBody> {
     if (msg.type === 'Tversion') return this.version(msg.msize, msg.version, p);
     if (!this.dialect) throw invalid(`${msg.type} before Tversion`);
     if (msg.type === 'Tflush') return this.flush(msg.oldtag, p);

@@ -8,8 +8,11 @@ import { DATA, POINTER, depthFor, fanout, isAllZero, leafCount, leafLength, isZe
 import { BlockCache, formatScore, type Score } from '../store/index.js';
 import type { DiskTier } from './disk-tier.js';
 
-/** An overlay leaf: bytes in memory (blockSize long; `epoch` says which save may still hold it), a spilled block, or zeros. */
-export type Leaf = { mem: Buffer; epoch: number } | { score: Score } | null;
+/**
+ * An overlay leaf: bytes in memory (blockSize long; `epoch` says which save may still hold
+ * it; `lent`: a read reply holds a view of it), a spilled block, or zeros.
+ */
+export type Leaf = { mem: Buffer; epoch: number; lent?: boolean } | { score: Score } | null;
 
 export interface VolumeCounters {
   bytesRead: number;
@@ -192,6 +195,13 @@ export interface FileCapture {
 }
 
 const zeros = (n: number) => Buffer.alloc(n);
+/** Zeros nobody writes to, to lend out as views: grown to the largest length asked. */
+let sharedZeros = Buffer.alloc(0);
+const zeroView = (n: number) => {
+  if (sharedZeros.length < n) sharedZeros = Buffer.alloc(n);
+  return sharedZeros.subarray(0, n);
+};
+
 /** How far a sequential reader is read ahead: 16 leaves, 1 MiB at the default block size. */
 const READ_AHEAD_LEAVES = 16;
 
@@ -283,13 +293,49 @@ export class FileData {
     this.readAheadFrom = Math.max(this.readAheadFrom, to);
   }
 
+  /** Notes a read from `offset` to `end`, and reads ahead if it follows the previous one. */
+  private noteRead(offset: number, end: number): void {
+    if (offset === this.readEnd) this.readAhead(Math.ceil(end / this.bs));
+    else this.readAheadFrom = 0;
+    this.readEnd = end;
+  }
+
+  /**
+   * Reads as pieces that together are the bytes asked for, without joining them: views of
+   * the leaves where they are long enough, so a reader sending them on copies nothing. Store
+   * blocks never change; an in-memory leaf lent out is marked, so that no write changes it
+   * in place and no spill reuses its buffer (see `mutable` and `spill`). Pieces must not be
+   * written to.
+   */
+  async readv(offset: number, length: number): Promise<Buffer[]> {
+    const end = Math.min(this.size, offset + length);
+    this.noteRead(offset, end);
+    const out: Buffer[] = [];
+    for (let i = Math.floor(offset / this.bs); i * this.bs < end; i++) {
+      const from = Math.max(offset, i * this.bs) - i * this.bs;
+      const to = Math.min(end, (i + 1) * this.bs) - i * this.bs;
+      // An in-memory leaf is taken without a pause, so it is marked before anything can change it.
+      const o = this.leaves.get(i);
+      const mem = o && 'mem' in o ? o : undefined;
+      const data = mem ? mem.mem : await this.leaf(i);
+      const has = data ? Math.max(from, Math.min(to, data.length)) : from;
+      if (has > from) {
+        const piece = data!.subarray(from, has);
+        if (!mem) out.push(piece);
+        // A quarter of a leaf or more is lent: the leaf's next write then copies it, at most
+        // four times the copy saved here; a shorter piece costs less to copy now.
+        else if (piece.length * 4 >= this.bs) { mem.lent = true; out.push(piece); }
+        else out.push(Buffer.from(piece));
+      }
+      if (to > has) out.push(zeroView(to - has));
+    }
+    this.budget.counters.bytesRead += Math.max(0, end - offset);
+    return out;
+  }
+
   async read(offset: number, length: number, count = true): Promise<Buffer> {
     const end = Math.min(this.size, offset + length);
-    if (count) {
-      if (offset === this.readEnd) this.readAhead(Math.ceil(end / this.bs));
-      else this.readAheadFrom = 0;
-      this.readEnd = end;
-    }
+    if (count) this.noteRead(offset, end);
     if (offset >= end) return Buffer.alloc(0);
     const first = Math.floor(offset / this.bs);
     const o = this.leaves.get(first);
@@ -321,7 +367,7 @@ export class FileData {
   /** A leaf this save epoch may change in place: copied first if a capture still holds it. */
   private async mutable(i: number): Promise<Buffer> {
     const o = this.leaves.get(i);
-    if (o && 'mem' in o && o.epoch === this.budget.epoch) return o.mem;
+    if (o && 'mem' in o && o.epoch === this.budget.epoch && !o.lent) return o.mem;
     const current = o && 'mem' in o ? o.mem : await this.leaf(i);
     const buf = this.budget.takeLeaf();
     const kept = current ? current.copy(buf, 0, 0, Math.min(current.length, this.bs)) : 0;
@@ -390,7 +436,7 @@ export class FileData {
     this.budget.counters.spilledLeaves++;
     // Copied before the buffer is recycled; waiting for the disk slows the spill, not the cache.
     if (score && this.budget.tier) await this.budget.tier.admitWhenRoom(DATA, o.mem, score);
-    if (ours && this.budget.epoch === epoch) this.budget.recycle(o.mem);
+    if (ours && !o.lent && this.budget.epoch === epoch) this.budget.recycle(o.mem);
   }
 
   /** Everything a save needs, at this instant; later writes copy the leaves they touch. */

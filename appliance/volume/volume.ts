@@ -241,9 +241,18 @@ export class Volume extends NamespaceOps {
   }
 
   async read(ino: number, offset: number, length: number): Promise<Buffer> {
+    return this.file(ino).read(offset, length);
+  }
+
+  /** As read, in pieces that must not be written to (FileData.readv): for a server sending them on. */
+  async readv(ino: number, offset: number, length: number): Promise<Buffer[]> {
+    return this.file(ino).readv(offset, length);
+  }
+
+  private file(ino: number): FileData {
     const n = this.inode(ino);
     if (!n.file) throw posixError(n.dir ? 'COLONY_IS_DIRECTORY' : 'COLONY_INVALID', n.dir ? 'EISDIR' : 'EINVAL', 'not a regular file');
-    return n.file.read(offset, length);
+    return n.file;
   }
 
   /**

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decode, decodeStats, encode, encodeParts, encodeStat, FrameReader, peekHeader } from '../../../appliance/ninep/codec.js';
+import { decode, decodeStats, encode, encodeParts, encodeStat, FrameReader, peekHeader, type ReplyBody } from '../../../appliance/ninep/codec.js';
 import { NOFID, NONUNAME, NOTAG } from '../../../appliance/ninep/constants.js';
 import { SCHEMA, type AnyBody, type FieldKind, type MessageName, type Qid, type Stat } from '../../../appliance/ninep/messages.js';
 
@@ -149,4 +149,21 @@ t.test('encodeParts: a large Rread or Rreaddir is its head plus the very data bu
   }
   t.equal(encodeParts({ type: 'Rclunk', tag: 1 } as AnyBody & { tag: number }).length, 1);
   t.throws(() => encodeParts({ type: 'Rread', tag: 70000, data: Buffer.alloc(8192) } as AnyBody & { tag: number }), { code: 'COLONY_INVALID' });
+});
+
+t.test('encodeParts: an Rread in pieces is its head plus those very pieces, and joins to encode() of them joined', async (t) => {
+  const data = Buffer.from(Array.from({ length: 70000 }, (_, i) => i & 0xff));
+  for (const cuts of [[], [0], [5000], [100, 4096], [0, 30000, 30000, 65512], [1, 2, 3]]) {
+    const bounds = [0, ...cuts, cuts.length ? Math.max(...cuts) + 10 : 0];
+    const pieces = bounds.slice(1).map((b, i) => data.subarray(bounds[i], b));
+    const joined = Buffer.concat(pieces);
+    const parts = encodeParts({ type: 'Rread', tag: 7, pieces } as ReplyBody & { tag: number });
+    t.same(Buffer.concat(parts), encode({ type: 'Rread', tag: 7, data: joined }), `pieces cut at ${cuts.join(',') || 'nothing'}`);
+    if (joined.length >= 4096) {
+      t.same(parts.slice(1), pieces.filter((p) => p.length > 0), 'the pieces go out as they are, empty ones left out');
+      t.ok(parts.slice(1).every((p, i) => p === pieces.filter((q) => q.length > 0)[i]), 'not copied');
+    } else t.equal(parts.length, 1, 'a small payload is one frame');
+  }
+  t.throws(() => encodeParts({ type: 'Rread', tag: 70000, pieces: [Buffer.alloc(8192)] } as ReplyBody & { tag: number }), { code: 'COLONY_INVALID' });
+  t.throws(() => encodeParts({ type: 'Rread', tag: 1, pieces: ['text'] } as unknown as ReplyBody & { tag: number }), { code: 'COLONY_INVALID' });
 });
