@@ -48,6 +48,8 @@ export function fingerprintAt(stats: BigInt64Array, at: number): Fingerprint {
 
 export class ImportCache {
   readonly next = new Map<string, Remembered>();
+  /** Whether `next` holds anything but prior entries as they were (see `save`). */
+  private changed = false;
 
   private constructor(
     private readonly prior: Map<string, Remembered>,
@@ -92,11 +94,21 @@ export class ImportCache {
   }
 
   remember(path: Buffer, fp: Fingerprint, known: Known): void {
-    this.next.set(path.toString('latin1'), { fp: fp.bytes, score: known.score, inline: known.inline, size: known.size, xattrs: known.xattrs, src: known });
+    const key = path.toString('latin1');
+    // Unchanged only when it is the prior entry itself (a hit): a file read again, even to
+    // the same content, must be saved so its ctime is judged against this run's start.
+    const p = this.prior.get(key);
+    if (!p || p.score !== known.score || p.inline !== known.inline || p.xattrs !== known.xattrs || !p.fp.equals(fp.bytes)) this.changed = true;
+    this.next.set(key, { fp: fp.bytes, score: known.score, inline: known.inline, size: known.size, xattrs: known.xattrs, src: known });
   }
 
-  /** Writes what this run saw, atomically (temp file, then rename). `start` is when this run began. */
+  /**
+   * Writes what this run saw, atomically (temp file, then rename). `start` is when this run
+   * began. When every file was a hit and none went away the file is left as it is: each
+   * entry's ctime is older than the prior start, so the prior start judges them as well.
+   */
   async save(file: string, start: bigint): Promise<void> {
+    if (!this.changed && this.next.size === this.prior.size && this.prior.size > 0) return;
     const w = new ByteWriter(64 + this.next.size * 128).raw(MAGIC).uvar(this.blockSize).u8(this.xattrs ? 1 : 0).svar(start);
     for (const [path, c] of this.next) {
       const xattrs = c.src?.xattrs ?? c.xattrs;

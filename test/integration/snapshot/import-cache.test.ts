@@ -44,3 +44,31 @@ t.test('a re-import with the cache reads only what changed, and gives the score 
   await writeFile(cache, 'garbage');
   t.equal((await importDirectory(store, src, { created: 0n, xattrs: false, cache })).stats.reused, 0);
 });
+
+t.test('a re-import where every file was a hit leaves the cache file as it was; any other rewrites it', async (t) => {
+  const { store } = await tmpStore(t);
+  const src = await tmpDir(t);
+  const cache = join(await tmpDir(t), 'cache');
+  for (let i = 0; i < 5; i++) await writeFile(join(src, `f${i}`), Buffer.alloc(2000 + i, i + 1));
+  await sleep(200);
+  await importDirectory(store, src, { created: 0n, xattrs: false, cache });
+  const written = await stat(cache, { bigint: true });
+  await sleep(20);
+  const again = await importDirectory(store, src, { created: 0n, xattrs: false, cache });
+  t.equal(again.stats.reused, 5);
+  t.equal((await stat(cache, { bigint: true })).mtimeNs, written.mtimeNs, 'not rewritten');
+
+  // A file read again (changed) is saved, with this run's start: after it ages it is a hit.
+  await writeFile(join(src, 'f2'), Buffer.alloc(2002, 0xee));
+  await sleep(200);
+  t.equal((await importDirectory(store, src, { created: 0n, xattrs: false, cache })).stats.reused, 4);
+  t.not((await stat(cache, { bigint: true })).mtimeNs, written.mtimeNs, 'rewritten');
+  t.equal((await importDirectory(store, src, { created: 0n, xattrs: false, cache })).stats.reused, 5, 'the changed file is known now');
+  const settled = await stat(cache, { bigint: true });
+
+  // A file that went away is forgotten: the cache is rewritten without it.
+  await import('node:fs/promises').then((fs) => fs.unlink(join(src, 'f4')));
+  await sleep(20);
+  t.equal((await importDirectory(store, src, { created: 0n, xattrs: false, cache })).stats.reused, 4);
+  t.not((await stat(cache, { bigint: true })).mtimeNs, settled.mtimeNs, 'rewritten without f4');
+});
