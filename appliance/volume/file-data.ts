@@ -22,6 +22,8 @@ export interface VolumeCounters {
 }
 
 const dirtyKey = (file: FileData, index: number) => `${file.ino}:${index}`;
+/** How far a sequential reader is read ahead: 16 leaves, 1 MiB at the default block size. */
+const READ_AHEAD_LEAVES = 16;
 
 /** The budget and clean cache shared by every file of one volume. */
 export class Budget {
@@ -58,15 +60,18 @@ export class Budget {
    */
   attachTier(tier: DiskTier): void { this.tier = tier; }
 
-  /** Reads a block through the volume's clean cache, counting what the store had to supply. */
-  fetch(score: Score, type: number, length: number): Promise<Buffer> {
+  /**
+   * Reads a block through the volume's clean cache, counting what the store had to supply.
+   * `streaming`: for a sequential reader, whose blocks must not push out what the cache holds.
+   */
+  fetch(score: Score, type: number, length: number, streaming = false): Promise<Buffer> {
     const key = score.toString('hex');
-    const hit = this.clean.get(key);
+    const hit = this.clean.get(key) ?? this.streamed.get(key);
     if (hit) return Promise.resolve(hit.data);
     // A read-ahead may already be fetching it: share that read.
     let pending = this.fetching.get(key);
     if (!pending) {
-      pending = this.fetchFromStore(key, score).finally(() => this.fetching.delete(key));
+      pending = this.fetchFromStore(key, score, streaming).finally(() => this.fetching.delete(key));
       this.fetching.set(key, pending);
     }
     return pending.then((block) => {
@@ -79,14 +84,32 @@ export class Budget {
 
   private readonly fetching = new Map<string, Promise<{ type: number; data: Buffer }>>();
 
-  private async fetchFromStore(key: string, score: Score): Promise<{ type: number; data: Buffer }> {
+  /**
+   * Blocks a sequential reader fetched while the clean cache was full, oldest dropped first.
+   * A file read end to end that is larger than the cache would otherwise evict every block
+   * before its next pass gets there (LRU under a scan); kept apart, the cache keeps what it
+   * has, and the next pass finds that part. Long enough for the read-ahead window.
+   */
+  private readonly streamed = new Map<string, { type: number; data: Buffer }>();
+  private readonly streamedMax = READ_AHEAD_LEAVES + 2;
+
+  private keep(key: string, block: { type: number; data: Buffer }, streaming: boolean): void {
+    if (!streaming || this.clean.bytes + block.data.length <= this.clean.capacityBytes) { this.clean.set(key, block); return; }
+    this.streamed.set(key, block);
+    for (const k of this.streamed.keys()) {
+      if (this.streamed.size <= this.streamedMax) break;
+      this.streamed.delete(k);
+    }
+  }
+
+  private async fetchFromStore(key: string, score: Score, streaming: boolean): Promise<{ type: number; data: Buffer }> {
     if (this.tier) {
       const cached = await this.tier.get(score, key);
-      if (cached) { this.clean.set(key, cached); return cached; }
+      if (cached) { this.keep(key, cached, streaming); return cached; }
     }
     const block = await this.store.getBlock(score);
     this.counters.bytesFetched += block.data.length;
-    this.clean.set(key, block);
+    this.keep(key, block, streaming);
     this.tier?.admit(block.type, block.data, score, true); // store blocks are never changed
     return block;
   }
@@ -128,7 +151,7 @@ export class Budget {
   }
 
   private get cleanBudget(): number {
-    return this.cacheBytes - this.dirtyBytes - this.metaBytes - (this.spare.length + this.cooling.length) * this.blockSize;
+    return this.cacheBytes - this.dirtyBytes - this.metaBytes - (this.spare.length + this.cooling.length + this.streamedMax) * this.blockSize;
   }
 
   /** A blockSize buffer for a new dirty leaf; its contents are garbage until the caller fills it. */
@@ -202,8 +225,6 @@ const zeroView = (n: number) => {
   return sharedZeros.subarray(0, n);
 };
 
-/** How far a sequential reader is read ahead: 16 leaves, 1 MiB at the default block size. */
-const READ_AHEAD_LEAVES = 16;
 
 export class FileData {
   readonly leaves = new Map<number, Leaf>();
@@ -239,7 +260,7 @@ export class FileData {
   }
 
   /** Leaf i of the base as it is visible now (null: all zero), blockSize bytes or fewer. */
-  private async baseLeaf(i: number): Promise<Buffer | null> {
+  private async baseLeaf(i: number, streaming: boolean): Promise<Buffer | null> {
     const start = i * this.bs;
     if (start >= this.baseVisible) return null;
     let data: Buffer | null;
@@ -247,7 +268,7 @@ export class FileData {
     else if (i >= leafCount(this.baseSize, this.bs)) data = null;
     else {
       const score = await this.baseLeafScore(i);
-      data = score ? await this.budget.fetch(score, DATA, leafLength(this.baseSize, this.bs, i)) : null;
+      data = score ? await this.budget.fetch(score, DATA, leafLength(this.baseSize, this.bs, i), streaming) : null;
     }
     if (data && start + data.length > this.baseVisible) {
       data = Buffer.concat([data.subarray(0, this.baseVisible - start), zeros(start + data.length - this.baseVisible)]);
@@ -256,12 +277,12 @@ export class FileData {
   }
 
   /** Leaf i as it reads now: bytes (possibly shorter than blockSize) or null for zeros. */
-  async leaf(i: number): Promise<Buffer | null> {
+  async leaf(i: number, streaming = false): Promise<Buffer | null> {
     const o = this.leaves.get(i);
-    if (o === undefined) return this.baseLeaf(i);
+    if (o === undefined) return this.baseLeaf(i, streaming);
     if (o === null) return null;
     if ('mem' in o) return o.mem;
-    return this.budget.fetch(o.score, DATA, this.bs);
+    return this.budget.fetch(o.score, DATA, this.bs, streaming);
   }
 
   /** A read-only view of a capture, for a save to read from while the live file moves on. */
@@ -288,16 +309,18 @@ export class FileData {
     for (let i = from; i < to; i++) {
       const o = this.leaves.get(i);
       if (o === null || (o && 'mem' in o)) continue;
-      this.leaf(i).catch(() => {});
+      this.leaf(i, true).catch(() => {});
     }
     this.readAheadFrom = Math.max(this.readAheadFrom, to);
   }
 
   /** Notes a read from `offset` to `end`, and reads ahead if it follows the previous one. */
-  private noteRead(offset: number, end: number): void {
-    if (offset === this.readEnd) this.readAhead(Math.ceil(end / this.bs));
+  private noteRead(offset: number, end: number): boolean {
+    const sequential = offset === this.readEnd;
+    if (sequential) this.readAhead(Math.ceil(end / this.bs));
     else this.readAheadFrom = 0;
     this.readEnd = end;
+    return sequential;
   }
 
   /**
@@ -309,7 +332,7 @@ export class FileData {
    */
   async readv(offset: number, length: number): Promise<Buffer[]> {
     const end = Math.min(this.size, offset + length);
-    this.noteRead(offset, end);
+    const streaming = this.noteRead(offset, end);
     const out: Buffer[] = [];
     for (let i = Math.floor(offset / this.bs); i * this.bs < end; i++) {
       const from = Math.max(offset, i * this.bs) - i * this.bs;
@@ -317,7 +340,7 @@ export class FileData {
       // An in-memory leaf is taken without a pause, so it is marked before anything can change it.
       const o = this.leaves.get(i);
       const mem = o && 'mem' in o ? o : undefined;
-      const data = mem ? mem.mem : await this.leaf(i);
+      const data = mem ? mem.mem : await this.leaf(i, streaming);
       const has = data ? Math.max(from, Math.min(to, data.length)) : from;
       if (has > from) {
         const piece = data!.subarray(from, has);
