@@ -9,7 +9,7 @@ import {
   OEXEC, ORCLOSE, ORDWR, OTRUNC, OWRITE, S_IFDIR, S_IFMT,
 } from './constants.js';
 import { withErrno } from './errno.js';
-import { caller, checkName, isDir, need, notOpen } from './fid.js';
+import { caller, checkName, isDir, need, notOpen, type Cancel } from './fid.js';
 import type { AnyBody, Msg, Stat } from './messages.js';
 import { descend, read as readFile, requireDir } from './ops-common.js';
 import type { Session } from './session.js';
@@ -36,7 +36,7 @@ export function statOf(name: string, node: Node, a: Attr): Stat {
   };
 }
 
-export async function open(s: Session, m: Msg<'Topen'>, signal: AbortSignal): Promise<AnyBody> {
+export async function open(s: Session, m: Msg<'Topen'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   notOpen(f);
   const dir = isDir(f.path.node);
@@ -50,7 +50,7 @@ export async function open(s: Session, m: Msg<'Topen'>, signal: AbortSignal): Pr
   return { type: 'Ropen', qid: f.path.node.qid, iounit: h.iounit ?? 0 };
 }
 
-export async function create(s: Session, m: Msg<'Tcreate'>, signal: AbortSignal): Promise<AnyBody> {
+export async function create(s: Session, m: Msg<'Tcreate'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   notOpen(f);
   requireDir(f);
@@ -78,7 +78,7 @@ export async function create(s: Session, m: Msg<'Tcreate'>, signal: AbortSignal)
   return { type: 'Rcreate', qid: node.qid, iounit: handle.iounit ?? 0 };
 }
 
-export async function stat(s: Session, m: Msg<'Tstat'>, signal: AbortSignal): Promise<AnyBody> {
+export async function stat(s: Session, m: Msg<'Tstat'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   const a = await f.att.backend.getattr(caller(f, signal), f.path.node);
   return { type: 'Rstat', stat: statOf(f.path.name, f.path.node, a) };
@@ -86,7 +86,7 @@ export async function stat(s: Session, m: Msg<'Tstat'>, signal: AbortSignal): Pr
 
 const untouched32 = 0xffffffff;
 
-export async function wstat(s: Session, m: Msg<'Twstat'>, signal: AbortSignal): Promise<AnyBody> {
+export async function wstat(s: Session, m: Msg<'Twstat'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   const st = m.stat;
   const c = caller(f, signal);
@@ -125,7 +125,7 @@ export async function wstat(s: Session, m: Msg<'Twstat'>, signal: AbortSignal): 
  * Tread on an open directory: as many whole stat records as fit. The offset must be 0
  * (start again) or exactly where the previous read ended; seeking is not allowed (read(5)).
  */
-export async function read(s: Session, m: Msg<'Tread'>, signal: AbortSignal): Promise<ReplyBody> {
+export async function read(s: Session, m: Msg<'Tread'>, signal: Cancel): Promise<ReplyBody> {
   const f = s.fid(m.fid);
   if (!f.handle || f.xattr || !isDir(f.path.node)) return readFile(s, m, signal);
   if (m.offset === 0) f.dir = { offset: 0, cookie: 0 };

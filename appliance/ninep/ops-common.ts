@@ -5,15 +5,15 @@ import { ColonyError, invalid, permission } from '../errors.js';
 import type { Node } from './backend.js';
 import { AT_REMOVEDIR, MAXWELEM, VERSION_9P2000L } from './constants.js';
 import { withErrno } from './errno.js';
-import { badFid, caller, checkName, isDir, need, notOpen, openHandle, type Fid, type PathLink } from './fid.js';
+import { badFid, caller, checkName, isDir, need, notOpen, openHandle, type Cancel, type Fid, type PathLink } from './fid.js';
 import type { ReplyBody } from './codec.js';
 import type { AnyBody, Msg, MessageName, Qid } from './messages.js';
 import type { Session } from './session.js';
 
-export type Handler<N extends MessageName> = (s: Session, m: Msg<N>, signal: AbortSignal) => Promise<ReplyBody>;
+export type Handler<N extends MessageName> = (s: Session, m: Msg<N>, signal: Cancel) => Promise<ReplyBody>;
 export type HandlerTable = { [N in MessageName]?: Handler<N> };
 
-export async function walk(s: Session, m: Msg<'Twalk'>, signal: AbortSignal): Promise<AnyBody> {
+export async function walk(s: Session, m: Msg<'Twalk'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   // walk(5) forbids walking an open fid; Linux tools (diodls -l) do it in 9P2000.L, and the
   // new fid is never open, so only 9P2000 keeps the rule.
@@ -46,7 +46,7 @@ export async function walk(s: Session, m: Msg<'Twalk'>, signal: AbortSignal): Pr
   return { type: 'Rwalk', qids };
 }
 
-export async function read(s: Session, m: Msg<'Tread'>, signal: AbortSignal): Promise<ReplyBody> {
+export async function read(s: Session, m: Msg<'Tread'>, signal: Cancel): Promise<ReplyBody> {
   const f = s.fid(m.fid);
   const count = Math.min(m.count, s.maxData);
   if (f.xattr) {
@@ -75,7 +75,7 @@ export function firstBytes(pieces: readonly Buffer[], count: number): Buffer[] {
 /** The largest xattr value we buffer for Txattrcreate. */
 export const MAX_XATTR = 64 * 1024;
 
-export async function write(s: Session, m: Msg<'Twrite'>, signal: AbortSignal): Promise<AnyBody> {
+export async function write(s: Session, m: Msg<'Twrite'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   if (f.xattr) {
     const x = f.xattr;
@@ -93,12 +93,12 @@ export async function write(s: Session, m: Msg<'Twrite'>, signal: AbortSignal): 
   return { type: 'Rwrite', count: n };
 }
 
-export async function clunk(s: Session, m: Msg<'Tclunk'>, signal: AbortSignal): Promise<AnyBody> {
+export async function clunk(s: Session, m: Msg<'Tclunk'>, signal: Cancel): Promise<AnyBody> {
   await s.clunk(m.fid, signal);
   return { type: 'Rclunk' };
 }
 
-export async function remove(s: Session, m: Msg<'Tremove'>, signal: AbortSignal): Promise<AnyBody> {
+export async function remove(s: Session, m: Msg<'Tremove'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   const c = caller(f, signal);
   // The fid is clunked whether or not the remove works (remove(5)).

@@ -8,7 +8,7 @@ import {
   SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, SETATTR_UID, V9FS_MAGIC,
 } from './constants.js';
 import { withErrno } from './errno.js';
-import { badFid, caller, checkName, need, notOpen, type Fid } from './fid.js';
+import { badFid, caller, checkName, need, notOpen, type Cancel, type Fid } from './fid.js';
 import type { AnyBody, Msg } from './messages.js';
 import { descend, MAX_XATTR, requireDir } from './ops-common.js';
 import type { Session } from './session.js';
@@ -22,14 +22,14 @@ const fileKey = (f: Fid): string => {
   return `${id}:${f.path.node.qid.path}`;
 };
 
-export async function statfs(s: Session, m: Msg<'Tstatfs'>, signal: AbortSignal): Promise<AnyBody> {
+export async function statfs(s: Session, m: Msg<'Tstatfs'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   const b = f.att.backend;
   const st = b.statfs ? await b.statfs(caller(f, signal), f.path.node) : { bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: 0, namelen: 255 };
   return { type: 'Rstatfs', fstype: V9FS_MAGIC, ...st };
 }
 
-export async function lopen(s: Session, m: Msg<'Tlopen'>, signal: AbortSignal): Promise<AnyBody> {
+export async function lopen(s: Session, m: Msg<'Tlopen'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   notOpen(f);
   const h = await f.att.backend.open(caller(f, signal), f.path.node, m.flags);
@@ -37,7 +37,7 @@ export async function lopen(s: Session, m: Msg<'Tlopen'>, signal: AbortSignal): 
   return { type: 'Rlopen', qid: f.path.node.qid, iounit: h.iounit ?? 0 };
 }
 
-export async function lcreate(s: Session, m: Msg<'Tlcreate'>, signal: AbortSignal): Promise<AnyBody> {
+export async function lcreate(s: Session, m: Msg<'Tlcreate'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   notOpen(f);
   requireDir(f);
@@ -49,7 +49,7 @@ export async function lcreate(s: Session, m: Msg<'Tlcreate'>, signal: AbortSigna
   return { type: 'Rlcreate', qid: node.qid, iounit: handle.iounit ?? 0 };
 }
 
-export async function symlink(s: Session, m: Msg<'Tsymlink'>, signal: AbortSignal): Promise<AnyBody> {
+export async function symlink(s: Session, m: Msg<'Tsymlink'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   requireDir(f);
   checkName(m.name);
@@ -57,7 +57,7 @@ export async function symlink(s: Session, m: Msg<'Tsymlink'>, signal: AbortSigna
   return { type: 'Rsymlink', qid: node.qid };
 }
 
-export async function mknod(s: Session, m: Msg<'Tmknod'>, signal: AbortSignal): Promise<AnyBody> {
+export async function mknod(s: Session, m: Msg<'Tmknod'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.dfid);
   requireDir(f);
   checkName(m.name);
@@ -65,7 +65,7 @@ export async function mknod(s: Session, m: Msg<'Tmknod'>, signal: AbortSignal): 
   return { type: 'Rmknod', qid: node.qid };
 }
 
-export async function mkdir(s: Session, m: Msg<'Tmkdir'>, signal: AbortSignal): Promise<AnyBody> {
+export async function mkdir(s: Session, m: Msg<'Tmkdir'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.dfid);
   requireDir(f);
   checkName(m.name);
@@ -73,7 +73,7 @@ export async function mkdir(s: Session, m: Msg<'Tmkdir'>, signal: AbortSignal): 
   return { type: 'Rmkdir', qid: node.qid };
 }
 
-export async function rename(s: Session, m: Msg<'Trename'>, signal: AbortSignal): Promise<AnyBody> {
+export async function rename(s: Session, m: Msg<'Trename'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   const d = s.fid(m.dfid);
   requireDir(d);
@@ -85,7 +85,7 @@ export async function rename(s: Session, m: Msg<'Trename'>, signal: AbortSignal)
   return { type: 'Rrename' };
 }
 
-export async function renameat(s: Session, m: Msg<'Trenameat'>, signal: AbortSignal): Promise<AnyBody> {
+export async function renameat(s: Session, m: Msg<'Trenameat'>, signal: Cancel): Promise<AnyBody> {
   const od = s.fid(m.olddirfid);
   const nd = s.fid(m.newdirfid);
   requireDir(od); requireDir(nd);
@@ -95,7 +95,7 @@ export async function renameat(s: Session, m: Msg<'Trenameat'>, signal: AbortSig
   return { type: 'Rrenameat' };
 }
 
-export async function unlinkat(s: Session, m: Msg<'Tunlinkat'>, signal: AbortSignal): Promise<AnyBody> {
+export async function unlinkat(s: Session, m: Msg<'Tunlinkat'>, signal: Cancel): Promise<AnyBody> {
   const d = s.fid(m.dirfid);
   requireDir(d);
   checkName(m.name);
@@ -103,7 +103,7 @@ export async function unlinkat(s: Session, m: Msg<'Tunlinkat'>, signal: AbortSig
   return { type: 'Runlinkat' };
 }
 
-export async function link(s: Session, m: Msg<'Tlink'>, signal: AbortSignal): Promise<AnyBody> {
+export async function link(s: Session, m: Msg<'Tlink'>, signal: Cancel): Promise<AnyBody> {
   const d = s.fid(m.dfid);
   const f = s.fid(m.fid);
   requireDir(d);
@@ -113,13 +113,13 @@ export async function link(s: Session, m: Msg<'Tlink'>, signal: AbortSignal): Pr
   return { type: 'Rlink' };
 }
 
-export async function readlink(s: Session, m: Msg<'Treadlink'>, signal: AbortSignal): Promise<AnyBody> {
+export async function readlink(s: Session, m: Msg<'Treadlink'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   const target = await need(f.att.backend, 'readlink', false)(caller(f, signal), f.path.node);
   return { type: 'Rreadlink', target };
 }
 
-export async function getattr(s: Session, m: Msg<'Tgetattr'>, signal: AbortSignal): Promise<AnyBody> {
+export async function getattr(s: Session, m: Msg<'Tgetattr'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   const a = await f.att.backend.getattr(caller(f, signal), f.path.node);
   const zero: Time = { sec: 0, nsec: 0 };
@@ -133,7 +133,7 @@ export async function getattr(s: Session, m: Msg<'Tgetattr'>, signal: AbortSigna
   };
 }
 
-export async function setattr(s: Session, m: Msg<'Tsetattr'>, signal: AbortSignal): Promise<AnyBody> {
+export async function setattr(s: Session, m: Msg<'Tsetattr'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   const set: SetAttr = {};
   if (m.valid & SETATTR_MODE) set.mode = m.mode;
@@ -150,7 +150,7 @@ export async function setattr(s: Session, m: Msg<'Tsetattr'>, signal: AbortSigna
   return { type: 'Rsetattr' };
 }
 
-export async function xattrwalk(s: Session, m: Msg<'Txattrwalk'>, signal: AbortSignal): Promise<AnyBody> {
+export async function xattrwalk(s: Session, m: Msg<'Txattrwalk'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   if (m.newfid !== m.fid && s.fids.has(m.newfid)) throw badFid(`fid ${m.newfid} is in use`);
   const c = caller(f, signal);
@@ -175,7 +175,7 @@ export async function xattrcreate(s: Session, m: Msg<'Txattrcreate'>): Promise<A
   return { type: 'Rxattrcreate' };
 }
 
-export async function readdir(s: Session, m: Msg<'Treaddir'>, signal: AbortSignal): Promise<AnyBody> {
+export async function readdir(s: Session, m: Msg<'Treaddir'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   if (!f.handle) throw badFid('directory is not open');
   const count = Math.min(m.count, s.maxData);
@@ -196,7 +196,7 @@ export async function readdir(s: Session, m: Msg<'Treaddir'>, signal: AbortSigna
   return { type: 'Rreaddir', data: Buffer.concat(parts) };
 }
 
-export async function fsync(s: Session, m: Msg<'Tfsync'>, signal: AbortSignal): Promise<AnyBody> {
+export async function fsync(s: Session, m: Msg<'Tfsync'>, signal: Cancel): Promise<AnyBody> {
   const f = s.fid(m.fid);
   if (!f.handle) throw badFid('fid is not open');
   if (f.att.backend.fsync) await f.att.backend.fsync(caller(f, signal), f.handle, m.datasync !== 0);

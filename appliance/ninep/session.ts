@@ -10,7 +10,7 @@ import type { Attachment, AttachRouter, Handle, Transport } from './backend.js';
 import { decode, encode, encodeParts, peekHeader, type ReplyBody } from './codec.js';
 import { AT_REMOVEDIR, HEADER_BYTES, NOFID, NONUNAME, NOTAG, VERSION_9P2000, VERSION_9P2000L, type Dialect } from './constants.js';
 import { E, enameFor, errnoFor, withErrno } from './errno.js';
-import { badFid, caller, isDir, need, type Fid } from './fid.js';
+import { badFid, caller, Cancel, isDir, need, type Fid } from './fid.js';
 import type { LockTable } from './locks.js';
 import type { AnyBody, Message } from './messages.js';
 import { replyEstimate } from './limits.js';
@@ -43,7 +43,7 @@ export interface FidPool { used: number; max: number }
 
 interface Pending {
   tag: number;
-  abort: AbortController;
+  abort: Cancel;
   flushed: boolean;
   done: Promise<void>;
   /** The request's frame plus its expected reply, held until the reply is queued (or dropped). */
@@ -147,7 +147,7 @@ export class Session {
     let settle!: () => void;
     // The request's own frame stays referenced while it runs (a Twrite's payload), so it counts too.
     const reserve = replyEstimate(msg, this.msize) + frameBytes;
-    const p: Pending = { tag: msg.tag, abort: new AbortController(), flushed: false, done: new Promise((r) => { settle = r; }), reserve };
+    const p: Pending = { tag: msg.tag, abort: new Cancel(), flushed: false, done: new Promise((r) => { settle = r; }), reserve };
     this.pending.set(msg.tag, p);
     this.reserved += p.reserve;
     void this.run(msg, p).finally(() => {
@@ -166,7 +166,7 @@ export class Session {
     } catch (err) {
       ok = false;
       body = this.errorBody(err);
-      if (!isColonyError(err) && !p.abort.signal.aborted) this.opts.log.error({ err, type: msg.type }, '9p request failed unexpectedly');
+      if (!isColonyError(err) && !p.abort.aborted) this.opts.log.error({ err, type: msg.type }, '9p request failed unexpectedly');
     }
     this.opts.counted?.(msg.type, ok);
     if (this.closed || (p.flushed && !ok)) return;
@@ -207,7 +207,7 @@ export class Session {
     const table = this.dialect === VERSION_9P2000L ? handlers9P2000L : handlers9P2000;
     const h = table[msg.type] as Handler<typeof msg.type> | undefined;
     if (!h) throw withErrno(invalid(`${msg.type} is not a ${this.dialect} request`), 'EOPNOTSUPP');
-    return h(this, msg as never, p.abort.signal);
+    return h(this, msg as never, p.abort);
   }
 
   private async version(msize: number, version: string, p: Pending): Promise<AnyBody> {
@@ -256,14 +256,14 @@ export class Session {
   }
 
   /** Drops a fid: releases what it holds, commits a pending xattr, honours ORCLOSE. */
-  async clunk(n: number, signal: AbortSignal): Promise<void> {
+  async clunk(n: number, signal: Cancel): Promise<void> {
     const f = this.fid(n);
     this.fids.delete(n);
     if (this.opts.fidPool) this.opts.fidPool.used--;
     await this.releaseFid(f, signal);
   }
 
-  private async releaseFid(f: Fid, signal: AbortSignal): Promise<void> {
+  private async releaseFid(f: Fid, signal: Cancel): Promise<void> {
     const c = caller(f, signal);
     const backend = f.att.backend;
     try {
@@ -287,7 +287,7 @@ export class Session {
     const all = [...this.fids.values()];
     this.fids.clear();
     if (this.opts.fidPool) this.opts.fidPool.used -= all.length;
-    const signal = AbortSignal.abort();
+    const signal = Cancel.aborted();
     for (const f of all) {
       f.removeOnClunk = false; // ORCLOSE is for a clunk the client asked for, not a lost connection
       f.xattr = undefined;
