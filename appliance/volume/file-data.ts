@@ -301,17 +301,23 @@ export class FileData {
   /**
    * Asks for the leaves after a sequential read before the reader does, so that the store's
    * disk reads and checks overlap the round trip to the client. Only leaves the store holds
-   * are fetched; errors surface when the reader gets there.
+   * are fetched; errors surface when the reader gets there. Asked on the next turn of the
+   * event loop: the store's work to start a read is CPU that this read's reply should not
+   * wait for (a 9P server writes it within this turn).
    */
   private readAhead(next: number): void {
     const from = Math.max(next, this.readAheadFrom);
     const to = Math.min(next + READ_AHEAD_LEAVES, Math.ceil(this.size / this.bs));
-    for (let i = from; i < to; i++) {
-      const o = this.leaves.get(i);
-      if (o === null || (o && 'mem' in o)) continue;
-      this.leaf(i, true).catch(() => {});
-    }
-    this.readAheadFrom = Math.max(this.readAheadFrom, to);
+    if (to <= from) return;
+    this.readAheadFrom = to;
+    setImmediate(() => {
+      // Leaves the reader has passed meanwhile (it did not wait for this turn) are not wanted.
+      for (let i = Math.max(from, Math.floor(this.readEnd / this.bs)); i < to; i++) {
+        const o = this.leaves.get(i);
+        if (o === null || (o && 'mem' in o)) continue;
+        this.leaf(i, true).catch(() => {});
+      }
+    });
   }
 
   /** Notes a read from `offset` to `end`, and reads ahead if it follows the previous one. */

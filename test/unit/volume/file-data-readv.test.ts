@@ -111,3 +111,19 @@ t.test('a file read end to end that is larger than the clean cache does not evic
   t.ok(second <= leaves - 24, `the second pass finds most of what the cache holds (${second} fetched of ${leaves})`);
   t.ok(budget.clean.bytes <= 32 * bs, 'the clean cache stays within its budget');
 });
+
+t.test('read-ahead is asked on the next turn, so the read in hand is answered first', async (t) => {
+  const store = memStore();
+  const budget = new Budget(256 * bs, store, bs, counters());
+  const file = new FileData(1, budget, ZERO_SCORE, 0, null);
+  for (let i = 0; i < 40; i++) await file.write(i * bs, Buffer.alloc(bs, i + 1));
+  await spillAll(file, budget);
+  budget.clean.clear();
+  store.gets.length = 0;
+  const got = await file.readv(0, bs + 10);
+  t.equal(Buffer.concat(got).length, bs + 10);
+  t.equal(store.gets.length, 2, 'only the two leaves of the read, within its turn');
+  await new Promise((r) => setImmediate(r));
+  t.ok(store.gets.length > 2, `then the leaves ahead (${store.gets.length} blocks)`);
+  t.equal(new Set(store.gets).size, store.gets.length, 'none twice');
+});
