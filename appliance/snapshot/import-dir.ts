@@ -158,7 +158,7 @@ async function scanTree(
   const enter = async (path: Buffer, node: TreeNode) => {
     const subdirs: Array<[Buffer, TreeNode]> = [];
     try {
-      scanDir(await lister.next(), path, node, inodes, linked, batch, stats, subdirs, xattrs, cache);
+      scanDir(await lister.next(path), path, node, inodes, linked, batch, stats, subdirs, xattrs, cache);
     } catch (err) {
       throw fromSystemError(err, `reading ${(err as { path?: string }).path ?? path}`);
     }

@@ -35,7 +35,7 @@ t.test('lists every directory in the scan order, with each entry lstat gives', a
   t.teardown(() => lister.close());
   const order = expected(top);
   for (const dir of order) {
-    const l = await lister.next();
+    const l = await lister.next(Buffer.from(dir));
     const want = fs.readdirSync(dir);
     t.same(names(l), want, `names of ${dir}`);
     want.forEach((n, j) => {
@@ -46,12 +46,32 @@ t.test('lists every directory in the scan order, with each entry lstat gives', a
     });
   }
   t.equal(order.length, 8);
-  await t.rejects(lister.next(), /no more directories/, 'nothing past the last directory');
+  await t.rejects(lister.next(Buffer.from(top)), /no more directories/, 'nothing past the last directory');
 });
 
 t.test('an error comes with its path when the scan reaches it', async (t) => {
   const top = await tmpDir(t);
   const lister = new DirLister(Buffer.from(join(top, 'missing')));
   t.teardown(() => lister.close());
-  await t.rejects(lister.next(), { code: 'ENOENT', path: join(top, 'missing') });
+  await t.rejects(lister.next(Buffer.from(join(top, 'missing'))), { code: 'ENOENT', path: join(top, 'missing') });
+});
+
+t.test('once the worker has stopped, the rest is listed on this thread, in the same form', async (t) => {
+  const top = await tmpDir(t);
+  // A batch ends past 1024 entries and two are listed ahead: d3 and d4 come after the stop.
+  for (let i = 0; i < 5; i++) {
+    await mkdir(join(top, `d${i}`, 'inner'), { recursive: true });
+    for (let f = 0; f < 1100; f++) await writeFile(join(top, `d${i}`, `f${f}`), '');
+  }
+  await writeFile(join(top, 'd3', 'inner', 'file'), 'hello');
+  const lister = new DirLister(Buffer.from(top));
+  t.teardown(() => lister.close());
+  const order = expected(top);
+  t.same(names(await lister.next(Buffer.from(order[0]!))), fs.readdirSync(order[0]!));
+  await lister.stopWorker();
+  for (const dir of order.slice(1)) {
+    const l = await lister.next(Buffer.from(dir));
+    t.same(names(l), fs.readdirSync(dir), `names of ${dir}`);
+    fs.readdirSync(dir).forEach((n, j) => t.equal(l.stats[(l.first + j) * ST_FIELDS + ST_INO], fs.lstatSync(join(dir, n), { bigint: true }).ino));
+  }
 });
