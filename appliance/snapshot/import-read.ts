@@ -1,14 +1,15 @@
 // Reading file content into the store for a directory import: large files streamed through
-// two alternating buffers, small ones read whole by a worker thread (small-reader.ts), the
-// import cache's unchanged files not read at all.
+// two alternating buffers, small ones read whole by worker threads (small-reader.ts), the
+// import cache's unchanged files not read at all. When the store takes encoded blocks (the
+// BlockStore's putEncoded), the workers also hash and compress every leaf, off the main thread.
 import fs from 'node:fs';
 import { fromSystemError } from '../errors.js';
 import type { Score } from '../store/index.js';
 import { ContentBuilder, type BlockWriter } from './content.js';
-import { DATA, INLINE_MAX } from './format.js';
+import { DATA, INLINE_MAX, ZERO_SCORE } from './format.js';
 import { present, type Fingerprint, type ImportCache, type Known } from './import-cache.js';
 import type { ImportProgress, ImportStats, SnapshotStore } from './import-dir.js';
-import { SMALL_MAX, SmallReader, type SmallRead } from './small-reader.js';
+import { SMALL_MAX, SmallReader, WORKERS, type EncodedLeaf, type Encoding, type SmallRead } from './small-reader.js';
 import type { TreeNode } from './tree.js';
 
 const READ_CHUNK = 4 * 1024 * 1024;
@@ -26,18 +27,41 @@ export interface FileToRead { path: Buffer; node: TreeNode; fp: Fingerprint; kno
 export class ContentReader {
   readonly small = new SmallReader();
   private readonly pool: Array<[Buffer, Buffer]> = [];
+  private readonly sharedPool: Array<[Buffer, Buffer]> = [];
   constructor(readonly blockSize: number) {}
 
-  buffers(): [Buffer, Buffer] {
+  /**
+   * `shared`: in shared memory, for the workers to encode from without a copy on this
+   * thread. Only for them: the native BLAKE3 addon crashes the process on shared memory.
+   */
+  buffers(shared = false): [Buffer, Buffer] {
     const size = Math.max(READ_CHUNK - (READ_CHUNK % this.blockSize), this.blockSize);
-    return this.pool.pop() ?? [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+    const make = () => (shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size));
+    return (shared ? this.sharedPool : this.pool).pop() ?? [make(), make()];
   }
 
-  release(b: [Buffer, Buffer]): void { this.pool.push(b); }
+  release(b: [Buffer, Buffer]): void { (b[0].buffer instanceof SharedArrayBuffer ? this.sharedPool : this.pool).push(b); }
 }
 
-/** Small-file batches read ahead of the one being stored. */
-const SMALL_AHEAD = 2;
+/** Small-file batches read ahead of the one being stored: enough to keep every worker busy. */
+const SMALL_AHEAD = WORKERS + 1;
+
+/** A store that takes blocks hashed and encoded elsewhere (store.ts putEncoded). */
+interface EncodingStore { readonly writeCodec: number; putEncoded(type: number, score: Score, flags: number, stored: Uint8Array, size: number): Promise<Score> }
+/** Where leaves are hashed and encoded: the workers, for a store that takes them so; else undefined, and `put` does it. */
+interface Encoder { workers: SmallReader; store: EncodingStore; encoding: Encoding }
+
+function encoderFor(store: SnapshotStore, workers: SmallReader, blockSize: number): Encoder | undefined {
+  const s = store as SnapshotStore & Partial<EncodingStore>;
+  if (typeof s.putEncoded !== 'function' || typeof s.writeCodec !== 'number') return undefined;
+  return { workers, store: s as EncodingStore, encoding: { blockSize, codec: s.writeCodec, inlineMax: INLINE_MAX } };
+}
+
+/** Stores a leaf the workers encoded (`bytes`: the leaf itself, stored as is when flags are 0). */
+function putLeaf(e: Encoder, leaf: EncodedLeaf, bytes: Buffer): Promise<Score> {
+  if (!leaf) return Promise.resolve(ZERO_SCORE);
+  return e.store.putEncoded(DATA, leaf.score, leaf.flags, leaf.stored ?? bytes, bytes.length);
+}
 
 /** Reads the content of one batch of files; `progress.done` counts files over the whole import. */
 export async function readContents(
@@ -46,6 +70,7 @@ export async function readContents(
 ): Promise<void> {
   if (all.length === 0) return;
   const blockSize = reader.blockSize;
+  const enc = encoderFor(store, reader.small, blockSize);
   let files = all;
   if (cache) {
     const found = all.map((f) => f.known);
@@ -71,11 +96,11 @@ export async function readContents(
   const small = files.filter((f) => f.node.entry.size <= SMALL_MAX);
   let next = 0;
   const worker = async () => {
-    const bufs = reader.buffers();
+    const bufs = reader.buffers(enc !== undefined);
     try {
       while (next < large.length) {
         const f = large[next++]!;
-        await readFile(store, f.path, f.node, bufs, blockSize, count);
+        await readFile(store, f.path, f.node, bufs, blockSize, count, enc);
         done(f);
       }
     } finally {
@@ -88,7 +113,7 @@ export async function readContents(
     const ask = (i: number) => {
       const [from, to] = batches[i]!;
       const part = small.slice(from, to);
-      const p = reader.small.read(part.map((f) => f.path), part.map((f) => f.node.entry.size));
+      const p = reader.small.read(part.map((f) => f.path), part.map((f) => f.node.entry.size), enc?.encoding);
       p.catch(() => {}); // awaited in order below
       reads[i] = p;
     };
@@ -103,14 +128,14 @@ export async function readContents(
       await Promise.all(got.map(async (bytes, j) => {
         const f = small[from + j]!;
         if (!bytes) { again.push(f); return; }
-        await storeWhole(store, f.node, bytes, blockSize, count);
+        await storeWhole(store, f.node, bytes, blockSize, count, enc);
         done(f);
       }));
       // What the worker could not read, one at a time with one pair of buffers (rare: a file that grew, or an error to report).
       if (again.length) {
-        const bufs = reader.buffers();
+        const bufs = reader.buffers(enc !== undefined);
         try {
-          for (const f of again) { await readFile(store, f.path, f.node, bufs, blockSize, count); done(f); }
+          for (const f of again) { await readFile(store, f.path, f.node, bufs, blockSize, count, enc); done(f); }
         } finally {
           reader.release(bufs);
         }
@@ -122,7 +147,7 @@ export async function readContents(
 }
 
 /** A whole file's bytes, read by the small-file worker, into the store (or inline). */
-async function storeWhole(store: BlockWriter, node: TreeNode, bytes: Buffer, blockSize: number, count: (n: number) => void): Promise<void> {
+async function storeWhole(store: BlockWriter, node: TreeNode, bytes: NonNullable<SmallRead>, blockSize: number, count: (n: number) => void, enc?: Encoder): Promise<void> {
   if (bytes.length <= INLINE_MAX) {
     node.entry.size = bytes.length;
     node.entry.inline = bytes.length ? Buffer.from(bytes) : null;
@@ -131,7 +156,8 @@ async function storeWhole(store: BlockWriter, node: TreeNode, bytes: Buffer, blo
     const leaves: Array<[Promise<Score>, number]> = [];
     for (let at = 0; at < bytes.length; at += blockSize) {
       const leaf = bytes.subarray(at, Math.min(at + blockSize, bytes.length));
-      const score = builder.storeLeaf(leaf);
+      const encoded = bytes.leaves?.[at / blockSize];
+      const score = enc && encoded !== undefined ? putLeaf(enc, encoded, leaf) : builder.storeLeaf(leaf);
       score.catch(() => {}); // awaited in order below
       leaves.push([score, leaf.length]);
     }
@@ -141,6 +167,19 @@ async function storeWhole(store: BlockWriter, node: TreeNode, bytes: Buffer, blo
     node.entry.size = size;
   }
   count(bytes.length);
+}
+
+/** A chunk's leaves into the store, through the workers when there are; the scores and lengths in order. */
+async function storeChunk(builder: ContentBuilder, buf: Buffer, filled: number, enc?: Encoder): Promise<Array<[Score, number]>> {
+  const bs = builder.blockSize;
+  const leaves = enc ? await enc.workers.encode(buf, filled, enc.encoding) : undefined;
+  const puts: Array<Promise<[Score, number]>> = [];
+  for (let at = 0; at < filled; at += bs) {
+    const leaf = buf.subarray(at, Math.min(at + bs, filled));
+    const score = leaves ? putLeaf(enc!, leaves[at / bs] as EncodedLeaf, leaf) : builder.storeLeaf(leaf);
+    puts.push(score.then((s) => [s, leaf.length]));
+  }
+  return Promise.all(puts);
 }
 
 // The callback forms of open/read/close on raw descriptors: measured about three times
@@ -157,7 +196,7 @@ const closeFd = (fd: number) => new Promise<void>((resolve) => fs.close(fd, () =
  * while the next chunk is read into the other buffer, so a read does not wait for the
  * store's writes and syncs, nor they for it.
  */
-async function readFile(store: BlockWriter, path: Buffer, node: TreeNode, bufs: [Buffer, Buffer], blockSize: number, count: (n: number) => void): Promise<void> {
+async function readFile(store: BlockWriter, path: Buffer, node: TreeNode, bufs: [Buffer, Buffer], blockSize: number, count: (n: number) => void, enc?: Encoder): Promise<void> {
   const fd = await openFd(path).catch((err) => { throw fromSystemError(err, `reading ${path}`); });
   let inFlight: Promise<Array<[Score, number]>> | undefined;
   try {
@@ -179,13 +218,8 @@ async function readFile(store: BlockWriter, path: Buffer, node: TreeNode, bufs: 
         count(filled);
         return;
       }
-      const puts: Array<Promise<[Score, number]>> = [];
-      for (let at = 0; at < filled; at += blockSize) {
-        const leaf = buf.subarray(at, Math.min(at + blockSize, filled));
-        puts.push(builder.storeLeaf(leaf).then((score) => [score, leaf.length]));
-      }
       const previous = inFlight;
-      inFlight = Promise.all(puts);
+      inFlight = storeChunk(builder, buf, filled, enc);
       inFlight.catch(() => {}); // awaited below or in finally
       if (previous) for (const [score, n] of await previous) await builder.addStored(score, n);
       total += filled;
