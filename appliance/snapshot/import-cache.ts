@@ -8,6 +8,7 @@
 // and every Linux file system stamp it), so a matching fingerprint also means the xattrs
 // are unchanged, and a re-import makes no xattr call for an unchanged file.
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { fromSystemError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { isZeroScore, ZERO_SCORE, type Xattr } from './format.js';
@@ -32,18 +33,14 @@ export interface Known { score: Score; inline: Buffer | null; size: number; xatt
 /** `xattrs` is read from `src` when saving: the helper fills some in after the scan. */
 interface Remembered extends Known { fp: Buffer; src?: { xattrs: Xattr[] } }
 
-const LITTLE_ENDIAN = new Uint8Array(new BigInt64Array([1n]).buffer)[0] === 1;
-
-/**
- * The fingerprint of the entry whose stat fields (dev ino size mtime ctime first, as the
- * directory lister lays them out) start at `at`: on a little-endian machine a view of
- * those 40 bytes, so an unchanged file costs no copy.
- */
-export function fingerprintAt(stats: BigInt64Array, at: number): Fingerprint {
-  if (LITTLE_ENDIAN) return { bytes: Buffer.from(stats.buffer, stats.byteOffset + at * 8, 40), ctime: stats[at + 4]! };
+export function fingerprint(st: BigIntStats): Fingerprint {
   const b = Buffer.allocUnsafe(40);
-  for (let i = 0; i < 5; i++) b.writeBigInt64LE(stats[at + i]!, i * 8);
-  return { bytes: b, ctime: stats[at + 4]! };
+  b.writeBigUInt64LE(st.dev, 0);
+  b.writeBigUInt64LE(st.ino, 8);
+  b.writeBigUInt64LE(st.size, 16);
+  b.writeBigInt64LE(st.mtimeNs, 24);
+  b.writeBigInt64LE(st.ctimeNs, 32);
+  return { bytes: b, ctime: st.ctimeNs };
 }
 
 export class ImportCache {

@@ -2,6 +2,7 @@
 // xattrs in-process), then each distinct file's content read with large sequential reads
 // into the store. Nothing is registered anywhere; on error a ColonyError is thrown,
 // and any blocks already written are harmless orphans in a content-addressed store.
+import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { fromSystemError, invalid, unsupported } from '../errors.js';
@@ -9,8 +10,7 @@ import type { BlockSource, Score } from '../store/index.js';
 import { ContentBuilder, type BlockWriter } from './content.js';
 import { DATA, INLINE_MAX, type EntryKind } from './format.js';
 import { newNode, writeDirNode, writeTree, type RootOptions, type TreeNode } from './tree.js';
-import { ImportCache, fingerprintAt } from './import-cache.js';
-import { DirLister, nameStart, ST_DEV, ST_FIELDS, ST_GID, ST_INO, ST_MODE, ST_MTIME, ST_NLINK, ST_RDEV, ST_SIZE, ST_UID, type Listing } from './dir-lister.js';
+import { ImportCache, fingerprint } from './import-cache.js';
 import { XattrAddress, readXattrsSync } from './xattr.js';
 import { ContentReader, readContents, type FileToRead } from './import-read.js';
 import { readXattrsByHelper } from './xattr-helper.js';
@@ -60,8 +60,8 @@ export function splitDev(rdev: bigint): { major: number; minor: number } {
 }
 
 const S_IFMT = 0o170000n;
-const kindOf = (mode: bigint): EntryKind | undefined => {
-  switch (mode & S_IFMT) {
+const kindOf = (st: BigIntStats): EntryKind | undefined => {
+  switch (st.mode & S_IFMT) {
     case 0o100000n: return 'file';
     case 0o040000n: return 'dir';
     case 0o120000n: return 'symlink';
@@ -96,20 +96,17 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
     const topSt = await lstat(abs, { bigint: true }).catch((err) => { throw fromSystemError(err, `reading ${abs}`); });
     if (!topSt.isDirectory()) throw invalid(`${dir} is not a directory`);
     const started = BigInt(Date.now()) * 1_000_000n;
-    // Started before the cache loads, so the worker boots and lists while it does.
-    const lister = new DirLister(Buffer.from(abs));
+    const cache = opts.cache ? await ImportCache.load(opts.cache, blockSize, xattrs !== undefined) : undefined;
+    const progress = { done: 0 };
     const reader = new ContentReader(blockSize);
-    let cache: ImportCache | undefined;
+    const readFiles = (files: FileToRead[]) => readContents(store, files, reader, stats, progress, opts.onProgress, cache);
+    setAttrs(top, topSt);
     try {
-      cache = opts.cache ? await ImportCache.load(opts.cache, blockSize, xattrs !== undefined) : undefined;
-      const progress = { done: 0 };
-      const readFiles = (files: FileToRead[]) => readContents(store, files, reader, stats, progress, opts.onProgress, cache);
-      setAttrs(top, topSt.mode, topSt.uid, topSt.gid, topSt.mtimeNs);
       xattrs?.read(top, Buffer.from(abs));
-      await scanTree(store, lister, Buffer.from(abs), top, blockSize, stats, readFiles, xattrs, cache);
+      await scanTree(store, Buffer.from(abs), top, blockSize, stats, readFiles, xattrs, cache);
     } finally {
       xattrs?.close();
-      await Promise.all([reader.small.close(), lister.close()]);
+      await reader.small.close();
     }
     await xattrs?.readDeferred();
     const score = await writeTree(store, top, { ...opts, blockSize }, stats);
@@ -119,11 +116,11 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
   return { root, stats };
 }
 
-function setAttrs(node: TreeNode, mode: bigint, uid: bigint, gid: bigint, mtimeNs: bigint): void {
-  node.entry.mode = Number(mode & 0o7777n);
-  node.entry.uid = Number(uid);
-  node.entry.gid = Number(gid);
-  node.entry.mtime = mtimeNs;
+function setAttrs(node: TreeNode, st: BigIntStats): void {
+  node.entry.mode = Number(st.mode & 0o7777n);
+  node.entry.uid = Number(st.uid);
+  node.entry.gid = Number(st.gid);
+  node.entry.mtime = st.mtimeNs;
 }
 
 /**
@@ -133,11 +130,12 @@ function setAttrs(node: TreeNode, mode: bigint, uid: bigint, gid: bigint, mtimeN
  * are read and its subdirectories written, so memory follows depth times the widest
  * directory, not the entry count. A directory stays open until the end when it holds a
  * file with other names (link groups are numbered tree-wide), an entry whose xattrs wait
- * for the helper, or an open subdirectory. The listing (readdir and lstat) comes from the
- * lister's worker in the same order (dir-lister.ts); readlink and xattrs stay here.
+ * for the helper, or an open subdirectory. Metadata calls are synchronous within one
+ * directory: lstat through the thread pool costs three to four times the CPU of lstatSync
+ * here, and a scan is nothing but such calls.
  */
 async function scanTree(
-  store: BlockWriter, lister: DirLister, top: Buffer, topNode: TreeNode, blockSize: number, stats: ImportStats,
+  store: BlockWriter, top: Buffer, topNode: TreeNode, blockSize: number, stats: ImportStats,
   readFiles: (files: FileToRead[]) => Promise<void>, xattrs?: ScanXattrs, cache?: ImportCache,
 ): Promise<void> {
   const inodes = new Map<string, TreeNode>();
@@ -155,21 +153,21 @@ async function scanTree(
     }
     ready.clear();
   };
-  const enter = async (path: Buffer, node: TreeNode) => {
+  const enter = (path: Buffer, node: TreeNode) => {
     const subdirs: Array<[Buffer, TreeNode]> = [];
     try {
-      scanDir(await lister.next(path), path, node, inodes, linked, batch, stats, subdirs, xattrs, cache);
+      scanDir(path, node, inodes, linked, batch, stats, subdirs, xattrs, cache);
     } catch (err) {
       throw fromSystemError(err, `reading ${(err as { path?: string }).path ?? path}`);
     }
     stack.push({ node, subdirs, next: 0 });
   };
-  await enter(top, topNode);
+  enter(top, topNode);
   for (let n = 1; stack.length > 0; n++) {
     const f = stack.at(-1)!;
     if (f.next < f.subdirs.length) {
       const [path, node] = f.subdirs[f.next++]!;
-      await enter(path, node);
+      enter(path, node);
     } else {
       stack.pop();
       if (stack.length > 0 && canClose(f.node, linked, ready, xattrs)) ready.add(f.node);
@@ -186,41 +184,39 @@ function canClose(dir: TreeNode, linked: Set<TreeNode>, ready: Set<TreeNode>, xa
 }
 
 function scanDir(
-  list: Listing, dirPath: Buffer, dir: TreeNode, inodes: Map<string, TreeNode>, linked: Set<TreeNode>,
+  dirPath: Buffer, dir: TreeNode, inodes: Map<string, TreeNode>, linked: Set<TreeNode>,
   files: FileToRead[], stats: ImportStats, subdirs: Array<[Buffer, TreeNode]>, xattrs?: ScanXattrs, cache?: ImportCache,
 ): void {
   const base = dirPath.at(-1) === 0x2f ? dirPath : Buffer.concat([dirPath, SLASH]); // "/" itself ends in a slash
-  const st = list.stats;
-  for (let i = list.first; i < list.first + list.count; i++) {
-    const path = Buffer.concat([base, list.names.subarray(nameStart(list, i), list.ends[i])]);
-    const at = i * ST_FIELDS;
-    const mode = st[at + ST_MODE]!;
-    const kind = kindOf(mode);
-    if (!kind) throw unsupported(`${path}: unknown file type ${(mode & S_IFMT).toString(8)}`);
+  for (const name of fs.readdirSync(dirPath, { encoding: 'buffer' })) {
+    const path = Buffer.concat([base, name]);
+    const st = fs.lstatSync(path, { bigint: true });
+    const kind = kindOf(st);
+    if (!kind) throw unsupported(`${path}: unknown file type ${(st.mode & S_IFMT).toString(8)}`);
     let node: TreeNode | undefined;
-    const key = kind !== 'dir' && st[at + ST_NLINK]! > 1n ? `${st[at + ST_DEV]}:${st[at + ST_INO]}` : undefined;
+    const key = kind !== 'dir' && st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
     if (key) node = inodes.get(key);
     if (node) stats.hardlinks++;
     else {
       node = newNode(kind);
-      setAttrs(node, mode, st[at + ST_UID]!, st[at + ST_GID]!, st[at + ST_MTIME]!);
+      setAttrs(node, st);
       // An unchanged file (the cache's fingerprint, ctime included) has unchanged xattrs.
-      const fp = kind === 'file' ? fingerprintAt(st, at) : undefined;
+      const fp = kind === 'file' ? fingerprint(st) : undefined;
       const known = fp && cache?.candidate(path, fp);
       if (known) node.entry.xattrs = known.xattrs;
       else xattrs?.read(node, path);
       if (key) { inodes.set(key, node); linked.add(node); }
       if (kind === 'dir') subdirs.push([path, node]);
-      else if (kind === 'file') { stats.files++; node.entry.size = Number(st[at + ST_SIZE]); files.push({ path, node, fp: fp!, known }); }
+      else if (kind === 'file') { stats.files++; node.entry.size = Number(st.size); files.push({ path, node, fp: fp!, known }); }
       else if (kind === 'symlink') { stats.symlinks++; node.entry.target = fs.readlinkSync(path, { encoding: 'buffer' }); }
       else if (kind === 'socket') stats.sockets++;
       else {
         stats.specials++;
-        if (kind === 'char' || kind === 'block') Object.assign(node.entry, splitDev(st[at + ST_RDEV]!));
+        if (kind === 'char' || kind === 'block') Object.assign(node.entry, splitDev(st.rdev));
       }
     }
     node.refs++;
-    dir.children!.set(path.toString('latin1', base.length), node);
+    dir.children!.set(name.toString('latin1'), node);
   }
 }
 
