@@ -88,7 +88,8 @@ export class Budget {
    * Blocks a sequential reader fetched while the clean cache was full, oldest dropped first.
    * A file read end to end that is larger than the cache would otherwise evict every block
    * before its next pass gets there (LRU under a scan); kept apart, the cache keeps what it
-   * has, and the next pass finds that part. Long enough for the read-ahead window.
+   * has, and the next pass finds that part. Long enough for the read-ahead window; counted
+   * in the budget as it holds blocks (empty unless a scan outgrew the cache).
    */
   private readonly streamed = new Map<string, { type: number; data: Buffer }>();
   private readonly streamedMax = READ_AHEAD_LEAVES + 2;
@@ -151,7 +152,7 @@ export class Budget {
   }
 
   private get cleanBudget(): number {
-    return this.cacheBytes - this.dirtyBytes - this.metaBytes - (this.spare.length + this.cooling.length + this.streamedMax) * this.blockSize;
+    return this.cacheBytes - this.dirtyBytes - this.metaBytes - (this.spare.length + this.cooling.length + this.streamed.size) * this.blockSize;
   }
 
   /** A blockSize buffer for a new dirty leaf; its contents are garbage until the caller fills it. */
