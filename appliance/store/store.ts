@@ -30,6 +30,8 @@ export const STORE_DEFAULTS = {
   /** Unsynced data past this is synced on its own, bounding memory and recovery time. */
   autoSyncBytes: 256 * MiB,
   writeBufferBytes: 4 * MiB,
+  /** The write buffer is let go after this long without a put, so an idle store does not hold it. */
+  writeBufferIdleMs: 10_000,
   /** Free space on the store's filesystem that new blocks never use (0: no reserve). */
   reserveBytes: 0,
   /** 'auto': blocks that shrink by an eighth are stored compressed (codec.ts); 'off': none are (reads still decode). */
@@ -49,6 +51,8 @@ export interface StoreStats {
   arenas: number; sealedArenas: number; arenaBytes: number; maxBlockBytes: number;
   logPosition: number; durablePosition: number; unsyncedBlocks: number;
   cache: { bytes: number; capacity: number; blocks: number; hits: number; misses: number };
+  /** Bytes of write buffer held now: it is made at the first put and let go once puts stop. */
+  writeBufferBytes: number;
   /** Since open: new blocks written and read from the arenas (bytes as stored), and reads that found a block corrupt. */
   io: { blocksWritten: number; bytesWritten: number; blocksRead: number; bytesRead: number; corruptReads: number };
   hash: HashBackend;
@@ -86,7 +90,7 @@ export class BlockStore {
     this.cache = new BlockCache(opts.cacheBytes, { admitOnSecondTouch: true });
     this.codec = pickCodec(opts.compress);
     this.reserve = new DiskReserve(opts.reserveBytes, dir);
-    const ctx = { dir, arenaBytes: opts.arenaBytes, writeBufferBytes: opts.writeBufferBytes, log, index, arenas, hash, reserve: this.reserve, synced: (from: number, head: number) => this.notifyAppend({ from, head }) };
+    const ctx = { dir, arenaBytes: opts.arenaBytes, writeBufferBytes: opts.writeBufferBytes, writeBufferIdleMs: opts.writeBufferIdleMs, log, index, arenas, hash, reserve: this.reserve, synced: (from: number, head: number) => this.notifyAppend({ from, head }) };
     this.w = new WritePath(ctx, active, meta);
   }
 
@@ -369,6 +373,7 @@ export class BlockStore {
       durablePosition: this.w.meta.checkpoint,
       unsyncedBlocks: this.w.pending.size,
       cache: { bytes: this.cache.bytes, capacity: this.cache.capacityBytes, blocks: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
+      writeBufferBytes: this.w.bufferBytes,
       hash: this.hashBackend,
       reserve: await this.reserve.stats(),
       io: { ...this.io },

@@ -21,6 +21,8 @@ export interface WriteContext {
   dir: string;
   arenaBytes: number;
   writeBufferBytes: number;
+  /** The write buffer is let go after this long without an append. */
+  writeBufferIdleMs: number;
   log: Log;
   index: BlockIndex;
   arenas: Map<number, Arena>;
@@ -38,7 +40,9 @@ export class WritePath {
   added = { blocks: 0, bytes: 0 };
   pendingBytes = 0;
   buffered = 0;
-  private readonly writeBuffer: Buffer;
+  /** Made at the first append and let go once idle (`writeBufferIdleMs`): 4 MiB resident in an idle supervisor otherwise. */
+  private writeBuffer: Buffer | undefined;
+  private release: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private lostWrites: ColonyError | undefined;
   /** A write failed for lack of room and none has succeeded since: its repeats log at debug. */
@@ -46,7 +50,6 @@ export class WritePath {
   private newArenas = false;
 
   constructor(private readonly ctx: WriteContext, public active: Arena, public meta: IndexMeta) {
-    this.writeBuffer = Buffer.allocUnsafe(ctx.writeBufferBytes);
   }
 
   /** Whether the store holds `score` now: unsynced puts count, dropped blocks do not. */
@@ -82,14 +85,15 @@ export class WritePath {
   async append(type: number, data: Uint8Array, score: Score, moved: boolean, flags = 0, size = data.length): Promise<void> {
     const total = RECORD_HEADER_BYTES + data.length;
     if (this.active.size + this.buffered + total + RECORD_HEADER_BYTES + 256 > this.ctx.arenaBytes) await this.rollArena();
-    if (this.buffered + total > this.writeBuffer.length) await this.flush();
+    if (this.buffered + total > this.ctx.writeBufferBytes) await this.flush();
+    const buffer = (this.writeBuffer ??= Buffer.allocUnsafe(this.ctx.writeBufferBytes));
     const at = this.buffered;
-    encodeRecordHeader(type, data.length, score, flags).copy(this.writeBuffer, at);
-    this.writeBuffer.set(data, at + RECORD_HEADER_BYTES);
+    encodeRecordHeader(type, data.length, score, flags).copy(buffer, at);
+    buffer.set(data, at + RECORD_HEADER_BYTES);
     this.buffered += total;
     const loc: Location = { pos: logPosition(this.active.number, this.active.size + at), length: data.length, type };
     if (size !== data.length) loc.size = size;
-    const copy = this.writeBuffer.subarray(at + RECORD_HEADER_BYTES, at + total);
+    const copy = buffer.subarray(at + RECORD_HEADER_BYTES, at + total);
     this.pending.set(score.toString('hex'), { score, loc, data: copy, moved, flags });
     this.pendingBytes += data.length;
     if (!moved) { this.added.blocks++; this.added.bytes += size; }
@@ -98,7 +102,7 @@ export class WritePath {
 
   /** Locked: writes the buffer to the active arena. On failure the tail is cut back and the lost puts are forgotten. */
   async flush(): Promise<void> {
-    if (this.buffered === 0) return;
+    if (this.buffered === 0 || !this.writeBuffer) return;
     const chunk = this.writeBuffer.subarray(0, this.buffered);
     const start = logPosition(this.active.number, this.active.size);
     const before = this.active.size;
@@ -125,7 +129,22 @@ export class WritePath {
       this.ctx.log.info({ bytes: chunk.length }, 'a write succeeded again after the disk was full');
     }
     for (const p of this.pending.values()) if (p.loc.pos >= start) p.data = undefined;
+    this.releaseWhenIdle();
   }
+
+  /**
+   * After a flush nothing points into the buffer (the pending views were just dropped), so
+   * once no append has come for `writeBufferIdleMs` it is let go, under the lock like any append.
+   */
+  private releaseWhenIdle(): void {
+    clearTimeout(this.release);
+    this.release = setTimeout(() => {
+      void this.exclusive(async () => { if (this.buffered === 0) this.writeBuffer = undefined; });
+    }, this.ctx.writeBufferIdleMs).unref();
+  }
+
+  /** Bytes of write buffer held now: 0 when idle. */
+  get bufferBytes(): number { return this.writeBuffer?.length ?? 0; }
 
   /**
    * A full disk is one episode, not one error per attempt: callers retry (the peer receiver

@@ -107,3 +107,18 @@ t.test('the wasm fallback computes the same scores as the native backend', async
   t.equal(native[0], 'native', 'the native addon built at install');
   t.same(wasm.slice(1), native.slice(1));
 });
+
+t.test('the write buffer is made at the first put and let go once puts stop', async (t) => {
+  const { store } = await tmpStore(t, { writeBufferIdleMs: 50 });
+  t.equal((await store.stats()).writeBufferBytes, 0, 'a store opened and not written holds none');
+  const score = await store.put(1, Buffer.alloc(1000, 7));
+  t.ok((await store.stats()).writeBufferBytes >= 4 << 20, 'a put makes it');
+  t.same(await store.get(score), Buffer.alloc(1000, 7), 'an unsynced block reads from it');
+  await store.sync();
+  for (let i = 0; i < 100 && (await store.stats()).writeBufferBytes > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal((await store.stats()).writeBufferBytes, 0, 'let go after the idle time');
+  t.same(await store.get(score), Buffer.alloc(1000, 7), 'and the block reads from its arena');
+  const again = await store.put(1, Buffer.alloc(2000, 8));
+  await store.sync();
+  t.same(await store.get(again), Buffer.alloc(2000, 8), 'a later put makes a new one');
+});
