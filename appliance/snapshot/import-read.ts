@@ -9,7 +9,7 @@ import { ContentBuilder, type BlockWriter } from './content.js';
 import { DATA, INLINE_MAX, ZERO_SCORE } from './format.js';
 import { present, type Fingerprint, type ImportCache, type Known } from './import-cache.js';
 import type { ImportProgress, ImportStats, SnapshotStore } from './import-dir.js';
-import { SMALL_MAX, SmallReader, WORKERS, type EncodedLeaf, type Encoding, type SmallRead } from './small-reader.js';
+import { SMALL_MAX, SmallReader, type EncodedLeaf, type Encoding, type SmallRead } from './small-reader.js';
 import type { TreeNode } from './tree.js';
 
 const READ_CHUNK = 4 * 1024 * 1024;
@@ -43,8 +43,8 @@ export class ContentReader {
   release(b: [Buffer, Buffer]): void { (b[0].buffer instanceof SharedArrayBuffer ? this.sharedPool : this.pool).push(b); }
 }
 
-/** Small-file batches read ahead of the one being stored: enough to keep every worker busy. */
-const SMALL_AHEAD = WORKERS + 1;
+/** Small-file batches read ahead of the one being stored. */
+const SMALL_AHEAD = 2;
 
 /** A store that takes blocks hashed and encoded elsewhere (store.ts putEncoded). */
 interface EncodingStore { readonly writeCodec: number; putEncoded(type: number, score: Score, flags: number, stored: Uint8Array, size: number): Promise<Score> }
