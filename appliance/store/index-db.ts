@@ -41,6 +41,11 @@ export class BlockIndex {
     return values.map((v) => (v === undefined ? undefined : decodeLocation(v)));
   }
 
+  /** Whether each score has an entry: LevelDB answers with a bitset, no values copied or decoded. */
+  async hasMany(scores: Uint8Array[]): Promise<boolean[]> {
+    return this.db.hasMany(scores.map(entryKey));
+  }
+
   async meta(): Promise<IndexMeta | undefined> {
     const v = await this.db.get(metaKey('meta'));
     if (v === undefined) return undefined;

@@ -240,10 +240,13 @@ export class BlockStore {
   /** Batched `has`: one index round trip for all scores the write path does not know. */
   async hasMany(scores: Score[]): Promise<boolean[]> {
     this.checkOpen();
-    const out = scores.map((s) => this.w.pending.has(s.toString('hex')));
+    const { pending, dropped } = this.w;
+    // A re-import asks for tens of thousands at once: with nothing unsynced, no key strings.
+    if (pending.size === 0 && dropped.size === 0) return this.index.hasMany(scores);
+    const out = scores.map((s) => pending.has(s.toString('hex')));
     const ask = scores.flatMap((s, i) => (out[i] ? [] : [i]));
-    const locs = await this.index.getMany(ask.map((i) => scores[i]!));
-    ask.forEach((i, j) => { out[i] = locs[j] !== undefined && !this.w.dropped.has(scores[i]!.toString('hex')); });
+    const found = await this.index.hasMany(ask.map((i) => scores[i]!));
+    ask.forEach((i, j) => { out[i] = found[j]! && !dropped.has(scores[i]!.toString('hex')); });
     return out;
   }
 
