@@ -98,7 +98,7 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
     const started = BigInt(Date.now()) * 1_000_000n;
     const cache = opts.cache ? await ImportCache.load(opts.cache, blockSize, xattrs !== undefined) : undefined;
     const progress = { done: 0 };
-    const reader = new ContentReader(blockSize);
+    const reader = new ContentReader(blockSize, store);
     const readFiles = (files: FileToRead[]) => readContents(store, files, reader, stats, progress, opts.onProgress, cache);
     setAttrs(top, topSt);
     try {

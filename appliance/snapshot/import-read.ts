@@ -28,7 +28,10 @@ export class ContentReader {
   readonly small = new SmallReader();
   private readonly pool: Array<[Buffer, Buffer]> = [];
   private readonly sharedPool: Array<[Buffer, Buffer]> = [];
-  constructor(readonly blockSize: number) {}
+  /** `store`: the import's; when it takes encoded blocks, the workers start at once (loading the codec and hash takes them a while). */
+  constructor(readonly blockSize: number, store?: SnapshotStore) {
+    if (store && encoderFor(store, this.small, blockSize)) this.small.warm();
+  }
 
   /**
    * `shared`: in shared memory, for the workers to encode from without a copy on this

@@ -15,11 +15,12 @@
 // `putEncoded`. Leaves of large files come from shared buffers, so nothing is copied.
 //
 // The worker is plain JavaScript given as a string, so it runs the same from TypeScript
-// sources and from the build; from sources it loads codec.ts and hash.ts through tsx.
+// sources and from the build; from sources it loads codec.ts and hash.ts through tsx's
+// require hook (resolved with createRequire: import.meta.resolve waits forever on the
+// loader thread under a test's module mocks).
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { internal } from '../errors.js';
 import type { Score } from '../store/index.js';
@@ -38,9 +39,10 @@ const fs = require('node:fs');
 let tools;
 // The store's codec and hash modules, loaded at the first encoding request.
 const load = () => (tools ??= (async () => {
-  if (workerData.tsx) (await import(workerData.tsx)).register();
-  const codec = await import(workerData.codec);
-  const { hash } = await (await import(workerData.hash)).loadHash();
+  const tsx = workerData.tsx && require(workerData.tsx);
+  const get = (m) => (tsx ? tsx.require(m, m) : import(m));
+  const codec = await get(workerData.codec);
+  const { hash } = await (await get(workerData.hash)).loadHash();
   return { codec, hash };
 })());
 let zeros = Buffer.alloc(0);
@@ -97,6 +99,7 @@ async function read({ paths, sizes, enc }) {
 }
 parentPort.on('message', async (msg) => {
   if (msg.op === 'exit') process.exit(msg.code); // tests: a worker that dies
+  if (msg.op === 'load') { load().catch(() => {}); return; } // a failure is reported to the first request that needs it
   try {
     if (msg.op === 'read') {
       const { out, transfer } = await read(msg);
@@ -115,18 +118,6 @@ parentPort.on('message', async (msg) => {
   }
 });
 `;
-
-/**
- * The URL of tsx's ESM API, for a worker running from sources. Found through its package.json:
- * import.meta.resolve waits forever on the loader thread under a test's module mocks, and
- * the API's CommonJS build does not register from a worker.
- */
-function tsxApi(): string {
-  const req = createRequire(import.meta.url);
-  const pkg = req.resolve('tsx/package.json');
-  const { exports } = req(pkg) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(join(dirname(pkg), exports['./esm/api']!.import.default)).href;
-}
 
 /** What the worker made of a leaf: null for all zeros, else its score and the bytes to store (undefined: the leaf itself, flags 0). */
 export type EncodedLeaf = { score: Score; flags: number; stored: Buffer | undefined } | null;
@@ -186,6 +177,11 @@ export class SmallReader {
     return unpack(leaves!);
   }
 
+  /** Starts every worker and has it load the codec and hash now, while the import scans, rather than at its first leaf. */
+  warm(): void {
+    while (this.workers.length < this.size) this.start().w.postMessage({ op: 'load' });
+  }
+
   /** Tests: makes one worker exit as if it had crashed. */
   crashForTest(code = 3): void { this.pick().w.postMessage({ op: 'exit', code }); }
 
@@ -214,12 +210,12 @@ export class SmallReader {
 
   private start(): { w: Worker; waiting: Map<number, Waiting> } {
     const fromSources = import.meta.url.endsWith('.ts');
-    const ext = fromSources ? '.ts' : '.js';
-    const workerData = {
-      tsx: fromSources ? tsxApi() : undefined,
-      codec: new URL(`../store/codec${ext}`, import.meta.url).href,
-      hash: new URL(`../store/hash${ext}`, import.meta.url).href,
-    };
+    const module = (name: string) => new URL(`../store/${name}${fromSources ? '.ts' : '.js'}`, import.meta.url);
+    // From sources, tsx's require hook: half the start-up of its ESM loader, which would
+    // start a loader thread in every worker.
+    const workerData = fromSources
+      ? { tsx: createRequire(import.meta.url).resolve('tsx/cjs/api'), codec: fileURLToPath(module('codec')), hash: fileURLToPath(module('hash')) }
+      : { codec: module('codec').href, hash: module('hash').href };
     const w = new Worker(CODE, { eval: true, workerData });
     w.unref(); // an idle worker (an import that threw) must not keep the process alive
     const slot = { w, waiting: new Map<number, Waiting>() };
