@@ -3,7 +3,7 @@
 import { exists, invalid, notFound, posixError } from '../errors.js';
 import { blankEntry, type Entry, type EntryKind } from '../snapshot/index.js';
 import { check, checkSticky, isOwner, mayBeInGroup, modeAfterChown, modeAfterWrite, modeForChmod, W, R, type Cred } from './access.js';
-import type { Budget } from './file-data.js';
+import type { Budget } from './budget.js';
 import { childMetaBytes, INODE_META_BYTES, nowNs, type Child, type Inode } from './inode.js';
 import { Mutex } from './mutex.js';
 

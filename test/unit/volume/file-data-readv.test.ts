@@ -1,7 +1,8 @@
 // FileData.readv: the pieces a 9P server sends without joining them. Views of store blocks,
 // lent in-memory leaves that no later write or spill may change, and the same bytes as read().
 import t from 'tap';
-import { Budget, FileData, type VolumeCounters } from '../../../appliance/volume/file-data.js';
+import { Budget, type VolumeCounters } from '../../../appliance/volume/budget.js';
+import { FileData } from '../../../appliance/volume/file-data.js';
 import { ZERO_SCORE } from '../../../appliance/snapshot/index.js';
 import { loadHash } from '../../../appliance/store/hash.js';
 

@@ -1,7 +1,8 @@
 // FileData and Budget directly, over a store whose puts can be held open: what happens when
 // a write lands on a leaf while that leaf is being spilled, and when spilled buffers are reused.
 import t from 'tap';
-import { Budget, FileData, type VolumeCounters } from '../../../appliance/volume/file-data.js';
+import { Budget, type VolumeCounters } from '../../../appliance/volume/budget.js';
+import { FileData } from '../../../appliance/volume/file-data.js';
 import { DATA, ZERO_SCORE } from '../../../appliance/snapshot/index.js';
 import { loadHash } from '../../../appliance/store/hash.js';
 
