@@ -23,7 +23,13 @@ const answers = (fn: HashFn) => fn(Buffer.alloc(0)).toString('hex', 0, 4) === 'a
 function tryNative(): HashFn | undefined {
   try {
     const binding = require('@c4312/blake3-native/build/Release/blake3.node') as Blake3Binding;
-    const direct: HashFn = (input) => { const h = binding.createHash(); h.update(input); return h.digest(32); };
+    const direct: HashFn = (input) => {
+      // The addon crashes the process on a view of shared memory (measured): hash a copy.
+      if (input.buffer instanceof SharedArrayBuffer) input = Uint8Array.prototype.slice.call(input);
+      const h = binding.createHash();
+      h.update(input);
+      return h.digest(32);
+    };
     if (answers(direct)) return direct;
   } catch { /* fall through to the package's API */ }
   try {
