@@ -59,6 +59,9 @@ export class ImportCache {
    * Loads `file` (a missing, foreign or damaged file is an empty cache, and so is one
    * written with another block size or xattr setting).
    */
+  /** Files the previous run remembered: none on a first run (or after a lost cache). */
+  get remembered(): number { return this.prior.size; }
+
   static async load(file: string, blockSize: number, xattrs = true): Promise<ImportCache> {
     const empty = new ImportCache(new Map(), 0n, blockSize, xattrs);
     const buf = await readFile(file).catch(() => undefined);

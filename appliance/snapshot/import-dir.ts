@@ -98,7 +98,9 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
     const started = BigInt(Date.now()) * 1_000_000n;
     const cache = opts.cache ? await ImportCache.load(opts.cache, blockSize, xattrs !== undefined) : undefined;
     const progress = { done: 0 };
-    const reader = new ContentReader(blockSize, store);
+    // A first import warms the workers during the scan; a re-import with a cache reads few
+    // files again, so they start only if one is (their start-up was most of its CPU).
+    const reader = new ContentReader(blockSize, cache?.remembered ? undefined : store);
     const readFiles = (files: FileToRead[]) => readContents(store, files, reader, stats, progress, opts.onProgress, cache);
     setAttrs(top, topSt);
     try {

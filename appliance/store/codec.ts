@@ -41,13 +41,14 @@ export function pickCodec(mode: CompressMode | undefined, prefer?: number): numb
 
 /**
  * Levels for whole blocks, chosen on bench/import's text in 64 KiB blocks (the only blocks
- * there that shrink). deflate-raw: level 4 stores 0.285 of the text against 0.328 at level
- * 1 and compresses 80 against 129 MB/s (level 6: 0.264 at 23 MB/s, too slow for a Pi).
+ * there that shrink). deflate-raw stays at level 1: level 4 stores 0.285 of the text against
+ * 0.328 but compresses 80 against 129 MB/s, and in bench/import it cost the first import
+ * 1.9 s of 6 (12.1 against 9.2 CPU-seconds) for 1% of the store (level 6: 0.264 at 23 MB/s).
  * zstd (the CLI's figures, Node 20 has none): level 3 0.277 against 0.292 at level 1.
  * The sample that judges a large block is compressed at level 1: it only decides whether
  * to try, and most samples are of random data.
  */
-const DEFLATE_LEVEL = 4;
+const DEFLATE_LEVEL = 1;
 const ZSTD_LEVEL = 3;
 const zstdOptions = (level: number) => ({ params: { [z.constants.ZSTD_c_compressionLevel!]: level } });
 function rawCompress(codec: number, data: Uint8Array, fast = false): Buffer {
