@@ -1,7 +1,7 @@
 // The block store: venti's write-once blocks named by their BLAKE3 score, in append-only
 // arenas with a LevelDB index that can always be rebuilt. See README.md for the contract.
 import { join } from 'node:path';
-import { closed, corruptBlock, ColonyError, invalid, isColonyError, notFound, tooLarge } from '../errors.js';
+import { closed, ColonyError, invalid, isColonyError, notFound, tooLarge } from '../errors.js';
 import { ensureDir, syncDir } from '../files.js';
 import { silentLog, type Log } from '../log.js';
 import { Arena, listArenas } from './arena.js';
@@ -10,58 +10,22 @@ import { compactArena, type CompactHost, type CompactOptions, type CompactResult
 import { BlockCache } from './cache.js';
 import { punchedBytes } from './freed.js';
 import { punchArenas, type PunchOptions, type PunchResult } from './punch.js';
-import { CODEC_NAMES, decodeBlock, decodeBlockAsync, encodeBlock, flagsCodec, knownFlags, logicalSize, pickCodec, type CompressMode } from './codec.js';
+import { CODEC_NAMES, decodeBlock, encodeBlock, flagsCodec, knownFlags, logicalSize, pickCodec } from './codec.js';
 import { loadHash, type HashBackend } from './hash.js';
 import { loadEpoch, type Epoch } from './epoch.js';
 import { BlockIndex, type IndexMeta } from './index-db.js';
 import { arenaOf, logPosition, MAX_BLOCK_TYPE, offsetOf, RECORD_HEADER_BYTES, type Location } from './record.js';
 import { iterateLog, readLog, type LogPage } from './log.js';
+import { decodedOrCorrupt, readVerified } from './read.js';
 import { recover } from './recover.js';
 import { formatScore, SCORE_BYTES, type Score } from './score.js';
 import { DiskReserve, type ReserveStats } from './reserve.js';
+import { MiB, STORE_DEFAULTS, type AppendEvent, type AppendListener, type StoreOptions, type StoreStats, type StoredBlock } from './options.js';
 import { verifyStore, type VerifyProgress, type VerifyReport } from './verify.js';
 import { WritePath } from './write-path.js';
 
-const MiB = 1 << 20;
-export const STORE_DEFAULTS = {
-  arenaBytes: 512 * MiB,
-  maxBlockBytes: 1 * MiB,
-  cacheBytes: 64 * MiB,
-  /** Unsynced data past this is synced on its own, bounding memory and recovery time. */
-  autoSyncBytes: 256 * MiB,
-  writeBufferBytes: 4 * MiB,
-  /** The write buffer is let go after this long without a put, so an idle store does not hold it. */
-  writeBufferIdleMs: 10_000,
-  /** Free space on the store's filesystem that new blocks never use (0: no reserve). */
-  reserveBytes: 0,
-  /** 'auto': blocks that shrink by an eighth are stored compressed (codec.ts); 'off': none are (reads still decode). */
-  compress: 'auto' as CompressMode,
-};
-
-export interface StoreOptions extends Partial<typeof STORE_DEFAULTS> { log?: Log }
+export { STORE_DEFAULTS, type AppendEvent, type AppendListener, type StoreOptions, type StoreStats, type StoredBlock } from './options.js';
 export type { ArenaUsage, Collection, CompactOptions, CompactResult, IndexEntry, ReserveStats };
-
-export interface StoredBlock { pos: number; score: Score; type: number; data: Buffer }
-
-export interface StoreStats {
-  /** `bytes`: the blocks' logical (uncompressed) bytes; `diskBytes`: the arena files, headers and seals included. */
-  blocks: number; bytes: number; diskBytes: number;
-  /** The codec new blocks are written with ('none' when compression is off). */
-  compression: string;
-  arenas: number; sealedArenas: number; arenaBytes: number; maxBlockBytes: number;
-  logPosition: number; durablePosition: number; unsyncedBlocks: number;
-  cache: { bytes: number; capacity: number; blocks: number; hits: number; misses: number };
-  /** Bytes of write buffer held now: it is made at the first put and let go once puts stop. */
-  writeBufferBytes: number;
-  /** Since open: new blocks written and read from the arenas (bytes as stored), and reads that found a block corrupt. */
-  io: { blocksWritten: number; bytesWritten: number; blocksRead: number; bytesRead: number; corruptReads: number };
-  hash: HashBackend;
-  reserve: ReserveStats;
-}
-
-/** What a sync that moved the durable head tells `onAppend` listeners: the head before and after. */
-export interface AppendEvent { from: number; head: number }
-export type AppendListener = (event: AppendEvent) => void;
 
 export class BlockStore {
   private readonly w: WritePath;
@@ -211,11 +175,11 @@ export class BlockStore {
     // A compaction may delete the arena under a read: the index then names the new place.
     for (let attempt = 0; ; attempt++) {
       const pending = this.w.pending.get(key);
-      if (pending?.data) return { type: pending.loc.type, data: this.decoded(score, decodeBlock(pending.flags, Buffer.from(pending.data), this.opts.maxBlockBytes), 'the write buffer') };
+      if (pending?.data) return { type: pending.loc.type, data: decodedOrCorrupt(score, decodeBlock(pending.flags, Buffer.from(pending.data), this.opts.maxBlockBytes), 'the write buffer') };
       const loc = pending?.loc ?? (this.w.dropped.has(key) ? undefined : this.index.get(score));
       if (!loc) throw notFound(`block ${formatScore(score)}`);
       try {
-        const block = { type: loc.type, data: await this.readAt(score, loc) };
+        const block = { type: loc.type, data: await readVerified(this.arenas.get(arenaOf(loc.pos)), score, loc, this.hash, this.opts.maxBlockBytes) };
         this.cache.set(key, block);
         this.io.blocksRead++;
         this.io.bytesRead += loc.length;
@@ -441,24 +405,7 @@ export class BlockStore {
     };
   }
 
-  private async readAt(score: Score, loc: Location): Promise<Buffer> {
-    const arena = this.arenas.get(arenaOf(loc.pos));
-    const where = `arena ${arenaOf(loc.pos)} offset ${offsetOf(loc.pos)}`;
-    if (!arena) throw corruptBlock(formatScore(score), `${where} (no such arena)`);
-    const buf = await arena.read(offsetOf(loc.pos), RECORD_HEADER_BYTES + loc.length);
-    if (buf.length !== RECORD_HEADER_BYTES + loc.length || !buf.subarray(12, RECORD_HEADER_BYTES).equals(score)) throw corruptBlock(formatScore(score), where);
-    const flags = buf.readUInt8(5);
-    const stored = buf.subarray(RECORD_HEADER_BYTES);
-    const data = flags === 0 ? stored : this.decoded(score, await decodeBlockAsync(flags, stored, this.opts.maxBlockBytes), where);
-    if (!this.hash(data).equals(score)) throw corruptBlock(formatScore(score), where);
-    return data;
-  }
 
-  /** A stream that does not decode is a corrupt block, like a bad hash. */
-  private decoded(score: Score, block: Buffer | string, where: string): Buffer {
-    if (typeof block === 'string') throw new ColonyError('COLONY_CORRUPT_BLOCK', `block ${formatScore(score)} at ${where} does not decode: ${block}`);
-    return block;
-  }
 
   private notifyAppend(event: AppendEvent): void {
     for (const listener of [...this.appendListeners]) {
