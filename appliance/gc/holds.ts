@@ -6,14 +6,16 @@ import type { Score } from '../store/index.js';
 import type { HeldSet } from './mark.js';
 
 type Putter = { put(type: number, data: Uint8Array): Promise<Score> };
+/** The store's methods that write a block and answer its score. */
+const PUTS = new Set<string | symbol>(['put', 'putVerified', 'putEncoded']);
 
 export class WriteHolds {
   private readonly open = new Set<Map<string, Score>>();
 
   /**
-   * The store as one writer sees it: `put` (and `putVerified`) also hold the score until
-   * `release()`, which the writer calls once its root is named (or it gave up). Every other
-   * method is the store's own.
+   * The store as one writer sees it: every put (`put`, `putVerified`, and `putEncoded`,
+   * which the import's workers use) also holds the score until `release()`, which the
+   * writer calls once its root is named (or it gave up). Every other method is the store's own.
    */
   hold<S extends Putter>(store: S): { store: S; release(): void } {
     const held = new Map<string, Score>();
@@ -24,7 +26,7 @@ export class WriteHolds {
         const v = Reflect.get(target, prop, target) as unknown;
         if (typeof v !== 'function') return v;
         const fn = (v as (...a: unknown[]) => unknown).bind(target);
-        if (prop !== 'put' && prop !== 'putVerified') return fn;
+        if (!PUTS.has(prop)) return fn;
         return async (...args: unknown[]) => note((await fn(...args)) as Score);
       },
     });
