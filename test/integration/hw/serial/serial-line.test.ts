@@ -39,6 +39,9 @@ t.test('the device goes away (socat killed): logged and retried; a new device at
   t.teardown(() => line.stop());
   t.equal(line.simulated, false);
   t.equal(line.path, link);
+  // Opening the port flushes its input, and serialport loads at the first open: what is
+  // typed before the line is open may be dropped, so wait for it as a user waits for a prompt.
+  await until('open', () => line.status().open);
   const far = await Far.open(t, first.b);
   far.send('one\n');
   await far.waitFor(/echo: one/);
