@@ -107,56 +107,73 @@ export function badName(name: Uint8Array): string | undefined {
 
 const sortedUnique = (items: Uint8Array[]) => items.every((b, i) => i === 0 || Buffer.compare(items[i - 1]!, b) < 0);
 
+/** Whether xattr names are strictly ascending (sorted, no duplicates). */
+function xattrsSorted(xattrs: Xattr[]): boolean {
+  for (let i = 1; i < xattrs.length; i++) if (Buffer.compare(xattrs[i - 1]!.name, xattrs[i]!.name) >= 0) return false;
+  return true;
+}
+
 function entryError(e: Pick<Entry, 'kind' | 'name'>, why: string) {
   return invalid(`entry ${JSON.stringify(e.name.toString())} (${e.kind}): ${why}`);
 }
 
+const isOwnerId = (id: number) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff;
+
+/** Checks that fields the kind does not use are empty; the message names the first that is not. */
+function checkNeutral(e: Entry): void {
+  let what: string | undefined;
+  if (e.kind !== 'file' && e.kind !== 'dir' && !(e.size === 0 && isZeroScore(e.score) && e.inline === null)) what = 'size/content';
+  else if (e.kind !== 'symlink' && e.target !== null) what = 'target';
+  else if (e.kind !== 'char' && e.kind !== 'block' && !(e.major === 0 && e.minor === 0)) what = 'major/minor';
+  if (what) throw entryError(e, `${what} must be empty for this kind`);
+}
+
+// Called once per entry of every directory an import writes: no closures or arrays per call.
 function writeEntry(w: ByteWriter, e: Entry, top: boolean): void {
-  const fail: (why: string) => never = (why) => { throw entryError(e, why); };
   const code = KIND_CODE[e.kind];
-  if (code === undefined) fail('unknown kind');
-  if (top ? e.name.length !== 0 || e.kind !== 'dir' : badName(e.name)) fail(top ? 'the top must be a nameless dir' : badName(e.name)!);
-  if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777) fail(`mode ${e.mode} is not within 0o7777`);
-  for (const id of [e.uid, e.gid]) if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) fail(`owner id ${id} out of range`);
-  if (e.kind === 'dir' && e.link !== 0) fail('a directory cannot be hard-linked');
-  if (!sortedUnique(e.xattrs.map((x) => x.name))) fail('xattrs are not sorted and unique');
+  if (code === undefined) throw entryError(e, 'unknown kind');
+  if (top ? e.name.length !== 0 || e.kind !== 'dir' : badName(e.name) !== undefined) throw entryError(e, top ? 'the top must be a nameless dir' : badName(e.name)!);
+  if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777) throw entryError(e, `mode ${e.mode} is not within 0o7777`);
+  if (!isOwnerId(e.uid)) throw entryError(e, `owner id ${e.uid} out of range`);
+  if (!isOwnerId(e.gid)) throw entryError(e, `owner id ${e.gid} out of range`);
+  if (e.kind === 'dir' && e.link !== 0) throw entryError(e, 'a directory cannot be hard-linked');
+  if (!xattrsSorted(e.xattrs)) throw entryError(e, 'xattrs are not sorted and unique');
   w.bytes(e.name).u8(code).uvar(e.mode).uvar(e.uid).uvar(e.gid).svar(e.mtime).uvar(e.link).uvar(e.xattrs.length);
   for (const x of e.xattrs) {
-    if (x.name.length === 0 || x.name.length > XATTR_NAME_MAX || x.name.includes(0)) fail('a bad xattr name');
-    if (x.value.length > XATTR_VALUE_MAX) fail(`xattr value over ${XATTR_VALUE_MAX} bytes`);
+    if (x.name.length === 0 || x.name.length > XATTR_NAME_MAX || x.name.includes(0)) throw entryError(e, 'a bad xattr name');
+    if (x.value.length > XATTR_VALUE_MAX) throw entryError(e, `xattr value over ${XATTR_VALUE_MAX} bytes`);
     w.bytes(x.name).bytes(x.value);
   }
-  const neutral = (what: string, ok: boolean) => { if (!ok) fail(`${what} must be empty for this kind`); };
-  if (e.kind !== 'file' && e.kind !== 'dir') neutral('size/content', e.size === 0 && isZeroScore(e.score) && e.inline === null);
-  if (e.kind !== 'symlink') neutral('target', e.target === null);
-  if (e.kind !== 'char' && e.kind !== 'block') neutral('major/minor', e.major === 0 && e.minor === 0);
+  checkNeutral(e);
   switch (e.kind) {
     case 'file':
       w.uvar(e.size);
-      if (e.size === 0) neutral('content of an empty file', e.inline === null && isZeroScore(e.score));
-      else if (e.size <= INLINE_MAX) {
-        if (!e.inline || e.inline.length !== e.size || !isZeroScore(e.score)) fail(`a file of ${e.size} bytes must be inline`);
+      if (e.size === 0) {
+        if (e.inline !== null || !isZeroScore(e.score)) throw entryError(e, 'content of an empty file must be empty for this kind');
+      } else if (e.size <= INLINE_MAX) {
+        if (!e.inline || e.inline.length !== e.size || !isZeroScore(e.score)) throw entryError(e, `a file of ${e.size} bytes must be inline`);
         w.raw(e.inline);
       } else {
-        if (e.inline !== null || e.score.length !== SCORE_BYTES) fail('a large file needs a content score and no inline bytes');
+        if (e.inline !== null || e.score.length !== SCORE_BYTES) throw entryError(e, 'a large file needs a content score and no inline bytes');
         w.raw(e.score);
       }
       break;
     case 'dir':
-      if (e.inline !== null) fail('a directory has no inline bytes');
+      if (e.inline !== null) throw entryError(e, 'a directory has no inline bytes');
       w.uvar(e.size);
       if (e.size > 0) {
-        if (e.score.length !== SCORE_BYTES || isZeroScore(e.score)) fail('a non-empty directory needs a score');
+        if (e.score.length !== SCORE_BYTES || isZeroScore(e.score)) throw entryError(e, 'a non-empty directory needs a score');
         w.raw(e.score);
-      } else neutral('score of an empty directory', isZeroScore(e.score));
+      } else if (!isZeroScore(e.score)) throw entryError(e, 'score of an empty directory must be empty for this kind');
       break;
     case 'symlink':
-      if (!e.target || e.target.length === 0 || e.target.length > TARGET_MAX || e.target.includes(0)) fail('a symlink needs a target of 1..4095 bytes without NUL');
+      if (!e.target || e.target.length === 0 || e.target.length > TARGET_MAX || e.target.includes(0)) throw entryError(e, 'a symlink needs a target of 1..4095 bytes without NUL');
       w.bytes(e.target);
       break;
     case 'char':
     case 'block':
-      for (const n of [e.major, e.minor]) if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) fail(`device number ${n} out of range`);
+      if (!isOwnerId(e.major)) throw entryError(e, `device number ${e.major} out of range`);
+      if (!isOwnerId(e.minor)) throw entryError(e, `device number ${e.minor} out of range`);
       w.uvar(e.major).uvar(e.minor);
       break;
     case 'fifo':

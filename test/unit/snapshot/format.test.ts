@@ -109,6 +109,11 @@ t.test('the codec refuses ambiguous or impossible entries', async (t) => {
     ['symlink without target', blankEntry('symlink', 'x')],
     ['unsorted xattrs', { ...blankEntry('file', 'x'), xattrs: [{ name: Buffer.from('b'), value: Buffer.alloc(0) }, { name: Buffer.from('a'), value: Buffer.alloc(0) }] }],
     ['empty dir with a score', { ...blankEntry('dir', 'x'), score: score(1) }],
+    ['owner id past 32 bits', { ...blankEntry('file', 'x'), gid: 2 ** 32 }],
+    ['negative owner id', { ...blankEntry('file', 'x'), uid: -1 }],
+    ['device number past 32 bits', { ...blankEntry('char', 'x'), minor: 2 ** 32 }],
+    ['empty file with inline bytes', { ...blankEntry('file', 'x'), inline: Buffer.alloc(0) }],
+    ['empty file with a score', { ...blankEntry('file', 'x'), score: score(1) }],
   ];
   for (const [why, e] of bad) t.throws(() => encodeEntry(e), { code: 'COLONY_INVALID' }, why);
   const good = encodeEntry({ ...blankEntry('file', 'x'), size: 2, inline: Buffer.from('ab') });
