@@ -3,26 +3,46 @@
 // through keeps what they wrote before it began, including what now sits in sealed arenas.
 // (Blocks written after the collection began are the store's to keep.)
 import type { Score } from '../store/index.js';
-import type { HeldSet } from './mark.js';
+import type { HeldSet, HeldTree } from './mark.js';
 
 type Putter = { put(type: number, data: Uint8Array): Promise<Score> };
 /** The store's methods that write a block and answer its score. */
 const PUTS = new Set<string | symbol>(['put', 'putVerified', 'putEncoded']);
 
+/** One writer's hold: the blocks it put, and the stored trees it reuses without putting them. */
+interface Hold { scores: Map<string, Score>; trees: HeldTree[] }
+
+/**
+ * Concurrency contract: one event loop. `hold`, `release`, `collecting` and the gather
+ * (`scores`, `trees`) may interleave at any await; `holdTrees` is the one check-then-act
+ * across an await, and it registers in the same tick as its last check.
+ */
 export class WriteHolds {
-  private readonly open = new Set<Map<string, Score>>();
+  private readonly open = new Set<Hold>();
+  /** Collections running under `collecting`; once one has gathered, trees held now come too late for its mark. */
+  private readonly runs = new Set<{ ended: Promise<void>; gathered: boolean }>();
 
   /**
    * The store as one writer sees it: every put (`put`, `putVerified`, and `putEncoded`,
    * which the import's workers use) also holds the score until `release()`, which the
-   * writer calls once its root is named (or it gave up). Every other method is the store's own.
+   * writer calls once its root is named (or it gave up). `holdTrees` holds stored content
+   * the writer reuses unread (an import's unchanged files, found by `hasMany`): the writer
+   * calls it before asking whether the trees are still there. Every other method is the
+   * store's own.
    */
-  hold<S extends Putter>(store: S): { store: S; release(): void } {
-    const held = new Map<string, Score>();
+  hold<S extends Putter>(store: S): { store: S & { holdTrees(trees: HeldTree[]): Promise<void> }; release(): void } {
+    const held: Hold = { scores: new Map(), trees: [] };
     this.open.add(held);
-    const note = (s: Score) => { held.set(s.toString('hex'), s); return s; };
+    const note = (s: Score) => { held.scores.set(s.toString('hex'), s); return s; };
+    const holdTrees = async (trees: HeldTree[]) => {
+      // A collection that has gathered would not mark these: wait it out, then hold them, so
+      // the writer's `hasMany` after this answers what every later collection will keep.
+      for (let late = this.lateFor(); late.length > 0; late = this.lateFor()) await Promise.all(late);
+      held.trees.push(...trees);
+    };
     const wrapped = new Proxy(store, {
       get(target, prop) {
+        if (prop === 'holdTrees') return holdTrees;
         const v = Reflect.get(target, prop, target) as unknown;
         if (typeof v !== 'function') return v;
         const fn = (v as (...a: unknown[]) => unknown).bind(target);
@@ -30,13 +50,42 @@ export class WriteHolds {
         return async (...args: unknown[]) => note((await fn(...args)) as Score);
       },
     });
-    return { store: wrapped, release: () => { this.open.delete(held); } };
+    return { store: wrapped as S & { holdTrees(trees: HeldTree[]): Promise<void> }, release: () => { this.open.delete(held); } };
+  }
+
+  /**
+   * Runs one collection (`collectGarbage`, whose `roots` gathers through `heldNow`): from its
+   * gather to its end, `holdTrees` waits, since its mark cannot see trees held after it gathered.
+   */
+  async collecting<T>(run: () => Promise<T>): Promise<T> {
+    let end!: () => void;
+    const r = { ended: new Promise<void>((resolve) => { end = resolve; }), gathered: false };
+    this.runs.add(r);
+    try {
+      return await run();
+    } finally {
+      this.runs.delete(r);
+      end();
+    }
+  }
+
+  /** The ends of the collections that have gathered and are still running. */
+  private lateFor(): Array<Promise<void>> {
+    return [...this.runs].filter((r) => r.gathered).map((r) => r.ended);
   }
 
   /** Every score held by a writer now. */
   scores(): Score[] {
     const out: Score[] = [];
-    for (const held of this.open) out.push(...held.values());
+    for (const held of this.open) out.push(...held.scores.values());
+    return out;
+  }
+
+  /** Every tree held by a writer now; a collection running under `collecting` has gathered from here on. */
+  trees(): HeldTree[] {
+    for (const r of this.runs) r.gathered = true;
+    const out: HeldTree[] = [];
+    for (const held of this.open) out.push(...held.trees);
     return out;
   }
 
@@ -56,6 +105,6 @@ export function heldNow(sources: { catalog: { liveRoots(): Score[] }; grid?: { h
   return {
     roots: [...sources.catalog.liveRoots(), ...(g?.roots ?? [])],
     scores: [...(g?.scores ?? []), ...(sources.holds?.scores() ?? [])],
-    trees: g?.trees ?? [],
+    trees: [...(g?.trees ?? []), ...(sources.holds?.trees() ?? [])],
   };
 }

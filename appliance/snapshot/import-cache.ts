@@ -127,9 +127,19 @@ export class ImportCache {
   }
 }
 
-/** Of `known`, the ones whose content the store still has: one batched lookup. */
-export async function present(store: { hasMany(scores: Score[]): Promise<boolean[]> }, known: Known[]): Promise<boolean[]> {
+/** Stored content an import reuses without writing it (gc/holds.ts: a collection meanwhile keeps it). */
+export interface ReusedTree { score: Score; size: number; blockSize: number; kind: 'file' | 'dir' }
+/** A store that can hold what an import reuses until the import is named (the collector's hold has it). */
+export interface TreeHolder { holdTrees?(trees: ReusedTree[]): Promise<void> }
+
+/**
+ * Of `known`, the ones whose content the store still has: one batched lookup. A store that
+ * can hold trees (an import under the collector's hold) holds them first, so a collection
+ * cannot drop content this answers is there before the import names its tree.
+ */
+export async function present(store: TreeHolder & { hasMany(scores: Score[]): Promise<boolean[]> }, known: Known[], blockSize: number): Promise<boolean[]> {
   const ask = known.flatMap((k, i) => (k.inline || isZeroScore(k.score) ? [] : [i]));
+  if (ask.length && store.holdTrees) await store.holdTrees(ask.map((i) => ({ score: known[i]!.score, size: known[i]!.size, blockSize, kind: 'file' as const })));
   const has = ask.length ? await store.hasMany(ask.map((i) => known[i]!.score)) : [];
   const out = known.map(() => true);
   ask.forEach((i, j) => { out[i] = has[j]!; });

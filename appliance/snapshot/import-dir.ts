@@ -10,7 +10,7 @@ import type { BlockSource, Score } from '../store/index.js';
 import { ContentBuilder, type BlockWriter } from './content.js';
 import { DATA, INLINE_MAX, type EntryKind } from './format.js';
 import { newNode, writeDirNode, writeTree, type RootOptions, type TreeNode } from './tree.js';
-import { ImportCache, fingerprint } from './import-cache.js';
+import { ImportCache, fingerprint, type TreeHolder } from './import-cache.js';
 import { XattrAddress, readXattrsSync } from './xattr.js';
 import { ContentReader, readContents, type FileToRead } from './import-read.js';
 import { readXattrsByHelper } from './xattr-helper.js';
@@ -46,8 +46,11 @@ export interface ImportOptions extends RootOptions {
 
 export interface ImportResult { root: Score; stats: ImportStats }
 
-/** What an import writes to: any BlockSource; `blocksWritten` is counted when it also tells its block count. */
-export type SnapshotStore = BlockSource & { stats?(): Promise<{ blocks: number }> };
+/**
+ * What an import writes to: any BlockSource; `blocksWritten` is counted when it also tells
+ * its block count, and `holdTrees`, when there, holds what the import cache reuses.
+ */
+export type SnapshotStore = BlockSource & TreeHolder & { stats?(): Promise<{ blocks: number }> };
 
 export const newStats = (): ImportStats => ({ files: 0, dirs: 0, symlinks: 0, specials: 0, sockets: 0, hardlinks: 0, bytes: 0, blocksWritten: 0, reused: 0 });
 

@@ -71,11 +71,11 @@ export class GcService implements GcRunner {
       throw new ColonyError('COLONY_LOCKED', `${pending} name${pending === 1 ? ' is' : 's are'} still arriving from peers, and their blocks can come before the blocks that point at them: gc waits until they are whole (gc --dry-run shows the plan)`);
     }
     return this.o.busy(options.dryRun ? 'planning gc' : 'collecting garbage', async () => {
-      const report = await collectGarbage({
+      const report = await this.holds.collecting(() => collectGarbage({
         store, log, dryRun: options.dryRun, signal: this.abort.signal,
         roots: async () => heldNow({ catalog: this.o.catalog, grid: this.o.grid(), holds: this.holds }),
         bytesPerSecond: this.o.gc.bytesPerSecond, maxUnusedFraction: this.o.gc.maxUnusedPercent / 100,
-      });
+      }));
       if (!options.dryRun) {
         this.last = { at: new Date().toISOString(), report };
         this.totals.runs++;

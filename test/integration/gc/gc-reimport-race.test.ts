@@ -1,0 +1,131 @@
+// A re-import reuses the content of unchanged files from its import cache without writing
+// it: `hasMany` says the blocks are there, and nothing holds them when the name that
+// pointed at them has been forgotten. A collection running meanwhile must not drop them
+// (the import holds the trees before it asks), and a collection that has already gathered
+// what is held makes the import wait, so what it then finds is what stays.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { WriteHolds, collectGarbage, heldNow } from '../../../appliance/gc/index.js';
+import { MemoryLog } from '../../../appliance/log.js';
+import { exportDirectory, importDirectory } from '../../../appliance/snapshot/index.js';
+import { BlockStore, type Score } from '../../../appliance/store/index.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 89 + Math.floor(i / 4096)) % 251));
+const FILES = 6;
+
+/** A store with small arenas and a tree imported once (named by nothing now), its cache written. */
+async function imported(t: Test) {
+  const store = await BlockStore.open(await tmpDir(t), { arenaBytes: 1 << 20, maxBlockBytes: 128 << 10, cacheBytes: 0, compress: 'off' });
+  t.teardown(() => store.close().catch(() => {}));
+  const src = await tmpDir(t);
+  await mkdir(join(src, 'd'));
+  for (let i = 0; i < FILES; i++) await writeFile(join(src, 'd', `f${i}`), pattern(400_000, i));
+  const cache = join(await tmpDir(t), 'import-cache');
+  // The cache trusts only files whose ctime is well before the run that read them.
+  await new Promise((r) => setTimeout(r, 150));
+  await importDirectory(store, src, { xattrs: false, cache });
+  await store.sync();
+  t.ok((await store.stats()).sealedArenas >= 1, 'the first import filled sealed arenas');
+  return { store, src, cache };
+}
+
+const collect = (store: BlockStore, holds: WriteHolds, roots = async () => heldNow({ catalog: { liveRoots: () => [] }, holds })) => collectGarbage({
+  store, log: new MemoryLog(), bytesPerSecond: Number.POSITIVE_INFINITY, maxUnusedFraction: 0, minArenaGarbageFraction: 0, roots,
+});
+
+async function exportsExact(t: Test, store: BlockStore, root: Score, src: string) {
+  const out = join(await tmpDir(t), 'x');
+  await exportDirectory(store, root, out);
+  let differ = 0;
+  for (let i = 0; i < FILES; i++) if (!(await readFile(join(src, 'd', `f${i}`))).equals(await readFile(join(out, 'd', `f${i}`)))) differ++;
+  t.equal(differ, 0, 'the re-imported tree exports byte-exact');
+}
+
+/** The held store, with `hasMany` stopping after it answers until `go()`. */
+function gatedAfterHasMany(store: BlockStore, holds: WriteHolds, useHolds: boolean) {
+  const { store: held, release } = holds.hold(store);
+  const writer = useHolds ? held : store;
+  let answered!: () => void;
+  let go!: () => void;
+  const atGate = new Promise<void>((r) => { answered = r; });
+  const gate = new Promise<void>((r) => { go = r; });
+  const gated = new Proxy(writer, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      const fn = (v as (...a: unknown[]) => unknown).bind(target);
+      if (prop !== 'hasMany') return fn;
+      return async (...args: unknown[]) => { const out = await fn(...args); answered(); await gate; return out; };
+    },
+  });
+  return { gated, atGate, go, release };
+}
+
+t.test('a collection that starts after the re-import found its content keeps that content', async (t) => {
+  const { store, src, cache } = await imported(t);
+  const holds = new WriteHolds();
+  const { gated, atGate, go, release } = gatedAfterHasMany(store, holds, true);
+  const importing = importDirectory(gated, src, { xattrs: false, cache });
+  await atGate;
+  const report = await holds.collecting(() => collect(store, holds));
+  go();
+  const { root, stats } = await importing;
+  release();
+  t.equal(stats.reused, FILES, 'every file came from the cache, unread');
+  t.ok(report.garbageBytes >= 0);
+  await exportsExact(t, store, root, src);
+});
+
+t.test('without the hold the same collection breaks the re-import (the race is real)', async (t) => {
+  const { store, src, cache } = await imported(t);
+  const holds = new WriteHolds();
+  const { gated, atGate, go, release } = gatedAfterHasMany(store, holds, false);
+  const importing = importDirectory(gated, src, { xattrs: false, cache });
+  await atGate;
+  await holds.collecting(() => collect(store, holds));
+  go();
+  const { root, stats } = await importing;
+  release();
+  t.equal(stats.reused, FILES);
+  await t.rejects(exportDirectory(store, root, join(await tmpDir(t), 'x')), { code: 'COLONY_NOT_FOUND' });
+});
+
+t.test('a re-import that asks after a collection gathered waits for it, then reads what it dropped', async (t) => {
+  const { store, src, cache } = await imported(t);
+  const holds = new WriteHolds();
+  const { store: held, release } = holds.hold(store);
+  let gathered!: () => void;
+  let resume!: () => void;
+  const atGather = new Promise<void>((r) => { gathered = r; });
+  const gate = new Promise<void>((r) => { resume = r; });
+  const collecting = holds.collecting(() => collect(store, holds, async () => {
+    const h = heldNow({ catalog: { liveRoots: () => [] }, holds });
+    gathered();
+    await gate; // the collection stops between its gather and its mark
+    return h;
+  }));
+  await atGather;
+  let asked = 0;
+  const counted = new Proxy(held, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (prop === 'holdTrees') return async (...a: unknown[]) => { asked++; return (v as (...x: unknown[]) => Promise<void>)(...a); };
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const importing = importDirectory(counted, src, { xattrs: false, cache });
+  let settled = false;
+  void importing.then(() => { settled = true; }, () => { settled = true; });
+  for (let i = 0; i < 200 && asked === 0 && !settled; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(asked, 1, 'the import asked to hold its reused content');
+  await new Promise((r) => setTimeout(r, 50));
+  t.notOk(settled, 'and waits while the collection that gathered without it runs');
+  resume();
+  await collecting;
+  const { root, stats } = await importing;
+  release();
+  t.ok(stats.reused < FILES, 'content the collection dropped was read again');
+  await exportsExact(t, store, root, src);
+});
