@@ -14,8 +14,9 @@ import { ByteReader, ByteWriter } from './bytes.js';
 import { isZeroScore, ZERO_SCORE, type Xattr } from './format.js';
 import { SCORE_BYTES, type Score } from '../store/index.js';
 
-const MAGIC = Buffer.from('CLNYIMC3', 'latin1');
-// Header: magic, blockSize (varint), whether xattrs were read (1 byte), the run's start (svar).
+const MAGIC = Buffer.from('CLNYIMC4', 'latin1');
+// Header: magic, blockSize (varint), whether xattrs were read (1 byte), the run's start (svar),
+// the store's drop mark when it was saved (bytes).
 // Record: path (varint length + bytes), dev ino size (u64 LE) mtime ctime (i64 LE ns), the
 // xattr count (varint) and each name and value (bytes), then 1 + varint length + inline
 // bytes, or 0 + the content score.
@@ -51,6 +52,8 @@ export class ImportCache {
   private constructor(
     private readonly prior: Map<string, Remembered>,
     private readonly priorStart: bigint,
+    /** The store's `dropMark()` when the prior run saved: content is trusted only while it is unchanged. */
+    readonly priorMark: string,
     private readonly blockSize: number,
     private readonly xattrs: boolean,
   ) {}
@@ -63,13 +66,14 @@ export class ImportCache {
   get remembered(): number { return this.prior.size; }
 
   static async load(file: string, blockSize: number, xattrs = true): Promise<ImportCache> {
-    const empty = new ImportCache(new Map(), 0n, blockSize, xattrs);
+    const empty = new ImportCache(new Map(), 0n, '', blockSize, xattrs);
     const buf = await readFile(file).catch(() => undefined);
     if (!buf) return empty;
     try {
       const r = new ByteReader(buf, 'import cache');
       if (!r.raw(MAGIC.length).equals(MAGIC) || r.uvar() !== blockSize || r.u8() !== (xattrs ? 1 : 0)) return empty;
       const start = r.svar();
+      const mark = r.bytes().toString('latin1');
       const prior = new Map<string, Remembered>();
       while (!r.done) {
         const path = r.bytes().toString('latin1');
@@ -80,7 +84,7 @@ export class ImportCache {
         const score = inline ? ZERO_SCORE : r.raw(SCORE_BYTES);
         prior.set(path, { fp, score, inline, size: Number(fp.readBigUInt64LE(16)), xattrs: xs });
       }
-      return new ImportCache(prior, start, blockSize, xattrs);
+      return new ImportCache(prior, start, mark, blockSize, xattrs);
     } catch {
       return empty;
     }
@@ -107,9 +111,9 @@ export class ImportCache {
    * began. When every file was a hit and none went away the file is left as it is: each
    * entry's ctime is older than the prior start, so the prior start judges them as well.
    */
-  async save(file: string, start: bigint): Promise<void> {
-    if (!this.changed && this.next.size === this.prior.size && this.prior.size > 0) return;
-    const w = new ByteWriter(64 + this.next.size * 128).raw(MAGIC).uvar(this.blockSize).u8(this.xattrs ? 1 : 0).svar(start);
+  async save(file: string, start: bigint, mark: string): Promise<void> {
+    if (!this.changed && this.next.size === this.prior.size && this.prior.size > 0 && mark === this.priorMark) return;
+    const w = new ByteWriter(64 + this.next.size * 128).raw(MAGIC).uvar(this.blockSize).u8(this.xattrs ? 1 : 0).svar(start).bytes(Buffer.from(mark, 'latin1'));
     for (const [path, c] of this.next) {
       const xattrs = c.src?.xattrs ?? c.xattrs;
       w.bytes(Buffer.from(path, 'latin1')).raw(c.fp).uvar(xattrs.length);
@@ -130,16 +134,20 @@ export class ImportCache {
 /** Stored content an import reuses without writing it (gc/holds.ts: a collection meanwhile keeps it). */
 export interface ReusedTree { score: Score; size: number; blockSize: number; kind: 'file' | 'dir' }
 /** A store that can hold what an import reuses until the import is named (the collector's hold has it). */
-export interface TreeHolder { holdTrees?(trees: ReusedTree[]): Promise<void> }
+export interface TreeHolder { holdTrees?(trees: ReusedTree[]): Promise<void>; dropMark?(): string }
 
 /**
- * Of `known`, the ones whose content the store still has: one batched lookup. A store that
- * can hold trees (an import under the collector's hold) holds them first, so a collection
- * cannot drop content this answers is there before the import names its tree.
+ * Of `known`, the ones whose content the store still has whole: one batched lookup of the
+ * tops. A store that can hold trees (an import under the collector's hold) holds them first,
+ * so a collection cannot drop content this answers is there before the import names its
+ * tree. A top alone proves nothing once a collection has dropped blocks since the cache was
+ * saved (it frees sealed arenas only, so a file's top can outlive its leaves): then nothing
+ * is trusted and every file is read again, once.
  */
-export async function present(store: TreeHolder & { hasMany(scores: Score[]): Promise<boolean[]> }, known: Known[], blockSize: number): Promise<boolean[]> {
+export async function present(store: TreeHolder & { hasMany(scores: Score[]): Promise<boolean[]> }, known: Known[], blockSize: number, priorMark: string): Promise<boolean[]> {
   const ask = known.flatMap((k, i) => (k.inline || isZeroScore(k.score) ? [] : [i]));
   if (ask.length && store.holdTrees) await store.holdTrees(ask.map((i) => ({ score: known[i]!.score, size: known[i]!.size, blockSize, kind: 'file' as const })));
+  if (ask.length && store.dropMark && store.dropMark() !== priorMark) return known.map((k) => !!k.inline || isZeroScore(k.score));
   const has = ask.length ? await store.hasMany(ask.map((i) => known[i]!.score)) : [];
   const out = known.map(() => true);
   ask.forEach((i, j) => { out[i] = has[j]!; });

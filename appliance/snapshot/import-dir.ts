@@ -115,7 +115,7 @@ export async function importDirectory(store: SnapshotStore, dir: string, opts: I
     }
     await xattrs?.readDeferred();
     const score = await writeTree(store, top, { ...opts, blockSize }, stats);
-    if (cache) await cache.save(opts.cache!, started);
+    if (cache) await cache.save(opts.cache!, started, store.dropMark?.() ?? '');
     return score;
   });
   return { root, stats };

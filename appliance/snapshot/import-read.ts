@@ -78,7 +78,7 @@ export async function readContents(
   if (cache) {
     const found = all.map((f) => f.known);
     const hits = all.flatMap((f, i) => (found[i] ? [i] : []));
-    const ok = await present(store, hits.map((i) => found[i]!), blockSize);
+    const ok = await present(store, hits.map((i) => found[i]!), blockSize, cache.priorMark);
     const reused = new Set(hits.filter((_, j) => ok[j]));
     for (const i of reused) {
       const { score, inline, size } = found[i]!; // xattrs: set by the scan

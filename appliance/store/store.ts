@@ -61,6 +61,22 @@ export class BlockStore {
   /** Names this log (32 hex digits); replication cursors are (epoch, log position). See epoch.ts. */
   get epoch(): string { return this.epochState.epoch; }
 
+  /**
+   * Changes whenever a collection may have dropped blocks (an arena deleted, a range freed):
+   * the arenas missing below the newest, and the bytes freed in place. Between two equal
+   * marks no block left the store, so a tree that was whole then is whole now (the import
+   * cache trusts its content only then).
+   */
+  dropMark(): string {
+    let newest = -1;
+    let freed = 0;
+    for (const [n, a] of this.arenas) {
+      newest = Math.max(newest, n);
+      for (const [start, end] of a.freed) freed += end - start;
+    }
+    return `${this.epochState.epoch}:${newest + 1 - this.arenas.size}:${freed}`;
+  }
+
   /** Opens (or creates) the store in `dir`, repairing whatever a crash left behind. */
   static async open(dir: string, options: StoreOptions = {}): Promise<BlockStore> {
     const { log = silentLog, ...rest } = options;

@@ -8,6 +8,7 @@ import { WriteHolds, collectGarbage, heldNow } from '../../../appliance/gc/index
 import { MemoryLog } from '../../../appliance/log.js';
 import { exportDirectory, importDirectory } from '../../../appliance/snapshot/index.js';
 import { BlockStore, type Score } from '../../../appliance/store/index.js';
+import { gated } from '../../helpers/gate.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 29 + seed * 97 + Math.floor(i / 4096)) % 251));
@@ -20,29 +21,18 @@ async function race(t: Test, useHolds: boolean): Promise<{ src: string; root: Sc
   for (let i = 0; i < 6; i++) await writeFile(join(src, 'd', `f${i}`), pattern(400_000, i));
   const holds = new WriteHolds();
   const { store: writer, release } = useHolds ? holds.hold(store) : { store, release: () => {} };
-  // The import stops after 30 puts (about 2 MiB: two arenas sealed) while a collection runs.
-  let puts = 0;
-  let reached!: () => void;
-  let go!: () => void;
-  const atGate = new Promise<void>((r) => { reached = r; });
-  const gate = new Promise<void>((r) => { go = r; });
-  const gated = new Proxy(writer, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target) as unknown;
-      if (typeof v !== 'function') return v;
-      const fn = (v as (...a: unknown[]) => unknown).bind(target);
-      if (prop !== 'put' && prop !== 'putEncoded') return fn; // file content goes through putEncoded (the import's workers)
-      return async (...args: unknown[]) => { if (++puts === 30) { await store.sync(); reached(); await gate; } return fn(...args); };
-    },
-  });
-  const importing = importDirectory(gated, src, { xattrs: false });
-  await atGate;
+  // The import stops at its 30th put (about 2 MiB: two arenas sealed) while a collection runs.
+  // File content goes through putEncoded (the import's workers).
+  const gate = gated(writer, ['put', 'putEncoded'], (n) => n === 30, 'before');
+  const importing = importDirectory(gate.target, src, { xattrs: false });
+  await gate.reached;
+  await store.sync();
   t.ok((await store.stats()).sealedArenas >= 1, 'part of the import is in sealed arenas');
   const report = await collectGarbage({
     store, log: new MemoryLog(), bytesPerSecond: Number.POSITIVE_INFINITY, maxUnusedFraction: 0, minArenaGarbageFraction: 0,
     roots: async () => heldNow({ catalog: { liveRoots: () => [] }, holds }),
   });
-  go();
+  gate.go();
   const { root } = await importing;
   await store.sync();
   release();

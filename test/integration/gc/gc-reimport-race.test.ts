@@ -10,6 +10,7 @@ import { WriteHolds, collectGarbage, heldNow } from '../../../appliance/gc/index
 import { MemoryLog } from '../../../appliance/log.js';
 import { exportDirectory, importDirectory } from '../../../appliance/snapshot/index.js';
 import { BlockStore, type Score } from '../../../appliance/store/index.js';
+import { gated } from '../../helpers/gate.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 89 + Math.floor(i / 4096)) % 251));
@@ -43,32 +44,18 @@ async function exportsExact(t: Test, store: BlockStore, root: Score, src: string
   t.equal(differ, 0, 'the re-imported tree exports byte-exact');
 }
 
-/** The held store, with `hasMany` stopping after it answers until `go()`. */
+/** The store the import sees (held or not), with `hasMany` stopping once it has answered. */
 function gatedAfterHasMany(store: BlockStore, holds: WriteHolds, useHolds: boolean) {
   const { store: held, release } = holds.hold(store);
-  const writer = useHolds ? held : store;
-  let answered!: () => void;
-  let go!: () => void;
-  const atGate = new Promise<void>((r) => { answered = r; });
-  const gate = new Promise<void>((r) => { go = r; });
-  const gated = new Proxy(writer, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target) as unknown;
-      if (typeof v !== 'function') return v;
-      const fn = (v as (...a: unknown[]) => unknown).bind(target);
-      if (prop !== 'hasMany') return fn;
-      return async (...args: unknown[]) => { const out = await fn(...args); answered(); await gate; return out; };
-    },
-  });
-  return { gated, atGate, go, release };
+  return { ...gated(useHolds ? held : store, ['hasMany'], (n) => n === 1, 'after'), release };
 }
 
 t.test('a collection that starts after the re-import found its content keeps that content', async (t) => {
   const { store, src, cache } = await imported(t);
   const holds = new WriteHolds();
-  const { gated, atGate, go, release } = gatedAfterHasMany(store, holds, true);
-  const importing = importDirectory(gated, src, { xattrs: false, cache });
-  await atGate;
+  const { target, reached, go, release } = gatedAfterHasMany(store, holds, true);
+  const importing = importDirectory(target, src, { xattrs: false, cache });
+  await reached;
   const report = await holds.collecting(() => collect(store, holds));
   go();
   const { root, stats } = await importing;
@@ -81,9 +68,9 @@ t.test('a collection that starts after the re-import found its content keeps tha
 t.test('without the hold the same collection breaks the re-import (the race is real)', async (t) => {
   const { store, src, cache } = await imported(t);
   const holds = new WriteHolds();
-  const { gated, atGate, go, release } = gatedAfterHasMany(store, holds, false);
-  const importing = importDirectory(gated, src, { xattrs: false, cache });
-  await atGate;
+  const { target, reached, go, release } = gatedAfterHasMany(store, holds, false);
+  const importing = importDirectory(target, src, { xattrs: false, cache });
+  await reached;
   await holds.collecting(() => collect(store, holds));
   go();
   const { root, stats } = await importing;
@@ -128,4 +115,17 @@ t.test('a re-import that asks after a collection gathered waits for it, then rea
   release();
   t.ok(stats.reused < FILES, 'content the collection dropped was read again');
   await exportsExact(t, store, root, src);
+});
+
+t.test('after a collection dropped blocks, a re-import trusts none of its cache (a file\'s top can outlive its leaves)', async (t) => {
+  const { store, src, cache } = await imported(t);
+  const before = store.dropMark();
+  const report = await collect(store, new WriteHolds());
+  t.ok(report.freedBytes > 0, 'the collection freed the unnamed tree\'s sealed arenas');
+  t.not(store.dropMark(), before, 'and the store\'s drop mark moved');
+  const { root, stats } = await importDirectory(store, src, { xattrs: false, cache });
+  t.equal(stats.reused, 0, 'every file was read again');
+  await exportsExact(t, store, root, src);
+  const again = await importDirectory(store, src, { xattrs: false, cache });
+  t.equal(again.stats.reused, FILES, 'and the next re-import trusts the cache again');
 });
