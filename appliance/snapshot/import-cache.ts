@@ -2,7 +2,8 @@
 // unchanged files: path → (dev, ino, size, mtime, ctime) and the content it had. A file
 // whose fingerprint matches, whose ctime is older than the previous run's start (so it
 // cannot have changed while that run read it, as git treats "racily clean" files), and
-// whose content score the store still has (one batched hasMany), is not read again. The
+// whose content score the store still has (one batched hasMany), is not read again, as long
+// as no block has left the store since the cache was saved (its drop mark). The
 // cache is a private file the caller names; losing it only costs a full read.
 // It keeps each file's xattrs too: setting or removing one changes the ctime (the VFS
 // and every Linux file system stamp it), so a matching fingerprint also means the xattrs
