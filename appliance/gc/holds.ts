@@ -38,7 +38,7 @@ export class WriteHolds {
       // A collection that has gathered would not mark these: wait it out, then hold them, so
       // the writer's `hasMany` after this answers what every later collection will keep.
       for (let late = this.lateFor(); late.length > 0; late = this.lateFor()) await Promise.all(late);
-      held.trees.push(...trees);
+      for (const tree of trees) held.trees.push(tree);
     };
     const wrapped = new Proxy(store, {
       get(target, prop) {
@@ -77,7 +77,8 @@ export class WriteHolds {
   /** Every score held by a writer now. */
   scores(): Score[] {
     const out: Score[] = [];
-    for (const held of this.open) out.push(...held.scores.values());
+    // Loops, not push(...): a large import holds more scores than a call takes arguments.
+    for (const held of this.open) for (const s of held.scores.values()) out.push(s);
     return out;
   }
 
@@ -85,7 +86,7 @@ export class WriteHolds {
   trees(): HeldTree[] {
     for (const r of this.runs) r.gathered = true;
     const out: HeldTree[] = [];
-    for (const held of this.open) out.push(...held.trees);
+    for (const held of this.open) for (const tree of held.trees) out.push(tree);
     return out;
   }
 

@@ -14,8 +14,9 @@ export function heldByEnvironments(envs: Iterable<Environment>, unrestored: read
   for (const env of envs) {
     const v = env.volume.held();
     out.roots.push(env.base.root, env.head, ...v.roots);
-    out.scores.push(...v.scores);
-    out.trees.push(...v.trees);
+    // Loops, not push(...): a large save holds more scores than a call takes arguments.
+    for (const s of v.scores) out.scores.push(s);
+    for (const t of v.trees) out.trees.push(t);
   }
   return out;
 }

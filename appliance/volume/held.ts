@@ -59,8 +59,9 @@ export function heldBy(rootScore: Score, rootIno: number, blockSize: number, ino
     }
   }
   for (const s of saves) {
-    scores.push(...s.written.values());
-    trees.push(...s.trees);
+    // Loops, not push(...): a large save writes more scores than a call takes arguments.
+    for (const score of s.written.values()) scores.push(score);
+    for (const t of s.trees) trees.push(t);
   }
   return { roots: [rootScore], scores, trees };
 }
