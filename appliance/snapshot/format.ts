@@ -117,7 +117,8 @@ function entryError(e: Pick<Entry, 'kind' | 'name'>, why: string) {
   return invalid(`entry ${JSON.stringify(e.name.toString())} (${e.kind}): ${why}`);
 }
 
-const isOwnerId = (id: number) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff;
+/** Owner ids and device numbers are unsigned 32-bit. */
+const isU32 = (n: number) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 /** Checks that fields the kind does not use are empty; the message names the first that is not. */
 function checkNeutral(e: Entry): void {
@@ -134,8 +135,8 @@ function writeEntry(w: ByteWriter, e: Entry, top: boolean): void {
   if (code === undefined) throw entryError(e, 'unknown kind');
   if (top ? e.name.length !== 0 || e.kind !== 'dir' : badName(e.name) !== undefined) throw entryError(e, top ? 'the top must be a nameless dir' : badName(e.name)!);
   if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777) throw entryError(e, `mode ${e.mode} is not within 0o7777`);
-  if (!isOwnerId(e.uid)) throw entryError(e, `owner id ${e.uid} out of range`);
-  if (!isOwnerId(e.gid)) throw entryError(e, `owner id ${e.gid} out of range`);
+  if (!isU32(e.uid)) throw entryError(e, `owner id ${e.uid} out of range`);
+  if (!isU32(e.gid)) throw entryError(e, `owner id ${e.gid} out of range`);
   if (e.kind === 'dir' && e.link !== 0) throw entryError(e, 'a directory cannot be hard-linked');
   if (!xattrsSorted(e.xattrs)) throw entryError(e, 'xattrs are not sorted and unique');
   w.bytes(e.name).u8(code).uvar(e.mode).uvar(e.uid).uvar(e.gid).svar(e.mtime).uvar(e.link).uvar(e.xattrs.length);
@@ -172,8 +173,8 @@ function writeEntry(w: ByteWriter, e: Entry, top: boolean): void {
       break;
     case 'char':
     case 'block':
-      if (!isOwnerId(e.major)) throw entryError(e, `device number ${e.major} out of range`);
-      if (!isOwnerId(e.minor)) throw entryError(e, `device number ${e.minor} out of range`);
+      if (!isU32(e.major)) throw entryError(e, `device number ${e.major} out of range`);
+      if (!isU32(e.minor)) throw entryError(e, `device number ${e.minor} out of range`);
       w.uvar(e.major).uvar(e.minor);
       break;
     case 'fifo':
